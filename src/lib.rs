@@ -1,0 +1,11 @@
+//! custody: quorum control of a trading fund's exchange API credentials.
+//!
+//! A master secret is split into SLIP-39 shares held by named custodians; a quorum of them
+//! reconstructs it in locked memory to derive an Ed25519 signing key and an age identity.
+//! Layering (lower modules never import upper ones):
+//! `gf256` <- `slip39` <- `secret`/`keys`/`token` <- `input`/`quorum` <- `vault` <- `cli`.
+
+// A module is declared here only once it compiles; the crate builds at every commit.
+pub mod gf256;
+pub mod slip39;
+// --- sheet/scan modules (issue 3) ---

@@ -1,0 +1,1 @@
+//! SLIP-0039: Shamir's secret-sharing for mnemonic codes.
