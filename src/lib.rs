@@ -6,6 +6,18 @@
 //! `gf256` <- `slip39` <- `secret`/`keys`/`token` <- `input`/`quorum` <- `vault` <- `cli`.
 
 // A module is declared here only once it compiles; the crate builds at every commit.
+pub mod cli;
 pub mod gf256;
+pub mod harden;
+pub mod input;
+pub mod keys;
+pub mod policy;
+pub mod quorum;
+pub mod secret;
+pub mod sharefile;
 pub mod slip39;
+pub mod timefmt;
+pub mod token;
+pub mod vault;
+pub mod wire;
 // --- sheet/scan modules (issue 3) ---

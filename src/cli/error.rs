@@ -1,0 +1,112 @@
+//! The command line's error type: every lower layer's error, plus the command line's own,
+//! each rendered as a message for the officer at the keyboard.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::input::InputError;
+use crate::keys::KeyError;
+use crate::policy::PolicyError;
+use crate::quorum::QuorumError;
+use crate::slip39::Slip39Error;
+use crate::token::TokenError;
+use crate::vault::VaultError;
+use crate::vault::store::StoreError;
+
+#[derive(Debug)]
+pub enum CliError {
+    /// The command line asks for something inconsistent.
+    Usage(String),
+    Policy(PolicyError),
+    Store(StoreError),
+    Input(InputError),
+    /// Several share inputs could not be read.
+    Inputs(Vec<InputError>),
+    Quorum(QuorumError),
+    Key(KeyError),
+    Slip39(Slip39Error),
+    Token(TokenError),
+    Vault(VaultError),
+    /// Reading standard input or the terminal failed.
+    Terminal(String),
+    /// Writing a file failed.
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// `check-share`: some shares failed (each already reported).
+    ChecksFailed {
+        failed: usize,
+        total: usize,
+    },
+    /// A self-check after splitting failed: nothing was written.
+    SelfCheck(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Usage(s) => f.write_str(s),
+            CliError::Policy(e) => e.fmt(f),
+            CliError::Store(e) => e.fmt(f),
+            CliError::Input(e) => e.fmt(f),
+            CliError::Inputs(list) => {
+                write!(f, "{} share inputs could not be read:", list.len())?;
+                for e in list {
+                    write!(f, "\n  {e}")?;
+                }
+                Ok(())
+            }
+            CliError::Quorum(e) => e.fmt(f),
+            CliError::Key(e) => e.fmt(f),
+            CliError::Slip39(e) => e.fmt(f),
+            CliError::Token(e) => e.fmt(f),
+            CliError::Vault(e) => e.fmt(f),
+            CliError::Terminal(e) => f.write_str(e),
+            CliError::Write { path, source } => {
+                write!(f, "cannot write {}: {source}", path.display())
+            }
+            CliError::ChecksFailed { failed, total } => write!(
+                f,
+                "{failed} of {total} share(s) failed the check (see above); those custodians \
+                 should bring their printed sheet, or the vault may need new shares"
+            ),
+            CliError::SelfCheck(e) => write!(
+                f,
+                "the new shares failed their own check ({e}); nothing was written. Please report this"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+macro_rules! from {
+    ($($t:ty => $v:ident),* $(,)?) => {
+        $(impl From<$t> for CliError {
+            fn from(e: $t) -> Self {
+                CliError::$v(e)
+            }
+        })*
+    };
+}
+
+from!(
+    PolicyError => Policy,
+    StoreError => Store,
+    InputError => Input,
+    QuorumError => Quorum,
+    KeyError => Key,
+    Slip39Error => Slip39,
+    TokenError => Token,
+    VaultError => Vault,
+);

@@ -1,0 +1,106 @@
+//! Secret input for the command line: the SLIP-39 passphrase and officer entropy, from standard
+//! input or a hidden terminal prompt. Never from argv or the environment.
+
+use std::fs::OpenOptions;
+use std::io::{BufRead, BufReader, Read, Write};
+
+use rustix::termios::{self, LocalModes, OptionalActions};
+use zeroize::Zeroizing;
+
+use super::{CliError, PassphraseArgs};
+
+fn terminal(e: std::io::Error) -> CliError {
+    CliError::Terminal(format!("cannot use the terminal: {e}"))
+}
+
+/// Ask `prompt` on the controlling terminal and read one line without echo.
+pub fn prompt_hidden(prompt: &str) -> Result<Zeroizing<String>, CliError> {
+    let tty = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map_err(terminal)?;
+    let mut w = &tty;
+    w.write_all(prompt.as_bytes()).map_err(terminal)?;
+    w.flush().map_err(terminal)?;
+    let orig = termios::tcgetattr(&tty).map_err(|e| terminal(e.into()))?;
+    let mut quiet = orig.clone();
+    quiet.local_modes.remove(LocalModes::ECHO);
+    quiet.local_modes.insert(LocalModes::ECHONL);
+    termios::tcsetattr(&tty, OptionalActions::Now, &quiet).map_err(|e| terminal(e.into()))?;
+    let mut line = Zeroizing::new(String::new());
+    let read = BufReader::new(&tty).read_line(&mut line);
+    let _ = termios::tcsetattr(&tty, OptionalActions::Now, &orig);
+    read.map_err(terminal)?;
+    trim_newline(&mut line);
+    Ok(line)
+}
+
+fn trim_newline(s: &mut Zeroizing<String>) {
+    while s.ends_with('\n') || s.ends_with('\r') {
+        s.pop();
+    }
+}
+
+/// The first line of standard input.
+pub fn stdin_line() -> Result<Zeroizing<String>, CliError> {
+    let mut line = Zeroizing::new(String::new());
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::Terminal(format!("cannot read standard input: {e}")))?;
+    trim_newline(&mut line);
+    Ok(line)
+}
+
+/// All of standard input, as bytes.
+pub fn stdin_all() -> Result<Zeroizing<Vec<u8>>, CliError> {
+    let mut buf = Zeroizing::new(Vec::new());
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut buf)
+        .map_err(|e| CliError::Terminal(format!("cannot read standard input: {e}")))?;
+    Ok(buf)
+}
+
+/// SLIP-39 passphrases are printable ASCII.
+fn check_passphrase(p: &str) -> Result<(), CliError> {
+    if p.bytes().all(|b| (32..=126).contains(&b)) {
+        Ok(())
+    } else {
+        Err(CliError::Usage(
+            "the passphrase may contain only printable ASCII characters (SLIP-39 rule)".into(),
+        ))
+    }
+}
+
+/// The passphrase the arguments ask for, if any. With `confirm`, a prompt asks twice.
+pub fn passphrase(
+    args: &PassphraseArgs,
+    confirm: bool,
+) -> Result<Option<Zeroizing<String>>, CliError> {
+    let p = if args.passphrase_stdin {
+        stdin_line()?
+    } else if args.passphrase_prompt {
+        let p = prompt_hidden("SLIP-39 passphrase: ")?;
+        if confirm {
+            let again = prompt_hidden("Same passphrase again: ")?;
+            if *again != *p {
+                return Err(CliError::Usage(
+                    "the two passphrases differ; nothing was created".into(),
+                ));
+            }
+        }
+        p
+    } else {
+        return Ok(None);
+    };
+    check_passphrase(&p)?;
+    if p.is_empty() {
+        return Err(CliError::Usage(
+            "the passphrase is empty; leave out --passphrase-stdin/--passphrase-prompt for none"
+                .into(),
+        ));
+    }
+    Ok(Some(p))
+}

@@ -1,0 +1,58 @@
+//! Collecting a quorum's share inputs from the command line: `--share FILE` (or `-` for
+//! standard input) and `--words-stdin` (one token or set of words per line).
+
+use std::path::Path;
+
+use super::secret_input::stdin_all;
+use super::{CliError, ShareArgs};
+use crate::input::{self, InputError, InputErrorKind, Presented};
+
+/// Read one share input path (`-` = all of standard input).
+pub fn read_one(path: &Path) -> Result<Presented, InputError> {
+    if path == Path::new("-") {
+        let bytes = stdin_all().map_err(|e| InputError {
+            label: "stdin".into(),
+            kind: InputErrorKind::Io(std::io::Error::other(e.to_string())),
+        })?;
+        return input::parse_bytes("stdin", &bytes);
+    }
+    input::read_file(path)
+}
+
+/// Every share the arguments name, in order; all unreadable inputs are reported together.
+pub fn collect(args: &ShareArgs) -> Result<Vec<Presented>, CliError> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    let stdin_uses =
+        args.shares.iter().filter(|p| *p == Path::new("-")).count() + usize::from(args.words_stdin);
+    if stdin_uses > 1 {
+        return Err(CliError::Usage(
+            "standard input can feed only one of `--share -` and `--words-stdin`".into(),
+        ));
+    }
+    for p in &args.shares {
+        match read_one(p) {
+            Ok(s) => out.push(s),
+            Err(e) => errors.push(e),
+        }
+    }
+    if args.words_stdin {
+        let bytes = stdin_all()?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| CliError::Usage("standard input is not text".into()))?;
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match input::parse_text(&format!("stdin line {}", i + 1), line) {
+                Ok(s) => out.push(s),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    match errors.len() {
+        0 => Ok(out),
+        1 => Err(CliError::Input(errors.remove(0))),
+        _ => Err(CliError::Inputs(errors)),
+    }
+}

@@ -1,0 +1,154 @@
+//! Any share input — a token, a text share file, bare SLIP-39 words, or (with `scan`) a photo
+//! of a sheet — read into one [`Presented`] share, labelled by where it came from.
+
+use std::fmt;
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use crate::sharefile::{self, ShareFileError};
+use crate::slip39::{Share, Slip39Error};
+use crate::token::{Token, TokenError};
+use crate::wire;
+
+/// How a share was presented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Token,
+    ShareFile,
+    Words,
+    Image,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Token => "token",
+            Source::ShareFile => "share file",
+            Source::Words => "words",
+            Source::Image => "image",
+        }
+    }
+}
+
+/// One presented share, parsed; its token (if any) verified under its own key.
+#[derive(Clone, Debug)]
+pub struct Presented {
+    /// Where it came from: a file path, `stdin`, or `stdin line N`.
+    pub label: String,
+    pub source: Source,
+    pub token: Option<Token>,
+    pub share: Share,
+}
+
+/// A share input that could not be read, naming it.
+#[derive(Debug)]
+pub struct InputError {
+    pub label: String,
+    pub kind: InputErrorKind,
+}
+
+#[derive(Debug)]
+pub enum InputErrorKind {
+    Io(std::io::Error),
+    Empty,
+    NotText,
+    Token(TokenError),
+    ShareFile(ShareFileError),
+    Words(Slip39Error),
+    Image(String),
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "share {}: ", self.label)?;
+        match &self.kind {
+            InputErrorKind::Io(e) => write!(f, "cannot read it: {e}"),
+            InputErrorKind::Empty => write!(f, "it is empty"),
+            InputErrorKind::NotText => write!(
+                f,
+                "it is neither text nor a PNG/JPEG image; give a share file, a token, the words, or a photo of the sheet"
+            ),
+            InputErrorKind::Token(e) => e.fmt(f),
+            InputErrorKind::ShareFile(e) => e.fmt(f),
+            InputErrorKind::Words(e) => e.fmt(f),
+            InputErrorKind::Image(e) => f.write_str(e),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Drop list numbering ("1.", "2)", "12") that people add when copying words.
+fn strip_numbering(text: &str) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(text.len()));
+    for w in text.split_whitespace() {
+        let bare = w.trim_end_matches(['.', ')', ':']);
+        if !bare.is_empty() && bare.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+/// Parse share text of any kind (token, share file, or words).
+pub fn parse_text(label: &str, text: &str) -> Result<Presented, InputError> {
+    let err = |kind| InputError {
+        label: label.to_owned(),
+        kind,
+    };
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(err(InputErrorKind::Empty));
+    }
+    if trimmed.starts_with(wire::TOKEN_TEXT_PREFIX) {
+        let token = Token::from_text(trimmed).map_err(|e| err(InputErrorKind::Token(e)))?;
+        return Ok(Presented {
+            label: label.to_owned(),
+            source: Source::Token,
+            share: token.share.clone(),
+            token: Some(token),
+        });
+    }
+    if sharefile::looks_like(trimmed) {
+        let f = sharefile::parse(trimmed).map_err(|e| err(InputErrorKind::ShareFile(e)))?;
+        return Ok(Presented {
+            label: label.to_owned(),
+            source: Source::ShareFile,
+            token: f.token,
+            share: f.share,
+        });
+    }
+    let words = strip_numbering(trimmed);
+    let share = Share::from_words(&words).map_err(|e| err(InputErrorKind::Words(e)))?;
+    Ok(Presented {
+        label: label.to_owned(),
+        source: Source::Words,
+        token: None,
+        share,
+    })
+}
+
+/// Parse the bytes of a share input: text of any kind, or an image of a sheet / QR code.
+pub fn parse_bytes(label: &str, bytes: &[u8]) -> Result<Presented, InputError> {
+    let err = |kind| InputError {
+        label: label.to_owned(),
+        kind,
+    };
+    let text = std::str::from_utf8(bytes).map_err(|_| err(InputErrorKind::NotText))?;
+    parse_text(label, text)
+}
+
+/// Read one share from a file.
+pub fn read_file(path: &Path) -> Result<Presented, InputError> {
+    let label = path.display().to_string();
+    let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| InputError {
+        label: label.clone(),
+        kind: InputErrorKind::Io(e),
+    })?);
+    parse_bytes(&label, &bytes)
+}

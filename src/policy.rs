@@ -1,0 +1,423 @@
+//! The quorum policy: groups of named custodians, each group with a member threshold, and how
+//! many groups must take part. Maps one-to-one onto SLIP-39's two-level scheme.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::slip39::GroupSpec;
+use crate::wire;
+
+/// SLIP-39's limit on groups, and on members in a group.
+pub const MAX_MEMBERS: usize = 16;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Custodian {
+    pub name: String,
+    /// SLIP-39 member index (0-based); printed on sheets as `index` + 1.
+    pub member_index: u8,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub name: String,
+    pub member_threshold: u8,
+    pub custodians: Vec<Custodian>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub group_threshold: u8,
+    pub groups: Vec<Group>,
+}
+
+/// A policy that cannot be used, with what to change.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PolicyError {
+    NoCustodians,
+    BadName(String),
+    DuplicateName(String),
+    TooManyGroups(usize),
+    TooManyMembers {
+        group: String,
+        count: usize,
+    },
+    EmptyGroup(String),
+    BadMemberThreshold {
+        group: String,
+        threshold: u8,
+        count: usize,
+    },
+    OneOfMany {
+        group: String,
+        count: usize,
+    },
+    BadGroupThreshold {
+        threshold: u8,
+        groups: usize,
+    },
+    UnknownGroup(String),
+    DuplicateMemberIndex {
+        group: String,
+        index: u8,
+    },
+    GroupThresholdNeeded,
+    BadGroupSpec(String),
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyError::NoCustodians => {
+                write!(f, "no custodians given: name them with --custodian")
+            }
+            PolicyError::BadName(n) => write!(
+                f,
+                "`{n}` is not a usable name: use 1 to {} bytes, no control characters and no `/`",
+                wire::MAX_NAME_LEN
+            ),
+            PolicyError::DuplicateName(n) => write!(
+                f,
+                "the name `{n}` is used twice: every custodian and group needs its own name"
+            ),
+            PolicyError::TooManyGroups(n) => {
+                write!(f, "{n} groups given; SLIP-39 allows at most {MAX_MEMBERS}")
+            }
+            PolicyError::TooManyMembers { group, count } => write!(
+                f,
+                "group {group} has {count} custodians; SLIP-39 allows at most {MAX_MEMBERS} per group"
+            ),
+            PolicyError::EmptyGroup(g) => write!(
+                f,
+                "group {g} has no custodians: add some with --custodian {g}/NAME or drop the group"
+            ),
+            PolicyError::BadMemberThreshold {
+                group,
+                threshold,
+                count,
+            } => write!(
+                f,
+                "group {group} needs {threshold} of its {count} custodians, which is impossible: \
+                 the threshold must be from 1 to {count}"
+            ),
+            PolicyError::OneOfMany { group, count } => write!(
+                f,
+                "group {group} is 1-of-{count}: SLIP-39 does not allow a threshold of 1 with several \
+                 members (each would hold the whole group share); give each of them a 1-of-1 group \
+                 of their own, or raise the threshold"
+            ),
+            PolicyError::BadGroupThreshold { threshold, groups } => write!(
+                f,
+                "the group threshold {threshold} must be from 1 to the number of groups ({groups})"
+            ),
+            PolicyError::UnknownGroup(g) => write!(
+                f,
+                "custodian names group `{g}`, which no --group defines (use --group {g}:K)"
+            ),
+            PolicyError::DuplicateMemberIndex { group, index } => {
+                write!(
+                    f,
+                    "group {group} has two custodians with member index {index}"
+                )
+            }
+            PolicyError::GroupThresholdNeeded => write!(
+                f,
+                "with several groups, say how many must take part: --group-threshold G"
+            ),
+            PolicyError::BadGroupSpec(s) => {
+                write!(f, "`{s}` is not a group: write NAME:K, for example Ops:2")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+/// Whether `name` can name a custodian or group.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= wire::MAX_NAME_LEN
+        && !name.chars().any(|c| c.is_control() || c == '/')
+        && name.trim() == name
+}
+
+impl Policy {
+    /// One group, called `custodians`, of `names` with threshold `k`.
+    pub fn single(k: u8, names: &[String]) -> Result<Policy, PolicyError> {
+        let group = Group {
+            name: "custodians".into(),
+            member_threshold: k,
+            custodians: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| Custodian {
+                    name: n.clone(),
+                    member_index: i.min(255) as u8,
+                })
+                .collect(),
+        };
+        let p = Policy {
+            group_threshold: 1,
+            groups: vec![group],
+        };
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// Several groups: `groups` as `NAME:K`, `custodians` as `GROUP/NAME`.
+    pub fn grouped(
+        groups: &[String],
+        custodians: &[String],
+        group_threshold: Option<u8>,
+    ) -> Result<Policy, PolicyError> {
+        let mut out: Vec<Group> = Vec::new();
+        for spec in groups {
+            let (name, k) = spec
+                .rsplit_once(':')
+                .ok_or_else(|| PolicyError::BadGroupSpec(spec.clone()))?;
+            let k: u8 = k
+                .trim()
+                .parse()
+                .map_err(|_| PolicyError::BadGroupSpec(spec.clone()))?;
+            out.push(Group {
+                name: name.trim().to_owned(),
+                member_threshold: k,
+                custodians: Vec::new(),
+            });
+        }
+        for c in custodians {
+            let (g, name) = c
+                .split_once('/')
+                .ok_or_else(|| PolicyError::UnknownGroup(format!("(none given for `{c}`)")))?;
+            let group = out
+                .iter_mut()
+                .find(|x| x.name == g)
+                .ok_or_else(|| PolicyError::UnknownGroup(g.to_owned()))?;
+            let idx = group.custodians.len().min(255) as u8;
+            group.custodians.push(Custodian {
+                name: name.to_owned(),
+                member_index: idx,
+            });
+        }
+        let group_threshold = match group_threshold {
+            Some(g) => g,
+            None if out.len() == 1 => 1,
+            None => return Err(PolicyError::GroupThresholdNeeded),
+        };
+        let p = Policy {
+            group_threshold,
+            groups: out,
+        };
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// Every rule SLIP-39 and custody place on a policy.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        if self.groups.iter().all(|g| g.custodians.is_empty()) {
+            return Err(PolicyError::NoCustodians);
+        }
+        if self.groups.len() > MAX_MEMBERS {
+            return Err(PolicyError::TooManyGroups(self.groups.len()));
+        }
+        let mut names = HashSet::new();
+        for g in &self.groups {
+            if !valid_name(&g.name) {
+                return Err(PolicyError::BadName(g.name.clone()));
+            }
+            if g.custodians.is_empty() {
+                return Err(PolicyError::EmptyGroup(g.name.clone()));
+            }
+            let count = g.custodians.len();
+            if count > MAX_MEMBERS {
+                return Err(PolicyError::TooManyMembers {
+                    group: g.name.clone(),
+                    count,
+                });
+            }
+            if g.member_threshold == 0 || usize::from(g.member_threshold) > count {
+                return Err(PolicyError::BadMemberThreshold {
+                    group: g.name.clone(),
+                    threshold: g.member_threshold,
+                    count,
+                });
+            }
+            if g.member_threshold == 1 && count > 1 {
+                return Err(PolicyError::OneOfMany {
+                    group: g.name.clone(),
+                    count,
+                });
+            }
+            let mut idx = HashSet::new();
+            for c in &g.custodians {
+                if !valid_name(&c.name) {
+                    return Err(PolicyError::BadName(c.name.clone()));
+                }
+                if !names.insert(c.name.to_lowercase()) {
+                    return Err(PolicyError::DuplicateName(c.name.clone()));
+                }
+                if usize::from(c.member_index) >= MAX_MEMBERS || !idx.insert(c.member_index) {
+                    return Err(PolicyError::DuplicateMemberIndex {
+                        group: g.name.clone(),
+                        index: c.member_index,
+                    });
+                }
+            }
+        }
+        let mut gnames = HashSet::new();
+        for g in &self.groups {
+            if !gnames.insert(g.name.to_lowercase()) {
+                return Err(PolicyError::DuplicateName(g.name.clone()));
+            }
+        }
+        if self.group_threshold == 0 || usize::from(self.group_threshold) > self.groups.len() {
+            return Err(PolicyError::BadGroupThreshold {
+                threshold: self.group_threshold,
+                groups: self.groups.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The SLIP-39 split parameters, group by group.
+    pub fn group_specs(&self) -> Vec<GroupSpec> {
+        self.groups
+            .iter()
+            .map(|g| GroupSpec {
+                member_threshold: g.member_threshold,
+                member_count: g.custodians.len() as u8,
+            })
+            .collect()
+    }
+
+    /// The custodian holding member `member_index` of group `group_index`, if any.
+    pub fn custodian(&self, group_index: u8, member_index: u8) -> Option<(&Group, &Custodian)> {
+        let g = self.groups.get(usize::from(group_index))?;
+        let c = g
+            .custodians
+            .iter()
+            .find(|c| c.member_index == member_index)?;
+        Some((g, c))
+    }
+
+    /// The policy in plain words, one line per group, then the group rule when there are several.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .groups
+            .iter()
+            .map(|g| {
+                let names: Vec<&str> = g.custodians.iter().map(|c| c.name.as_str()).collect();
+                format!(
+                    "{}: any {} of {} ({})",
+                    g.name,
+                    g.member_threshold,
+                    g.custodians.len(),
+                    names.join(", ")
+                )
+            })
+            .collect();
+        if self.groups.len() > 1 {
+            lines.push(format!(
+                "Needed: {} of the {} groups",
+                self.group_threshold,
+                self.groups.len()
+            ));
+        }
+        lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn single_group_policy() {
+        let p = Policy::single(3, &names(&["a", "b", "c", "d", "e"])).unwrap();
+        assert_eq!(p.describe(), vec!["custodians: any 3 of 5 (a, b, c, d, e)"]);
+        assert_eq!(p.custodian(0, 4).unwrap().1.name, "e");
+        assert!(p.custodian(0, 5).is_none());
+    }
+
+    #[test]
+    fn rejections() {
+        assert_eq!(
+            Policy::single(4, &names(&["a", "b", "c"])).unwrap_err(),
+            PolicyError::BadMemberThreshold {
+                group: "custodians".into(),
+                threshold: 4,
+                count: 3
+            }
+        );
+        assert!(matches!(
+            Policy::single(1, &names(&["a", "b"])),
+            Err(PolicyError::OneOfMany { .. })
+        ));
+        assert!(matches!(
+            Policy::single(2, &names(&["a", "A"])),
+            Err(PolicyError::DuplicateName(_))
+        ));
+        assert!(matches!(
+            Policy::single(2, &names(&["a", "x/y"])),
+            Err(PolicyError::BadName(_))
+        ));
+        let many: Vec<String> = (0..17).map(|i| format!("c{i}")).collect();
+        assert!(matches!(
+            Policy::single(2, &many),
+            Err(PolicyError::TooManyMembers { .. })
+        ));
+        assert_eq!(
+            Policy::grouped(
+                &names(&["Ops:2", "Board:1"]),
+                &names(&["Ops/a", "Ops/b", "Board/c"]),
+                None
+            )
+            .unwrap_err(),
+            PolicyError::GroupThresholdNeeded
+        );
+        assert_eq!(
+            Policy::grouped(&names(&["Ops:2"]), &names(&["Ops/a", "Nope/b"]), None).unwrap_err(),
+            PolicyError::UnknownGroup("Nope".into())
+        );
+        assert!(matches!(
+            Policy::grouped(
+                &names(&["Ops:2", "B:1"]),
+                &names(&["Ops/a", "Ops/b", "B/c"]),
+                Some(3)
+            ),
+            Err(PolicyError::BadGroupThreshold { .. })
+        ));
+        assert!(matches!(
+            Policy::grouped(&names(&["Ops"]), &[], None),
+            Err(PolicyError::BadGroupSpec(_))
+        ));
+    }
+
+    #[test]
+    fn grouped_policy() {
+        let p = Policy::grouped(
+            &names(&["Ops:2", "Board:1"]),
+            &names(&["Ops/alice", "Ops/bob", "Ops/carol", "Board/dave"]),
+            Some(2),
+        )
+        .unwrap();
+        assert_eq!(
+            p.describe(),
+            vec![
+                "Ops: any 2 of 3 (alice, bob, carol)",
+                "Board: any 1 of 1 (dave)",
+                "Needed: 2 of the 2 groups"
+            ]
+        );
+        assert_eq!(p.group_specs().len(), 2);
+        assert_eq!(p.custodian(1, 0).unwrap().1.name, "dave");
+    }
+}

@@ -1,0 +1,564 @@
+//! From an untrusted pile of presented shares to a validated quorum and the master secret:
+//! each share checked alone against the vault, then the set checked (duplicates, mixed sets,
+//! enough members per group), then SLIP-39 combine, then the derived public key compared with
+//! the vault's. Every error names the share(s) at fault.
+
+use std::fmt;
+
+use subtle::ConstantTimeEq;
+
+use crate::input::{Presented, Source};
+use crate::keys::{DerivedKeys, KeyError, MasterSecret, fingerprint};
+use crate::slip39::{self, Slip39Error};
+use crate::timefmt;
+use crate::vault::Vault;
+
+/// Whose share this is, as far as the vault (or the token) says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub label: String,
+    pub custodian: String,
+    pub group: String,
+    pub group_index: u8,
+    /// 1-based number within the group (SLIP-39 member index + 1).
+    pub member_number: u8,
+    pub source: Source,
+    /// The share carried a token whose signature verified under the vault's key.
+    pub signed: bool,
+}
+
+/// Why one share does not belong to this vault's current set.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ShareProblem {
+    /// Signed by a different key: another vault, or a forgery.
+    ForeignKey {
+        share_fingerprint: String,
+        vault_fingerprint: String,
+    },
+    /// Signed by this vault's key but names another vault id.
+    OtherVaultId,
+    /// From an earlier epoch: replaced by a reshare or master rotation.
+    Stale {
+        share_epoch: u32,
+        vault_epoch: u32,
+        since: String,
+    },
+    /// From a later epoch than this vault file.
+    NewerThanVault { share_epoch: u32, vault_epoch: u32 },
+    /// SLIP-39 identifier or parameters differ from the vault's current share set.
+    OtherSet {
+        what: &'static str,
+        share: String,
+        vault: String,
+    },
+    /// No custodian of this vault holds that member index.
+    UnknownMember { group_index: u8, member_index: u8 },
+    /// The token names a different custodian or group than the vault's policy.
+    NameMismatch { token: String, vault: String },
+}
+
+impl fmt::Display for ShareProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ShareProblem::ForeignKey {
+                share_fingerprint,
+                vault_fingerprint,
+            } => write!(
+                f,
+                "it was signed by the key with fingerprint {share_fingerprint}, but this vault's is \
+                 {vault_fingerprint}: it belongs to another vault (or is forged); check --vault"
+            ),
+            ShareProblem::OtherVaultId => write!(
+                f,
+                "it names a different vault id than this vault file; check --vault"
+            ),
+            ShareProblem::Stale {
+                share_epoch,
+                vault_epoch,
+                since,
+            } => write!(
+                f,
+                "it is stale: it belongs to epoch {share_epoch}, but the shares were replaced on \
+                 {since} (the vault is at epoch {vault_epoch}); use the custodian's current sheet"
+            ),
+            ShareProblem::NewerThanVault {
+                share_epoch,
+                vault_epoch,
+            } => write!(
+                f,
+                "it belongs to epoch {share_epoch}, newer than this vault file (epoch {vault_epoch}): \
+                 you are using an old copy of the vault; use the current one"
+            ),
+            ShareProblem::OtherSet { what, share, vault } => write!(
+                f,
+                "its SLIP-39 {what} is {share} but this vault's shares have {vault}: it is from \
+                 another share set (an older epoch or another vault)"
+            ),
+            ShareProblem::UnknownMember {
+                group_index,
+                member_index,
+            } => write!(
+                f,
+                "no custodian of this vault holds member {} of group #{}",
+                u16::from(*member_index) + 1,
+                u16::from(*group_index) + 1
+            ),
+            ShareProblem::NameMismatch { token, vault } => write!(
+                f,
+                "its token says it is {token}'s, but the vault gives that share to {vault}"
+            ),
+        }
+    }
+}
+
+/// Check one share against the vault, on its own (what `check-share` reports).
+pub fn check_share(p: &Presented, vault: &Vault) -> Result<Member, ShareProblem> {
+    let s = &p.share;
+    if let Some(t) = &p.token {
+        if t.public_key != *vault.public_key() {
+            return Err(ShareProblem::ForeignKey {
+                share_fingerprint: fingerprint(&t.public_key),
+                vault_fingerprint: vault.fingerprint(),
+            });
+        }
+        if t.info.vault_id != vault.vault_id {
+            return Err(ShareProblem::OtherVaultId);
+        }
+        if t.info.epoch < vault.epoch {
+            return Err(ShareProblem::Stale {
+                share_epoch: t.info.epoch,
+                vault_epoch: vault.epoch,
+                since: timefmt::date(vault.epoch_started),
+            });
+        }
+        if t.info.epoch > vault.epoch {
+            return Err(ShareProblem::NewerThanVault {
+                share_epoch: t.info.epoch,
+                vault_epoch: vault.epoch,
+            });
+        }
+    }
+    let other = |what: &'static str, share: String, v: String| ShareProblem::OtherSet {
+        what,
+        share,
+        vault: v,
+    };
+    if s.identifier != vault.slip39.identifier {
+        return Err(other(
+            "identifier",
+            s.identifier.to_string(),
+            vault.slip39.identifier.to_string(),
+        ));
+    }
+    if s.extendable != vault.slip39.extendable {
+        return Err(other(
+            "extendable flag",
+            s.extendable.to_string(),
+            vault.slip39.extendable.to_string(),
+        ));
+    }
+    if s.iteration_exponent != vault.slip39.iteration_exponent {
+        return Err(other(
+            "iteration exponent",
+            s.iteration_exponent.to_string(),
+            vault.slip39.iteration_exponent.to_string(),
+        ));
+    }
+    let policy = &vault.policy;
+    if usize::from(s.group_count) != policy.groups.len()
+        || s.group_threshold != policy.group_threshold
+    {
+        return Err(other(
+            "group policy",
+            format!("{} of {} groups", s.group_threshold, s.group_count),
+            format!("{} of {}", policy.group_threshold, policy.groups.len()),
+        ));
+    }
+    let (group, custodian) =
+        policy
+            .custodian(s.group_index, s.member_index)
+            .ok_or(ShareProblem::UnknownMember {
+                group_index: s.group_index,
+                member_index: s.member_index,
+            })?;
+    if s.member_threshold != group.member_threshold {
+        return Err(other(
+            "member threshold",
+            s.member_threshold.to_string(),
+            group.member_threshold.to_string(),
+        ));
+    }
+    if let Some(t) = &p.token {
+        if t.info.custodian != custodian.name || t.info.group != group.name {
+            return Err(ShareProblem::NameMismatch {
+                token: format!("{} (group {})", t.info.custodian, t.info.group),
+                vault: format!("{} (group {})", custodian.name, group.name),
+            });
+        }
+    }
+    Ok(Member {
+        label: p.label.clone(),
+        custodian: custodian.name.clone(),
+        group: group.name.clone(),
+        group_index: s.group_index,
+        member_number: s.member_index + 1,
+        source: p.source,
+        signed: p.token.is_some(),
+    })
+}
+
+/// Name a share without a vault: from its token, else by position.
+fn member_without_vault(p: &Presented) -> Member {
+    let s = &p.share;
+    let (custodian, group) = match &p.token {
+        Some(t) => (t.info.custodian.clone(), t.info.group.clone()),
+        None => (
+            format!("member {}", u16::from(s.member_index) + 1),
+            format!("#{}", u16::from(s.group_index) + 1),
+        ),
+    };
+    Member {
+        label: p.label.clone(),
+        custodian,
+        group,
+        group_index: s.group_index,
+        member_number: s.member_index + 1,
+        source: p.source,
+        signed: p.token.is_some(),
+    }
+}
+
+/// Why a set of shares did not yield the master secret. Never a wrong secret.
+#[derive(Debug)]
+pub enum QuorumError {
+    NoShares,
+    /// One or more shares failed their individual checks.
+    Rejected(Vec<(String, ShareProblem)>),
+    /// The same share was presented twice.
+    Duplicate {
+        first: String,
+        second: String,
+        who: String,
+    },
+    /// Two different shares claim the same custodian slot.
+    Conflict {
+        first: String,
+        second: String,
+        who: String,
+    },
+    /// Shares from different vaults, sets or epochs.
+    Mixed {
+        first: String,
+        other: String,
+        what: &'static str,
+    },
+    /// Not enough shares: one line per group, e.g. "have 2 of 3 for group Ops".
+    TooFew {
+        lines: Vec<String>,
+    },
+    /// The vault needs the SLIP-39 passphrase and none was given.
+    PassphraseRequired,
+    /// These shares disagree with the rest of the quorum.
+    Inconsistent {
+        labels: Vec<String>,
+    },
+    /// The shares combine to something whose digest does not verify.
+    Digest {
+        group: Option<String>,
+    },
+    /// The secret recovered does not derive the vault's key.
+    WrongSecret {
+        expected: String,
+        derived: String,
+        passphrase_given: bool,
+    },
+    Slip39(Slip39Error),
+    Key(KeyError),
+}
+
+impl fmt::Display for QuorumError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            QuorumError::NoShares => write!(f, "no shares given: present them with --share FILE"),
+            QuorumError::Rejected(list) => {
+                write!(f, "{} share(s) rejected:", list.len())?;
+                for (label, p) in list {
+                    write!(f, "\n  share {label}: {p}")?;
+                }
+                Ok(())
+            }
+            QuorumError::Duplicate { first, second, who } => write!(
+                f,
+                "shares {first} and {second} are the same share ({who}) presented twice; \
+                 each custodian presents their own share once"
+            ),
+            QuorumError::Conflict { first, second, who } => write!(
+                f,
+                "shares {first} and {second} both claim to be {who} but differ: at least one is \
+                 damaged or forged; check both against the printed sheets"
+            ),
+            QuorumError::Mixed { first, other, what } => write!(
+                f,
+                "shares {first} and {other} come from different share sets (their {what} differ): \
+                 use shares of one vault and one epoch only"
+            ),
+            QuorumError::TooFew { lines } => {
+                write!(f, "not enough shares to reconstruct:")?;
+                for l in lines {
+                    write!(f, "\n  {l}")?;
+                }
+                Ok(())
+            }
+            QuorumError::PassphraseRequired => write!(
+                f,
+                "this vault's shares are protected by a SLIP-39 passphrase: give it with \
+                 --passphrase-stdin or --passphrase-prompt"
+            ),
+            QuorumError::Inconsistent { labels } => write!(
+                f,
+                "share(s) {} do not agree with the others: they are damaged, forged, or from \
+                 another set. The rest of the quorum was consistent; leave those out",
+                labels.join(", ")
+            ),
+            QuorumError::Digest { group } => write!(
+                f,
+                "the shares{} do not fit together (the SLIP-39 digest check failed): at least one \
+                 is damaged or forged. No secret was produced",
+                group
+                    .as_ref()
+                    .map(|g| format!(" of group {g}"))
+                    .unwrap_or_default()
+            ),
+            QuorumError::WrongSecret {
+                expected,
+                derived,
+                passphrase_given,
+            } => {
+                write!(
+                    f,
+                    "the shares combine, but to a key with fingerprint {derived}, not this vault's \
+                     {expected}: "
+                )?;
+                if *passphrase_given {
+                    write!(
+                        f,
+                        "the passphrase is probably wrong (SLIP-39 cannot detect a wrong passphrase); try again"
+                    )
+                } else {
+                    write!(
+                        f,
+                        "these shares belong to another vault, or a passphrase is needed"
+                    )
+                }
+            }
+            QuorumError::Slip39(e) => e.fmt(f),
+            QuorumError::Key(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for QuorumError {}
+
+/// The result of a successful quorum. Dropping it zeroizes the secret and keys.
+pub struct Unlocked {
+    pub master: MasterSecret,
+    pub keys: DerivedKeys,
+    /// Every share presented, in order of presentation.
+    pub members: Vec<Member>,
+    /// Groups presented but short of their threshold: their shares took no part.
+    pub incomplete_groups: Vec<String>,
+}
+
+impl fmt::Debug for Unlocked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unlocked")
+            .field("keys", &self.keys)
+            .field("members", &self.members)
+            .finish_non_exhaustive()
+    }
+}
+
+fn group_name(vault: Option<&Vault>, members: &[Member], gi: u8) -> String {
+    if let Some(v) = vault {
+        if let Some(g) = v.policy.groups.get(usize::from(gi)) {
+            return g.name.clone();
+        }
+    }
+    members
+        .iter()
+        .find(|m| m.group_index == gi)
+        .map(|m| m.group.clone())
+        .unwrap_or_else(|| format!("#{}", u16::from(gi) + 1))
+}
+
+/// Validate the presented shares and reconstruct the master secret.
+pub fn unlock(
+    presented: &[Presented],
+    vault: Option<&Vault>,
+    passphrase: Option<&[u8]>,
+) -> Result<Unlocked, QuorumError> {
+    if presented.is_empty() {
+        return Err(QuorumError::NoShares);
+    }
+    // 1. Each share alone.
+    let mut members = Vec::with_capacity(presented.len());
+    let mut rejected = Vec::new();
+    for p in presented {
+        match vault {
+            Some(v) => match check_share(p, v) {
+                Ok(m) => members.push(m),
+                Err(e) => rejected.push((p.label.clone(), e)),
+            },
+            None => members.push(member_without_vault(p)),
+        }
+    }
+    if !rejected.is_empty() {
+        return Err(QuorumError::Rejected(rejected));
+    }
+    if let Some(v) = vault {
+        if v.slip39.passphrase && passphrase.is_none() {
+            return Err(QuorumError::PassphraseRequired);
+        }
+    }
+    // 2. The set: one vault / set / epoch, no share twice, no slot claimed twice.
+    let first = &presented[0];
+    for p in &presented[1..] {
+        let (a, b) = (&first.share, &p.share);
+        let what = if a.identifier != b.identifier {
+            Some("SLIP-39 identifiers")
+        } else if a.extendable != b.extendable {
+            Some("extendable flags")
+        } else if a.iteration_exponent != b.iteration_exponent {
+            Some("iteration exponents")
+        } else if a.group_threshold != b.group_threshold || a.group_count != b.group_count {
+            Some("group thresholds")
+        } else if a.value.len() != b.value.len() {
+            Some("secret lengths")
+        } else {
+            match (&first.token, &p.token) {
+                (Some(x), Some(y)) if x.public_key != y.public_key => Some("signing keys"),
+                (Some(x), Some(y)) if x.info.vault_id != y.info.vault_id => Some("vault ids"),
+                (Some(x), Some(y)) if x.info.epoch != y.info.epoch => Some("epochs"),
+                _ => None,
+            }
+        };
+        if let Some(what) = what {
+            return Err(QuorumError::Mixed {
+                first: first.label.clone(),
+                other: p.label.clone(),
+                what,
+            });
+        }
+    }
+    for (i, p) in presented.iter().enumerate() {
+        for q in presented.iter().skip(i + 1) {
+            if p.share.group_index == q.share.group_index
+                && p.share.member_index == q.share.member_index
+            {
+                let same: bool = p
+                    .share
+                    .value
+                    .as_slice()
+                    .ct_eq(q.share.value.as_slice())
+                    .into();
+                let m = &members[i];
+                let who = format!(
+                    "{}, member {} of group {}",
+                    m.custodian, m.member_number, m.group
+                );
+                let (first, second) = (p.label.clone(), q.label.clone());
+                return Err(if same {
+                    QuorumError::Duplicate { first, second, who }
+                } else {
+                    QuorumError::Conflict { first, second, who }
+                });
+            }
+        }
+    }
+    // 3. Enough members in enough groups.
+    let s0 = &first.share;
+    let mut complete = Vec::new();
+    let mut lines = Vec::new();
+    let mut incomplete_groups = Vec::new();
+    let mut group_indices: Vec<u8> = presented.iter().map(|p| p.share.group_index).collect();
+    group_indices.sort_unstable();
+    group_indices.dedup();
+    for &gi in &group_indices {
+        let shares: Vec<&Presented> = presented
+            .iter()
+            .filter(|p| p.share.group_index == gi)
+            .collect();
+        let need = shares[0].share.member_threshold;
+        let have = shares.len();
+        let name = group_name(vault, &members, gi);
+        if have >= usize::from(need) {
+            complete.push(gi);
+            lines.push(format!("group {name}: complete ({have} of {need} needed)"));
+        } else {
+            lines.push(format!("have {have} of {need} for group {name}"));
+            incomplete_groups.push(name);
+        }
+    }
+    if let Some(v) = vault {
+        for (gi, g) in v.policy.groups.iter().enumerate() {
+            if !group_indices.contains(&(gi as u8)) {
+                lines.push(format!(
+                    "have 0 of {} for group {}",
+                    g.member_threshold, g.name
+                ));
+            }
+        }
+    }
+    if complete.len() < usize::from(s0.group_threshold) {
+        if s0.group_count > 1 {
+            lines.push(format!(
+                "{} of the {} groups are complete; {} are needed",
+                complete.len(),
+                s0.group_count,
+                s0.group_threshold
+            ));
+        }
+        return Err(QuorumError::TooFew { lines });
+    }
+    // 4. Combine the complete groups' shares (SLIP-39 checks digests and extra shares).
+    let used: Vec<usize> = (0..presented.len())
+        .filter(|&i| complete.contains(&presented[i].share.group_index))
+        .collect();
+    let shares: Vec<slip39::Share> = used.iter().map(|&i| presented[i].share.clone()).collect();
+    let secret = slip39::combine(&shares, passphrase.unwrap_or(b"")).map_err(|e| match e {
+        Slip39Error::InconsistentShares { shares, .. } => QuorumError::Inconsistent {
+            labels: shares
+                .iter()
+                .map(|&k| presented[used[k]].label.clone())
+                .collect(),
+        },
+        Slip39Error::DigestMismatch { group_index } => QuorumError::Digest {
+            group: group_index.map(|gi| group_name(vault, &members, gi)),
+        },
+        other => QuorumError::Slip39(other),
+    })?;
+    let master = MasterSecret::from_bytes(&secret).map_err(QuorumError::Key)?;
+    drop(secret);
+    let keys = master.derive().map_err(QuorumError::Key)?;
+    // 5. The derived key must be the vault's (or the tokens').
+    let expected = vault.map(|v| *v.public_key()).or_else(|| {
+        presented
+            .iter()
+            .find_map(|p| p.token.as_ref().map(|t| t.public_key))
+    });
+    if let Some(pk) = expected {
+        if keys.verifying_key() != pk {
+            return Err(QuorumError::WrongSecret {
+                expected: fingerprint(&pk),
+                derived: fingerprint(&keys.verifying_key()),
+                passphrase_given: passphrase.is_some(),
+            });
+        }
+    }
+    Ok(Unlocked {
+        master,
+        keys,
+        members,
+        incomplete_groups,
+    })
+}

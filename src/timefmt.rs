@@ -1,0 +1,52 @@
+//! Time stamps: Unix seconds (UTC) inside signed data, RFC 3339 in files, dates on sheets.
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Seconds since the Unix epoch, now. `CUSTODY_FAKE_NOW` (Unix seconds) overrides it so that
+/// tests and documentation vectors are reproducible; it carries no secret.
+pub fn now() -> u64 {
+    if let Some(v) = std::env::var_os("CUSTODY_FAKE_NOW") {
+        if let Some(n) = v.to_str().and_then(|s| s.parse().ok()) {
+            return n;
+        }
+    }
+    OffsetDateTime::now_utc().unix_timestamp().max(0) as u64
+}
+
+fn datetime(secs: u64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(secs.min(253_402_300_799) as i64)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// `2026-11-28T18:00:00Z`.
+pub fn rfc3339(secs: u64) -> String {
+    datetime(secs)
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| secs.to_string())
+}
+
+/// Parse an RFC 3339 time back to Unix seconds.
+pub fn parse_rfc3339(s: &str) -> Option<u64> {
+    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    u64::try_from(t.unix_timestamp()).ok()
+}
+
+/// `2026-11-28`.
+pub fn date(secs: u64) -> String {
+    let d = datetime(secs).date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(date(1_764_352_800), "2025-11-28");
+        assert_eq!(parse_rfc3339(&rfc3339(1_764_352_800)), Some(1_764_352_800));
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+}

@@ -1,0 +1,141 @@
+//! The vault: the public record of one custody set-up (identity, public keys, SLIP-39
+//! parameters, policy, epoch), signed with the master key. Credentials slot in beside it.
+
+mod file;
+mod manifest;
+pub mod store;
+
+use std::fmt;
+
+use ed25519_dalek::{Signature, Signer, VerifyingKey};
+
+use crate::keys::{DerivedKeys, PublicKeys};
+use crate::policy::{Policy, PolicyError};
+use crate::wire;
+
+pub use file::VaultFileError;
+
+/// SLIP-39 parameters shared by every share of the current epoch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slip39Params {
+    pub identifier: u16,
+    pub extendable: bool,
+    pub iteration_exponent: u8,
+    /// Whether the shares were made with a SLIP-39 passphrase (the passphrase itself is never stored).
+    pub passphrase: bool,
+}
+
+/// A vault as held in memory: everything in it is public.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vault {
+    pub vault_id: [u8; wire::VAULT_ID_LEN],
+    /// Unix seconds.
+    pub created: u64,
+    pub epoch: u32,
+    /// When the current epoch began (Unix seconds).
+    pub epoch_started: u64,
+    pub public: PublicKeys,
+    pub slip39: Slip39Params,
+    pub policy: Policy,
+    signature: Signature,
+}
+
+/// What is wrong with a vault's content (beyond its file syntax).
+#[derive(Debug)]
+pub enum VaultError {
+    Policy(PolicyError),
+    /// The manifest signature does not verify: the file was edited outside custody.
+    BadSignature,
+    /// The stored fingerprint is not the public key's.
+    FingerprintMismatch {
+        stored: String,
+        computed: String,
+    },
+}
+
+impl fmt::Display for VaultError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VaultError::Policy(e) => write!(f, "the vault's policy is invalid: {e}"),
+            VaultError::BadSignature => write!(
+                f,
+                "the vault's signature does not verify: the file was changed outside custody. \
+                 Restore it from the backup (`<vault>.bak`) or from your copy, and compare the \
+                 fingerprint with the one printed on the sheets"
+            ),
+            VaultError::FingerprintMismatch { stored, computed } => write!(
+                f,
+                "the vault's fingerprint field says {stored} but its public key has fingerprint \
+                 {computed}: the file was changed outside custody; restore it from a backup"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for VaultError {}
+
+impl Vault {
+    /// A new vault at epoch 1, signed with `keys`.
+    pub fn create(
+        vault_id: [u8; wire::VAULT_ID_LEN],
+        created: u64,
+        keys: &DerivedKeys,
+        slip39: Slip39Params,
+        policy: Policy,
+    ) -> Result<Vault, VaultError> {
+        policy.validate().map_err(VaultError::Policy)?;
+        let mut v = Vault {
+            vault_id,
+            created,
+            epoch: 1,
+            epoch_started: created,
+            public: keys.public(),
+            slip39,
+            policy,
+            signature: Signature::from_bytes(&[0; 64]),
+        };
+        v.sign(keys);
+        Ok(v)
+    }
+
+    /// Re-sign the manifest after a change (needs the master key).
+    pub fn sign(&mut self, keys: &DerivedKeys) {
+        self.signature = keys.signing_key().sign(&manifest::bytes(self));
+    }
+
+    /// Check the manifest signature and the policy.
+    pub fn verify(&self) -> Result<(), VaultError> {
+        self.policy.validate().map_err(VaultError::Policy)?;
+        self.public
+            .ed25519
+            .verify_strict(&manifest::bytes(self), &self.signature)
+            .map_err(|_| VaultError::BadSignature)
+    }
+
+    pub fn public_key(&self) -> &VerifyingKey {
+        &self.public.ed25519
+    }
+
+    pub fn fingerprint(&self) -> String {
+        self.public.fingerprint()
+    }
+
+    pub fn vault_id_hex(&self) -> String {
+        crate::keys::hex(&self.vault_id)
+    }
+
+    /// The canonical bytes the manifest signature covers (documented in shares-format.md).
+    pub fn manifest_bytes(&self) -> Vec<u8> {
+        manifest::bytes(self)
+    }
+
+    /// Serialise to the JSON file form.
+    pub fn to_json(&self) -> String {
+        file::to_json(self)
+    }
+
+    /// Parse the JSON file form and verify it (format, fingerprint, signature, policy).
+    pub fn from_json(text: &str) -> Result<Vault, VaultFileError> {
+        file::from_json(text)
+    }
+}

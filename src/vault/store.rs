@@ -1,0 +1,202 @@
+//! Durable vault files: atomic creation and replacement (temp file, fsync, rename or link,
+//! fsync of the directory), an exclusive lock file so concurrent writers serialise, and the
+//! previous version kept as `<vault>.bak`.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use super::{Vault, VaultFileError};
+
+/// Why the vault could not be read or written.
+#[derive(Debug)]
+pub enum StoreError {
+    Read {
+        path: PathBuf,
+        source: io::Error,
+    },
+    Write {
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// `init` refuses to overwrite.
+    Exists(PathBuf),
+    Invalid {
+        path: PathBuf,
+        source: VaultFileError,
+    },
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Read { path, source } if source.kind() == io::ErrorKind::NotFound => {
+                write!(
+                    f,
+                    "no vault at {}: give the right path with --vault or $CUSTODY_VAULT",
+                    path.display()
+                )
+            }
+            StoreError::Read { path, source } => {
+                write!(f, "cannot read the vault {}: {source}", path.display())
+            }
+            StoreError::Write { path, source } => write!(
+                f,
+                "cannot write {}: {source}; nothing was changed",
+                path.display()
+            ),
+            StoreError::Exists(path) => write!(
+                f,
+                "{} already exists; custody never overwrites a vault or share file: \
+                 choose another path or move the old one away",
+                path.display()
+            ),
+            StoreError::Invalid { path, source } => write!(f, "{}: {source}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+fn write_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |source| StoreError::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Read and verify the vault at `path`.
+pub fn load(path: &Path) -> Result<Vault, StoreError> {
+    let text = fs::read_to_string(path).map_err(|source| StoreError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Vault::from_json(&text).map_err(|source| StoreError::Invalid {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+fn fsync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Write `bytes` to a fresh temporary file beside `path`, fsynced.
+fn write_temp(path: &Path, bytes: &[u8], mode: u32) -> Result<PathBuf, StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = sibling(path, &format!(".tmp.{}", std::process::id()));
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&tmp)
+        .map_err(write_err(&tmp))?;
+    let res = f.write_all(bytes).and_then(|()| f.sync_all());
+    if let Err(e) = res {
+        let _ = fs::remove_file(&tmp);
+        return Err(write_err(&tmp)(e));
+    }
+    Ok(tmp)
+}
+
+/// Create `path` with `bytes` atomically; fails with [`StoreError::Exists`] if it exists. The
+/// file appears complete or not at all (hard link of an fsynced temp file, then directory fsync).
+/// `mode` is the Unix permission (0o600 for share files, 0o644 for the public vault).
+pub fn create_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StoreError> {
+    let tmp = write_temp(path, bytes, mode)?;
+    let linked = fs::hard_link(&tmp, path);
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            return Err(StoreError::Exists(path.to_path_buf()));
+        }
+        Err(e) => return Err(write_err(path)(e)),
+    }
+    fsync_dir(parent_dir(path)).map_err(write_err(path))
+}
+
+/// An exclusive writer's lock on a vault, held until dropped.
+pub struct WriteLock {
+    _file: File,
+}
+
+/// Take the vault's writer lock (`<vault>.lock`), waiting for other writers.
+pub fn lock(path: &Path) -> Result<WriteLock, StoreError> {
+    let lock_path = sibling(path, ".lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(write_err(&lock_path))?;
+    file.lock().map_err(write_err(&lock_path))?;
+    Ok(WriteLock { _file: file })
+}
+
+/// Replace the vault at `path` with `bytes` while holding `lock`: the old file is kept as
+/// `<vault>.bak`; a crash at any instant leaves either the old or the new vault in place.
+pub fn replace(path: &Path, bytes: &[u8], _lock: &WriteLock) -> Result<(), StoreError> {
+    let tmp = write_temp(path, bytes, 0o644)?;
+    let bak = sibling(path, ".bak");
+    let bak_tmp = sibling(path, ".bak.tmp");
+    // Backup: copy, fsync, rename over the previous backup. The vault itself is untouched.
+    let backup = (|| -> io::Result<()> {
+        let _ = fs::remove_file(&bak_tmp);
+        fs::copy(path, &bak_tmp)?;
+        File::open(&bak_tmp)?.sync_all()?;
+        fs::rename(&bak_tmp, &bak)
+    })();
+    if let Err(e) = backup {
+        let _ = fs::remove_file(&tmp);
+        return Err(write_err(&bak)(e));
+    }
+    if let Err(e) = fs::rename(&tmp, path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(write_err(path)(e));
+    }
+    fsync_dir(parent_dir(path)).map_err(write_err(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_new_refuses_to_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v.json");
+        create_new(&p, b"one", 0o644).unwrap();
+        assert!(matches!(
+            create_new(&p, b"two", 0o644),
+            Err(StoreError::Exists(_))
+        ));
+        assert_eq!(fs::read(&p).unwrap(), b"one");
+        // No temporary file is left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn replace_keeps_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v.json");
+        create_new(&p, b"one", 0o644).unwrap();
+        let l = lock(&p).unwrap();
+        replace(&p, b"two", &l).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert_eq!(fs::read(sibling(&p, ".bak")).unwrap(), b"one");
+    }
+}

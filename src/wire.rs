@@ -1,0 +1,59 @@
+//! Every constant that appears on paper or on disk: magic bytes, versions, domain-separation
+//! strings, length limits. `shares-format.md` is the normative description of each; change
+//! neither without the other, and never change a value behind an existing version number.
+
+/// Text form of a share token: this prefix, then the token bytes in unpadded base64url.
+pub const TOKEN_TEXT_PREFIX: &str = "custody-share:";
+/// First four bytes of every share token.
+pub const TOKEN_MAGIC: [u8; 4] = *b"CUST";
+/// The only token layout version this build reads and writes.
+pub const TOKEN_VERSION: u8 = 1;
+/// Prefix of the bytes an Ed25519 token signature covers (followed by the token bytes up to
+/// the signature). The NUL ends the label so no label is a prefix of another.
+pub const TOKEN_SIGNATURE_DOMAIN: &[u8] = b"custody/v1/share-token\0";
+/// Vault identifier length in bytes.
+pub const VAULT_ID_LEN: usize = 16;
+/// Longest custodian or group name, in UTF-8 bytes.
+pub const MAX_NAME_LEN: usize = 64;
+/// Fewest and most SLIP-39 words a token may carry (20 words = 128-bit secret;
+/// 59 words = 512-bit secret).
+pub const MIN_TOKEN_WORDS: usize = 20;
+pub const MAX_TOKEN_WORDS: usize = 59;
+/// Ed25519 public key and signature lengths.
+pub const PUBLIC_KEY_LEN: usize = 32;
+pub const SIGNATURE_LEN: usize = 64;
+/// Longest possible token in bytes: magic, version, vault id, epoch, created, two names with
+/// their length bytes, word count byte and packed words, public key, signature.
+pub const MAX_TOKEN_LEN: usize = 4
+    + 1
+    + VAULT_ID_LEN
+    + 4
+    + 8
+    + 2 * (1 + MAX_NAME_LEN)
+    + 1
+    + (MAX_TOKEN_WORDS * 10).div_ceil(8)
+    + PUBLIC_KEY_LEN
+    + SIGNATURE_LEN;
+
+/// HKDF-SHA256 salt for every key derived from the master secret.
+pub const HKDF_SALT: &[u8] = b"custody/v1/hkdf-salt";
+/// HKDF info for the 32-byte Ed25519 signing-key seed.
+pub const HKDF_INFO_ED25519: &[u8] = b"custody/v1/ed25519-signing-key";
+/// HKDF info for the 32-byte X25519 secret of the age identity.
+pub const HKDF_INFO_AGE: &[u8] = b"custody/v1/age-x25519-identity";
+/// Prefix hashed with the Ed25519 public key to form the spoken fingerprint.
+pub const FINGERPRINT_DOMAIN: &[u8] = b"custody/v1/fingerprint\0";
+/// Fingerprint length in bytes before base32 (80 bits = 16 characters).
+pub const FINGERPRINT_BYTES: usize = 10;
+/// Domain for mixing officer-supplied entropy into the OS randomness (HKDF-Extract salt).
+pub const ENTROPY_MIX_SALT: &[u8] = b"custody/v1/entropy-mix";
+
+/// `format` field of the vault file.
+pub const VAULT_FORMAT: &str = "custody-vault/1";
+/// Prefix of the bytes the vault manifest signature covers.
+pub const MANIFEST_SIGNATURE_DOMAIN: &[u8] = b"custody/v1/vault-manifest\0";
+/// Master secret lengths accepted (bytes). SLIP-39 requires at least 16 and an even length.
+pub const MIN_SECRET_LEN: usize = 16;
+pub const MAX_SECRET_LEN: usize = 64;
+/// Length of a master secret made by `custody init`.
+pub const INIT_SECRET_LEN: usize = 32;
