@@ -1,0 +1,582 @@
+//! The command line end to end on real files: init, check-share, drill (text and JSON), and
+//! every rejection an officer can run into, each checked for its exit code and its message.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use predicates::str::contains;
+
+fn custody() -> Command {
+    let mut c = Command::cargo_bin("custody").unwrap();
+    c.env_remove("CUSTODY_VAULT");
+    c
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    vault: PathBuf,
+    shares: PathBuf,
+}
+
+impl Setup {
+    fn share(&self, n: usize, name: &str) -> PathBuf {
+        self.shares.join(format!("{n:02}-{name}.txt"))
+    }
+}
+
+/// `custody init` 3-of-5 (alice..erin) with iteration exponent 0 to keep tests quick.
+fn init_3_of_5(extra: &[&str], stdin: Option<&str>) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let vault = root.join("vault.json");
+    let shares = root.join("shares");
+    let mut cmd = custody();
+    cmd.arg("init")
+        .arg("--vault")
+        .arg(&vault)
+        .arg("--out-dir")
+        .arg(&shares)
+        .args([
+            "--threshold",
+            "3",
+            "--iteration-exponent",
+            "0",
+            "--custodian",
+        ])
+        .args(["alice", "bob", "carol", "dave", "erin"])
+        .args(extra);
+    if let Some(s) = stdin {
+        cmd.write_stdin(s);
+    }
+    cmd.assert()
+        .success()
+        .stdout(contains("fingerprint"))
+        .stdout(contains("01-alice.txt"));
+    Setup {
+        _dir: dir,
+        root,
+        vault,
+        shares,
+    }
+}
+
+fn drill(s: &Setup, names: &[(usize, &str)]) -> Command {
+    let mut c = custody();
+    c.arg("drill").arg("--vault").arg(&s.vault);
+    for (n, name) in names {
+        c.arg("--share").arg(s.share(*n, name));
+    }
+    c
+}
+
+fn field(path: &Path, key: &str) -> String {
+    let text = fs::read_to_string(path).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}: ")))
+        .unwrap_or_else(|| panic!("no {key} in {}", path.display()))
+        .to_owned()
+}
+
+#[test]
+fn init_writes_vault_and_share_files() {
+    let s = init_3_of_5(&[], None);
+    let vault: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&s.vault).unwrap()).unwrap();
+    assert_eq!(vault["format"], "custody-vault/1");
+    assert_eq!(vault["epoch"], 1);
+    assert_eq!(vault["slip39"]["extendable"], true);
+    assert_eq!(vault["slip39"]["iteration_exponent"], 0);
+    assert_eq!(vault["policy"]["groups"][0]["member_threshold"], 3);
+    let fp = vault["fingerprint"].as_str().unwrap().to_owned();
+    assert_eq!(fp.len(), 19);
+    for (n, name) in [
+        (1, "alice"),
+        (2, "bob"),
+        (3, "carol"),
+        (4, "dave"),
+        (5, "erin"),
+    ] {
+        let p = s.share(n, name);
+        assert_eq!(field(&p, "custodian"), name);
+        assert_eq!(field(&p, "group"), "custodians");
+        assert_eq!(field(&p, "index"), n.to_string());
+        assert_eq!(field(&p, "threshold"), "3");
+        assert_eq!(field(&p, "fingerprint"), fp);
+        assert!(field(&p, "token").starts_with("custody-share:"));
+        assert_eq!(field(&p, "words").split(' ').count(), 33);
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    assert_eq!(fs::read_dir(&s.shares).unwrap().count(), 5);
+}
+
+#[test]
+fn init_refuses_to_overwrite() {
+    let s = init_3_of_5(&[], None);
+    let before = fs::read(&s.vault).unwrap();
+    custody()
+        .arg("init")
+        .arg("--vault")
+        .arg(&s.vault)
+        .arg("--out-dir")
+        .arg(s.root.join("other"))
+        .args(["--threshold", "2", "--custodian", "x", "y"])
+        .assert()
+        .code(1)
+        .stderr(contains("already exists"));
+    assert_eq!(fs::read(&s.vault).unwrap(), before);
+    // Existing share files block too, and nothing is written.
+    let v2 = s.root.join("v2.json");
+    custody()
+        .arg("init")
+        .arg("--vault")
+        .arg(&v2)
+        .arg("--out-dir")
+        .arg(&s.shares)
+        .args(["--threshold", "3", "--custodian", "alice", "bob", "carol"])
+        .assert()
+        .code(1)
+        .stderr(contains("01-alice.txt already exists"));
+    assert!(!v2.exists());
+}
+
+#[test]
+fn init_rejects_bad_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        custody()
+            .arg("init")
+            .arg("--vault")
+            .arg(dir.path().join("v.json"))
+            .arg("--out-dir")
+            .arg(dir.path().join("s"))
+            .args(args)
+            .assert()
+    };
+    run(&["--threshold", "4", "--custodian", "a", "b", "c"])
+        .code(1)
+        .stderr(contains("needs 4 of its 3 custodians"));
+    run(&["--threshold", "1", "--custodian", "a", "b"])
+        .code(1)
+        .stderr(contains("1-of-2"));
+    run(&["--custodian", "a", "b"])
+        .code(2)
+        .stderr(contains("--threshold"));
+    run(&[
+        "--group",
+        "Ops:2",
+        "--group",
+        "Board:1",
+        "--custodian",
+        "Ops/a",
+        "Ops/b",
+        "Board/c",
+    ])
+    .code(1)
+    .stderr(contains("--group-threshold"));
+    run(&["--threshold", "2", "--custodian", "a", "A"])
+        .code(1)
+        .stderr(contains("used twice"));
+    assert!(!dir.path().join("v.json").exists());
+    assert!(!dir.path().join("s").exists());
+}
+
+#[test]
+fn check_share_accepts_all_and_names_each() {
+    let s = init_3_of_5(&[], None);
+    custody()
+        .arg("check-share")
+        .arg("--vault")
+        .arg(&s.vault)
+        .arg(s.share(1, "alice"))
+        .arg(s.share(5, "erin"))
+        .assert()
+        .success()
+        .stdout(contains("alice — share 1 of group custodians (any 3 of 5"))
+        .stdout(contains("erin — share 5"))
+        .stdout(contains("token signature valid"));
+}
+
+#[test]
+fn check_share_vault_from_environment() {
+    let s = init_3_of_5(&[], None);
+    custody()
+        .env("CUSTODY_VAULT", &s.vault)
+        .arg("check-share")
+        .arg(s.share(2, "bob"))
+        .assert()
+        .success()
+        .stdout(contains("bob"));
+}
+
+#[test]
+fn check_share_rejects_tampered_and_foreign_shares() {
+    let s = init_3_of_5(&[], None);
+    let other = init_3_of_5(&[], None);
+    // A token with one character changed.
+    let token = field(&s.share(1, "alice"), "token");
+    let mut bytes = token.into_bytes();
+    let i = bytes.len() - 30;
+    bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+    let tampered = s.root.join("tampered.txt");
+    fs::write(&tampered, &bytes).unwrap();
+    // Words with one word replaced.
+    let words = field(&s.share(2, "bob"), "words");
+    let mut w: Vec<&str> = words.split(' ').collect();
+    w[5] = if w[5] == "academic" {
+        "acid"
+    } else {
+        "academic"
+    };
+    let bad_words = s.root.join("bad-words.txt");
+    fs::write(&bad_words, w.join(" ")).unwrap();
+    custody()
+        .arg("check-share")
+        .arg("--vault")
+        .arg(&s.vault)
+        .arg(&tampered)
+        .arg(&bad_words)
+        .arg(other.share(3, "carol"))
+        .arg(s.share(4, "dave"))
+        .assert()
+        .code(1)
+        .stdout(contains("FAIL  share ").and(contains("tampered.txt")))
+        .stdout(contains("bad-words.txt").and(contains("checksum")))
+        .stdout(contains("belongs to another vault"))
+        .stdout(contains("OK    ").and(contains("dave")))
+        .stderr(contains("3 of 4 share(s) failed"));
+}
+
+#[test]
+fn drill_with_three_succeeds_text_and_json() {
+    let s = init_3_of_5(&[], None);
+    let fp = field(&s.share(1, "alice"), "fingerprint");
+    drill(&s, &[(1, "alice"), (3, "carol"), (5, "erin")])
+        .assert()
+        .success()
+        .stdout(contains("Drill passed"))
+        .stdout(contains(&fp))
+        .stdout(contains("carol (group custodians, share 3)"));
+    let out = drill(&s, &[(2, "bob"), (4, "dave"), (5, "erin")])
+        .arg("--json")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["fingerprint"], fp.as_str());
+    let vault: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&s.vault).unwrap()).unwrap();
+    assert_eq!(v["ed25519_public_key"], vault["ed25519_public_key"]);
+    assert_eq!(v["age_recipient"], vault["age_recipient"]);
+    let names: Vec<&str> = v["custodians"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["bob", "dave", "erin"]);
+    assert_eq!(v["core_dumps_disabled"], true);
+}
+
+#[test]
+fn drill_with_all_five_checks_the_extras() {
+    let s = init_3_of_5(&[], None);
+    drill(
+        &s,
+        &[
+            (1, "alice"),
+            (2, "bob"),
+            (3, "carol"),
+            (4, "dave"),
+            (5, "erin"),
+        ],
+    )
+    .assert()
+    .success();
+}
+
+#[test]
+fn drill_too_few_names_the_group() {
+    let s = init_3_of_5(&[], None);
+    drill(&s, &[(2, "bob"), (4, "dave")])
+        .assert()
+        .code(1)
+        .stderr(contains("have 2 of 3 for group custodians"));
+    drill(&s, &[(2, "bob"), (4, "dave")])
+        .arg("--json")
+        .assert()
+        .code(1)
+        .stdout(contains("\"ok\":false"));
+}
+
+#[test]
+fn drill_duplicate_share_is_refused() {
+    let s = init_3_of_5(&[], None);
+    drill(&s, &[(1, "alice"), (2, "bob"), (2, "bob")])
+        .assert()
+        .code(1)
+        .stderr(contains("presented twice"))
+        .stderr(contains("02-bob.txt"));
+    // The same share as a file and as bare words is still the same share.
+    let words = s.root.join("bob-words.txt");
+    fs::write(&words, field(&s.share(2, "bob"), "words")).unwrap();
+    drill(&s, &[(1, "alice"), (2, "bob")])
+        .arg("--share")
+        .arg(&words)
+        .assert()
+        .code(1)
+        .stderr(contains("presented twice"))
+        .stderr(contains("bob-words.txt"));
+}
+
+#[test]
+fn drill_mixed_vaults_are_refused() {
+    let s = init_3_of_5(&[], None);
+    let other = init_3_of_5(&[], None);
+    drill(&s, &[(1, "alice"), (2, "bob")])
+        .arg("--share")
+        .arg(other.share(3, "carol"))
+        .assert()
+        .code(1)
+        .stderr(contains("another vault"))
+        .stderr(contains("03-carol.txt"));
+    // Without a vault, tokens from two vaults are named as a mixed set.
+    custody()
+        .arg("drill")
+        .arg("--share")
+        .arg(s.share(1, "alice"))
+        .arg("--share")
+        .arg(s.share(2, "bob"))
+        .arg("--share")
+        .arg(other.share(3, "carol"))
+        .assert()
+        .code(1)
+        .stderr(contains("different share sets"));
+}
+
+#[test]
+fn drill_from_words_only_and_tokens_only() {
+    let s = init_3_of_5(&[], None);
+    let a = s.root.join("a.words");
+    let b = s.root.join("b.token");
+    fs::write(&a, field(&s.share(1, "alice"), "words")).unwrap();
+    fs::write(&b, field(&s.share(2, "bob"), "token")).unwrap();
+    drill(&s, &[(3, "carol")])
+        .arg("--share")
+        .arg(&a)
+        .arg("--share")
+        .arg(&b)
+        .assert()
+        .success()
+        .stdout(contains("[words]"))
+        .stdout(contains("[token, signature verified]"));
+    // Words on standard input, one share per line.
+    let stdin = format!(
+        "{}\n{}\n{}\n",
+        field(&s.share(1, "alice"), "words"),
+        field(&s.share(4, "dave"), "token"),
+        field(&s.share(5, "erin"), "words")
+    );
+    custody()
+        .arg("drill")
+        .arg("--vault")
+        .arg(&s.vault)
+        .arg("--words-stdin")
+        .write_stdin(stdin)
+        .assert()
+        .success()
+        .stdout(contains("stdin line 3"));
+}
+
+#[test]
+fn drill_without_vault_reports_derived_key() {
+    let s = init_3_of_5(&[], None);
+    let vault: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&s.vault).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = custody();
+    cmd.arg("drill").arg("--json");
+    for (i, (n, name)) in [(1, "alice"), (2, "bob"), (3, "carol")].iter().enumerate() {
+        let p = dir.path().join(format!("{i}.txt"));
+        fs::write(&p, field(&s.share(*n, name), "words")).unwrap();
+        cmd.arg("--share").arg(p);
+    }
+    let out = cmd.assert().success().get_output().stdout.clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["fingerprint"], vault["fingerprint"]);
+    assert_eq!(v["ed25519_public_key"], vault["ed25519_public_key"]);
+}
+
+#[test]
+fn passphrase_is_required_and_checked() {
+    let s = init_3_of_5(&["--passphrase-stdin"], Some("correct horse\n"));
+    let vault: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&s.vault).unwrap()).unwrap();
+    assert_eq!(vault["slip39"]["passphrase"], true);
+    let q = [(1, "alice"), (2, "bob"), (3, "carol")];
+    drill(&s, &q)
+        .assert()
+        .code(1)
+        .stderr(contains("protected by a SLIP-39 passphrase"));
+    drill(&s, &q)
+        .arg("--passphrase-stdin")
+        .write_stdin("wrong horse\n")
+        .assert()
+        .code(1)
+        .stderr(contains("passphrase is probably wrong"));
+    drill(&s, &q)
+        .arg("--passphrase-stdin")
+        .write_stdin("correct horse\n")
+        .assert()
+        .success();
+}
+
+#[test]
+fn groups_need_their_thresholds() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("v.json");
+    let shares = dir.path().join("s");
+    custody()
+        .arg("init")
+        .arg("--vault")
+        .arg(&vault)
+        .arg("--out-dir")
+        .arg(&shares)
+        .args([
+            "--group",
+            "Ops:2",
+            "--group",
+            "Board:2",
+            "--group-threshold",
+            "2",
+        ])
+        .args([
+            "--iteration-exponent",
+            "0",
+            "--custodian",
+            "Ops/alice",
+            "Ops/bob",
+            "Ops/carol",
+        ])
+        .args(["--custodian", "Board/dave", "Board/erin"])
+        .assert()
+        .success()
+        .stdout(contains("Needed: 2 of the 2 groups"));
+    let run = |files: &[&str]| {
+        let mut c = custody();
+        c.arg("drill").arg("--vault").arg(&vault);
+        for f in files {
+            c.arg("--share").arg(shares.join(f));
+        }
+        c.assert()
+    };
+    run(&["01-alice.txt", "02-bob.txt", "04-dave.txt"])
+        .code(1)
+        .stderr(contains("group Ops: complete"))
+        .stderr(contains("have 1 of 2 for group Board"))
+        .stderr(contains("1 of the 2 groups are complete; 2 are needed"));
+    run(&["01-alice.txt", "03-carol.txt", "04-dave.txt", "05-erin.txt"])
+        .success()
+        .stdout(contains("dave (group Board, share 1)"));
+}
+
+#[test]
+fn edited_vault_is_detected() {
+    let s = init_3_of_5(&[], None);
+    let text = fs::read_to_string(&s.vault).unwrap();
+    fs::write(
+        &s.vault,
+        text.replace("\"member_threshold\": 3", "\"member_threshold\": 2"),
+    )
+    .unwrap();
+    drill(&s, &[(1, "alice"), (2, "bob")])
+        .assert()
+        .code(1)
+        .stderr(contains("signature does not verify"));
+    fs::write(&s.vault, "{\"format\": \"custody-vault/9\"}").unwrap();
+    custody()
+        .arg("check-share")
+        .arg("--vault")
+        .arg(&s.vault)
+        .arg(s.share(1, "alice"))
+        .assert()
+        .code(1)
+        .stderr(contains("custody-vault/9"));
+}
+
+#[test]
+fn share_file_edits_are_detected() {
+    let s = init_3_of_5(&[], None);
+    let p = s.share(1, "alice");
+    let text = fs::read_to_string(&p).unwrap();
+    let edited = s.root.join("edited.txt");
+    fs::write(
+        &edited,
+        text.replace("custodian: alice", "custodian: mallory"),
+    )
+    .unwrap();
+    custody()
+        .arg("check-share")
+        .arg("--vault")
+        .arg(&s.vault)
+        .arg(&edited)
+        .assert()
+        .code(1)
+        .stdout(contains("edited.txt"))
+        .stdout(contains("signed token says `alice`"));
+    // Words of bob under alice's token.
+    let bob_words = field(&s.share(2, "bob"), "words");
+    let alice_words = field(&p, "words");
+    fs::write(&edited, text.replace(&alice_words, &bob_words)).unwrap();
+    custody()
+        .arg("check-share")
+        .arg("--vault")
+        .arg(&s.vault)
+        .arg(&edited)
+        .assert()
+        .code(1)
+        .stdout(contains("different shares"));
+}
+
+#[test]
+fn unreadable_inputs_are_named() {
+    let s = init_3_of_5(&[], None);
+    let empty = s.root.join("empty.txt");
+    fs::write(&empty, "").unwrap();
+    let binary = s.root.join("bin.dat");
+    fs::write(&binary, [0xff, 0xfe, 0x00, 0x80]).unwrap();
+    drill(&s, &[(1, "alice")])
+        .arg("--share")
+        .arg(&empty)
+        .arg("--share")
+        .arg(&binary)
+        .arg("--share")
+        .arg(s.root.join("missing.txt"))
+        .assert()
+        .code(1)
+        .stderr(contains("3 share inputs could not be read"))
+        .stderr(contains("empty.txt: it is empty"))
+        .stderr(contains("bin.dat"))
+        .stderr(contains("missing.txt: cannot read it"));
+}
+
+#[test]
+fn demo_runs() {
+    custody()
+        .arg("demo")
+        .assert()
+        .success()
+        .stdout(contains("Drill passed"))
+        .stdout(contains("have 2 of 3 for group custodians"))
+        .stdout(contains("presented twice"))
+        .stdout(contains("Demo complete"));
+}
