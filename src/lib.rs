@@ -21,3 +21,5 @@ pub mod token;
 pub mod vault;
 pub mod wire;
 // --- sheet/scan modules (issue 3) ---
+pub mod scan;
+pub mod sheet;

@@ -1,0 +1,2 @@
+//! Scanner benchmark (work in progress).
+fn main() {}

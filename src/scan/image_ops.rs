@@ -1,0 +1,156 @@
+//! Grayscale picture operations for the scanner: rescaling and binarisations, and the list
+//! of pre-processed copies tried in turn.
+
+use image::imageops::{self, FilterType};
+use image::{GrayImage, ImageBuffer, Luma};
+use zeroize::Zeroizing;
+
+/// An 8-bit grayscale picture, row-major, zeroised on drop.
+pub struct Gray {
+    pub w: usize,
+    pub h: usize,
+    pub px: Zeroizing<Vec<u8>>,
+}
+
+impl Gray {
+    /// A `w × h` picture filled with `value`.
+    pub fn filled(w: usize, h: usize, value: u8) -> Self {
+        Gray { w, h, px: Zeroizing::new(vec![value; w * h]) }
+    }
+
+    /// Pixel at (x, y).
+    pub fn get(&self, x: usize, y: usize) -> u8 {
+        self.px[y * self.w + x]
+    }
+
+    /// Copy rescaled by `factor` (area-weighted when shrinking).
+    pub fn scaled(&self, factor: f32) -> Gray {
+        let nw = ((self.w as f32 * factor).round() as u32).max(1);
+        let nh = ((self.h as f32 * factor).round() as u32).max(1);
+        let src: GrayImage = ImageBuffer::from_raw(self.w as u32, self.h as u32, self.px.to_vec())
+            .expect("buffer matches its dimensions");
+        let src = Zeroizing::new(src.into_raw());
+        let view: ImageBuffer<Luma<u8>, &[u8]> =
+            ImageBuffer::from_raw(self.w as u32, self.h as u32, &src[..]).expect("same buffer");
+        let out = imageops::resize(&view, nw, nh, FilterType::Triangle);
+        Gray { w: nw as usize, h: nh as usize, px: Zeroizing::new(out.into_raw()) }
+    }
+
+    /// Copy no larger than `max` pixels on its longer side.
+    pub fn fit(&self, max: usize) -> Gray {
+        let long = self.w.max(self.h);
+        if long <= max {
+            Gray { w: self.w, h: self.h, px: self.px.clone() }
+        } else {
+            self.scaled(max as f32 / long as f32)
+        }
+    }
+
+    /// Black (0) / white (255) by comparing each pixel with the mean of a square window of
+    /// half-size `radius` around it, minus `bias`: copes with uneven light and shadows.
+    pub fn mean_threshold(&self, radius: usize, bias: i32) -> Gray {
+        let (w, h) = (self.w, self.h);
+        let mut integral = vec![0u64; (w + 1) * (h + 1)];
+        for y in 0..h {
+            let mut row = 0u64;
+            for x in 0..w {
+                row += self.get(x, y) as u64;
+                integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1] + row;
+            }
+        }
+        let mut out = Gray::filled(w, h, 255);
+        for y in 0..h {
+            let (y0, y1) = (y.saturating_sub(radius), (y + radius + 1).min(h));
+            for x in 0..w {
+                let (x0, x1) = (x.saturating_sub(radius), (x + radius + 1).min(w));
+                let sum = integral[y1 * (w + 1) + x1] + integral[y0 * (w + 1) + x0]
+                    - integral[y0 * (w + 1) + x1]
+                    - integral[y1 * (w + 1) + x0];
+                let mean = (sum / ((x1 - x0) * (y1 - y0)) as u64) as i32;
+                if (self.get(x, y) as i32) < mean - bias {
+                    out.px[y * w + x] = 0;
+                }
+            }
+        }
+        out
+    }
+
+    /// Black / white at the global Otsu threshold.
+    pub fn otsu(&self) -> Gray {
+        let mut hist = [0u64; 256];
+        for &p in self.px.iter() {
+            hist[p as usize] += 1;
+        }
+        let total = self.px.len() as f64;
+        let sum_all: f64 = hist.iter().enumerate().map(|(i, &c)| i as f64 * c as f64).sum();
+        let (mut w_b, mut sum_b, mut best, mut threshold) = (0.0, 0.0, -1.0, 128u8);
+        for (t, &c) in hist.iter().enumerate() {
+            w_b += c as f64;
+            if w_b == 0.0 || w_b == total {
+                continue;
+            }
+            sum_b += t as f64 * c as f64;
+            let (m_b, m_f) = (sum_b / w_b, (sum_all - sum_b) / (total - w_b));
+            let between = w_b * (total - w_b) * (m_b - m_f) * (m_b - m_f);
+            if between > best {
+                best = between;
+                threshold = t as u8;
+            }
+        }
+        let px = self.px.iter().map(|&p| if p <= threshold { 0 } else { 255 }).collect();
+        Gray { w: self.w, h: self.h, px: Zeroizing::new(px) }
+    }
+}
+
+/// One pre-processed copy of the picture to hand to the QR decoder.
+pub(super) struct Attempt {
+    pub name: String,
+    pub image: Gray,
+    /// Already black/white: skip the decoder's own thresholding.
+    pub binarised: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Binarise {
+    /// The decoder's own row-wise adaptive threshold.
+    Decoder,
+    /// Local mean of a window 1/`n` of the longer side.
+    Mean(usize),
+    Otsu,
+}
+
+/// Pre-processed copies in the order tried: cheap and usually sufficient first.
+pub(super) fn attempts(src: &Gray) -> impl Iterator<Item = Attempt> + '_ {
+    let long = src.w.max(src.h);
+    let plan: Vec<(usize, Binarise)> = vec![
+        (1600, Binarise::Decoder),
+        (1600, Binarise::Mean(24)),
+        (1000, Binarise::Decoder),
+        (1000, Binarise::Mean(24)),
+        (2400, Binarise::Decoder),
+        (1600, Binarise::Otsu),
+        (700, Binarise::Decoder),
+        (700, Binarise::Mean(16)),
+        (2400, Binarise::Mean(24)),
+    ];
+    let mut seen: Vec<(usize, u8)> = Vec::new();
+    plan.into_iter().filter_map(move |(max, bin)| {
+        // Sizes above the picture's own collapse to the picture itself; try each only once.
+        let size = max.min(long);
+        let key = (size, match bin { Binarise::Decoder => 0, Binarise::Mean(n) => n as u8, Binarise::Otsu => 255 });
+        if seen.contains(&key) {
+            return None;
+        }
+        seen.push(key);
+        let base = src.fit(size);
+        let (name, image, binarised) = match bin {
+            Binarise::Decoder => (format!("{size}px"), base, false),
+            Binarise::Mean(n) => {
+                let r = (base.w.max(base.h) / n / 2).max(4);
+                (format!("{size}px mean/{n}"), base.mean_threshold(r, 6), true)
+            }
+            Binarise::Otsu => (format!("{size}px otsu"), base.otsu(), true),
+        };
+        Some(Attempt { name, image, binarised })
+    })
+}
