@@ -46,7 +46,7 @@ impl MasterSecret {
     /// Take a recovered secret (for example from SLIP-39 combine).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
         let len = bytes.len();
-        if !(wire::MIN_SECRET_LEN..=wire::MAX_SECRET_LEN).contains(&len) || len % 2 != 0 {
+        if !(wire::MIN_SECRET_LEN..=wire::MAX_SECRET_LEN).contains(&len) || !len.is_multiple_of(2) {
             return Err(KeyError::SecretLength { len });
         }
         Ok(MasterSecret(SecretBytes::copy_from(bytes)))
@@ -224,7 +224,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Parse lower- or upper-case hex of public bytes.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

@@ -188,13 +188,13 @@ pub fn check_share(p: &Presented, vault: &Vault) -> Result<Member, ShareProblem>
             group.member_threshold.to_string(),
         ));
     }
-    if let Some(t) = &p.token {
-        if t.info.custodian != custodian.name || t.info.group != group.name {
-            return Err(ShareProblem::NameMismatch {
-                token: format!("{} (group {})", t.info.custodian, t.info.group),
-                vault: format!("{} (group {})", custodian.name, group.name),
-            });
-        }
+    if let Some(t) = &p.token
+        && (t.info.custodian != custodian.name || t.info.group != group.name)
+    {
+        return Err(ShareProblem::NameMismatch {
+            token: format!("{} (group {})", t.info.custodian, t.info.group),
+            vault: format!("{} (group {})", custodian.name, group.name),
+        });
     }
     Ok(Member {
         label: p.label.clone(),
@@ -258,6 +258,8 @@ pub enum QuorumError {
     },
     /// The vault needs the SLIP-39 passphrase and none was given.
     PassphraseRequired,
+    /// A passphrase was given but the vault's shares were made without one.
+    PassphraseNotUsed,
     /// These shares disagree with the rest of the quorum.
     Inconsistent {
         labels: Vec<String>,
@@ -313,6 +315,11 @@ impl fmt::Display for QuorumError {
                 f,
                 "this vault's shares are protected by a SLIP-39 passphrase: give it with \
                  --passphrase-stdin or --passphrase-prompt"
+            ),
+            QuorumError::PassphraseNotUsed => write!(
+                f,
+                "this vault's shares were made without a SLIP-39 passphrase: leave out \
+                 --passphrase-stdin/--passphrase-prompt"
             ),
             QuorumError::Inconsistent { labels } => write!(
                 f,
@@ -379,10 +386,10 @@ impl fmt::Debug for Unlocked {
 }
 
 fn group_name(vault: Option<&Vault>, members: &[Member], gi: u8) -> String {
-    if let Some(v) = vault {
-        if let Some(g) = v.policy.groups.get(usize::from(gi)) {
-            return g.name.clone();
-        }
+    if let Some(v) = vault
+        && let Some(g) = v.policy.groups.get(usize::from(gi))
+    {
+        return g.name.clone();
     }
     members
         .iter()
@@ -418,6 +425,9 @@ pub fn unlock(
     if let Some(v) = vault {
         if v.slip39.passphrase && passphrase.is_none() {
             return Err(QuorumError::PassphraseRequired);
+        }
+        if !v.slip39.passphrase && passphrase.is_some() {
+            return Err(QuorumError::PassphraseNotUsed);
         }
     }
     // 2. The set: one vault / set / epoch, no share twice, no slot claimed twice.
@@ -546,14 +556,14 @@ pub fn unlock(
             .iter()
             .find_map(|p| p.token.as_ref().map(|t| t.public_key))
     });
-    if let Some(pk) = expected {
-        if keys.verifying_key() != pk {
-            return Err(QuorumError::WrongSecret {
-                expected: fingerprint(&pk),
-                derived: fingerprint(&keys.verifying_key()),
-                passphrase_given: passphrase.is_some(),
-            });
-        }
+    if let Some(pk) = expected
+        && keys.verifying_key() != pk
+    {
+        return Err(QuorumError::WrongSecret {
+            expected: fingerprint(&pk),
+            derived: fingerprint(&keys.verifying_key()),
+            passphrase_given: passphrase.is_some(),
+        });
     }
     Ok(Unlocked {
         master,

@@ -110,7 +110,7 @@ pub fn render(token: &Token, policy: &Policy, fingerprint: &str) -> Zeroizing<St
 /// Whether `text` looks like a share file (has a `token:` or `words:` line).
 pub fn looks_like(text: &str) -> bool {
     text.lines().any(|l| {
-        let l = l.trim_start();
+        let l = l.trim_start().to_ascii_lowercase();
         l.starts_with("token:") || l.starts_with("words:")
     })
 }
@@ -164,23 +164,24 @@ pub fn parse(text: &str) -> Result<ShareFile, ShareFileError> {
         (None, Some(w)) => w,
     };
     if let Some(t) = &token {
-        let expect: [(&'static str, String); 6] = [
+        let expect: [(&'static str, String); 7] = [
             ("custodian", t.info.custodian.clone()),
             ("group", t.info.group.clone()),
             ("index", (u16::from(share.member_index) + 1).to_string()),
             ("threshold", share.member_threshold.to_string()),
             ("epoch", t.info.epoch.to_string()),
             ("vault-id", crate::keys::hex(&t.info.vault_id)),
+            ("fingerprint", crate::keys::fingerprint(&t.public_key)),
         ];
         for (key, want) in expect {
-            if let Some(have) = get(key) {
-                if have != want {
-                    return Err(ShareFileError::FieldDisagrees {
-                        key,
-                        file: have.to_owned(),
-                        token: want,
-                    });
-                }
+            if let Some(have) = get(key)
+                && !have.eq_ignore_ascii_case(&want)
+            {
+                return Err(ShareFileError::FieldDisagrees {
+                    key,
+                    file: have.to_owned(),
+                    token: want,
+                });
             }
         }
     }

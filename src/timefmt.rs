@@ -6,10 +6,10 @@ use time::format_description::well_known::Rfc3339;
 /// Seconds since the Unix epoch, now. `CUSTODY_FAKE_NOW` (Unix seconds) overrides it so that
 /// tests and documentation vectors are reproducible; it carries no secret.
 pub fn now() -> u64 {
-    if let Some(v) = std::env::var_os("CUSTODY_FAKE_NOW") {
-        if let Some(n) = v.to_str().and_then(|s| s.parse().ok()) {
-            return n;
-        }
+    if let Some(v) = std::env::var_os("CUSTODY_FAKE_NOW")
+        && let Some(n) = v.to_str().and_then(|s| s.parse().ok())
+    {
+        return n;
     }
     OffsetDateTime::now_utc().unix_timestamp().max(0) as u64
 }

@@ -33,6 +33,8 @@ pub enum TokenError {
     NonZeroPadding,
     /// Bytes follow the signature.
     TrailingBytes(usize),
+    /// The text is longer than any token can be.
+    TooLong { chars: usize },
     /// The embedded SLIP-39 share is invalid.
     Share(Slip39Error),
     /// The embedded public key is not a valid Ed25519 point.
@@ -85,6 +87,10 @@ impl fmt::Display for TokenError {
                     "the token has {n} unexpected bytes after its signature; {RETYPE}"
                 )
             }
+            TokenError::TooLong { chars } => write!(
+                f,
+                "the token text is {chars} characters, longer than any share token; {RETYPE}"
+            ),
             TokenError::Share(e) => write!(f, "the token's SLIP-39 share is invalid: {e}"),
             TokenError::BadPublicKey => {
                 write!(
@@ -258,9 +264,7 @@ impl Token {
             .ok_or(TokenError::MissingPrefix)?;
         // Bound the work before decoding: base64 of the longest token.
         if body.len() > (wire::MAX_TOKEN_LEN * 4).div_ceil(3) {
-            return Err(TokenError::TrailingBytes(
-                body.len() * 3 / 4 - wire::MAX_TOKEN_LEN,
-            ));
+            return Err(TokenError::TooLong { chars: body.len() });
         }
         let bytes = Zeroizing::new(
             URL_SAFE_NO_PAD
@@ -270,7 +274,7 @@ impl Token {
         Token::from_bytes(&bytes)
     }
 
-    /// Parse bytes in wire order (shares-format.md, "Share token", checks 1-10).
+    /// Parse bytes in wire order (shares-format.md, "Share token", checks 1-11).
     pub fn from_bytes(bytes: &[u8]) -> Result<Token, TokenError> {
         let mut r = Reader { bytes, pos: 0 };
         // 1. magic
@@ -310,6 +314,7 @@ impl Token {
         if r.pos != bytes.len() {
             return Err(TokenError::TrailingBytes(bytes.len() - r.pos));
         }
+        // 11. the signature over DOMAIN || everything before it
         let signature = Signature::from_bytes(&sig_bytes);
         let mut msg = Zeroizing::new(wire::TOKEN_SIGNATURE_DOMAIN.to_vec());
         msg.extend_from_slice(&bytes[..signed_len]);

@@ -580,3 +580,34 @@ fn demo_runs() {
         .stdout(contains("presented twice"))
         .stdout(contains("Demo complete"));
 }
+
+#[test]
+fn passphrase_given_to_a_vault_without_one_is_refused() {
+    let s = init_3_of_5(&[], None);
+    drill(&s, &[(1, "alice"), (2, "bob"), (3, "carol")])
+        .arg("--passphrase-stdin")
+        .write_stdin("anything\n")
+        .assert()
+        .code(1)
+        .stderr(contains("made without a SLIP-39 passphrase"));
+}
+
+#[test]
+fn capitalised_share_file_keys_are_read() {
+    let s = init_3_of_5(&[], None);
+    let text = fs::read_to_string(s.share(1, "alice")).unwrap();
+    let p = s.root.join("caps.txt");
+    fs::write(
+        &p,
+        text.replace("token:", "Token:").replace("words:", "Words:"),
+    )
+    .unwrap();
+    custody()
+        .arg("check-share")
+        .arg("--vault")
+        .arg(&s.vault)
+        .arg(&p)
+        .assert()
+        .success()
+        .stdout(contains("alice"));
+}

@@ -47,7 +47,10 @@ fn derivation_follows_the_spec() {
         );
         let age = age_identity_string(&hkdf32(&secret, wire::HKDF_INFO_AGE)).unwrap();
         use secrecy::ExposeSecret;
-        assert_eq!(keys.age_identity().to_string().expose_secret(), age.as_str());
+        assert_eq!(
+            keys.age_identity().to_string().expose_secret(),
+            age.as_str()
+        );
     }
 }
 
@@ -68,7 +71,13 @@ print(hmac.new(prk, info + b"\x01", hashlib.sha256).hexdigest())
 "#;
     for info in [wire::HKDF_INFO_ED25519, wire::HKDF_INFO_AGE] {
         let out = Command::new("python3")
-            .args(["-c", script, &hex(wire::HKDF_SALT), &hex(&SECRET), &hex(info)])
+            .args([
+                "-c",
+                script,
+                &hex(wire::HKDF_SALT),
+                &hex(&SECRET),
+                &hex(info),
+            ])
             .output();
         let Ok(out) = out else {
             assert!(!in_ci(), "python3 is needed in CI");
@@ -76,7 +85,10 @@ print(hmac.new(prk, info + b"\x01", hashlib.sha256).hexdigest())
             return;
         };
         assert!(out.status.success());
-        assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), hex(&hkdf32(&SECRET, info)));
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap().trim(),
+            hex(&hkdf32(&SECRET, info))
+        );
     }
 }
 
@@ -89,7 +101,11 @@ fn age_identity_is_accepted_by_age_keygen() {
     std::fs::write(&id, format!("{}\n", ident.as_str())).unwrap();
     match Command::new("age-keygen").arg("-y").arg(&id).output() {
         Ok(out) => {
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             assert_eq!(
                 String::from_utf8(out.stdout).unwrap().trim(),
                 keys.age_recipient().to_string()
@@ -109,8 +125,14 @@ fn format_vectors() -> String {
     let master = MasterSecret::from_bytes(&SECRET).unwrap();
     let keys = master.derive().unwrap();
     line("master_secret", hex(&SECRET));
-    line("hkdf_salt", format!("{:?}", std::str::from_utf8(wire::HKDF_SALT).unwrap()));
-    line("ed25519_seed", hex(&hkdf32(&SECRET, wire::HKDF_INFO_ED25519)));
+    line(
+        "hkdf_salt",
+        format!("{:?}", std::str::from_utf8(wire::HKDF_SALT).unwrap()),
+    );
+    line(
+        "ed25519_seed",
+        hex(&hkdf32(&SECRET, wire::HKDF_INFO_ED25519)),
+    );
     line("ed25519_public_key", hex(keys.verifying_key().as_bytes()));
     line("fingerprint", fingerprint(&keys.verifying_key()));
     line("x25519_secret", hex(&hkdf32(&SECRET, wire::HKDF_INFO_AGE)));
@@ -138,7 +160,10 @@ fn format_vectors() -> String {
     )
     .unwrap();
     for (i, (share, name)) in groups[0].iter().zip(["alice", "bob", "carol"]).enumerate() {
-        line(&format!("share_{}_words", i + 1), share.to_words().to_string());
+        line(
+            &format!("share_{}_words", i + 1),
+            share.to_words().to_string(),
+        );
         let token = Token::sign(
             TokenInfo {
                 vault_id: [0x11; 16],
@@ -151,8 +176,14 @@ fn format_vectors() -> String {
             keys.signing_key(),
         )
         .unwrap();
-        line(&format!("share_{}_token_hex", i + 1), hex(&token.to_bytes()));
-        line(&format!("share_{}_token", i + 1), token.to_text().to_string());
+        line(
+            &format!("share_{}_token_hex", i + 1),
+            hex(&token.to_bytes()),
+        );
+        line(
+            &format!("share_{}_token", i + 1),
+            token.to_text().to_string(),
+        );
     }
     let back = slip39::combine(&[groups[0][2].clone(), groups[0][0].clone()], b"").unwrap();
     assert_eq!(back.as_slice(), &SECRET);
@@ -161,13 +192,19 @@ fn format_vectors() -> String {
 
 #[test]
 fn format_vectors_match_the_committed_file() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/format-vectors.txt");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/format-vectors.txt"
+    );
     let got = format_vectors();
     if std::env::var_os("UPDATE_VECTORS").is_some() {
         std::fs::write(path, &got).unwrap();
     }
     let want = std::fs::read_to_string(path).expect("run with UPDATE_VECTORS=1 once");
-    assert_eq!(got, want, "key derivation or token layout changed: update shares-format.md");
+    assert_eq!(
+        got, want,
+        "key derivation or token layout changed: update shares-format.md"
+    );
 }
 
 #[test]
@@ -184,7 +221,10 @@ import sys
 from shamir_mnemonic import combine_mnemonics
 print(combine_mnemonics([sys.argv[1], sys.argv[2]]).hex())
 "#;
-    match Command::new("python3").args(["-c", script, words[0], words[2]]).output() {
+    match Command::new("python3")
+        .args(["-c", script, words[0], words[2]])
+        .output()
+    {
         Ok(out) if out.status.success() => {
             assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), hex(&SECRET));
         }

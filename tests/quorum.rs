@@ -92,7 +92,11 @@ fn a_quorum_unlocks_and_names_members() {
     assert_eq!(u.keys.verifying_key(), f.keys.verifying_key());
     let names: Vec<_> = u.members.iter().map(|m| m.custodian.as_str()).collect();
     assert_eq!(names, ["alice", "carol", "dave"]);
-    assert!(u.members.iter().all(|m| m.signed && m.source == Source::Token));
+    assert!(
+        u.members
+            .iter()
+            .all(|m| m.signed && m.source == Source::Token)
+    );
 }
 
 #[test]
@@ -146,7 +150,10 @@ fn words_from_another_set_are_refused() {
     let p = words("w", &g.tokens[0].share);
     assert!(matches!(
         check_share(&p, &f.vault),
-        Err(ShareProblem::OtherSet { what: "identifier", .. })
+        Err(ShareProblem::OtherSet {
+            what: "identifier",
+            ..
+        })
     ));
 }
 
@@ -238,15 +245,15 @@ fn a_share_set_of_another_secret_with_forged_tokens_is_caught_by_the_key() {
     // produced without the secret; shares of another secret are caught by the key comparison.
     let f = fixture(1, 1);
     let g = fixture(2, 1); // same RNG seed: same identifier, other secret
-    assert_eq!(
-        f.tokens[0].share.identifier,
-        g.tokens[0].share.identifier
-    );
+    assert_eq!(f.tokens[0].share.identifier, g.tokens[0].share.identifier);
     let ps: Vec<_> = (0..3)
         .map(|i| words(&format!("w{i}"), &g.tokens[i].share))
         .collect();
     assert!(matches!(
         unlock(&ps, Some(&f.vault), None),
-        Err(QuorumError::WrongSecret { passphrase_given: false, .. })
+        Err(QuorumError::WrongSecret {
+            passphrase_given: false,
+            ..
+        })
     ));
 }

@@ -46,7 +46,11 @@ fn round_trip_bytes_and_text() {
     assert_eq!(back.public_key, t.public_key);
     let text = t.to_text();
     assert!(text.starts_with("custody-share:"));
-    assert!(text[14..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert!(
+        text[14..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    );
     let again = Token::from_text(&format!("  {}\n", text.as_str())).unwrap();
     assert_eq!(again.to_bytes(), bytes);
 }
@@ -81,7 +85,10 @@ fn layout_is_as_specified() {
 fn rejects_wrong_prefix_and_base64() {
     let text = sample().to_text();
     let body = &text[14..];
-    assert!(matches!(Token::from_text(body), Err(TokenError::MissingPrefix)));
+    assert!(matches!(
+        Token::from_text(body),
+        Err(TokenError::MissingPrefix)
+    ));
     assert!(matches!(
         Token::from_text(&format!("custody-share:{}!", body)),
         Err(TokenError::Base64)
@@ -92,7 +99,10 @@ fn rejects_wrong_prefix_and_base64() {
 fn unknown_version_has_its_own_error() {
     let mut b = sample().to_bytes().to_vec();
     b[4] = 2;
-    assert!(matches!(Token::from_bytes(&b), Err(TokenError::UnsupportedVersion(2))));
+    assert!(matches!(
+        Token::from_bytes(&b),
+        Err(TokenError::UnsupportedVersion(2))
+    ));
     let msg = Token::from_bytes(&b).unwrap_err().to_string();
     assert!(msg.contains("version 2"), "{msg}");
     b[0] = b'X';
@@ -114,7 +124,10 @@ fn every_truncation_is_rejected() {
 fn trailing_bytes_are_rejected() {
     let mut b = sample().to_bytes().to_vec();
     b.push(0);
-    assert!(matches!(Token::from_bytes(&b), Err(TokenError::TrailingBytes(1))));
+    assert!(matches!(
+        Token::from_bytes(&b),
+        Err(TokenError::TrailingBytes(1))
+    ));
 }
 
 #[test]
@@ -135,7 +148,10 @@ fn every_bit_flip_is_rejected() {
 #[test]
 fn a_token_signed_by_another_key_verifies_only_under_that_key() {
     let t = sample();
-    let other = MasterSecret::from_bytes(&[0x43; 32]).unwrap().derive().unwrap();
+    let other = MasterSecret::from_bytes(&[0x43; 32])
+        .unwrap()
+        .derive()
+        .unwrap();
     let forged = Token::sign(t.info.clone(), t.share.clone(), other.signing_key()).unwrap();
     let parsed = Token::from_bytes(&forged.to_bytes()).unwrap();
     assert_ne!(parsed.public_key, t.public_key);
@@ -146,11 +162,23 @@ fn names_are_bounded() {
     let t = sample();
     let mut info = t.info.clone();
     info.custodian = "x".repeat(65);
-    let keys = MasterSecret::from_bytes(&[0x42; 32]).unwrap().derive().unwrap();
+    let keys = MasterSecret::from_bytes(&[0x42; 32])
+        .unwrap()
+        .derive()
+        .unwrap();
     assert!(matches!(
         Token::sign(info.clone(), t.share.clone(), keys.signing_key()),
         Err(TokenError::BadName { .. })
     ));
     info.custodian = "tab\there".into();
     assert!(Token::sign(info, t.share.clone(), keys.signing_key()).is_err());
+}
+
+#[test]
+fn overlong_text_is_refused_before_decoding() {
+    let text = format!("custody-share:{}", "A".repeat(2000));
+    assert!(matches!(
+        Token::from_text(&text),
+        Err(TokenError::TooLong { chars: 2000 })
+    ));
 }

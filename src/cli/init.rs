@@ -236,12 +236,8 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
 
 fn self_check(tokens: &[Token], vault: &Vault, passphrase: Option<&[u8]>) -> Result<(), CliError> {
     let mut presented = Vec::new();
-    let mut groups_taken = 0;
-    for (gi, g) in vault.policy.groups.iter().enumerate() {
-        if groups_taken == vault.policy.group_threshold {
-            break;
-        }
-        groups_taken += 1;
+    let needed = usize::from(vault.policy.group_threshold);
+    for (gi, g) in vault.policy.groups.iter().enumerate().take(needed) {
         for t in tokens
             .iter()
             .filter(|t| usize::from(t.share.group_index) == gi)

@@ -56,7 +56,7 @@ pub(crate) fn check_secret_len(len: usize) -> Result<(), Slip39Error> {
             max: MAX_SECRET_BYTES,
         });
     }
-    if len % 2 != 0 {
+    if !len.is_multiple_of(2) {
         return Err(Slip39Error::OddLength { len });
     }
     Ok(())

@@ -203,14 +203,14 @@ pub fn recover_ems(shares: &[Share]) -> Result<EncryptedMasterSecret, Slip39Erro
     let mut groups: BTreeMap<u8, Vec<usize>> = BTreeMap::new();
     for (position, s) in shares.iter().enumerate() {
         let members = groups.entry(s.group_index).or_default();
-        if let Some(&leader) = members.first() {
-            if shares[leader].member_threshold != s.member_threshold {
-                return Err(Slip39Error::MismatchedParameter {
-                    field: "member threshold",
-                    first: leader,
-                    other: position,
-                });
-            }
+        if let Some(&leader) = members.first()
+            && shares[leader].member_threshold != s.member_threshold
+        {
+            return Err(Slip39Error::MismatchedParameter {
+                field: "member threshold",
+                first: leader,
+                other: position,
+            });
         }
         if let Some(&earlier) = members
             .iter()
