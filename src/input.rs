@@ -133,12 +133,52 @@ pub fn parse_text(label: &str, text: &str) -> Result<Presented, InputError> {
     })
 }
 
-/// Parse the bytes of a share input: text of any kind, or an image of a sheet / QR code.
+/// Read the share token out of a photo or scan of a sheet (or of a bare QR code).
+fn parse_image(label: &str, bytes: &[u8]) -> Result<Presented, InputError> {
+    let err = |kind| InputError {
+        label: label.to_owned(),
+        kind,
+    };
+    let payloads = crate::scan::decode_qr_codes(bytes)
+        .map_err(|e| err(InputErrorKind::Image(e.to_string())))?;
+    let mut tokens: Vec<Zeroizing<String>> = Vec::new();
+    for p in payloads {
+        let p = Zeroizing::new(p);
+        if p.trim().starts_with(wire::TOKEN_TEXT_PREFIX) && !tokens.iter().any(|t| **t == *p) {
+            tokens.push(p);
+        }
+    }
+    match tokens.len() {
+        0 => Err(err(InputErrorKind::Image(
+            "the picture holds a QR code, but not a custody share token; photograph the \
+             share sheet's QR code, or type the share's words instead (--words-stdin)"
+                .into(),
+        ))),
+        1 => {
+            let token = Token::from_text(&tokens[0]).map_err(|e| err(InputErrorKind::Token(e)))?;
+            Ok(Presented {
+                label: label.to_owned(),
+                source: Source::Image,
+                share: token.share.clone(),
+                token: Some(token),
+            })
+        }
+        n => Err(err(InputErrorKind::Image(format!(
+            "the picture shows {n} different share tokens; photograph one sheet at a time"
+        )))),
+    }
+}
+
+/// Parse the bytes of a share input: text of any kind, or an image of a sheet / QR code
+/// (recognised by its content, not its file name).
 pub fn parse_bytes(label: &str, bytes: &[u8]) -> Result<Presented, InputError> {
     let err = |kind| InputError {
         label: label.to_owned(),
         kind,
     };
+    if crate::scan::is_image(bytes) {
+        return parse_image(label, bytes);
+    }
     let text = std::str::from_utf8(bytes).map_err(|_| err(InputErrorKind::NotText))?;
     parse_text(label, text)
 }

@@ -9,12 +9,11 @@ use std::path::{Path, PathBuf};
 use rand_core::{OsRng, RngCore};
 use zeroize::Zeroizing;
 
-use super::secret_input;
 use super::{CliError, InitArgs};
+use super::{secret_input, sheets};
 use crate::harden;
 use crate::keys::MasterSecret;
 use crate::policy::Policy;
-use crate::sharefile;
 use crate::slip39;
 use crate::timefmt;
 use crate::token::{Token, TokenInfo};
@@ -62,14 +61,14 @@ fn policy_from(args: &InitArgs) -> Result<Policy, CliError> {
     }
 }
 
-/// The share file path for each custodian, in policy order: `DIR/NN-<slug>.txt`.
-fn share_paths(dir: &Path, policy: &Policy) -> Vec<PathBuf> {
+/// The base path for each custodian, in policy order: `DIR/NN-<slug>` (an extension per format).
+fn share_bases(dir: &Path, policy: &Policy) -> Vec<PathBuf> {
     let mut n = 0;
     let mut out = Vec::new();
     for g in &policy.groups {
         for c in &g.custodians {
             n += 1;
-            out.push(dir.join(format!("{n:02}-{}.txt", slug(&c.name))));
+            out.push(dir.join(format!("{n:02}-{}", slug(&c.name))));
         }
     }
     out
@@ -78,10 +77,15 @@ fn share_paths(dir: &Path, policy: &Policy) -> Vec<PathBuf> {
 pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let hardening = harden::for_quorum();
     let policy = policy_from(&args)?;
+    let formats = sheets::parse_formats(&args.sheets)?;
 
     // Refuse before any secret exists if anything would be overwritten.
-    let paths = share_paths(&args.out_dir, &policy);
-    for p in std::iter::once(&args.vault).chain(paths.iter()) {
+    let bases = share_bases(&args.out_dir, &policy);
+    let files: Vec<Vec<PathBuf>> = bases
+        .iter()
+        .map(|b| formats.iter().map(|&f| sheets::path_for(b, f)).collect())
+        .collect();
+    for p in std::iter::once(&args.vault).chain(files.iter().flatten()) {
         if p.exists() {
             return Err(StoreError::Exists(p.clone()).into());
         }
@@ -160,10 +164,12 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let fingerprint = vault.fingerprint();
     let mut written: Vec<&PathBuf> = Vec::new();
     let result = (|| -> Result<(), CliError> {
-        for (t, p) in tokens.iter().zip(&paths) {
-            let text = sharefile::render(t, &policy, &fingerprint);
-            store::create_new(p, text.as_bytes(), 0o600)?;
-            written.push(p);
+        for (t, paths) in tokens.iter().zip(&files) {
+            for (&format, p) in formats.iter().zip(paths) {
+                let bytes = sheets::render(format, t, &policy, &fingerprint, args.paper);
+                sheets::write(p, &bytes)?;
+                written.push(p);
+            }
         }
         store::create_new(&args.vault, vault.to_json().as_bytes(), 0o644)?;
         Ok(())
@@ -194,14 +200,19 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
         )
         .map_err(w)?;
     }
-    writeln!(out, "Share files (one per custodian; each is secret):").map_err(w)?;
-    for (t, p) in tokens.iter().zip(&paths) {
+    writeln!(
+        out,
+        "Share files (each one is secret; give each custodian only their own):"
+    )
+    .map_err(w)?;
+    for (t, paths) in tokens.iter().zip(&files) {
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         writeln!(
             out,
-            "  {}  {} (group {})",
-            p.display(),
+            "  {} (group {}): {}",
             t.info.custodian,
-            t.info.group
+            t.info.group,
+            names.join(", ")
         )
         .map_err(w)?;
     }
@@ -210,22 +221,27 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
         "The master secret was written nowhere and is now erased from memory."
     )
     .map_err(w)?;
+    let v = args.vault.display();
     writeln!(out, "Next:").map_err(w)?;
     writeln!(
         out,
-        "  1. Give each custodian their file (or printed sheet); delete your copies."
+        "  1. Print the sheets, then scan every printed sheet back (phone photo or scan):\n     \
+         custody check-share --vault {v} sheet-photo.jpg ..."
     )
     .map_err(w)?;
     writeln!(
         out,
-        "  2. Each custodian checks theirs: custody check-share --vault {} FILE",
-        args.vault.display()
+        "  2. Give each custodian their own sheet or file; delete every other copy."
     )
     .map_err(w)?;
     writeln!(
         out,
-        "  3. Hold a drill with a quorum: custody drill --vault {} --share A --share B ...",
-        args.vault.display()
+        "  3. Each custodian checks theirs at any time: custody check-share --vault {v} FILE"
+    )
+    .map_err(w)?;
+    writeln!(
+        out,
+        "  4. Hold a drill with a quorum: custody drill --vault {v} --share A --share B ..."
     )
     .map_err(w)?;
     for warning in hardening.warnings() {

@@ -9,6 +9,8 @@ mod error;
 mod init;
 mod secret_input;
 mod shares_in;
+mod sheet_cmd;
+mod sheets;
 
 use std::path::PathBuf;
 
@@ -39,6 +41,8 @@ pub enum Command {
     CheckShare(CheckShareArgs),
     /// Reconstruct the master key from a quorum in locked memory and verify it; shows nothing secret.
     Drill(DrillArgs),
+    /// Print one share again as a sheet (PDF, PNG, SVG) or show its QR code on the terminal.
+    Sheet(SheetArgs),
     /// Run a full ceremony in a temporary folder, narrating each step.
     Demo(DemoArgs),
 }
@@ -80,8 +84,32 @@ pub struct InitArgs {
     /// Mix extra entropy (for example dice rolls) read from standard input into the OS randomness.
     #[arg(long, conflicts_with = "passphrase_stdin")]
     pub entropy_stdin: bool,
+    /// Which files to write per custodian: any of txt (share file), pdf, png (300 dpi), svg.
+    #[arg(long, default_value = "txt,pdf")]
+    pub sheets: String,
+    /// Paper size of the sheets.
+    #[arg(long, default_value = "a4")]
+    pub paper: crate::sheet::Paper,
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct SheetArgs {
+    /// The vault the share belongs to (for the policy and fingerprint printed on the sheet).
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    /// The share: a share file, token file, or photo of the old sheet (- for standard input).
+    pub share: PathBuf,
+    /// pdf, png, svg, or terminal (the QR code drawn on this screen).
+    #[arg(long, default_value = "pdf")]
+    pub format: crate::sheet::Format,
+    /// Paper size.
+    #[arg(long, default_value = "a4")]
+    pub paper: crate::sheet::Paper,
+    /// Where to write the sheet (must not exist); not used with --format terminal.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -133,6 +161,7 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::Init(a) => init::run(a, out),
         Command::CheckShare(a) => check_share::run(a, out),
         Command::Drill(a) => drill::run(a, out),
+        Command::Sheet(a) => sheet_cmd::run(a, out),
         Command::Demo(a) => demo::run(a, out),
     }
 }

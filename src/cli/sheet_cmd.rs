@@ -1,0 +1,61 @@
+//! `custody sheet`: reprint one share as a PDF, PNG or SVG sheet, or draw its QR code on the
+//! terminal for an air-gapped phone to read. The share must carry a signed token of this vault.
+
+use std::io::Write;
+
+use super::shares_in::read_one;
+use super::{CliError, SheetArgs, sheets};
+use crate::harden;
+use crate::quorum::check_share;
+use crate::sheet::{self, Format};
+use crate::vault::store;
+
+pub fn run(args: SheetArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let _hardening = harden::for_quorum();
+    let vault = store::load(&args.vault)?;
+    let presented = read_one(&args.share)?;
+    let label = presented.label.clone();
+    check_share(&presented, &vault).map_err(|p| CliError::Usage(format!("share {label}: {p}")))?;
+    let token = presented.token.ok_or_else(|| {
+        CliError::Usage(format!(
+            "share {label} is only words: a sheet's QR code carries the signed token, so give \
+             the share file or a photo of the old sheet"
+        ))
+    })?;
+    let w = |e: std::io::Error| CliError::Terminal(e.to_string());
+    if args.format == Format::Terminal {
+        let qr = sheet::render_terminal(&token.to_text());
+        out.write_all(qr.as_bytes()).map_err(w)?;
+        writeln!(
+            out,
+            "{} — share {} of group {}, vault {}. Clear the screen when done.",
+            token.info.custodian,
+            token.share.member_index + 1,
+            token.info.group,
+            vault.fingerprint()
+        )
+        .map_err(w)?;
+        return Ok(());
+    }
+    let output = args.output.ok_or_else(|| {
+        CliError::Usage("say where to write the sheet: -o FILE (it must not exist)".into())
+    })?;
+    let bytes = sheets::render(
+        args.format,
+        &token,
+        &vault.policy,
+        &vault.fingerprint(),
+        args.paper,
+    );
+    sheets::write(&output, &bytes)?;
+    writeln!(
+        out,
+        "Wrote {} ({}'s share, {}). Print it, then check the print: custody check-share --vault {} PHOTO",
+        output.display(),
+        token.info.custodian,
+        args.paper,
+        args.vault.display()
+    )
+    .map_err(w)?;
+    Ok(())
+}
