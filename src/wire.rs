@@ -52,8 +52,29 @@ pub const ENTROPY_MIX_SALT: &[u8] = b"custody/v1/entropy-mix";
 pub const VAULT_FORMAT: &str = "custody-vault/1";
 /// Prefix of the bytes the vault manifest signature covers.
 pub const MANIFEST_SIGNATURE_DOMAIN: &[u8] = b"custody/v1/vault-manifest\0";
-/// Master secret lengths accepted (bytes). SLIP-39 requires at least 16 and an even length.
+/// Master secret lengths accepted (bytes). SLIP-39 requires at least 16 and an even length; the upper bound matches our SLIP-39 layer (1024 bits, twice the longest BIP-32 seed).
 pub const MIN_SECRET_LEN: usize = 16;
-pub const MAX_SECRET_LEN: usize = 64;
+pub const MAX_SECRET_LEN: usize = 128;
 /// Length of a master secret made by `custody init`.
 pub const INIT_SECRET_LEN: usize = 32;
+
+/// Prefix of a credential entry's canonical bytes (its SHA-256 is what a ratification signs).
+pub const CREDENTIAL_DOMAIN: &[u8] = b"custody/v1/credential\0";
+/// Prefix of the bytes the credential ratification signature covers.
+pub const RATIFICATION_DOMAIN: &[u8] = b"custody/v1/credential-manifest\0";
+/// `custody_credential` value of the sealed plaintext JSON.
+pub const SEALED_CREDENTIAL_VERSION: u32 = 1;
+/// First line of the `<vault>.generation` sidecar (rollback detection).
+pub const GENERATION_SIDECAR_HEADER: &str = "custody-vault-generation/1";
+/// Days between rotations before a credential is overdue, unless the vault says otherwise.
+pub const DEFAULT_ROTATION_DAYS: u32 = 90;
+
+/// `format` field of an audit log's ceremony start record (`<vault>.audit`).
+pub const AUDIT_FORMAT: &str = "custody-audit/1";
+/// Prefix of the message a successful ceremony's audit record signature covers (followed by
+/// u64 seq, the 32-byte `prev` hash and SHA-256 of the record's body line).
+pub const AUDIT_SIGNATURE_DOMAIN: &[u8] = b"custody/v1/audit-record\0";
+/// `format` field of a drill certificate.
+pub const CERTIFICATE_FORMAT: &str = "custody-drill-certificate/1";
+/// Prefix of a drill certificate's canonical signed bytes.
+pub const CERTIFICATE_SIGNATURE_DOMAIN: &[u8] = b"custody/v1/drill-certificate\0";

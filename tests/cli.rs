@@ -39,14 +39,8 @@ fn init_3_of_5(extra: &[&str], stdin: Option<&str>) -> Setup {
         .arg(&vault)
         .arg("--out-dir")
         .arg(&shares)
-        .args([
-            "--threshold",
-            "3",
-            "--iteration-exponent",
-            "0",
-            "--custodian",
-        ])
-        .args(["alice", "bob", "carol", "dave", "erin"])
+        .args(["--threshold", "3", "--iteration-exponent", "0", "--sheets", "txt"])
+        .args(["--custodian", "alice", "bob", "carol", "dave", "erin"])
         .args(extra);
     if let Some(s) = stdin {
         cmd.write_stdin(s);
@@ -114,6 +108,26 @@ fn init_writes_vault_and_share_files() {
         );
     }
     assert_eq!(fs::read_dir(&s.shares).unwrap().count(), 5);
+}
+
+#[test]
+fn init_writes_text_and_pdf_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    custody()
+        .arg("init")
+        .arg("--vault")
+        .arg(dir.path().join("v.json"))
+        .arg("--out-dir")
+        .arg(dir.path().join("s"))
+        .args(["--threshold", "2", "--iteration-exponent", "0", "--custodian", "a", "b"])
+        .assert()
+        .success();
+    let mut names: Vec<String> = fs::read_dir(dir.path().join("s"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["01-a.pdf", "01-a.txt", "02-b.pdf", "02-b.txt"]);
 }
 
 #[test]
@@ -610,4 +624,51 @@ fn capitalised_share_file_keys_are_read() {
         .assert()
         .success()
         .stdout(contains("alice"));
+}
+
+/// A hardware-wallet style backup: SLIP-39 official vector 4 (128-bit secret, 2-of-3,
+/// passphrase "TREZOR"), combined without a vault.
+#[test]
+fn drill_combines_a_hardware_wallet_backup_without_a_vault() {
+    let vectors: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/slip39/vectors.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let v = &vectors[3];
+    assert!(v[0].as_str().unwrap().starts_with("4. Basic sharing 2-of-3 (128 bits)"));
+    let secret = custody::keys::unhex(v[2].as_str().unwrap()).unwrap();
+    assert_eq!(secret.len(), 16);
+    let keys = custody::keys::MasterSecret::from_bytes(&secret)
+        .unwrap()
+        .derive()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = custody();
+    cmd.args(["drill", "--json", "--passphrase-stdin"]);
+    for (i, m) in v[1].as_array().unwrap().iter().enumerate() {
+        let p = dir.path().join(format!("share{i}.txt"));
+        fs::write(&p, m.as_str().unwrap()).unwrap();
+        cmd.arg("--share").arg(p);
+    }
+    let out = cmd
+        .write_stdin("TREZOR\n")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let r: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(r["secret_bytes"], 16);
+    assert_eq!(
+        r["fingerprint"],
+        custody::keys::fingerprint(&keys.verifying_key()).as_str()
+    );
+    assert_eq!(
+        r["ed25519_public_key"],
+        custody::keys::hex(keys.verifying_key().as_bytes()).as_str()
+    );
 }
