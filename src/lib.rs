@@ -6,6 +6,9 @@
 //! `gf256` <- `slip39` <- `secret`/`keys`/`token` <- `input`/`quorum` <- `vault` <- `cli`.
 
 // A module is declared here only once it compiles; the crate builds at every commit.
+pub mod audit;
+pub mod ceremony;
+pub mod certificate;
 pub mod cli;
 pub mod gf256;
 pub mod harden;
@@ -19,6 +22,7 @@ pub mod slip39;
 pub mod timefmt;
 pub mod token;
 pub mod vault;
+pub mod wipe_alloc;
 pub mod wire;
 // --- sheet/scan modules (issue 3) ---
 pub mod scan;

@@ -39,7 +39,14 @@ fn init_3_of_5(extra: &[&str], stdin: Option<&str>) -> Setup {
         .arg(&vault)
         .arg("--out-dir")
         .arg(&shares)
-        .args(["--threshold", "3", "--iteration-exponent", "0", "--sheets", "txt"])
+        .args([
+            "--threshold",
+            "3",
+            "--iteration-exponent",
+            "0",
+            "--sheets",
+            "txt",
+        ])
         .args(["--custodian", "alice", "bob", "carol", "dave", "erin"])
         .args(extra);
     if let Some(s) = stdin {
@@ -119,7 +126,15 @@ fn init_writes_text_and_pdf_by_default() {
         .arg(dir.path().join("v.json"))
         .arg("--out-dir")
         .arg(dir.path().join("s"))
-        .args(["--threshold", "2", "--iteration-exponent", "0", "--custodian", "a", "b"])
+        .args([
+            "--threshold",
+            "2",
+            "--iteration-exponent",
+            "0",
+            "--custodian",
+            "a",
+            "b",
+        ])
         .assert()
         .success();
     let mut names: Vec<String> = fs::read_dir(dir.path().join("s"))
@@ -639,7 +654,11 @@ fn drill_combines_a_hardware_wallet_backup_without_a_vault() {
     )
     .unwrap();
     let v = &vectors[3];
-    assert!(v[0].as_str().unwrap().starts_with("4. Basic sharing 2-of-3 (128 bits)"));
+    assert!(
+        v[0].as_str()
+            .unwrap()
+            .starts_with("4. Basic sharing 2-of-3 (128 bits)")
+    );
     let secret = custody::keys::unhex(v[2].as_str().unwrap()).unwrap();
     assert_eq!(secret.len(), 16);
     let keys = custody::keys::MasterSecret::from_bytes(&secret)

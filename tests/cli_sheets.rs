@@ -37,7 +37,14 @@ fn init(dir: &Path, sheets: &str) -> (PathBuf, PathBuf) {
         .arg(&vault)
         .arg("--out-dir")
         .arg(&shares)
-        .args(["--threshold", "3", "--iteration-exponent", "0", "--sheets", sheets])
+        .args([
+            "--threshold",
+            "3",
+            "--iteration-exponent",
+            "0",
+            "--sheets",
+            sheets,
+        ])
         .args(["--custodian", "alice", "bob", "carol", "dave", "erin"])
         .assert()
         .success()
@@ -79,7 +86,15 @@ fn init_rejects_unknown_sheet_formats() {
         .arg(dir.path().join("v.json"))
         .arg("--out-dir")
         .arg(dir.path().join("s"))
-        .args(["--threshold", "2", "--sheets", "pdf,docx", "--custodian", "a", "b"])
+        .args([
+            "--threshold",
+            "2",
+            "--sheets",
+            "pdf,docx",
+            "--custodian",
+            "a",
+            "b",
+        ])
         .assert()
         .code(2)
         .stderr(contains("docx"));
@@ -115,7 +130,11 @@ fn printed_pdf_scanned_back_checks_and_drills() {
     let dir = tempfile::tempdir().unwrap();
     let (vault, shares) = init(dir.path(), "txt,pdf");
     let mut photos = Vec::new();
-    for (base, fmt) in [("01-alice", "-jpeg"), ("02-bob", "-png"), ("04-dave", "-jpeg")] {
+    for (base, fmt) in [
+        ("01-alice", "-jpeg"),
+        ("02-bob", "-png"),
+        ("04-dave", "-jpeg"),
+    ] {
         let out = dir.path().join(format!("scan-{base}"));
         let st = Std::new("pdftoppm")
             .args(["-r", "150", fmt, "-singlefile"])
@@ -146,7 +165,13 @@ fn printed_pdf_scanned_back_checks_and_drills() {
     let out = drill.assert().success().get_output().stdout.clone();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["ok"], true);
-    assert!(v["custodians"].as_array().unwrap().iter().all(|c| c["source"] == "image"));
+    assert!(
+        v["custodians"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["source"] == "image")
+    );
 }
 
 #[test]
@@ -217,7 +242,13 @@ fn sheet_needs_a_token_and_the_right_vault() {
     let (vault, shares) = init(dir.path(), "txt");
     let words = dir.path().join("words.txt");
     let text = fs::read_to_string(shares.join("01-alice.txt")).unwrap();
-    fs::write(&words, text.lines().find_map(|l| l.strip_prefix("words: ")).unwrap()).unwrap();
+    fs::write(
+        &words,
+        text.lines()
+            .find_map(|l| l.strip_prefix("words: "))
+            .unwrap(),
+    )
+    .unwrap();
     custody()
         .arg("sheet")
         .arg("--vault")

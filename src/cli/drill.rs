@@ -2,32 +2,28 @@
 //! it (SLIP-39 digest, token signatures, derived key = the vault's) and reports who took part.
 //! Nothing secret is shown or written.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use serde_json::json;
 
-use super::{CliError, DrillArgs, secret_input, shares_in};
-use crate::harden;
+use super::{CliError, DrillArgs, quorum_open, ratify};
 use crate::keys::{fingerprint, hex};
-use crate::quorum;
-use crate::vault::store;
 
 pub fn run(args: DrillArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let hardening = harden::for_quorum();
-    let vault = args.vault.as_deref().map(store::load).transpose()?;
-    let presented = shares_in::collect(&args.shares)?;
-    let mut passphrase = secret_input::passphrase(&args.passphrase, false)?;
-    if passphrase.is_none()
-        && vault.as_ref().is_some_and(|v| v.slip39.passphrase)
-        && std::io::stdin().is_terminal()
-    {
-        passphrase = Some(secret_input::prompt_hidden("SLIP-39 passphrase: ")?);
+    let quorum_open::Quorum {
+        vault,
+        unlocked,
+        hardening,
+    } = quorum_open::open(args.vault.as_deref(), &args.shares, &args.passphrase)?;
+    // Credentials awaiting ratification: sign them with --ratify, else say so.
+    let mut ratify_report = Vec::new();
+    if let Some(path) = args.vault.as_deref() {
+        if args.ratify {
+            ratify::ratify(path, &unlocked.keys, &mut ratify_report)?;
+        } else if let Some(v) = &vault {
+            ratify::remind(v, path, &mut ratify_report)?;
+        }
     }
-    let unlocked = quorum::unlock(
-        &presented,
-        vault.as_ref(),
-        passphrase.as_ref().map(|p| p.as_bytes()),
-    )?;
     let pk = unlocked.keys.verifying_key();
     let fp = fingerprint(&pk);
     let locked = unlocked.master.is_locked();
@@ -59,6 +55,7 @@ pub fn run(args: DrillArgs, out: &mut dyn Write) -> Result<(), CliError> {
             "secret_bytes": unlocked.master.len(),
             "memory_locked": locked,
             "core_dumps_disabled": hardening.no_core_limit.is_ok() && hardening.non_dumpable.is_ok(),
+            "credentials": String::from_utf8_lossy(&ratify_report).trim_end(),
         });
         writeln!(out, "{obj}").map_err(w)?;
         return Ok(());
@@ -111,6 +108,7 @@ pub fn run(args: DrillArgs, out: &mut dyn Write) -> Result<(), CliError> {
         if locked { "locked " } else { "" }
     )
     .map_err(w)?;
+    out.write_all(&ratify_report).map_err(w)?;
     for warning in hardening.warnings() {
         writeln!(out, "warning: {warning}").map_err(w)?;
     }

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::audit::AuditError;
+use crate::certificate::CertError;
 use crate::input::InputError;
 use crate::keys::KeyError;
 use crate::policy::PolicyError;
@@ -11,6 +13,9 @@ use crate::quorum::QuorumError;
 use crate::slip39::Slip39Error;
 use crate::token::TokenError;
 use crate::vault::VaultError;
+use crate::vault::credential::EntryError;
+use crate::vault::ratify::RatifyError;
+use crate::vault::seal::SealError;
 use crate::vault::store::StoreError;
 
 #[derive(Debug)]
@@ -41,12 +46,28 @@ pub enum CliError {
     },
     /// A self-check after splitting failed: nothing was written.
     SelfCheck(String),
+    /// The audit log could not be written or read, or failed verification.
+    Audit(AuditError),
+    /// A drill certificate could not be written or did not verify.
+    Certificate(CertError),
+    /// A credential argument or stored field is malformed.
+    Entry(EntryError),
+    /// Secret fields could not be read, sealed or opened.
+    Seal(SealError),
+    Ratify(RatifyError),
+    /// A credential command refused (the message says what to do).
+    Refused(String),
+    /// `creds status` found problems a quorum must look at (already listed).
+    StatusProblems(usize),
+    /// `exec`: the child ran and exited with this status (not an error of custody's own).
+    ChildExited(u8),
 }
 
 impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => 2,
+            CliError::ChildExited(code) => *code,
             _ => 1,
         }
     }
@@ -80,6 +101,17 @@ impl fmt::Display for CliError {
                 "{failed} of {total} share(s) failed the check (see above); those custodians \
                  should bring their printed sheet, or the vault may need new shares"
             ),
+            CliError::Entry(e) => e.fmt(f),
+            CliError::Seal(e) => e.fmt(f),
+            CliError::Ratify(e) => e.fmt(f),
+            CliError::Refused(s) => f.write_str(s),
+            CliError::StatusProblems(n) => write!(
+                f,
+                "{n} problem(s) in the vault need a quorum's attention (listed above)"
+            ),
+            CliError::ChildExited(code) => write!(f, "the program exited with status {code}"),
+            CliError::Audit(e) => e.fmt(f),
+            CliError::Certificate(e) => e.fmt(f),
             CliError::SelfCheck(e) => write!(
                 f,
                 "the new shares failed their own check ({e}); nothing was written. Please report this"
@@ -109,4 +141,9 @@ from!(
     Slip39Error => Slip39,
     TokenError => Token,
     VaultError => Vault,
+    AuditError => Audit,
+    CertError => Certificate,
+    EntryError => Entry,
+    SealError => Seal,
+    RatifyError => Ratify,
 );

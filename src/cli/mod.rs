@@ -2,15 +2,22 @@
 //! file per command family, and the mapping of errors to officer-facing messages and exit
 //! codes (0 success, 1 the operation failed or a check did not pass, 2 usage error).
 
+mod audit;
+mod certificate;
 mod check_share;
+mod creds;
 mod demo;
 mod drill;
 mod error;
+mod exec;
 mod init;
+pub mod interactive;
+mod quorum_open;
+mod ratify;
 mod secret_input;
 mod shares_in;
 mod sheet_cmd;
-mod sheets;
+pub mod sheets;
 
 use std::path::PathBuf;
 
@@ -45,6 +52,55 @@ pub enum Command {
     Sheet(SheetArgs),
     /// Run a full ceremony in a temporary folder, narrating each step.
     Demo(DemoArgs),
+    /// Exchange API credentials: add, rotate, list and status without a quorum; show, remove
+    /// and rename with one.
+    Creds(CredsArgs),
+    /// Open credentials with a quorum and start a program with them (environment or stdin).
+    Exec(ExecArgs),
+    /// Check or show the vault's tamper-evident audit log (no quorum needed).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Check a drill certificate offline against the vault file (no quorum needed).
+    VerifyCertificate(VerifyCertificateArgs),
+}
+
+/// `custody audit ...`.
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Check every record: syntax, sequence, hash chain, signatures. Exit 1 naming each problem.
+    Verify(AuditVerifyArgs),
+    /// Print the log as a table (or its JSON lines as they are, with --json).
+    Show(AuditShowArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AuditVerifyArgs {
+    /// The vault whose log (`<vault>.audit`) to check; its public key checks the signatures.
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    /// A head recorded earlier (SEQ:HASH, as printed by this command or on a certificate):
+    /// also require that record to be present and unchanged.
+    #[arg(long, value_name = "SEQ:HASH")]
+    pub anchor: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditShowArgs {
+    /// The vault whose log (`<vault>.audit`) to show.
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    /// Print the JSON lines exactly as stored.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyCertificateArgs {
+    /// The certificate's JSON file (not the .txt page).
+    pub file: PathBuf,
+    /// The vault the certificate should be for.
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
 }
 
 /// Where the SLIP-39 passphrase comes from, if the shares use one.
@@ -131,6 +187,13 @@ pub struct ShareArgs {
     /// Read shares from standard input, one per line (a token or the words of one share).
     #[arg(long)]
     pub words_stdin: bool,
+    /// Hold the ceremony at the terminal: custodians present shares one after another (the
+    /// default when no share is given and standard input is a terminal).
+    #[arg(long, conflicts_with_all = ["shares", "words_stdin"])]
+    pub interactive: bool,
+    /// Time allowed for the terminal ceremony (10m, 90s, 1h); when it runs out, everything is wiped.
+    #[arg(long, default_value = "10m")]
+    pub timeout: interactive::CeremonyTimeout,
 }
 
 #[derive(Args, Debug)]
@@ -146,6 +209,181 @@ pub struct DrillArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Show the credentials added or rotated without a quorum, test-open them, and sign a new
+    /// ratification so that `exec` may use them (needs --vault).
+    #[arg(long, requires = "vault")]
+    pub ratify: bool,
+}
+
+/// A quorum command's shares, passphrase and ratification choice.
+#[derive(Args, Debug, Default)]
+pub struct QuorumArgs {
+    #[command(flatten)]
+    pub shares: ShareArgs,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+    /// Show the credentials added or rotated without a quorum, test-open them, and sign a new
+    /// ratification so that `exec` may use them.
+    #[arg(long)]
+    pub ratify: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CredsArgs {
+    #[command(subcommand)]
+    pub command: CredsCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CredsCommand {
+    /// Add a credential (no quorum; it stays unratified until a quorum ratifies it).
+    Add(CredAddArgs),
+    /// Replace a credential's secret fields with new ones and record the rotation date (no quorum).
+    Rotate(CredRotateArgs),
+    /// List the credentials' metadata (no quorum, nothing secret).
+    List(CredListArgs),
+    /// Age since rotation, overdue, expired, withdraw-scoped, unratified and tampered entries.
+    Status(CredListArgs),
+    /// Show a credential's metadata; with --reveal (quorum) print its secret fields: break-glass.
+    Show(CredShowArgs),
+    /// Remove a credential (quorum).
+    Remove(CredRemoveArgs),
+    /// Rename a credential (quorum; it is re-sealed under the new name).
+    Rename(CredRenameArgs),
+}
+
+/// Where new secret fields come from: a JSON object in a file or on stdin, else a hidden prompt.
+#[derive(Args, Debug)]
+pub struct SecretFieldArgs {
+    /// Read the secret fields as one JSON object, e.g. {"api_key":"…","api_secret":"…"}, from
+    /// FILE or - (standard input). Without it custody asks at the terminal, without echo.
+    #[arg(long, value_name = "FILE|-")]
+    pub from_json: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CredAddArgs {
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    /// Credential name: 1-64 letters, digits, `.`, `_`, `-` (it names the bot's variables).
+    pub name: String,
+    /// binance, coinbase, kraken, okx, bybit, deribit, bitfinex, kucoin, bitget, gateio,
+    /// bitstamp, gemini or generic.
+    #[arg(long)]
+    pub exchange: String,
+    /// Account or sub-account on the exchange.
+    #[arg(long, default_value = "")]
+    pub account: String,
+    /// What the exchange key may do: read, trade, withdraw (comma-separated).
+    #[arg(long)]
+    pub scope: String,
+    /// The day the exchange key expires (YYYY-MM-DD).
+    #[arg(long)]
+    pub expires: Option<String>,
+    /// A free note (not secret).
+    #[arg(long, default_value = "")]
+    pub note: String,
+    /// The IP allow-list configured at the exchange, as a note (not secret).
+    #[arg(long, default_value = "")]
+    pub ip_allowlist: String,
+    #[command(flatten)]
+    pub secrets: SecretFieldArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct CredRotateArgs {
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    pub name: String,
+    /// New scope, if the new key's differs.
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// New expiry day (YYYY-MM-DD).
+    #[arg(long)]
+    pub expires: Option<String>,
+    /// Replace the note.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Replace the IP allow-list note.
+    #[arg(long)]
+    pub ip_allowlist: Option<String>,
+    #[command(flatten)]
+    pub secrets: SecretFieldArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct CredListArgs {
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CredShowArgs {
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    pub name: String,
+    /// Break-glass: with a quorum, print the secret fields on standard output.
+    #[arg(long)]
+    pub reveal: bool,
+    #[command(flatten)]
+    pub quorum: QuorumArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct CredRemoveArgs {
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    pub name: String,
+    #[command(flatten)]
+    pub quorum: QuorumArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct CredRenameArgs {
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    pub name: String,
+    pub new_name: String,
+    #[command(flatten)]
+    pub quorum: QuorumArgs,
+}
+
+/// How `exec` names the variables it gives the child.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EnvStyle {
+    /// `<NAME>_API_KEY`, `<NAME>_API_SECRET`, `<NAME>_API_PASSPHRASE`, `<NAME>_API_UID`,
+    /// `<NAME>_API_PRIVATE_KEY`.
+    #[default]
+    Plain,
+    /// `FREQTRADE__EXCHANGE__KEY`, `__SECRET`, `__PASSWORD`, `__UID` (one credential only).
+    Freqtrade,
+}
+
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    /// The credentials to open (comma-separated or repeated).
+    #[arg(long = "cred", value_delimiter = ',', required = true)]
+    pub creds: Vec<String>,
+    #[command(flatten)]
+    pub quorum: QuorumArgs,
+    /// Allow credentials whose scope includes withdraw.
+    #[arg(long)]
+    pub allow_withdraw: bool,
+    /// Variable names for the child.
+    #[arg(long, value_enum, default_value_t = EnvStyle::Plain)]
+    pub env_style: EnvStyle,
+    /// Write one JSON object with the credentials to the child's standard input instead of
+    /// setting any variable (shares then cannot come from standard input).
+    #[arg(long, conflicts_with = "env_style")]
+    pub stdin_json: bool,
+    /// The program and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 #[derive(Args, Debug)]
@@ -163,16 +401,23 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::Drill(a) => drill::run(a, out),
         Command::Sheet(a) => sheet_cmd::run(a, out),
         Command::Demo(a) => demo::run(a, out),
+        Command::Audit(AuditCommand::Verify(a)) => audit::verify(a, out),
+        Command::Audit(AuditCommand::Show(a)) => audit::show(a, out),
+        Command::VerifyCertificate(a) => certificate::run(a, out),
+        Command::Creds(a) => creds::run(a, out),
+        Command::Exec(a) => exec::run(a, out),
     }
 }
 
 /// The binary's entry point: parse, run, print errors, return the exit code.
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let json = matches!(&cli.command, Command::Drill(d) if d.json);
+    let json = matches!(&cli.command, Command::Drill(d) if d.json)
+        || matches!(&cli.command, Command::Creds(CredsArgs { command: CredsCommand::Status(a) }) if a.json);
     let mut stdout = std::io::stdout().lock();
     match run(cli, &mut stdout) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(CliError::ChildExited(code)) => std::process::ExitCode::from(code),
         Err(e) => {
             if json {
                 let obj = serde_json::json!({ "ok": false, "error": e.to_string() });

@@ -47,13 +47,25 @@ pub fn rotate(g: &Gray, degrees: f32) -> Gray {
 pub fn rotate_quarter(g: &Gray, quarters: u32) -> Gray {
     let (w, h) = (g.w, g.h);
     match quarters % 4 {
-        0 => Gray { w, h, px: g.px.clone() },
-        2 => Gray { w, h, px: Zeroizing::new(g.px.iter().rev().copied().collect()) },
+        0 => Gray {
+            w,
+            h,
+            px: g.px.clone(),
+        },
+        2 => Gray {
+            w,
+            h,
+            px: Zeroizing::new(g.px.iter().rev().copied().collect()),
+        },
         q => {
             let mut out = Gray::filled(h, w, 255);
             for y in 0..h {
                 for x in 0..w {
-                    let (nx, ny) = if q == 1 { (y, w - 1 - x) } else { (h - 1 - y, x) };
+                    let (nx, ny) = if q == 1 {
+                        (y, w - 1 - x)
+                    } else {
+                        (h - 1 - y, x)
+                    };
                     out.px[ny * h + nx] = g.get(x, y);
                 }
             }
@@ -62,53 +74,31 @@ pub fn rotate_quarter(g: &Gray, quarters: u32) -> Gray {
     }
 }
 
-/// Gaussian blur with standard deviation `sigma` pixels (separable).
+/// Gaussian blur with standard deviation `sigma` pixels.
 pub fn blur(g: &Gray, sigma: f32) -> Gray {
-    let r = (sigma * 3.0).ceil() as isize;
-    let kernel: Vec<f32> = (-r..=r).map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp()).collect();
-    let sum: f32 = kernel.iter().sum();
-    let kernel: Vec<f32> = kernel.iter().map(|k| k / sum).collect();
-    let (w, h) = (g.w as isize, g.h as isize);
-    let mut tmp = vec![0f32; g.px.len()];
-    for y in 0..h {
-        for x in 0..w {
-            let mut acc = 0.0;
-            for (k, i) in kernel.iter().zip(-r..=r) {
-                acc += k * g.get((x + i).clamp(0, w - 1) as usize, y as usize) as f32;
-            }
-            tmp[(y * w + x) as usize] = acc;
-        }
-    }
-    let mut out = Gray::filled(g.w, g.h, 0);
-    for y in 0..h {
-        for x in 0..w {
-            let mut acc = 0.0;
-            for (k, i) in kernel.iter().zip(-r..=r) {
-                acc += k * tmp[((y + i).clamp(0, h - 1) * w + x) as usize];
-            }
-            out.px[(y * w + x) as usize] = acc.round().clamp(0.0, 255.0) as u8;
-        }
-    }
-    out
+    g.blur(sigma)
 }
 
 /// Adds uniform noise of ± `amplitude` grey levels (deterministic for a `seed`).
 pub fn noise(g: &Gray, amplitude: u8, seed: u64) -> Gray {
     let mut state = seed | 1;
     let span = 2 * amplitude as i32 + 1;
-    let px = g
-        .px
-        .iter()
-        .map(|&p| {
-            // xorshift64*: plenty for test noise.
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            let r = (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as i32;
-            (p as i32 + r % span - amplitude as i32).clamp(0, 255) as u8
-        })
-        .collect();
-    Gray { w: g.w, h: g.h, px: Zeroizing::new(px) }
+    let px =
+        g.px.iter()
+            .map(|&p| {
+                // xorshift64*: plenty for test noise.
+                state ^= state >> 12;
+                state ^= state << 25;
+                state ^= state >> 27;
+                let r = (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as i32;
+                (p as i32 + r % span - amplitude as i32).clamp(0, 255) as u8
+            })
+            .collect();
+    Gray {
+        w: g.w,
+        h: g.h,
+        px: Zeroizing::new(px),
+    }
 }
 
 /// Resampled from `from_dpi` to `to_dpi`.
@@ -122,7 +112,12 @@ pub fn perspective(g: &Gray, squeeze: f32) -> Gray {
     let (w, h) = (g.w as f32, g.h as f32);
     let inset = w * squeeze / 2.0;
     // Destination corners of the source's (0,0), (1,0), (1,1), (0,1).
-    let quad = [(inset, h * 0.03), (w - inset * 0.7, 0.0), (w, h), (w * 0.02, h * 0.98)];
+    let quad = [
+        (inset, h * 0.03),
+        (w - inset * 0.7, 0.0),
+        (w, h),
+        (w * 0.02, h * 0.98),
+    ];
     let m = square_to_quad(quad);
     let inv = invert3(m);
     let mut out = Gray::filled(g.w, g.h, 255);
@@ -146,7 +141,17 @@ fn square_to_quad(q: [(f32, f32); 4]) -> [f32; 9] {
     let den = dx1 * dy2 - dx2 * dy1;
     let g = (dx3 * dy2 - dx2 * dy3) / den;
     let h = (dx1 * dy3 - dx3 * dy1) / den;
-    [x1 - x0 + g * x1, x3 - x0 + h * x3, x0, y1 - y0 + g * y1, y3 - y0 + h * y3, y0, g, h, 1.0]
+    [
+        x1 - x0 + g * x1,
+        x3 - x0 + h * x3,
+        x0,
+        y1 - y0 + g * y1,
+        y3 - y0 + h * y3,
+        y0,
+        g,
+        h,
+        1.0,
+    ]
 }
 
 fn invert3(m: [f32; 9]) -> [f32; 9] {
@@ -217,7 +222,10 @@ pub fn corpus(sheet: &Gray) -> Vec<(&'static str, Vec<u8>)> {
         ("uneven light 25%", to_png(&uneven_light(&at150, 0.25))),
         (
             "combined: 150dpi rot 7deg blur noise light jpeg q40",
-            to_jpeg(&uneven_light(&noise(&blur(&rotate(&at150, 7.0), 1.2), 25, 3), 0.4), 40),
+            to_jpeg(
+                &uneven_light(&noise(&blur(&rotate(&at150, 7.0), 1.2), 25, 3), 0.4),
+                40,
+            ),
         ),
     ]
 }

@@ -74,7 +74,11 @@ pub fn load_gray(bytes: &[u8]) -> Result<Gray, ScanError> {
         .map_err(|e| ScanError::Decode(e.to_string()))?;
     let luma = img.into_luma8();
     let (w, h) = luma.dimensions();
-    Ok(Gray { w: w as usize, h: h as usize, px: Zeroizing::new(luma.into_raw()) })
+    Ok(Gray {
+        w: w as usize,
+        h: h as usize,
+        px: Zeroizing::new(luma.into_raw()),
+    })
 }
 
 /// All QR payloads found in a PNG or JPEG picture, as text, in the order found, without
@@ -88,7 +92,10 @@ pub fn decode_qr_codes(bytes: &[u8]) -> Result<Vec<String>, ScanError> {
 pub fn decode_gray(gray: &Gray) -> Result<Vec<String>, ScanError> {
     let found = decode_gray_traced(gray).0;
     if found.is_empty() {
-        Err(ScanError::NoQrFound { width: gray.w as u32, height: gray.h as u32 })
+        Err(ScanError::NoQrFound {
+            width: gray.w as u32,
+            height: gray.h as u32,
+        })
     } else {
         Ok(found)
     }
@@ -113,10 +120,10 @@ fn decode_prepared(img: &Gray, binarised: bool) -> Vec<String> {
     };
     let mut out: Vec<String> = Vec::new();
     for grid in prepared.detect_grids() {
-        if let Ok((_, text)) = grid.decode() {
-            if !out.contains(&text) {
-                out.push(text);
-            }
+        if let Ok((_, text)) = grid.decode()
+            && !out.contains(&text)
+        {
+            out.push(text);
         }
     }
     out

@@ -16,17 +16,21 @@ pub enum Face {
     SansBold,
     /// Courier / Liberation Mono.
     Mono,
+    /// Courier-Bold / Liberation Mono Bold.
+    MonoBold,
 }
 
 static SANS: &[u8] = include_bytes!("fonts/LiberationSans-Regular.ttf");
 static SANS_BOLD: &[u8] = include_bytes!("fonts/LiberationSans-Bold.ttf");
 static MONO: &[u8] = include_bytes!("fonts/LiberationMono-Regular.ttf");
+static MONO_BOLD: &[u8] = include_bytes!("fonts/LiberationMono-Bold.ttf");
 
 /// The parsed font file of `face`.
 pub fn font(face: Face) -> &'static FontRef<'static> {
-    static FONTS: OnceLock<[FontRef<'static>; 3]> = OnceLock::new();
+    static FONTS: OnceLock<[FontRef<'static>; 4]> = OnceLock::new();
     let fonts = FONTS.get_or_init(|| {
-        [SANS, SANS_BOLD, MONO].map(|b| FontRef::try_from_slice(b).expect("embedded font parses"))
+        [SANS, SANS_BOLD, MONO, MONO_BOLD]
+            .map(|b| FontRef::try_from_slice(b).expect("embedded font parses"))
     });
     &fonts[face as usize]
 }
@@ -35,7 +39,10 @@ pub fn font(face: Face) -> &'static FontRef<'static> {
 pub fn text_width(face: Face, size: f32, text: &str) -> f32 {
     let f = font(face);
     let upem = f.units_per_em().unwrap_or(2048.0);
-    let units: f32 = text.chars().map(|c| f.h_advance_unscaled(f.glyph_id(c))).sum();
+    let units: f32 = text
+        .chars()
+        .map(|c| f.h_advance_unscaled(f.glyph_id(c)))
+        .sum();
     units / upem * size
 }
 
@@ -45,7 +52,11 @@ pub fn wrap(face: Face, size: f32, text: &str, max_width: f32) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {
-        let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+        let candidate = if line.is_empty() {
+            word.to_string()
+        } else {
+            format!("{line} {word}")
+        };
         if text_width(face, size, &candidate) <= max_width {
             line = candidate;
             continue;

@@ -122,7 +122,12 @@ pub(super) fn text_lines(d: &SheetData) -> Vec<String> {
     out.push(format!("Epoch: {}", d.epoch));
     out.push(format!("[QR code] {QR_CAPTION}"));
     out.push(words_heading(d));
-    out.extend(d.words.iter().enumerate().map(|(i, w)| format!("{}. {w}", i + 1)));
+    out.extend(
+        d.words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| format!("{}. {w}", i + 1)),
+    );
     out.push("Custodian instructions".into());
     out.extend(INSTRUCTIONS.iter().map(|s| s.to_string()));
     out.push("Recovery without custody".into());
@@ -137,7 +142,14 @@ struct Builder {
 
 impl Builder {
     fn text(&mut self, x: f32, y: f32, size: f32, face: Face, gray: f32, text: impl Into<String>) {
-        self.texts.push(Text { x, y, size, face, gray, text: text.into() });
+        self.texts.push(Text {
+            x,
+            y,
+            size,
+            face,
+            gray,
+            text: text.into(),
+        });
     }
     fn rule(&mut self, x: f32, y: f32, w: f32, h: f32, gray: f32) {
         self.rects.push(Rect { x, y, w, h, gray });
@@ -150,7 +162,16 @@ impl Builder {
     }
     /// Wrapped paragraph starting with its first baseline at `y`; returns the next baseline.
     #[allow(clippy::too_many_arguments)]
-    fn paragraph(&mut self, x: f32, y: f32, w: f32, size: f32, face: Face, lead: f32, text: &str) -> f32 {
+    fn paragraph(
+        &mut self,
+        x: f32,
+        y: f32,
+        w: f32,
+        size: f32,
+        face: Face,
+        lead: f32,
+        text: &str,
+    ) -> f32 {
         let mut y = y;
         for line in fonts::wrap(face, size, text, w) {
             self.text(x, y, size, face, 0.0, line);
@@ -168,15 +189,19 @@ impl Builder {
 
 /// Lays out one sheet on `paper`.
 pub fn layout(d: &SheetData, paper: Paper) -> Page {
-    let matrix = QrMatrix::encode(&d.token);
     // Largest QR module (whole pixels at 300 dpi) that lets everything fit on the page.
     for px in (5..=12).rev() {
-        let page = layout_with(d, paper, QrMatrix::encode(&d.token), px as f32 * 72.0 / 300.0);
+        let page = layout_with(
+            d,
+            paper,
+            QrMatrix::encode(&d.token),
+            px as f32 * 72.0 / 300.0,
+        );
         if page.fits {
             return page.page;
         }
     }
-    layout_with(d, paper, matrix, 5.0 * 72.0 / 300.0).page
+    layout_with(d, paper, QrMatrix::encode(&d.token), 5.0 * 72.0 / 300.0).page
 }
 
 struct Attempt {
@@ -188,7 +213,10 @@ fn layout_with(d: &SheetData, paper: Paper, matrix: QrMatrix, module: f32) -> At
     let (pw, ph) = paper.size_pt();
     let left = MARGIN_X;
     let width = pw - 2.0 * MARGIN_X;
-    let mut b = Builder { texts: Vec::new(), rects: Vec::new() };
+    let mut b = Builder {
+        texts: Vec::new(),
+        rects: Vec::new(),
+    };
 
     // Title and identity.
     let mut y = MARGIN_TOP + 16.0;
@@ -206,15 +234,36 @@ fn layout_with(d: &SheetData, paper: Paper, matrix: QrMatrix, module: f32) -> At
     let name_lines = fonts::wrap(Face::SansBold, 15.0, &d.custodian, name_w);
     let group_lines = fonts::wrap(Face::SansBold, 15.0, &d.group, pw - MARGIN_X - col2);
     for (i, line) in name_lines.iter().enumerate() {
-        b.text(left, y + i as f32 * 18.0, 15.0, Face::SansBold, 0.0, line.clone());
+        b.text(
+            left,
+            y + i as f32 * 18.0,
+            15.0,
+            Face::SansBold,
+            0.0,
+            line.clone(),
+        );
     }
     for (i, line) in group_lines.iter().enumerate() {
-        b.text(col2, y + i as f32 * 18.0, 15.0, Face::SansBold, 0.0, line.clone());
+        b.text(
+            col2,
+            y + i as f32 * 18.0,
+            15.0,
+            Face::SansBold,
+            0.0,
+            line.clone(),
+        );
     }
     y += name_lines.len().max(group_lines.len()) as f32 * 18.0;
     y = b.paragraph(left, y, width, 11.0, Face::Sans, 14.0, &share_line(d));
     y += 6.0;
-    b.text(left, y, 7.5, Face::Sans, LABEL_GRAY, groups_line(d).to_uppercase());
+    b.text(
+        left,
+        y,
+        7.5,
+        Face::Sans,
+        LABEL_GRAY,
+        groups_line(d).to_uppercase(),
+    );
     y += 12.0;
     for line in &d.policy_lines {
         y = b.paragraph(left + 8.0, y, width - 8.0, 9.5, Face::Sans, 12.0, line);
@@ -224,22 +273,48 @@ fn layout_with(d: &SheetData, paper: Paper, matrix: QrMatrix, module: f32) -> At
     // QR code (left) and vault identity (right).
     let side = (matrix.width() + 2 * QUIET_ZONE) as f32 * module;
     let qr_top = y;
-    let qr = QrPlacement { x: left - QUIET_ZONE as f32 * module, y: qr_top, module, matrix };
+    let qr = QrPlacement {
+        x: left - QUIET_ZONE as f32 * module,
+        y: qr_top,
+        module,
+        matrix,
+    };
     let rx = left + side - (QUIET_ZONE as f32 * module) + 18.0;
     let rw = pw - MARGIN_X - rx;
     let mut ry = qr_top + QUIET_ZONE as f32 * module + 8.0;
-    b.text(rx, ry, 7.5, Face::Sans, LABEL_GRAY, "VAULT FINGERPRINT (READ ALOUD TO CHECK)");
+    b.text(
+        rx,
+        ry,
+        7.5,
+        Face::Sans,
+        LABEL_GRAY,
+        "VAULT FINGERPRINT (READ ALOUD TO CHECK)",
+    );
     ry += 8.0;
-    let fp_size = fit_size(Face::Mono, &d.fingerprint, rw - 16.0, 19.0);
+    let fp_size = fit_size(Face::MonoBold, &d.fingerprint, rw - 16.0, 19.0);
     b.frame(rx, ry, rw, fp_size + 16.0, 1.0, 0.0);
-    b.text(rx + 8.0, ry + 8.0 + fp_size * 0.8, fp_size, Face::Mono, 0.0, d.fingerprint.clone());
+    b.text(
+        rx + 8.0,
+        ry + 8.0 + fp_size * 0.8,
+        fp_size,
+        Face::MonoBold,
+        0.0,
+        d.fingerprint.clone(),
+    );
     ry += fp_size + 16.0 + 18.0;
     b.text(rx, ry, 7.5, Face::Sans, LABEL_GRAY, "VAULT ID");
     ry += 12.0;
     let id_chars = ((rw / fonts::text_width(Face::Mono, 8.5, "0")).floor() as usize).max(8);
     let id: Vec<char> = d.vault_id.chars().collect();
     for chunk in id.chunks(id_chars) {
-        b.text(rx, ry, 8.5, Face::Mono, 0.0, chunk.iter().collect::<String>());
+        b.text(
+            rx,
+            ry,
+            8.5,
+            Face::Mono,
+            0.0,
+            chunk.iter().collect::<String>(),
+        );
         ry += 11.0;
     }
     ry += 8.0;
@@ -247,7 +322,14 @@ fn layout_with(d: &SheetData, paper: Paper, matrix: QrMatrix, module: f32) -> At
     b.text(rx + rw * 0.55, ry, 7.5, Face::Sans, LABEL_GRAY, "EPOCH");
     ry += 14.0;
     b.text(rx, ry, 11.0, Face::Sans, 0.0, d.created.clone());
-    b.text(rx + rw * 0.55, ry, 11.0, Face::Sans, 0.0, d.epoch.to_string());
+    b.text(
+        rx + rw * 0.55,
+        ry,
+        11.0,
+        Face::Sans,
+        0.0,
+        d.epoch.to_string(),
+    );
     ry += 22.0;
     let cap_bottom = qr_top + side - QUIET_ZONE as f32 * module;
     let cap_lines = fonts::wrap(Face::Sans, BODY, QR_CAPTION, rw);
@@ -256,7 +338,7 @@ fn layout_with(d: &SheetData, paper: Paper, matrix: QrMatrix, module: f32) -> At
         b.text(rx, cy, BODY, Face::Sans, LABEL_GRAY, line);
         cy += 11.0;
     }
-    y = (qr_top + side).max(cy) + 6.0;
+    y = (qr_top + side).max(cy) + 10.0;
 
     // Fallback words.
     y = heading_wrapped(&mut b, left, y, width, &words_heading(d));
@@ -270,7 +352,7 @@ fn layout_with(d: &SheetData, paper: Paper, matrix: QrMatrix, module: f32) -> At
         let num = format!("{}.", i + 1);
         let nx = x + num_w - fonts::text_width(Face::Sans, 9.0, &num);
         b.text(nx, wy, 9.0, Face::Sans, LABEL_GRAY, num);
-        b.text(x + num_w + 5.0, wy, 11.5, Face::Mono, 0.0, word.clone());
+        b.text(x + num_w + 5.0, wy, 11.5, Face::MonoBold, 0.0, word.clone());
     }
     y += 2.0 + rows as f32 * 15.5 + 6.0;
 
@@ -288,7 +370,14 @@ fn layout_with(d: &SheetData, paper: Paper, matrix: QrMatrix, module: f32) -> At
     let fits = y - 11.0 <= ph - MARGIN_BOTTOM;
 
     Attempt {
-        page: Page { width: pw, height: ph, title: d.title.clone(), texts: b.texts, rects: b.rects, qr },
+        page: Page {
+            width: pw,
+            height: ph,
+            title: d.title.clone(),
+            texts: b.texts,
+            rects: b.rects,
+            qr,
+        },
         fits,
     }
 }
@@ -310,5 +399,9 @@ fn heading_wrapped(b: &mut Builder, x: f32, y: f32, w: f32, text: &str) -> f32 {
 /// Largest size up to `max` at which `text` fits in `width` points.
 fn fit_size(face: Face, text: &str, width: f32, max: f32) -> f32 {
     let w = fonts::text_width(face, max, text);
-    if w <= width { max } else { (max * width / w).max(6.0) }
+    if w <= width {
+        max
+    } else {
+        (max * width / w).max(6.0)
+    }
 }

@@ -44,7 +44,9 @@ impl FromStr for Paper {
         match s.trim().to_ascii_lowercase().as_str() {
             "a4" => Ok(Paper::A4),
             "letter" | "us-letter" => Ok(Paper::Letter),
-            other => Err(format!("unknown paper size '{other}': use 'a4' or 'letter'")),
+            other => Err(format!(
+                "unknown paper size '{other}': use 'a4' or 'letter'"
+            )),
         }
     }
 }

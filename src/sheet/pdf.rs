@@ -15,14 +15,29 @@ pub(super) fn render(page: &Page) -> Zeroizing<Vec<u8>> {
     let c = &mut *content;
 
     for r in &page.rects {
-        let _ = writeln!(c, "{} g {} {} {} {} re f", n(r.gray), n(r.x), n(h - r.y - r.h), n(r.w), n(r.h));
+        let _ = writeln!(
+            c,
+            "{} g {} {} {} {} re f",
+            n(r.gray),
+            n(r.x),
+            n(h - r.y - r.h),
+            n(r.w),
+            n(r.h)
+        );
     }
     let q = &page.qr;
     let _ = writeln!(c, "0 g");
     for (row, col, len) in q.matrix.dark_runs() {
         let x = q.x + (col + super::qr::QUIET_ZONE) as f32 * q.module;
         let y = q.y + (row + super::qr::QUIET_ZONE + 1) as f32 * q.module;
-        let _ = writeln!(c, "{} {} {} {} re", n(x), n(h - y), n(len as f32 * q.module), n(q.module));
+        let _ = writeln!(
+            c,
+            "{} {} {} {} re",
+            n(x),
+            n(h - y),
+            n(len as f32 * q.module),
+            n(q.module)
+        );
     }
     let _ = writeln!(c, "f");
     for t in &page.texts {
@@ -30,8 +45,16 @@ pub(super) fn render(page: &Page) -> Zeroizing<Vec<u8>> {
             Face::Sans => "F1",
             Face::SansBold => "F2",
             Face::Mono => "F3",
+            Face::MonoBold => "F4",
         };
-        let _ = write!(c, "BT {} g /{font} {} Tf {} {} Td (", n(t.gray), n(t.size), n(t.x), n(h - t.y));
+        let _ = write!(
+            c,
+            "BT {} g /{font} {} Tf {} {} Td (",
+            n(t.gray),
+            n(t.size),
+            n(t.x),
+            n(h - t.y)
+        );
         pdf_string(c, &t.text);
         let _ = writeln!(c, ") Tj ET");
     }
@@ -42,7 +65,7 @@ pub(super) fn render(page: &Page) -> Zeroizing<Vec<u8>> {
         "<< /Type /Catalog /Pages 2 0 R >>".into(),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
         format!(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Resources << /Font << /F1 5 0 R /F2 6 0 R /F3 7 0 R >> >> /Contents 4 0 R >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Resources << /Font << /F1 5 0 R /F2 6 0 R /F3 7 0 R /F4 8 0 R >> >> /Contents 4 0 R >>",
             n(page.width),
             n(page.height)
         ),
@@ -50,6 +73,7 @@ pub(super) fn render(page: &Page) -> Zeroizing<Vec<u8>> {
         font_dict("Helvetica"),
         font_dict("Helvetica-Bold"),
         font_dict("Courier"),
+        font_dict("Courier-Bold"),
         format!("<< /Title ({title}) /Producer (custody) >>"),
     ];
 
@@ -71,7 +95,7 @@ pub(super) fn render(page: &Page) -> Zeroizing<Vec<u8>> {
     let xref = out.len();
     let mut tail = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
     for off in offsets {
-        let _ = write!(tail, "{off:010} 00000 n \n");
+        let _ = writeln!(tail, "{off:010} 00000 n ");
     }
     let _ = write!(
         tail,

@@ -37,13 +37,26 @@ impl Canvas {
 
 pub(super) fn render(page: &Page, dpi: u32) -> Zeroizing<Vec<u8>> {
     let s = dpi as f32 / 72.0;
-    let (w, h) = ((page.width * s).round() as usize, (page.height * s).round() as usize);
-    let mut c = Canvas { w, h, px: Zeroizing::new(vec![255u8; w * h]) };
+    let (w, h) = (
+        (page.width * s).round() as usize,
+        (page.height * s).round() as usize,
+    );
+    let mut c = Canvas {
+        w,
+        h,
+        px: Zeroizing::new(vec![255u8; w * h]),
+    };
 
     for r in &page.rects {
         // Keep hairlines at least one pixel thick.
         let (rw, rh) = ((r.w * s).max(1.0), (r.h * s).max(1.0));
-        c.fill(r.x * s, r.y * s, r.x * s + rw, r.y * s + rh, (r.gray * 255.0).round() as u8);
+        c.fill(
+            r.x * s,
+            r.y * s,
+            r.x * s + rw,
+            r.y * s + rh,
+            (r.gray * 255.0).round() as u8,
+        );
     }
 
     let q = &page.qr;
@@ -56,7 +69,15 @@ pub(super) fn render(page: &Page, dpi: u32) -> Zeroizing<Vec<u8>> {
     }
 
     for t in &page.texts {
-        draw_text(&mut c, t.face, t.size * s, t.x * s, t.y * s, t.gray * 255.0, &t.text);
+        draw_text(
+            &mut c,
+            t.face,
+            t.size * s,
+            t.x * s,
+            t.y * s,
+            t.gray * 255.0,
+            &t.text,
+        );
     }
     encode(&c, dpi)
 }
@@ -74,7 +95,12 @@ fn draw_text(c: &mut Canvas, face: Face, em_px: f32, x: f32, baseline: f32, ink:
         if let Some(outlined) = font.outline_glyph(glyph) {
             let b = outlined.px_bounds();
             outlined.draw(|gx, gy, cov| {
-                c.blend(b.min.x as i64 + gx as i64, b.min.y as i64 + gy as i64, cov, ink);
+                c.blend(
+                    b.min.x as i64 + gx as i64,
+                    b.min.y as i64 + gy as i64,
+                    cov,
+                    ink,
+                );
             });
         }
         pen += font.h_advance_unscaled(id) / upem * em_px;
@@ -88,9 +114,15 @@ fn encode(c: &Canvas, dpi: u32) -> Zeroizing<Vec<u8>> {
         enc.set_color(png::ColorType::Grayscale);
         enc.set_depth(png::BitDepth::Eight);
         let ppm = (dpi as f64 / 0.0254).round() as u32;
-        enc.set_pixel_dims(Some(png::PixelDimensions { xppu: ppm, yppu: ppm, unit: png::Unit::Meter }));
+        enc.set_pixel_dims(Some(png::PixelDimensions {
+            xppu: ppm,
+            yppu: ppm,
+            unit: png::Unit::Meter,
+        }));
         let mut writer = enc.write_header().expect("writing PNG to memory");
-        writer.write_image_data(&c.px).expect("writing PNG to memory");
+        writer
+            .write_image_data(&c.px)
+            .expect("writing PNG to memory");
         writer.finish().expect("writing PNG to memory");
     }
     out

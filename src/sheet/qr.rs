@@ -31,7 +31,12 @@ impl QrMatrix {
         let code = QrCode::with_error_correction_level(text.as_bytes(), QR_EC_LEVEL)
             .expect("share token too long for a QR code");
         let width = code.width();
-        let dark = Zeroizing::new(code.to_colors().into_iter().map(|c| c == Color::Dark).collect());
+        let dark = Zeroizing::new(
+            code.to_colors()
+                .into_iter()
+                .map(|c| c == Color::Dark)
+                .collect(),
+        );
         QrMatrix { width, dark }
     }
 

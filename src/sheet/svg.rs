@@ -31,7 +31,11 @@ pub(super) fn render(page: &Page) -> Zeroizing<String> {
         let _ = writeln!(
             o,
             r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>"#,
-            r.x, r.y, r.w, r.h, color(r.gray)
+            r.x,
+            r.y,
+            r.w,
+            r.h,
+            color(r.gray)
         );
     }
     let q = &page.qr;
@@ -39,14 +43,27 @@ pub(super) fn render(page: &Page) -> Zeroizing<String> {
     for (row, col, len) in q.matrix.dark_runs() {
         let x = q.x + (col + QUIET_ZONE) as f32 * q.module;
         let y = q.y + (row + QUIET_ZONE) as f32 * q.module;
-        let _ = write!(o, "M{x} {y}h{}v{}h-{}z", len as f32 * q.module, q.module, len as f32 * q.module);
+        let _ = write!(
+            o,
+            "M{x} {y}h{}v{}h-{}z",
+            len as f32 * q.module,
+            q.module,
+            len as f32 * q.module
+        );
     }
     let _ = writeln!(o, r#""/>"#);
     for t in &page.texts {
         let (family, weight) = match t.face {
             Face::Sans => ("Helvetica, Arial, 'Liberation Sans', sans-serif", "normal"),
             Face::SansBold => ("Helvetica, Arial, 'Liberation Sans', sans-serif", "bold"),
-            Face::Mono => ("'Courier New', Courier, 'Liberation Mono', monospace", "normal"),
+            Face::Mono => (
+                "'Courier New', Courier, 'Liberation Mono', monospace",
+                "normal",
+            ),
+            Face::MonoBold => (
+                "'Courier New', Courier, 'Liberation Mono', monospace",
+                "bold",
+            ),
         };
         let _ = write!(
             o,

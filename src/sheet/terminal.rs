@@ -13,9 +13,7 @@ const RESET: &str = "\x1b[0m";
 pub(super) fn render(qr: &QrMatrix) -> Zeroizing<String> {
     let q = QUIET_ZONE;
     let side = qr.width() + 2 * q;
-    let dark = |x: usize, y: usize| {
-        x >= q && y >= q && qr.is_dark(x - q, y - q)
-    };
+    let dark = |x: usize, y: usize| x >= q && y >= q && qr.is_dark(x - q, y - q);
     let mut out = Zeroizing::new(String::with_capacity((side + 12) * side.div_ceil(2) * 3));
     for row in (0..side).step_by(2) {
         out.push_str(START);

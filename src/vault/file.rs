@@ -8,6 +8,9 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
+use super::credential::{self, Credential, FieldName, Pending, Scope};
+use super::entries::{CredentialSet, Malformed};
+use super::ratify::Ratification;
 use super::{Slip39Params, Vault, VaultError};
 use crate::keys::{PublicKeys, hex, unhex};
 use crate::policy::Policy;
@@ -37,6 +40,52 @@ struct VaultJson {
     slip39: Slip39Json,
     policy: Policy,
     manifest_signature: String,
+    /// Absent in vaults written before credentials existed; read as an empty set.
+    #[serde(default)]
+    credentials: Option<CredentialsJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CredentialsJson {
+    rotation_days: u32,
+    revision: u64,
+    ratification: Option<RatificationJson>,
+    /// Parsed one by one so that a bad entry is reported, not fatal.
+    entries: Vec<serde_json::Value>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RatificationJson {
+    generation: u64,
+    ratified_at: String,
+    entries: Vec<RatifiedJson>,
+    signature: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RatifiedJson {
+    name: String,
+    sha256: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryJson {
+    name: String,
+    exchange: String,
+    account: String,
+    scope: Vec<String>,
+    ip_allowlist: String,
+    created: String,
+    rotated: String,
+    expires: Option<String>,
+    note: String,
+    fields: Vec<String>,
+    sealed: String,
+    pending: Option<String>,
 }
 
 /// Why a vault file could not be used.
@@ -103,6 +152,7 @@ pub(super) fn to_json(v: &Vault) -> String {
         },
         policy: v.policy.clone(),
         manifest_signature: STANDARD.encode(v.signature.to_bytes()),
+        credentials: Some(credentials_to_json(&v.credentials)),
     };
     let mut s = serde_json::to_string_pretty(&j).expect("vault JSON serialises");
     s.push('\n');
@@ -165,6 +215,10 @@ pub(super) fn from_json(text: &str) -> Result<Vault, VaultFileError> {
             passphrase: j.slip39.passphrase,
         },
         policy: j.policy,
+        credentials: match j.credentials {
+            Some(c) => credentials_from_json(c)?,
+            None => CredentialSet::default(),
+        },
         signature: Signature::from_bytes(&sig),
     };
     let computed = v.fingerprint();
@@ -176,4 +230,152 @@ pub(super) fn from_json(text: &str) -> Result<Vault, VaultFileError> {
     }
     v.verify().map_err(VaultFileError::Content)?;
     Ok(v)
+}
+
+fn entry_to_json(c: &Credential) -> serde_json::Value {
+    let j = EntryJson {
+        name: c.name.clone(),
+        exchange: c.exchange.clone(),
+        account: c.account.clone(),
+        scope: c.scope.iter().map(|s| s.as_str().to_owned()).collect(),
+        ip_allowlist: c.ip_allowlist.clone(),
+        created: timefmt::rfc3339(c.created),
+        rotated: timefmt::rfc3339(c.rotated),
+        expires: c.expires.clone(),
+        note: c.note.clone(),
+        fields: c.fields.iter().map(|f| f.as_str().to_owned()).collect(),
+        sealed: c.sealed.clone(),
+        pending: c.pending.map(|p| p.as_str().to_owned()),
+    };
+    serde_json::to_value(j).expect("entry JSON serialises")
+}
+
+fn credentials_to_json(set: &CredentialSet) -> CredentialsJson {
+    let mut entries: Vec<serde_json::Value> = set.entries.iter().map(entry_to_json).collect();
+    entries.extend(set.malformed.iter().map(|m| m.raw.clone()));
+    CredentialsJson {
+        rotation_days: set.rotation_days,
+        revision: set.revision,
+        ratification: set.ratification.as_ref().map(|r| RatificationJson {
+            generation: r.generation,
+            ratified_at: timefmt::rfc3339(r.ratified_at),
+            entries: r
+                .entries
+                .iter()
+                .map(|(name, d)| RatifiedJson {
+                    name: name.clone(),
+                    sha256: hex(d),
+                })
+                .collect(),
+            signature: STANDARD.encode(r.signature.to_bytes()),
+        }),
+        entries,
+    }
+}
+
+/// One entry from its JSON; the error is the problem to report.
+fn entry_from_json(raw: &serde_json::Value) -> Result<Credential, String> {
+    let j: EntryJson = serde_json::from_value(raw.clone()).map_err(|e| e.to_string())?;
+    let mut scope = Vec::new();
+    for s in &j.scope {
+        scope.push(Scope::parse(s).ok_or_else(|| format!("unknown scope `{s}`"))?);
+    }
+    if scope.windows(2).any(|w| w[0] >= w[1]) {
+        return Err("scopes not in canonical order".into());
+    }
+    let mut fields = Vec::new();
+    for f in &j.fields {
+        fields.push(FieldName::parse(f).ok_or_else(|| format!("unknown secret field `{f}`"))?);
+    }
+    if fields.windows(2).any(|w| w[0] >= w[1]) || fields.is_empty() {
+        return Err("field list empty or not in canonical order".into());
+    }
+    let time = |what: &str, s: &str| {
+        timefmt::parse_rfc3339(s).ok_or_else(|| format!("`{what}` is not an RFC 3339 time"))
+    };
+    let pending = match j.pending.as_deref() {
+        None => None,
+        Some("added") => Some(Pending::Added),
+        Some("rotated") => Some(Pending::Rotated),
+        Some(p) => return Err(format!("unknown pending state `{p}`")),
+    };
+    if !j.sealed.starts_with("-----BEGIN AGE ENCRYPTED FILE-----") {
+        return Err("`sealed` is not an armored age ciphertext".into());
+    }
+    let c = Credential {
+        created: time("created", &j.created)?,
+        rotated: time("rotated", &j.rotated)?,
+        name: j.name,
+        exchange: j.exchange,
+        account: j.account,
+        scope,
+        ip_allowlist: j.ip_allowlist,
+        expires: j.expires,
+        note: j.note,
+        fields,
+        sealed: j.sealed,
+        pending,
+    };
+    c.validate().map_err(|e| e.to_string())?;
+    Ok(c)
+}
+
+fn credentials_from_json(j: CredentialsJson) -> Result<CredentialSet, VaultFileError> {
+    if j.rotation_days == 0 {
+        return Err(field("credentials.rotation_days", "must be at least 1"));
+    }
+    // A damaged record keeps its place but can never verify (zero signature).
+    let ratification = j.ratification.map(|r| {
+        let signature = STANDARD
+            .decode(&r.signature)
+            .ok()
+            .and_then(|b| <[u8; 64]>::try_from(b).ok())
+            .unwrap_or([0; 64]);
+        Ratification {
+            generation: r.generation,
+            ratified_at: timefmt::parse_rfc3339(&r.ratified_at).unwrap_or(0),
+            entries: r
+                .entries
+                .into_iter()
+                .map(|e| {
+                    let d = unhex(&e.sha256)
+                        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                        .unwrap_or([0; 32]);
+                    (e.name, d)
+                })
+                .collect(),
+            signature: Signature::from_bytes(&signature),
+        }
+    });
+    let mut set = CredentialSet {
+        rotation_days: j.rotation_days,
+        revision: j.revision,
+        ratification,
+        entries: Vec::new(),
+        malformed: Vec::new(),
+    };
+    // Environment-variable prefixes taken so far (names must not collide there).
+    let mut prefixes: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for (i, raw) in j.entries.into_iter().enumerate() {
+        let name = raw
+            .get("name")
+            .and_then(|n| n.as_str())
+            .filter(|n| credential::check_name(n).is_ok())
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("#{}", i + 1));
+        let parsed = entry_from_json(&raw).and_then(|c| {
+            match prefixes.get(&credential::env_prefix(&c.name)) {
+                Some(other) => Err(format!("its name clashes with `{other}`")),
+                None => Ok(c),
+            }
+        });
+        match parsed {
+            Ok(c) => {
+                prefixes.insert(credential::env_prefix(&c.name), c.name.clone());
+                set.entries.push(c)
+            }
+            Err(problem) => set.malformed.push(Malformed { name, problem, raw }),
+        }
+    }
+    Ok(set)
 }

@@ -38,3 +38,26 @@ pub(super) fn bytes(v: &Vault) -> Vec<u8> {
     }
     out
 }
+
+/// The bytes the credential ratification signature covers: DOMAIN || SHA-256(vault manifest)
+/// || generation || ratified-at || rotation days || entry count || for each ratified entry in
+/// name order: str16(name) || SHA-256(entry canonical bytes).
+pub(super) fn ratification_bytes(
+    v: &Vault,
+    generation: u64,
+    ratified_at: u64,
+    entries: &[(String, [u8; 32])],
+) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut out = wire::RATIFICATION_DOMAIN.to_vec();
+    out.extend_from_slice(&Sha256::digest(bytes(v)));
+    out.extend_from_slice(&generation.to_be_bytes());
+    out.extend_from_slice(&ratified_at.to_be_bytes());
+    out.extend_from_slice(&v.credentials.rotation_days.to_be_bytes());
+    out.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+    for (name, digest) in entries {
+        put_str(&mut out, name);
+        out.extend_from_slice(digest);
+    }
+    out
+}

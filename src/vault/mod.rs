@@ -1,8 +1,14 @@
 //! The vault: the public record of one custody set-up (identity, public keys, SLIP-39
-//! parameters, policy, epoch), signed with the master key. Credentials slot in beside it.
+//! parameters, policy, epoch), signed with the master key, and the sealed exchange credentials
+//! beside it with the quorum's ratification record.
 
+pub mod credential;
+pub mod entries;
 mod file;
 mod manifest;
+pub mod ratify;
+pub mod seal;
+pub mod sidecar;
 pub mod store;
 
 use std::fmt;
@@ -13,6 +19,7 @@ use crate::keys::{DerivedKeys, PublicKeys};
 use crate::policy::{Policy, PolicyError};
 use crate::wire;
 
+pub use entries::CredentialSet;
 pub use file::VaultFileError;
 
 /// SLIP-39 parameters shared by every share of the current epoch.
@@ -37,6 +44,9 @@ pub struct Vault {
     pub public: PublicKeys,
     pub slip39: Slip39Params,
     pub policy: Policy,
+    /// Sealed credentials and their ratification (not covered by `signature`; the
+    /// ratification record carries its own signature binding this manifest).
+    pub credentials: CredentialSet,
     signature: Signature,
 }
 
@@ -92,6 +102,7 @@ impl Vault {
             public: keys.public(),
             slip39,
             policy,
+            credentials: CredentialSet::default(),
             signature: Signature::from_bytes(&[0; 64]),
         };
         v.sign(keys);

@@ -6,6 +6,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use super::sidecar::{self, Rollback};
 use super::{Vault, VaultFileError};
 
 /// Why the vault could not be read or written.
@@ -24,6 +25,11 @@ pub enum StoreError {
     Invalid {
         path: PathBuf,
         source: VaultFileError,
+    },
+    /// A write without a quorum on a vault older than one already seen here.
+    RolledBack {
+        path: PathBuf,
+        rollback: Rollback,
     },
 }
 
@@ -52,6 +58,9 @@ impl std::fmt::Display for StoreError {
                 path.display()
             ),
             StoreError::Invalid { path, source } => write!(f, "{}: {source}", path.display()),
+            StoreError::RolledBack { path, rollback } => {
+                write!(f, "{}: {rollback}. Nothing was written", path.display())
+            }
         }
     }
 }
@@ -169,6 +178,64 @@ pub fn replace(path: &Path, bytes: &[u8], _lock: &WriteLock) -> Result<(), Store
         return Err(write_err(path)(e));
     }
     fsync_dir(parent_dir(path)).map_err(write_err(path))
+}
+
+/// Replace `path` with `bytes` atomically, without a backup (for small companion files such
+/// as the generation sidecar), while holding the vault's `lock`.
+pub fn write_atomic(path: &Path, bytes: &[u8], _lock: &WriteLock) -> Result<(), StoreError> {
+    let tmp = write_temp(path, bytes, 0o644)?;
+    if let Err(e) = fs::rename(&tmp, path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(write_err(path)(e));
+    }
+    fsync_dir(parent_dir(path)).map_err(write_err(path))
+}
+
+/// Whether [`update`] may write a vault older than the generation sidecar records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnRollback {
+    /// Writes without a quorum: refuse, so that a restored old file is not made to look new.
+    Refuse,
+    /// A quorum's ratification resolves the rollback by signing a higher generation.
+    Allow,
+}
+
+/// The one way credentials are written: take the writer lock, re-read and verify the vault
+/// under it, let `edit` change it, and if anything changed bump the write revision, replace
+/// the file atomically (backup kept) and record the new numbers in the sidecar.
+pub fn update<T, E: From<StoreError>>(
+    path: &Path,
+    on_rollback: OnRollback,
+    edit: impl FnOnce(&mut Vault, Option<sidecar::Seen>) -> Result<T, E>,
+) -> Result<T, E> {
+    let lock = lock(path)?;
+    let mut vault = load(path)?;
+    let seen = sidecar::read(path);
+    if on_rollback == OnRollback::Refuse
+        && let Some(rollback) = sidecar::check(vault.seen_numbers(), seen)
+    {
+        return Err(StoreError::RolledBack {
+            path: path.to_path_buf(),
+            rollback,
+        }
+        .into());
+    }
+    let before = vault.clone();
+    let out = edit(&mut vault, seen)?;
+    if vault != before {
+        vault.credentials.revision = vault
+            .credentials
+            .revision
+            .max(seen.map_or(0, |s| s.revision))
+            + 1;
+        replace(path, vault.to_json().as_bytes(), &lock)?;
+        let mut numbers = vault.seen_numbers();
+        if let Some(s) = seen {
+            numbers.generation = numbers.generation.max(s.generation);
+        }
+        sidecar::write(path, numbers, &lock)?;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

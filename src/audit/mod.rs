@@ -1,0 +1,388 @@
+//! The tamper-evident audit log `<vault>.audit`: one JSON record per line, hash-chained, the
+//! closing record of every successful ceremony signed with the master key.
+//!
+//! Writing: [`AuditLog::open`] names the files beside the vault; [`Ceremony::begin`] records
+//! the start of a ceremony; [`Ceremony::share_accepted`], [`Ceremony::share_rejected`],
+//! [`Ceremony::note`] and [`Ceremony::credentials_opened`] record its steps;
+//! [`Ceremony::succeed`] (signed, needs the quorum's [`DerivedKeys`]) or [`Ceremony::fail`]
+//! closes it. Dropping an unfinished ceremony records the outcome `abandoned`. Every record is
+//! appended under an exclusive lock (`<vault>.audit.lock`) with O_APPEND and fsync, so
+//! concurrent ceremonies interleave without forking the chain.
+//!
+//! Reading: [`inspect`] / [`verify`] check every line (syntax, seq continuity, hash chain,
+//! signatures) and name the line of every problem; [`head`] gives the last record's seq and hash
+//! so that something outside the log (the vault manifest, a certificate) can anchor it, and
+//! [`verify_against_head`] checks a log against such an anchor. Without an anchor, removing
+//! whole records from the end of the log is not detectable (shares-format.md, "Audit log").
+//!
+//! Nothing secret is ever written: the API takes only names, labels and reasons.
+
+mod chain;
+mod record;
+mod verify;
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::{Signer, VerifyingKey};
+use rand_core::{OsRng, RngCore};
+
+use crate::keys::{DerivedKeys, fingerprint, hex};
+use crate::quorum::Member;
+use crate::timefmt;
+use crate::vault::Vault;
+use crate::wire;
+
+pub use chain::{GENESIS_PREV, MAX_LINE_LEN, line_hash, signed_message, split_signature};
+pub use record::{Event, Outcome, Record};
+pub use verify::{AuditReport, CeremonySummary, Problem, inspect, verify, verify_against_head};
+
+/// The last record of a log: its seq and the SHA-256 of its line. `seq` 0 with the all-zero
+/// hash is the empty log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogHead {
+    pub seq: u64,
+    pub hash: [u8; 32],
+}
+
+impl LogHead {
+    /// The head of an empty log.
+    pub fn genesis() -> LogHead {
+        LogHead {
+            seq: 0,
+            hash: GENESIS_PREV,
+        }
+    }
+
+    pub fn hash_hex(&self) -> String {
+        hex(&self.hash)
+    }
+
+    /// Parse `seq` and a 64-hex-digit hash (as printed by `audit verify`).
+    pub fn parse(seq: u64, hash_hex: &str) -> Option<LogHead> {
+        Some(LogHead {
+            seq,
+            hash: chain::parse_hash(hash_hex)?,
+        })
+    }
+}
+
+impl fmt::Display for LogHead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "seq {} hash {}", self.seq, self.hash_hex())
+    }
+}
+
+/// Why the audit log could not be written or read, or what is wrong with it.
+#[derive(Debug)]
+pub enum AuditError {
+    /// The file system refused (`action` is "open", "read", "lock", "append to").
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// Appending is refused: the last line is not a complete record.
+    Damaged { path: PathBuf, problem: String },
+    /// A record would exceed [`MAX_LINE_LEN`].
+    RecordTooLong { len: usize },
+    /// `succeed` was given keys that are not the vault's.
+    WrongKey { vault: String, given: String },
+    /// Verification found problems (each names its line).
+    Tampered {
+        path: PathBuf,
+        problems: Vec<Problem>,
+    },
+}
+
+impl fmt::Display for AuditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuditError::Io {
+                action,
+                path,
+                source,
+            } => write!(
+                f,
+                "cannot {action} the audit log {}: {source}; check the folder's permissions and \
+                 free space (the ceremony is not recorded until this works)",
+                path.display()
+            ),
+            AuditError::Damaged { path, problem } => write!(
+                f,
+                "the audit log {} cannot be appended to: {problem}. Run `custody audit verify` \
+                 and keep a copy of the file for investigation before repairing it",
+                path.display()
+            ),
+            AuditError::RecordTooLong { len } => write!(
+                f,
+                "an audit record would be {len} bytes, more than the {MAX_LINE_LEN} allowed; \
+                 shorten the note or reason (please report this)"
+            ),
+            AuditError::WrongKey { vault, given } => write!(
+                f,
+                "the key given to sign the audit record has fingerprint {given}, but the vault's \
+                 is {vault}; nothing was signed (please report this)"
+            ),
+            AuditError::Tampered { path, problems } => {
+                write!(
+                    f,
+                    "the audit log {} failed verification ({} problem(s)):",
+                    path.display(),
+                    problems.len()
+                )?;
+                for p in problems {
+                    write!(f, "\n  {p}")?;
+                }
+                write!(
+                    f,
+                    "\nKeep the file as evidence, compare it with your backups, and tell the \
+                     other officers"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for AuditError {}
+
+/// The audit log of one vault: `<vault>.audit` and its lock file `<vault>.audit.lock`.
+#[derive(Clone, Debug)]
+pub struct AuditLog {
+    path: PathBuf,
+    lock_path: PathBuf,
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+/// `<vault>.audit`.
+pub fn log_path(vault_path: &Path) -> PathBuf {
+    sibling(vault_path, ".audit")
+}
+
+impl AuditLog {
+    /// The log beside the vault file at `vault_path`. Nothing is created until the first
+    /// record is appended; the folder must exist.
+    pub fn open(vault_path: &Path) -> Result<AuditLog, AuditError> {
+        let path = log_path(vault_path);
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::metadata(&dir).map_err(|source| AuditError::Io {
+            action: "open",
+            path: path.clone(),
+            source,
+        })?;
+        Ok(AuditLog {
+            lock_path: sibling(vault_path, ".audit.lock"),
+            path,
+        })
+    }
+
+    /// The log file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The current head (seq 0 when the log is empty or missing).
+    pub fn head(&self) -> Result<LogHead, AuditError> {
+        head(&self.path)
+    }
+
+    fn io(&self, action: &'static str, path: &Path, source: io::Error) -> AuditError {
+        AuditError::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// The head (seq and hash of the last complete line) of the log at `log_path`, without
+/// verifying the chain. A missing or empty file gives [`LogHead::genesis`].
+pub fn head(log_path: &Path) -> Result<LogHead, AuditError> {
+    match std::fs::read(log_path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(LogHead::genesis()),
+        Err(source) => Err(AuditError::Io {
+            action: "read",
+            path: log_path.to_path_buf(),
+            source,
+        }),
+        Ok(bytes) => {
+            if bytes.is_empty() {
+                return Ok(LogHead::genesis());
+            }
+            if bytes.last() != Some(&b'\n') {
+                return Err(AuditError::Damaged {
+                    path: log_path.to_path_buf(),
+                    problem: "it ends inside a record (truncated)".into(),
+                });
+            }
+            let body = &bytes[..bytes.len() - 1];
+            let line = body
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(body, |i| &body[i + 1..]);
+            let rec: Record = serde_json::from_slice(line).map_err(|e| AuditError::Damaged {
+                path: log_path.to_path_buf(),
+                problem: format!("its last line is not an audit record ({e})"),
+            })?;
+            Ok(LogHead {
+                seq: rec.seq,
+                hash: line_hash(line),
+            })
+        }
+    }
+}
+
+/// The machine's host name, from the kernel (`/proc/sys/kernel/hostname`); never from the
+/// environment, which any caller can set. `"unknown"` if it cannot be read.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// One ceremony's records. Create with [`Ceremony::begin`]; close with [`Ceremony::succeed`] or
+/// [`Ceremony::fail`]; dropping it unfinished records the outcome `abandoned`.
+#[derive(Debug)]
+pub struct Ceremony {
+    log: AuditLog,
+    id: String,
+    host: String,
+    vault_key: VerifyingKey,
+    finished: bool,
+}
+
+impl Ceremony {
+    /// Record the start of `action` ("drill", "exec", "reshare", ...) on `vault`.
+    pub fn begin(log: &AuditLog, action: &str, vault: &Vault) -> Result<Ceremony, AuditError> {
+        let mut id = [0u8; 8];
+        OsRng.fill_bytes(&mut id);
+        let c = Ceremony {
+            log: log.clone(),
+            id: hex(&id),
+            host: host_name(),
+            vault_key: *vault.public_key(),
+            finished: false,
+        };
+        let mut r = c.record(Event::Start);
+        r.format = Some(wire::AUDIT_FORMAT.to_owned());
+        r.action = Some(action.to_owned());
+        r.vault_id = Some(vault.vault_id_hex());
+        r.fingerprint = Some(vault.fingerprint());
+        r.epoch = Some(vault.epoch);
+        match c.append(r) {
+            Ok(_) => Ok(c),
+            Err(e) => {
+                let mut c = c;
+                c.finished = true; // nothing recorded: nothing to abandon
+                Err(e)
+            }
+        }
+    }
+
+    /// The ceremony id that links its records.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn record(&self, event: Event) -> Record {
+        Record {
+            time: timefmt::rfc3339(timefmt::now()),
+            host: self.host.clone(),
+            ceremony: self.id.clone(),
+            event,
+            ..Record::default()
+        }
+    }
+
+    fn append(&self, r: Record) -> Result<LogHead, AuditError> {
+        chain::append(&self.log, |seq, prev| Ok(chain::body_line(r, seq, prev)))
+    }
+
+    /// A presented share passed its checks.
+    pub fn share_accepted(&self, m: &Member) -> Result<(), AuditError> {
+        let mut r = self.record(Event::ShareAccepted);
+        r.custodian = Some(m.custodian.clone());
+        r.group = Some(m.group.clone());
+        r.member = Some(m.member_number);
+        r.input = Some(m.label.clone());
+        r.source = Some(m.source.as_str().to_owned());
+        self.append(r).map(drop)
+    }
+
+    /// A presented share was refused: its input label (never its content) and why.
+    pub fn share_rejected(&self, label: &str, reason: &str) -> Result<(), AuditError> {
+        let mut r = self.record(Event::ShareRejected);
+        r.input = Some(label.to_owned());
+        r.reason = Some(reason.to_owned());
+        self.append(r).map(drop)
+    }
+
+    /// A detail of the action, e.g. `note("exchange", "kraken")`. Never pass a secret.
+    pub fn note(&self, key: &str, value: &str) -> Result<(), AuditError> {
+        let mut r = self.record(Event::Note);
+        r.key = Some(key.to_owned());
+        r.value = Some(value.to_owned());
+        self.append(r).map(drop)
+    }
+
+    /// The credentials this ceremony opened, by name.
+    pub fn credentials_opened(&self, names: &[String]) -> Result<(), AuditError> {
+        let mut r = self.record(Event::CredentialsOpened);
+        r.credentials = Some(names.to_vec());
+        self.append(r).map(drop)
+    }
+
+    /// Close the ceremony as successful: the outcome record is signed with the master key over
+    /// the chain up to and including it. Returns the new head (put it on a certificate).
+    pub fn succeed(mut self, keys: &DerivedKeys, summary: &str) -> Result<LogHead, AuditError> {
+        if keys.verifying_key() != self.vault_key {
+            return Err(AuditError::WrongKey {
+                vault: fingerprint(&self.vault_key),
+                given: fingerprint(&keys.verifying_key()),
+            });
+        }
+        let mut r = self.record(Event::Outcome);
+        r.outcome = Some(Outcome::Succeeded);
+        r.summary = Some(summary.to_owned());
+        let head = chain::append(&self.log, |seq, prev| {
+            let body = chain::body_line(r, seq, prev);
+            let sig = keys
+                .signing_key()
+                .sign(&signed_message(seq, prev, body.as_bytes()));
+            Ok(chain::with_signature(&body, &sig.to_bytes()))
+        })?;
+        self.finished = true;
+        Ok(head)
+    }
+
+    /// Close the ceremony as failed, with the reason (an error message; never a secret).
+    pub fn fail(mut self, reason: &str) -> Result<LogHead, AuditError> {
+        let mut r = self.record(Event::Outcome);
+        r.outcome = Some(Outcome::Failed);
+        r.reason = Some(reason.to_owned());
+        let head = self.append(r)?;
+        self.finished = true;
+        Ok(head)
+    }
+}
+
+impl Drop for Ceremony {
+    fn drop(&mut self) {
+        if !self.finished {
+            let mut r = self.record(Event::Outcome);
+            r.outcome = Some(Outcome::Abandoned);
+            let _ = self.append(r);
+        }
+    }
+}

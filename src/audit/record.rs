@@ -1,0 +1,168 @@
+//! One audit record: a JSON object on one line. The struct's field order is the order the
+//! writer emits; readers never re-serialise a record (hashes and signatures cover the exact
+//! line bytes), so this order matters only for the signature member, which is always last.
+
+use serde::{Deserialize, Serialize};
+
+/// What a record says happened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Event {
+    /// A ceremony began (action, vault fingerprint and id, epoch).
+    #[default]
+    Start,
+    /// A presented share passed its checks (custodian, group, member number, input label).
+    ShareAccepted,
+    /// A presented share was refused (input label, reason).
+    ShareRejected,
+    /// A detail of the action (key, value), e.g. the exchange a credential was used on.
+    Note,
+    /// Credentials the ceremony opened (names only).
+    CredentialsOpened,
+    /// The ceremony ended (outcome; a success is signed).
+    Outcome,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Start => "start",
+            Event::ShareAccepted => "share-accepted",
+            Event::ShareRejected => "share-rejected",
+            Event::Note => "note",
+            Event::CredentialsOpened => "credentials-opened",
+            Event::Outcome => "outcome",
+        }
+    }
+}
+
+/// How a ceremony ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The quorum reconstructed the master key and the action completed (signed record).
+    Succeeded,
+    /// The ceremony stopped with an error (reason recorded).
+    Failed,
+    /// The program stopped before recording an outcome (dropped without `succeed`/`fail`).
+    Abandoned,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::Abandoned => "abandoned",
+        }
+    }
+}
+
+/// One line of `<vault>.audit`. Fields that do not apply to an event are absent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    /// 1 for the first line, +1 for each following line.
+    pub seq: u64,
+    /// Hex SHA-256 of the previous line's bytes (without its newline); 64 zeros on line 1.
+    pub prev: String,
+    /// RFC 3339 UTC.
+    pub time: String,
+    /// The machine's host name (from the kernel, not the environment).
+    pub host: String,
+    /// Random 16-hex-digit id shared by every record of one ceremony.
+    pub ceremony: String,
+    pub event: Event,
+    /// `custody-audit/1` on start records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custodian: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// 1-based member number within the group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<u8>,
+    /// Input label: the share file's path, `stdin`, `stdin line N` — never its content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    /// Input kind: token, share file, words, image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Base64 Ed25519 signature (successful outcome only). Always the last member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sig: Option<String>,
+}
+
+impl Record {
+    /// A one-line description for `audit show`.
+    pub fn describe(&self) -> String {
+        let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "?".into());
+        match self.event {
+            Event::Start => format!(
+                "{} started (vault {}, epoch {})",
+                opt(&self.action),
+                opt(&self.fingerprint),
+                self.epoch
+                    .map(|e| e.to_string())
+                    .unwrap_or_else(|| "?".into())
+            ),
+            Event::ShareAccepted => format!(
+                "share accepted: {} (group {}, share {}) from {} [{}]",
+                opt(&self.custodian),
+                opt(&self.group),
+                self.member
+                    .map(|m| m.to_string())
+                    .unwrap_or_else(|| "?".into()),
+                opt(&self.input),
+                opt(&self.source)
+            ),
+            Event::ShareRejected => format!(
+                "share rejected: {}: {}",
+                opt(&self.input),
+                opt(&self.reason)
+            ),
+            Event::Note => format!("{} = {}", opt(&self.key), opt(&self.value)),
+            Event::CredentialsOpened => format!(
+                "credentials opened: {}",
+                self.credentials.clone().unwrap_or_default().join(", ")
+            ),
+            Event::Outcome => {
+                let o = self.outcome.map(Outcome::as_str).unwrap_or("?");
+                let mut s = o.to_owned();
+                if let Some(r) = &self.reason {
+                    s.push_str(": ");
+                    s.push_str(r);
+                }
+                if let Some(r) = &self.summary {
+                    s.push_str(": ");
+                    s.push_str(r);
+                }
+                if self.sig.is_some() {
+                    s.push_str(" [signed]");
+                }
+                s
+            }
+        }
+    }
+}

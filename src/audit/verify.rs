@@ -1,0 +1,392 @@
+//! Checking a whole audit log: every line parses, seq runs 1, 2, 3, ... without gaps, each
+//! `prev` is the hash of the line before, every successful outcome carries a valid signature
+//! under the vault's key, and no other record does. Every problem names its line.
+
+use std::fmt;
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use ed25519_dalek::{Signature, VerifyingKey};
+
+use super::chain::{self, GENESIS_PREV, MAX_LINE_LEN, line_hash, signed_message};
+use super::record::{Event, Outcome, Record};
+use super::{AuditError, LogHead};
+
+/// One thing wrong with a log. Line numbers count from 1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// The line is not a valid audit record.
+    Unparsable { line: usize, reason: String },
+    /// The file's last line has no newline: cut off.
+    Truncated { line: usize },
+    /// The first record's seq is not 1.
+    FirstSeq { line: usize, seq: u64 },
+    /// seq jumps forward: records were deleted.
+    SeqGap { line: usize, from: u64, to: u64 },
+    /// seq does not increase: records were reordered or duplicated.
+    SeqBackwards { line: usize, from: u64, to: u64 },
+    /// `prev` is not the hash of the line before.
+    ChainBroken { line: usize },
+    /// The first line's `prev` is not the all-zero value.
+    BadGenesis,
+    /// A signature does not verify under the vault's key.
+    BadSignature { line: usize },
+    /// A record claims success but carries no signature.
+    UnsignedSuccess { line: usize },
+    /// A signature on a record that is not a successful outcome.
+    UnexpectedSignature { line: usize },
+    /// The anchored head's record is not in the log.
+    HeadMissing { anchored: LogHead, last_seq: u64 },
+    /// The record at the anchored seq is not the anchored one.
+    HeadMismatch { anchored: LogHead, line: usize },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Unparsable { line, reason } => {
+                write!(f, "line {line}: not a valid audit record ({reason})")
+            }
+            Problem::Truncated { line } => write!(
+                f,
+                "line {line}: file ends inside a record: truncated (or a write was interrupted)"
+            ),
+            Problem::FirstSeq { line, seq } => write!(
+                f,
+                "line {line}: the first record has seq {seq}, not 1: the start of the log was removed"
+            ),
+            Problem::SeqGap { line, from, to } => write!(
+                f,
+                "line {line}: seq jumps from {from} to {to}: {} record(s) deleted",
+                to - from - 1
+            ),
+            Problem::SeqBackwards { line, from, to } => write!(
+                f,
+                "line {line}: seq goes from {from} to {to}: records were reordered or duplicated"
+            ),
+            Problem::ChainBroken { line } => write!(
+                f,
+                "line {line}: hash chain broken — line {} was edited or a line was removed",
+                line - 1
+            ),
+            Problem::BadGenesis => write!(
+                f,
+                "line 1: `prev` is not the all-zero value of a first record: the start of the log \
+                 was removed or edited"
+            ),
+            Problem::BadSignature { line } => write!(
+                f,
+                "line {line}: the signature does not verify under the vault's key: this record \
+                 or one before it was edited, or the record was forged"
+            ),
+            Problem::UnsignedSuccess { line } => write!(
+                f,
+                "line {line}: claims a successful ceremony but is not signed: it was written by \
+                 someone without the master key"
+            ),
+            Problem::UnexpectedSignature { line } => write!(
+                f,
+                "line {line}: carries a signature, which only a successful outcome may: the \
+                 record was altered"
+            ),
+            Problem::HeadMissing { anchored, last_seq } => write!(
+                f,
+                "the log ends at seq {last_seq} but the anchored head is seq {}: records were \
+                 removed from the end",
+                anchored.seq
+            ),
+            Problem::HeadMismatch { anchored, line } => write!(
+                f,
+                "line {line}: seq {} is not the anchored record (hash {}): the log was rewritten",
+                anchored.seq,
+                anchored.hash_hex()
+            ),
+        }
+    }
+}
+
+/// One ceremony as the log tells it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CeremonySummary {
+    pub id: String,
+    pub action: String,
+    pub started: String,
+    pub host: String,
+    pub first_line: usize,
+    pub last_line: usize,
+    /// `None`: no outcome yet (in progress, or the program was killed).
+    pub outcome: Option<Outcome>,
+    /// The outcome's reason or summary.
+    pub detail: Option<String>,
+    pub shares_accepted: Vec<String>,
+    pub shares_rejected: usize,
+}
+
+impl CeremonySummary {
+    pub fn status(&self) -> String {
+        match (self.outcome, &self.detail) {
+            (None, _) => "no outcome: in progress, or the program was stopped".into(),
+            (Some(o), Some(d)) => format!("{}: {d}", o.as_str()),
+            (Some(o), None) => o.as_str().into(),
+        }
+    }
+}
+
+/// What a log holds and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditReport {
+    /// Complete lines.
+    pub records: usize,
+    /// The last complete line's seq and hash (genesis when empty).
+    pub head: LogHead,
+    /// The last signed record's head and line, if any.
+    pub last_signed: Option<(LogHead, usize)>,
+    /// Ceremonies in log order.
+    pub ceremonies: Vec<CeremonySummary>,
+    /// Empty when the log is intact.
+    pub problems: Vec<Problem>,
+    /// Every parsed record with its line number (for `audit show`).
+    pub lines: Vec<(usize, Record)>,
+}
+
+impl AuditReport {
+    pub fn is_intact(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// Records after the last signed one: protected only by the hash chain, not by a signature.
+    pub fn unsigned_tail(&self) -> usize {
+        match self.last_signed {
+            Some((_, line)) => self.records - line,
+            None => self.records,
+        }
+    }
+
+    /// Ceremonies with a record after the last signed record (failed, abandoned, in progress).
+    pub fn tail_ceremonies(&self) -> Vec<&CeremonySummary> {
+        let after = self.last_signed.map_or(0, |(_, l)| l);
+        self.ceremonies
+            .iter()
+            .filter(|c| c.last_line > after)
+            .collect()
+    }
+}
+
+/// Read and check the whole log at `log_path` against the vault key `key`, collecting every
+/// problem. Fails only when the file cannot be read; a missing file is an empty log.
+pub fn inspect(log_path: &Path, key: &VerifyingKey) -> Result<AuditReport, AuditError> {
+    let bytes = match std::fs::read(log_path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(source) => {
+            return Err(AuditError::Io {
+                action: "read",
+                path: log_path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    Ok(check_bytes(&bytes, key))
+}
+
+/// [`inspect`], failing with [`AuditError::Tampered`] when anything is wrong.
+pub fn verify(log_path: &Path, key: &VerifyingKey) -> Result<AuditReport, AuditError> {
+    let report = inspect(log_path, key)?;
+    if report.is_intact() {
+        Ok(report)
+    } else {
+        Err(AuditError::Tampered {
+            path: log_path.to_path_buf(),
+            problems: report.problems,
+        })
+    }
+}
+
+/// [`verify`], and also require the record `anchored` (from a vault manifest, a certificate
+/// or a printed report) to be in the log with the same hash. This detects whole records
+/// removed from the end, which the chain alone cannot.
+pub fn verify_against_head(
+    log_path: &Path,
+    key: &VerifyingKey,
+    anchored: &LogHead,
+) -> Result<AuditReport, AuditError> {
+    let mut report = inspect(log_path, key)?;
+    if anchored.seq > 0 {
+        let bytes = std::fs::read(log_path).unwrap_or_default();
+        let found = bytes
+            .split(|&b| b == b'\n')
+            .enumerate()
+            .take(report.records)
+            .find(|(_, l)| {
+                serde_json::from_slice::<Record>(l).is_ok_and(|r| r.seq == anchored.seq)
+            });
+        match found {
+            None => report.problems.push(Problem::HeadMissing {
+                anchored: *anchored,
+                last_seq: report.head.seq,
+            }),
+            Some((i, l)) if line_hash(l) != anchored.hash => {
+                report.problems.push(Problem::HeadMismatch {
+                    anchored: *anchored,
+                    line: i + 1,
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    if report.is_intact() {
+        Ok(report)
+    } else {
+        Err(AuditError::Tampered {
+            path: log_path.to_path_buf(),
+            problems: report.problems,
+        })
+    }
+}
+
+fn check_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
+    let mut problems = Vec::new();
+    let mut pieces: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    // `split` yields a final empty piece when the file ends with a newline.
+    let last = pieces.pop().unwrap_or_default();
+    if !last.is_empty() {
+        problems.push(Problem::Truncated {
+            line: pieces.len() + 1,
+        });
+    }
+    let mut report = AuditReport {
+        records: pieces.len(),
+        head: LogHead::genesis(),
+        last_signed: None,
+        ceremonies: Vec::new(),
+        problems: Vec::new(),
+        lines: Vec::new(),
+    };
+    let mut prev_hash = GENESIS_PREV;
+    let mut prev_seq: Option<u64> = None;
+    for (i, raw) in pieces.iter().enumerate() {
+        let line = i + 1;
+        let hash = line_hash(raw);
+        let parsed = if raw.len() > MAX_LINE_LEN {
+            Err("longer than any record".to_owned())
+        } else {
+            std::str::from_utf8(raw)
+                .map_err(|_| "not UTF-8".to_owned())
+                .and_then(|s| {
+                    serde_json::from_str::<Record>(s)
+                        .map(|r| (s, r))
+                        .map_err(|e| e.to_string())
+                })
+        };
+        let (text, rec) = match parsed {
+            Ok(x) => x,
+            Err(reason) => {
+                problems.push(Problem::Unparsable { line, reason });
+                prev_hash = hash;
+                prev_seq = prev_seq.map(|s| s + 1);
+                continue;
+            }
+        };
+        // seq continuity
+        match prev_seq {
+            None if line == 1 && rec.seq != 1 => {
+                problems.push(Problem::FirstSeq { line, seq: rec.seq })
+            }
+            Some(p) if rec.seq > p + 1 => problems.push(Problem::SeqGap {
+                line,
+                from: p,
+                to: rec.seq,
+            }),
+            Some(p) if rec.seq <= p => problems.push(Problem::SeqBackwards {
+                line,
+                from: p,
+                to: rec.seq,
+            }),
+            _ => {}
+        }
+        prev_seq = Some(rec.seq);
+        // hash chain
+        if chain::parse_hash(&rec.prev) != Some(prev_hash) {
+            problems.push(if line == 1 {
+                Problem::BadGenesis
+            } else {
+                Problem::ChainBroken { line }
+            });
+        }
+        // signature
+        let success = rec.event == Event::Outcome && rec.outcome == Some(Outcome::Succeeded);
+        match (&rec.sig, success) {
+            (None, true) => problems.push(Problem::UnsignedSuccess { line }),
+            (Some(_), false) => problems.push(Problem::UnexpectedSignature { line }),
+            (Some(sig), true) => {
+                let ok = chain::split_signature(text).is_some_and(|(body, member)| {
+                    member == sig
+                        && STANDARD
+                            .decode(sig)
+                            .ok()
+                            .and_then(|b| <[u8; 64]>::try_from(b).ok())
+                            .is_some_and(|s| {
+                                // Sign over the prev the record claims; a wrong prev is already
+                                // reported as a broken chain.
+                                let claimed = chain::parse_hash(&rec.prev).unwrap_or([0xff; 32]);
+                                key.verify_strict(
+                                    &signed_message(rec.seq, &claimed, body.as_bytes()),
+                                    &Signature::from_bytes(&s),
+                                )
+                                .is_ok()
+                            })
+                });
+                if ok {
+                    report.last_signed = Some((LogHead { seq: rec.seq, hash }, line));
+                } else {
+                    problems.push(Problem::BadSignature { line });
+                }
+            }
+            (None, false) => {}
+        }
+        summarise(&mut report.ceremonies, line, &rec);
+        report.lines.push((line, rec));
+        prev_hash = hash;
+        report.head = LogHead {
+            seq: prev_seq.unwrap_or(0),
+            hash,
+        };
+    }
+    report.problems = problems;
+    report
+}
+
+fn summarise(ceremonies: &mut Vec<CeremonySummary>, line: usize, rec: &Record) {
+    let idx = match ceremonies.iter().rposition(|c| c.id == rec.ceremony) {
+        Some(i) => i,
+        None => {
+            ceremonies.push(CeremonySummary {
+                id: rec.ceremony.clone(),
+                action: rec.action.clone().unwrap_or_else(|| "?".into()),
+                started: rec.time.clone(),
+                host: rec.host.clone(),
+                first_line: line,
+                last_line: line,
+                outcome: None,
+                detail: None,
+                shares_accepted: Vec::new(),
+                shares_rejected: 0,
+            });
+            ceremonies.len() - 1
+        }
+    };
+    let c = &mut ceremonies[idx];
+    c.last_line = line;
+    match rec.event {
+        Event::ShareAccepted => c
+            .shares_accepted
+            .push(rec.custodian.clone().unwrap_or_else(|| "?".into())),
+        Event::ShareRejected => c.shares_rejected += 1,
+        Event::Outcome => {
+            c.outcome = rec.outcome;
+            c.detail = rec.reason.clone().or_else(|| rec.summary.clone());
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,180 @@
+//! `custody audit verify` and `custody audit show`: check the vault's audit log (syntax, seq,
+//! hash chain, signatures; optionally against an anchored head) and print it as a table or as
+//! its raw JSON lines. Read-only; no quorum needed.
+
+use std::io::Write;
+
+use super::{AuditShowArgs, AuditVerifyArgs, CliError};
+use crate::audit::{self, AuditError, LogHead, Problem};
+use crate::vault::store;
+
+fn w(e: std::io::Error) -> CliError {
+    CliError::Terminal(e.to_string())
+}
+
+fn parse_anchor(s: &str) -> Result<LogHead, CliError> {
+    s.split_once(':')
+        .and_then(|(seq, hash)| LogHead::parse(seq.trim().parse().ok()?, hash.trim()))
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "--anchor {s}: expected SEQ:HASH, e.g. 12:3f5a… (64 hex digits), as printed by \
+                 `custody audit verify`"
+            ))
+        })
+}
+
+pub fn verify(args: AuditVerifyArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let vault = store::load(&args.vault)?;
+    let anchor = args.anchor.as_deref().map(parse_anchor).transpose()?;
+    let path = audit::log_path(&args.vault);
+    let mut report = audit::inspect(&path, vault.public_key())?;
+    if let Some(a) = &anchor
+        && let Err(AuditError::Tampered { problems, .. }) =
+            audit::verify_against_head(&path, vault.public_key(), a)
+    {
+        report.problems = problems;
+    }
+    writeln!(
+        out,
+        "Audit log {} (vault fingerprint {})",
+        path.display(),
+        vault.fingerprint()
+    )
+    .map_err(w)?;
+    if report.records == 0 && report.problems.is_empty() {
+        writeln!(out, "  empty: no ceremony has been recorded yet").map_err(w)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "  {} record(s), {} ceremonie(s); head: {}",
+        report.records,
+        report.ceremonies.len(),
+        report.head
+    )
+    .map_err(w)?;
+    match report.last_signed {
+        Some((h, line)) => writeln!(
+            out,
+            "  last signed record: line {line} ({h}); everything up to it is covered by the \
+             master key's signature"
+        ),
+        None => writeln!(
+            out,
+            "  no signed record yet: the log is protected only by its hash chain"
+        ),
+    }
+    .map_err(w)?;
+    let tail = report.unsigned_tail();
+    if tail > 0 {
+        writeln!(
+            out,
+            "  {tail} record(s) after the last signed record (normal for a failed, abandoned or \
+             running ceremony; they are protected only by the hash chain):"
+        )
+        .map_err(w)?;
+        for c in report.tail_ceremonies() {
+            writeln!(
+                out,
+                "    ceremony {} ({}, started {} on {}): {}",
+                c.id,
+                c.action,
+                c.started,
+                c.host,
+                c.status()
+            )
+            .map_err(w)?;
+        }
+    }
+    if anchor.is_some() && report.problems.is_empty() {
+        writeln!(out, "  the anchored head is present and unchanged").map_err(w)?;
+    }
+    if report.problems.is_empty() {
+        writeln!(
+            out,
+            "Intact: every line parses, seq is continuous, the hash chain holds and every \
+             signature verifies. To detect removal of whole records from the end, keep the head \
+             above and check later with --anchor SEQ:HASH."
+        )
+        .map_err(w)?;
+        Ok(())
+    } else {
+        writeln!(out, "NOT INTACT: {} problem(s):", report.problems.len()).map_err(w)?;
+        for p in &report.problems {
+            writeln!(out, "  {p}").map_err(w)?;
+        }
+        Err(CliError::Audit(AuditError::Tampered {
+            path,
+            problems: report.problems,
+        }))
+    }
+}
+
+pub fn show(args: AuditShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let path = audit::log_path(&args.vault);
+    if args.json {
+        match std::fs::read(&path) {
+            Ok(bytes) => return out.write_all(&bytes).map_err(w),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => {
+                return Err(CliError::Audit(AuditError::Io {
+                    action: "read",
+                    path,
+                    source,
+                }));
+            }
+        }
+    }
+    let vault = store::load(&args.vault)?;
+    let report = audit::inspect(&path, vault.public_key())?;
+    if report.records == 0 {
+        writeln!(out, "The audit log {} is empty.", path.display()).map_err(w)?;
+    } else {
+        writeln!(
+            out,
+            "{:>5}  {:>5}  {:<20}  {:<12}  {:<16}  event",
+            "line", "seq", "time (UTC)", "host", "ceremony"
+        )
+        .map_err(w)?;
+        let mut recs = report.lines.iter().peekable();
+        for line in 1..=report.records {
+            match recs.peek() {
+                Some((l, r)) if *l == line => {
+                    writeln!(
+                        out,
+                        "{:>5}  {:>5}  {:<20}  {:<12}  {:<16}  {}",
+                        line,
+                        r.seq,
+                        r.time,
+                        r.host,
+                        r.ceremony,
+                        r.describe()
+                    )
+                    .map_err(w)?;
+                    recs.next();
+                }
+                _ => writeln!(out, "{line:>5}  (not a readable record)").map_err(w)?,
+            }
+        }
+    }
+    if report.problems.is_empty() {
+        writeln!(out, "Chain intact ({} record(s)).", report.records).map_err(w)?;
+    } else {
+        let truncated = report
+            .problems
+            .iter()
+            .any(|p| matches!(p, Problem::Truncated { .. }));
+        writeln!(
+            out,
+            "WARNING: {} problem(s){}; run `custody audit verify` for details.",
+            report.problems.len(),
+            if truncated {
+                " (the file is truncated)"
+            } else {
+                ""
+            }
+        )
+        .map_err(w)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,41 @@
+//! `custody verify-certificate`: check a drill certificate offline against the vault file (no
+//! quorum): format, signature under the vault's key over the canonical bytes, same vault. Prints
+//! the certificate's text page and "valid". `drill --certificate FILE` writes one with
+//! [`crate::certificate::write_certificate`].
+
+use std::io::Write;
+
+use super::{CliError, VerifyCertificateArgs};
+use crate::certificate::{self, CertError};
+use crate::vault::store;
+
+pub fn run(args: VerifyCertificateArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let vault = store::load(&args.vault)?;
+    let text = std::fs::read_to_string(&args.file).map_err(|e| {
+        CliError::Certificate(CertError::Syntax(format!(
+            "cannot read {}: {e}",
+            args.file.display()
+        )))
+    })?;
+    let cert = certificate::verify_certificate(&text, &vault)?;
+    let w = |e: std::io::Error| CliError::Terminal(e.to_string());
+    out.write_all(cert.render_text().as_bytes()).map_err(w)?;
+    writeln!(out).map_err(w)?;
+    writeln!(
+        out,
+        "valid: signed by this vault's master key (fingerprint {}); compare it with the \
+         custodians' sheets",
+        vault.fingerprint()
+    )
+    .map_err(w)?;
+    if cert.epoch < vault.epoch {
+        writeln!(
+            out,
+            "note: the certificate is from epoch {}; the vault is now at epoch {} (the shares \
+             were replaced since)",
+            cert.epoch, vault.epoch
+        )
+        .map_err(w)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,823 @@
+//! The ceremony at a terminal: custodians present their shares one after another — a path to a
+//! photo or share file, a pasted token, or the words typed one at a time — and each is checked
+//! on the spot ([`crate::ceremony::Ceremony`]). Nothing typed is ever echoed: the terminal is put
+//! in a no-echo, character-at-a-time mode for the whole ceremony and restored on every exit.
+//! Ctrl-C (read as a byte, not a signal), `abort`, the terminal closing, or the time limit
+//! (`--timeout`, default 10 minutes) end the ceremony and wipe every share presented.
+//!
+//! The conversation goes through the [`Tty`] trait, so tests drive it with a scripted terminal;
+//! [`TerminalTty`] is the real `/dev/tty`.
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::termios::{self, LocalModes, OptionalActions, SpecialCodeIndex, Termios};
+use zeroize::Zeroizing;
+
+use super::{CliError, ShareArgs, shares_in};
+use crate::ceremony::{Ceremony, Outcome, WordEntry};
+use crate::input::{self, InputError, InputErrorKind, Presented, Source};
+use crate::slip39::Slip39Error;
+use crate::vault::Vault;
+use crate::wire;
+
+/// How long a whole ceremony may take (`--timeout`): `10m`, `90s`, `1h`, `1m30s`; a bare
+/// number is seconds. The default is 10 minutes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CeremonyTimeout(pub Duration);
+
+impl Default for CeremonyTimeout {
+    fn default() -> Self {
+        CeremonyTimeout(Duration::from_secs(600))
+    }
+}
+
+impl FromStr for CeremonyTimeout {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a duration; write it like 10m, 90s, 1h or 1m30s");
+        let text = s.trim().to_ascii_lowercase();
+        if text.is_empty() {
+            return Err(bad());
+        }
+        if let Ok(n) = text.parse::<u64>() {
+            return positive(n, s);
+        }
+        let mut total: u64 = 0;
+        let mut digits = String::new();
+        for c in text.chars() {
+            if c.is_ascii_digit() {
+                digits.push(c);
+                continue;
+            }
+            let unit = match c {
+                'h' => 3600,
+                'm' => 60,
+                's' => 1,
+                _ => return Err(bad()),
+            };
+            let n: u64 = digits.parse().map_err(|_| bad())?;
+            digits.clear();
+            total = n
+                .checked_mul(unit)
+                .and_then(|v| total.checked_add(v))
+                .ok_or_else(bad)?;
+        }
+        if !digits.is_empty() {
+            return Err(bad());
+        }
+        positive(total, s)
+    }
+}
+
+fn positive(secs: u64, s: &str) -> Result<CeremonyTimeout, String> {
+    if secs == 0 {
+        return Err(format!("the ceremony timeout `{s}` must be more than zero"));
+    }
+    if secs > 24 * 3600 {
+        return Err(format!("the ceremony timeout `{s}` is more than a day"));
+    }
+    Ok(CeremonyTimeout(Duration::from_secs(secs)))
+}
+
+impl fmt::Display for CeremonyTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.as_secs();
+        let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+        let mut parts = Vec::new();
+        for (n, unit) in [(h, "hour"), (m, "minute"), (s, "second")] {
+            if n > 0 {
+                parts.push(format!("{n} {unit}{}", if n == 1 { "" } else { "s" }));
+            }
+        }
+        if parts.is_empty() {
+            parts.push(format!("{} milliseconds", self.0.as_millis()));
+        }
+        f.write_str(&parts.join(" "))
+    }
+}
+
+/// What reading one byte from the terminal gave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadByte {
+    Byte(u8),
+    /// The deadline passed first.
+    TimedOut,
+    /// The terminal closed (hang-up, end of input).
+    Eof,
+}
+
+/// A terminal the ceremony talks through.
+pub trait Tty {
+    /// One byte of input, waiting at most until `deadline`.
+    fn read_byte(&mut self, deadline: Instant) -> io::Result<ReadByte>;
+    /// Show text (never anything secret).
+    fn write_str(&mut self, text: &str) -> io::Result<()>;
+}
+
+/// The controlling terminal (`/dev/tty`) in no-echo, character-at-a-time mode with signals
+/// off (so Ctrl-C arrives as a byte). Dropping it restores the terminal as it was.
+pub struct TerminalTty {
+    file: File,
+    saved: Termios,
+}
+
+fn terminal(e: io::Error) -> CliError {
+    CliError::Terminal(format!("cannot use the terminal for the ceremony: {e}"))
+}
+
+impl TerminalTty {
+    /// Open the controlling terminal.
+    pub fn open() -> Result<Self, CliError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .map_err(terminal)?;
+        Self::from_file(file).map_err(terminal)
+    }
+
+    /// Take over an open terminal device.
+    pub fn from_file(file: File) -> io::Result<Self> {
+        let saved = termios::tcgetattr(&file)?;
+        let mut quiet = saved.clone();
+        quiet.local_modes.remove(
+            LocalModes::ECHO
+                | LocalModes::ECHONL
+                | LocalModes::ICANON
+                | LocalModes::ISIG
+                | LocalModes::IEXTEN,
+        );
+        quiet.special_codes[SpecialCodeIndex::VMIN] = 1;
+        quiet.special_codes[SpecialCodeIndex::VTIME] = 0;
+        termios::tcsetattr(&file, OptionalActions::Flush, &quiet)?;
+        Ok(TerminalTty { file, saved })
+    }
+}
+
+impl Drop for TerminalTty {
+    fn drop(&mut self) {
+        // Discard anything typed but not read (it may be part of a share), then restore.
+        let _ = termios::tcsetattr(&self.file, OptionalActions::Flush, &self.saved);
+    }
+}
+
+impl Tty for TerminalTty {
+    fn read_byte(&mut self, deadline: Instant) -> io::Result<ReadByte> {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(ReadByte::TimedOut);
+            }
+            let ts = Timespec {
+                tv_sec: left.as_secs().try_into().unwrap_or(i64::MAX),
+                tv_nsec: left.subsec_nanos().into(),
+            };
+            let mut fds = [PollFd::new(&self.file, PollFlags::IN)];
+            match rustix::event::poll(&mut fds, Some(&ts)) {
+                Ok(0) => continue,
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            let revents = fds[0].revents();
+            if !revents.contains(PollFlags::IN)
+                && revents.intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL)
+            {
+                return Ok(ReadByte::Eof);
+            }
+            let mut b = [0u8; 1];
+            match (&self.file).read(&mut b) {
+                Ok(0) => return Ok(ReadByte::Eof),
+                Ok(_) => return Ok(ReadByte::Byte(b[0])),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                // A pseudo-terminal whose other side closed reads as EIO.
+                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::IO.raw_os_error()) => {
+                    return Ok(ReadByte::Eof);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn write_str(&mut self, text: &str) -> io::Result<()> {
+        (&self.file).write_all(text.as_bytes())?;
+        (&self.file).flush()
+    }
+}
+
+/// One line of input, or why there is none.
+enum Line {
+    Text(Zeroizing<String>),
+    Cancelled,
+    TimedOut,
+    Eof,
+}
+
+/// Longest line kept (a pasted token is a few hundred bytes).
+const MAX_LINE: usize = 16 * 1024;
+
+/// Read one line: Enter ends it, Backspace and Ctrl-U edit it, Ctrl-C / Ctrl-\ cancel the
+/// ceremony, Ctrl-D on an empty line ends input, escape sequences (arrow keys) are ignored.
+fn read_line(tty: &mut dyn Tty, deadline: Instant) -> io::Result<Line> {
+    let mut buf = Zeroizing::new(Vec::with_capacity(MAX_LINE));
+    let mut escape = 0u8; // 0 none, 1 after ESC, 2 inside a CSI sequence
+    loop {
+        let b = match tty.read_byte(deadline)? {
+            ReadByte::Byte(b) => b,
+            ReadByte::TimedOut => return Ok(Line::TimedOut),
+            ReadByte::Eof => return Ok(Line::Eof),
+        };
+        match escape {
+            1 => {
+                escape = if b == b'[' || b == b'O' { 2 } else { 0 };
+                continue;
+            }
+            2 => {
+                if (0x40..=0x7e).contains(&b) {
+                    escape = 0;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        match b {
+            0x03 | 0x1c => return Ok(Line::Cancelled),
+            0x04 if buf.is_empty() => return Ok(Line::Eof),
+            b'\r' | b'\n' => break,
+            0x7f | 0x08 => {
+                if let Some(last) = buf.pop() {
+                    let _ = last;
+                }
+            }
+            0x15 => buf.clear(),
+            0x1b => escape = 1,
+            b if b < 0x20 => {}
+            b => {
+                if buf.len() < MAX_LINE {
+                    buf.push(b);
+                }
+            }
+        }
+    }
+    let bytes = std::mem::take(&mut *buf);
+    let text = match String::from_utf8(bytes) {
+        Ok(s) => Zeroizing::new(s),
+        Err(e) => {
+            let bytes = Zeroizing::new(e.into_bytes());
+            Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
+    Ok(Line::Text(text))
+}
+
+/// How a ceremony ended without a quorum.
+fn ended(why: &str) -> CliError {
+    CliError::Terminal(format!(
+        "{why}; nothing was kept: every share presented was wiped from memory"
+    ))
+}
+
+struct Session<'t, 'v> {
+    tty: &'t mut dyn Tty,
+    ceremony: Ceremony<'v>,
+    deadline: Instant,
+    timeout: CeremonyTimeout,
+}
+
+const HELP: &str = "\
+  a path         read a photo or scan of a share sheet, or a share file
+  custody-share: paste the token (the text under the sheet's QR code)
+  words          type the share's words one at a time
+  status         show who has presented and how far each group is
+  remove NAME    take back NAME's share (for example one the cross-check named)
+  done           finish once the quorum is reached (or press Enter)
+  abort          end the ceremony and wipe everything (Ctrl-C does the same)\n";
+
+impl Session<'_, '_> {
+    fn say(&mut self, text: &str) -> Result<(), CliError> {
+        self.tty.write_str(text).map_err(terminal)
+    }
+
+    /// The next line, turning Ctrl-C, the time limit and a closed terminal into errors.
+    fn line(&mut self) -> Result<Zeroizing<String>, CliError> {
+        let line = read_line(self.tty, self.deadline).map_err(terminal)?;
+        match line {
+            Line::Text(t) => {
+                // Enter is not echoed; move to the next line ourselves.
+                self.say("\n")?;
+                Ok(t)
+            }
+            Line::Cancelled => {
+                self.say("\n^C Ceremony cancelled. Nothing was kept.\n")?;
+                Err(ended("the ceremony was cancelled (Ctrl-C)"))
+            }
+            Line::TimedOut => {
+                self.say(&format!(
+                    "\nTime is up ({}). Nothing was kept.\n",
+                    self.timeout
+                ))?;
+                Err(CliError::Terminal(format!(
+                    "ceremony timed out after {}; nothing was kept: every share presented was \
+                     wiped from memory. Start again, or allow more time with --timeout",
+                    self.timeout
+                )))
+            }
+            Line::Eof => Err(ended("the terminal closed during the ceremony")),
+        }
+    }
+
+    fn status(&mut self) -> Result<(), CliError> {
+        let who = self.ceremony.presented();
+        let line = format!(
+            "Progress: {}\nPresented so far: {}\n",
+            self.ceremony.summary_line(),
+            if who.is_empty() {
+                "nobody yet".to_owned()
+            } else {
+                who.join(", ")
+            }
+        );
+        self.say(&line)
+    }
+
+    fn intro(&mut self, vault: Option<&Vault>) -> Result<(), CliError> {
+        let mut text = String::from(
+            "Quorum ceremony. Nothing you type is shown on the screen. Ctrl-C or `abort` ends \
+             the ceremony and keeps nothing.\n",
+        );
+        match vault {
+            Some(v) => {
+                text.push_str(&format!(
+                    "Vault fingerprint {} (epoch {}): compare it with the one on your sheet.\n",
+                    v.fingerprint(),
+                    v.epoch
+                ));
+                for l in v.policy.describe() {
+                    text.push_str(&format!("  {l}\n"));
+                }
+            }
+            None => text.push_str("No vault given: plain SLIP-39 shares will be combined.\n"),
+        }
+        text.push_str(&format!("Time allowed: {}.\n", self.timeout));
+        self.say(&text)
+    }
+
+    fn run(&mut self, vault: Option<&Vault>) -> Result<(), CliError> {
+        self.intro(vault)?;
+        loop {
+            let prompt = if self.ceremony.is_ready() {
+                "\nQuorum reached. Present more shares to cross-check, or press Enter to proceed\n> "
+            } else {
+                "\nNext custodian: scan path, paste token, or type `words` (`help` for more)\n> "
+            };
+            self.say(prompt)?;
+            let line = self.line()?;
+            let cmd = line.trim();
+            let lower = Zeroizing::new(cmd.to_ascii_lowercase());
+            match lower.as_str() {
+                "" | "done" | "proceed" => {
+                    if self.ceremony.is_ready() {
+                        return Ok(());
+                    }
+                    if lower.is_empty() {
+                        continue;
+                    }
+                    let msg = format!(
+                        "Not yet: {}. More custodians must present.\n",
+                        self.ceremony.summary_line()
+                    );
+                    self.say(&msg)?;
+                    continue;
+                }
+                "status" => {
+                    self.status()?;
+                    continue;
+                }
+                "help" | "?" => {
+                    self.say(HELP)?;
+                    continue;
+                }
+                "abort" | "quit" | "exit" => {
+                    self.say("Ceremony aborted. Nothing was kept.\n")?;
+                    return Err(ended("the ceremony was aborted"));
+                }
+                "words" => {
+                    if let Some(p) = self.words()? {
+                        self.present(p)?;
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            if let Some(name) = lower
+                .strip_prefix("remove ")
+                .or_else(|| lower.strip_prefix("withdraw "))
+            {
+                let name = cmd[cmd.len() - name.len()..].trim().to_owned();
+                let n = self.ceremony.withdraw(&name);
+                let msg = if n == 0 {
+                    format!("Nobody called {name} has presented; nothing was removed.\n")
+                } else {
+                    format!(
+                        "{name}'s share was taken back and wiped. Progress: {}\n",
+                        self.ceremony.summary_line()
+                    )
+                };
+                self.say(&msg)?;
+                continue;
+            }
+            if cmd.starts_with(wire::TOKEN_TEXT_PREFIX) {
+                let r = input::parse_text("pasted token", cmd);
+                drop(line);
+                self.presented(r)?;
+                continue;
+            }
+            if let Some(path) = as_existing_file(cmd) {
+                drop(line);
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| path.display().to_string());
+                self.say(&format!("Reading {name} ...\n"))?;
+                let r = input::read_file(&path);
+                self.presented(r)?;
+                continue;
+            }
+            if cmd.split_whitespace().count() >= crate::slip39::MIN_WORDS {
+                let r = input::parse_text("pasted words", cmd);
+                drop(line);
+                self.presented(r)?;
+                continue;
+            }
+            drop(line);
+            self.say(
+                "That is neither a file here, a token (custody-share:...), nor a command; \
+                 nothing was kept from it. Type `help` for the choices.\n",
+            )?;
+        }
+    }
+
+    fn presented(&mut self, r: Result<Presented, InputError>) -> Result<(), CliError> {
+        match r {
+            Ok(p) => self.present(p),
+            Err(e) => {
+                let msg = format!("Rejected: {}. Nothing was kept.\n", input_problem(&e));
+                self.say(&msg)
+            }
+        }
+    }
+
+    fn present(&mut self, p: Presented) -> Result<(), CliError> {
+        match self.ceremony.present(p) {
+            Outcome::Accepted { member, progress } => {
+                let msg = format!(
+                    "Accepted: {} ({}, share {}{}). Progress: {progress}\n",
+                    member.custodian,
+                    member.group,
+                    member.member_number,
+                    if member.signed {
+                        ", signature verified"
+                    } else {
+                        ""
+                    }
+                );
+                self.say(&msg)?;
+                if self.ceremony.is_ready() {
+                    let extra = self.ceremony.has_extra_shares();
+                    let msg = match self.ceremony.cross_check() {
+                        Ok(()) if extra => format!(
+                            "Cross-check: all {} shares agree.\n",
+                            self.ceremony.presented().len()
+                        ),
+                        Ok(()) => "The shares fit together (SLIP-39 digest verified).\n".into(),
+                        Err(why) => format!(
+                            "Cross-check FAILED: {why}. Type `remove NAME` to take a share back, \
+                             or proceed and the check will stop there.\n"
+                        ),
+                    };
+                    self.say(&msg)?;
+                }
+                Ok(())
+            }
+            Outcome::Rejected { reason } => {
+                let msg = format!("Rejected: {reason}. Nothing of it was kept.\n");
+                self.say(&msg)
+            }
+        }
+    }
+
+    /// Word-by-word entry of one share. `None`: the officer dropped it.
+    fn words(&mut self) -> Result<Option<Presented>, CliError> {
+        let mut entry = WordEntry::new(self.ceremony.expected_words());
+        let count = match entry.expected() {
+            Some(n) => format!("This share has {n} words. "),
+            None => String::new(),
+        };
+        self.say(&format!(
+            "Type the words one per line (several on a line is fine), each followed by Enter. \
+             {count}Nothing is shown: each word is confirmed by its number. The first four \
+             letters are enough. `undo` removes the last word, `fix N` retypes word N, `done` \
+             (or an empty line) finishes, `cancel` drops this share.\n"
+        ))?;
+        loop {
+            self.say(&format!("word {}: ", entry.len() + 1))?;
+            let line = self.line_inline()?;
+            // Back to the start of the prompt line: the answer replaces "word N: ".
+            self.say("\r")?;
+            let cmd = Zeroizing::new(line.trim().to_ascii_lowercase());
+            match cmd.as_str() {
+                "undo" => {
+                    let msg = match entry.undo() {
+                        Some(n) => format!("removed word {}; {n} words so far\n", n + 1),
+                        None => "no words yet\n".to_owned(),
+                    };
+                    self.say(&msg)?;
+                    continue;
+                }
+                "cancel" => {
+                    self.say("This share was dropped; nothing of it was kept.\n")?;
+                    return Ok(None);
+                }
+                "abort" => {
+                    self.say("Ceremony aborted. Nothing was kept.\n")?;
+                    return Err(ended("the ceremony was aborted"));
+                }
+                "status" => {
+                    self.say(&format!("{} words typed so far.\n", entry.len()))?;
+                    self.status()?;
+                    continue;
+                }
+                "" | "done" => {
+                    if let Some(p) = self.finish(&entry)? {
+                        return Ok(Some(p));
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            if let Some(n) = cmd.strip_prefix("fix ") {
+                let Ok(position) = n.trim().parse::<usize>() else {
+                    self.say("write it as `fix N`, N being the word's number\n")?;
+                    continue;
+                };
+                if position == 0 || position > entry.len() {
+                    self.say(&format!("there is no word {position} yet\n"))?;
+                    continue;
+                }
+                self.say(&format!("word {position} again: "))?;
+                let again = self.line_inline()?;
+                self.say("\r")?;
+                let msg = match entry.replace(position, &again) {
+                    Ok(_) => format!("word {position} ✓ (replaced)\n"),
+                    Err(e) => format!("{e}\n"),
+                };
+                drop(again);
+                self.say(&msg)?;
+                if entry.looks_complete()
+                    && let Some(p) = self.finish(&entry)?
+                {
+                    return Ok(Some(p));
+                }
+                continue;
+            }
+            drop(cmd);
+            let mut msg = String::new();
+            for w in line.split_whitespace() {
+                match entry.push(w) {
+                    Ok(t) => {
+                        let of = entry
+                            .expected()
+                            .map(|e| format!(" of {e}"))
+                            .unwrap_or_default();
+                        msg.push_str(&format!(
+                            "word {} ✓ ({}{of}{})\n",
+                            t.position,
+                            t.position,
+                            if t.completed {
+                                ", completed from its first letters"
+                            } else {
+                                ""
+                            }
+                        ));
+                    }
+                    Err(e) => {
+                        msg.push_str(&format!("{e}\n"));
+                        break;
+                    }
+                }
+                if entry.looks_complete() {
+                    break;
+                }
+            }
+            drop(line);
+            // Length unknown (first share of the ceremony) and a full custody share's worth of
+            // words typed, but the checksum fails: say so now rather than wait for `done`.
+            if entry.expected().is_none()
+                && entry.len() == crate::ceremony::words_for_value_len(32)
+                && let Err(Slip39Error::InvalidChecksum { suggestion }) = entry.finish()
+            {
+                let n = entry.len();
+                msg.push_str(&match suggestion {
+                    Some((position, _)) => format!(
+                        "{n} words so far. If this share has {n} words, its checksum does not \
+                         match: word {position} is probably wrong; check it on the sheet and \
+                         type `fix {position}`. Otherwise go on.\n"
+                    ),
+                    None => format!(
+                        "{n} words so far. If this share has {n} words, its checksum does not \
+                         match: check the words on the sheet (`fix N` retypes word N). \
+                         Otherwise go on.\n"
+                    ),
+                });
+            }
+            self.say(&msg)?;
+            if entry.looks_complete()
+                && let Some(p) = self.finish(&entry)?
+            {
+                return Ok(Some(p));
+            }
+        }
+    }
+
+    /// A line read after an inline prompt ("word 5: "): the answer stays on that line.
+    fn line_inline(&mut self) -> Result<Zeroizing<String>, CliError> {
+        let line = read_line(self.tty, self.deadline).map_err(terminal)?;
+        match line {
+            Line::Text(t) => Ok(t),
+            Line::Cancelled => {
+                self.say("\n^C Ceremony cancelled. Nothing was kept.\n")?;
+                Err(ended("the ceremony was cancelled (Ctrl-C)"))
+            }
+            Line::TimedOut => {
+                self.say(&format!(
+                    "\nTime is up ({}). Nothing was kept.\n",
+                    self.timeout
+                ))?;
+                Err(CliError::Terminal(format!(
+                    "ceremony timed out after {}; nothing was kept: every share presented was \
+                     wiped from memory. Start again, or allow more time with --timeout",
+                    self.timeout
+                )))
+            }
+            Line::Eof => Err(ended("the terminal closed during the ceremony")),
+        }
+    }
+
+    /// Decode the typed words; `None` (with the reason shown) when they do not form a share.
+    fn finish(&mut self, entry: &WordEntry) -> Result<Option<Presented>, CliError> {
+        match entry.finish() {
+            Ok(share) => Ok(Some(Presented {
+                label: "typed words".into(),
+                source: Source::Words,
+                token: None,
+                share,
+            })),
+            Err(e) => {
+                let msg = match e {
+                    Slip39Error::InvalidChecksum {
+                        suggestion: Some((position, _)),
+                    } => format!(
+                        "The share's checksum does not match: word {position} is probably wrong. \
+                         Check it on the sheet and type `fix {position}`.\n"
+                    ),
+                    Slip39Error::InvalidChecksum { suggestion: None } => {
+                        "The share's checksum does not match: at least one word is wrong. Check \
+                         the words on the sheet; `fix N` retypes word N, `cancel` starts over.\n"
+                            .to_owned()
+                    }
+                    Slip39Error::Empty => "No words yet.\n".to_owned(),
+                    other => format!("{other}.\n"),
+                };
+                self.say(&msg)?;
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// A share input's problem, without repeating any word of it.
+fn input_problem(e: &InputError) -> String {
+    match &e.kind {
+        InputErrorKind::Words(Slip39Error::UnknownWord { position, .. }) => format!(
+            "share {}: word {position} is not a SLIP-39 word; check its spelling on the sheet",
+            e.label
+        ),
+        _ => e.to_string(),
+    }
+}
+
+/// The line as a path to an existing file: surrounding quotes (added by drag and drop) and a
+/// leading `~/` are understood.
+fn as_existing_file(line: &str) -> Option<PathBuf> {
+    let t = line.trim();
+    let t = t
+        .strip_prefix('\'')
+        .and_then(|s| s.strip_suffix('\''))
+        .or_else(|| t.strip_prefix('"').and_then(|s| s.strip_suffix('"')))
+        .unwrap_or(t);
+    let path = match t.strip_prefix("~/") {
+        Some(rest) => PathBuf::from(std::env::var_os("HOME")?).join(rest),
+        None => PathBuf::from(t),
+    };
+    path.is_file().then_some(path)
+}
+
+/// Run a ceremony on `tty` until a quorum is reached and the officers proceed. On any other
+/// ending every share is wiped and an error says why.
+pub fn collect_on(
+    tty: &mut dyn Tty,
+    vault: Option<&Vault>,
+    timeout: Duration,
+) -> Result<Vec<Presented>, CliError> {
+    let mut s = Session {
+        tty,
+        ceremony: Ceremony::new(vault),
+        deadline: Instant::now() + timeout,
+        timeout: CeremonyTimeout(timeout),
+    };
+    s.run(vault)?;
+    let who = s.ceremony.presented().join(", ");
+    s.say(&format!("Proceeding with the shares of {who}.\n"))?;
+    Ok(s.ceremony.into_shares())
+}
+
+/// The ceremony on this process's terminal. The conversation happens on `/dev/tty`; `out` gets
+/// one closing line naming who presented (nothing secret).
+pub fn collect(
+    vault: Option<&Vault>,
+    timeout: Duration,
+    out: &mut dyn Write,
+) -> Result<Vec<Presented>, CliError> {
+    let shares = {
+        let mut tty = TerminalTty::open()?;
+        collect_on(&mut tty, vault, timeout)?
+        // `tty` drops here: the terminal is restored before anything else is printed.
+    };
+    writeln!(out, "{} share(s) presented at the terminal.", shares.len())
+        .map_err(|e| CliError::Terminal(e.to_string()))?;
+    Ok(shares)
+}
+
+/// Whether these arguments ask for the interactive ceremony: `--interactive`, or no share
+/// given on the command line while standard input is a terminal.
+pub fn wants_ceremony(args: &ShareArgs) -> bool {
+    args.interactive || (args.shares.is_empty() && !args.words_stdin && io::stdin().is_terminal())
+}
+
+/// The quorum's shares: from the ceremony at the terminal when [`wants_ceremony`], otherwise
+/// from `--share` / `--words-stdin`.
+pub fn shares_from_args_or_tty(
+    args: &ShareArgs,
+    vault: Option<&Vault>,
+    out: &mut dyn Write,
+) -> Result<Vec<Presented>, CliError> {
+    if wants_ceremony(args) {
+        collect(vault, args.timeout.0, out)
+    } else {
+        shares_in::collect(args)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_parse_and_print() {
+        let t = |s: &str| s.parse::<CeremonyTimeout>().map(|t| t.0.as_secs());
+        assert_eq!(t("10m"), Ok(600));
+        assert_eq!(t("90s"), Ok(90));
+        assert_eq!(t("90"), Ok(90));
+        assert_eq!(t("1h"), Ok(3600));
+        assert_eq!(t("1m30s"), Ok(90));
+        assert_eq!(t(" 2S "), Ok(2));
+        for bad in ["", "0", "0s", "m", "10x", "5m3", "-1m", "25h"] {
+            assert!(t(bad).is_err(), "{bad}");
+        }
+        let show = |s: u64| CeremonyTimeout(Duration::from_secs(s)).to_string();
+        assert_eq!(show(600), "10 minutes");
+        assert_eq!(show(2), "2 seconds");
+        assert_eq!(show(90), "1 minute 30 seconds");
+        assert_eq!(CeremonyTimeout::default().0, Duration::from_secs(600));
+    }
+
+    #[test]
+    fn quoted_and_missing_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a b.png");
+        std::fs::write(&f, b"x").unwrap();
+        let quoted = format!("'{}'", f.display());
+        assert_eq!(as_existing_file(&quoted), Some(f.clone()));
+        assert_eq!(as_existing_file(&f.display().to_string()), Some(f));
+        assert_eq!(as_existing_file("academic acid"), None);
+        assert_eq!(as_existing_file(&dir.path().display().to_string()), None);
+    }
+}

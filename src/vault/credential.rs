@@ -1,0 +1,364 @@
+//! One credential entry: its public metadata (name, exchange, account, scope, dates, notes),
+//! the list of secret fields it holds, the age ciphertext sealing them, and the entry's
+//! canonical bytes and SHA-256 digest, which the quorum's ratification manifest signs
+//! (shares-format.md, "Credential entry").
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+use time::Date;
+use time::macros::format_description;
+
+use crate::wire;
+
+/// Longest credential name in bytes; names are `[A-Za-z0-9._-]`.
+pub const MAX_CRED_NAME_LEN: usize = 64;
+/// Longest account, IP allow-list note, or free note, in bytes.
+pub const MAX_TEXT_LEN: usize = 2000;
+
+/// Exchanges custody knows the secret fields of; `generic` takes any non-empty set of fields.
+pub const EXCHANGES: &[&str] = &[
+    "binance", "bitfinex", "bitget", "bitstamp", "bybit", "coinbase", "deribit", "gateio",
+    "gemini", "kraken", "kucoin", "okx", "generic",
+];
+
+/// What a credential allows on the exchange. Ordered from least to most dangerous.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    Read,
+    Trade,
+    Withdraw,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Trade => "trade",
+            Scope::Withdraw => "withdraw",
+        }
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            Scope::Read => 1,
+            Scope::Trade => 2,
+            Scope::Withdraw => 3,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "read" => Some(Scope::Read),
+            "trade" => Some(Scope::Trade),
+            "withdraw" => Some(Scope::Withdraw),
+            _ => None,
+        }
+    }
+}
+
+/// The secret fields an entry can hold, in canonical order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FieldName {
+    ApiKey,
+    ApiSecret,
+    Passphrase,
+    Uid,
+    PrivateKeyPem,
+}
+
+impl FieldName {
+    pub const ALL: [FieldName; 5] = [
+        FieldName::ApiKey,
+        FieldName::ApiSecret,
+        FieldName::Passphrase,
+        FieldName::Uid,
+        FieldName::PrivateKeyPem,
+    ];
+
+    /// The JSON key (input, sealed plaintext, `--stdin-json`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldName::ApiKey => "api_key",
+            FieldName::ApiSecret => "api_secret",
+            FieldName::Passphrase => "passphrase",
+            FieldName::Uid => "uid",
+            FieldName::PrivateKeyPem => "private_key_pem",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FieldName> {
+        FieldName::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            FieldName::ApiKey => 1,
+            FieldName::ApiSecret => 2,
+            FieldName::Passphrase => 3,
+            FieldName::Uid => 4,
+            FieldName::PrivateKeyPem => 5,
+        }
+    }
+}
+
+/// Why an entry was written without a quorum and awaits ratification. Not signed: it only
+/// lets status tell a rotation made by custody from an edit made by hand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pending {
+    Added,
+    Rotated,
+}
+
+impl Pending {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pending::Added => "added",
+            Pending::Rotated => "rotated",
+        }
+    }
+}
+
+/// One credential as stored in the vault. Everything here is public except what `sealed`
+/// encrypts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credential {
+    pub name: String,
+    pub exchange: String,
+    /// Account or sub-account; empty when the exchange has only one.
+    pub account: String,
+    /// Sorted, without repeats, never empty.
+    pub scope: Vec<Scope>,
+    pub ip_allowlist: String,
+    /// Unix seconds.
+    pub created: u64,
+    /// Unix seconds of the last rotation (equal to `created` until the first rotation).
+    pub rotated: u64,
+    /// `YYYY-MM-DD`, the day the exchange key stops working.
+    pub expires: Option<String>,
+    pub note: String,
+    /// Which secret fields `sealed` holds, sorted.
+    pub fields: Vec<FieldName>,
+    /// ASCII-armored age ciphertext of the sealed plaintext.
+    pub sealed: String,
+    pub pending: Option<Pending>,
+}
+
+/// A malformed credential argument or stored field.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EntryError {
+    Name(String),
+    Exchange(String),
+    Scope(String),
+    Expires(String),
+    Text { what: &'static str },
+    NoScope,
+}
+
+impl fmt::Display for EntryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EntryError::Name(n) => write!(
+                f,
+                "`{n}` is not a valid credential name: use 1 to {MAX_CRED_NAME_LEN} letters, digits, `.`, `_` or `-`"
+            ),
+            EntryError::Exchange(e) => write!(
+                f,
+                "unknown exchange `{e}`: use one of {} (generic takes any fields)",
+                EXCHANGES.join(", ")
+            ),
+            EntryError::Scope(s) => write!(
+                f,
+                "unknown scope `{s}`: use read, trade and/or withdraw, comma-separated"
+            ),
+            EntryError::NoScope => write!(f, "give at least one scope: --scope read,trade"),
+            EntryError::Expires(s) => write!(
+                f,
+                "`{s}` is not a date: write the expiry as YYYY-MM-DD (RFC 3339 full-date)"
+            ),
+            EntryError::Text { what } => write!(
+                f,
+                "the {what} is too long or contains control characters (at most {MAX_TEXT_LEN} bytes, one line)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EntryError {}
+
+pub fn check_name(name: &str) -> Result<(), EntryError> {
+    let ok = (1..=MAX_CRED_NAME_LEN).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(EntryError::Name(name.to_owned()))
+    }
+}
+
+pub fn check_exchange(ex: &str) -> Result<String, EntryError> {
+    let lower = ex.trim().to_ascii_lowercase();
+    if EXCHANGES.contains(&lower.as_str()) {
+        Ok(lower)
+    } else {
+        Err(EntryError::Exchange(ex.to_owned()))
+    }
+}
+
+/// `read,trade` to a sorted scope list.
+pub fn parse_scopes(s: &str) -> Result<Vec<Scope>, EntryError> {
+    let mut out = Vec::new();
+    for part in s.split(',').filter(|p| !p.trim().is_empty()) {
+        out.push(Scope::parse(part).ok_or_else(|| EntryError::Scope(part.to_owned()))?);
+    }
+    out.sort_unstable();
+    out.dedup();
+    if out.is_empty() {
+        return Err(EntryError::NoScope);
+    }
+    Ok(out)
+}
+
+/// Parse `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Result<Date, EntryError> {
+    Date::parse(s, format_description!("[year]-[month]-[day]"))
+        .map_err(|_| EntryError::Expires(s.to_owned()))
+}
+
+pub fn check_text(what: &'static str, s: &str) -> Result<(), EntryError> {
+    if s.len() <= MAX_TEXT_LEN && !s.chars().any(char::is_control) {
+        Ok(())
+    } else {
+        Err(EntryError::Text { what })
+    }
+}
+
+/// The environment-variable prefix for a credential name: upper case, other characters `_`.
+pub fn env_prefix(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The secret fields an exchange needs (at least one of each inner list).
+pub fn required_fields(exchange: &str) -> &'static [&'static [FieldName]] {
+    use FieldName::*;
+    match exchange {
+        "okx" | "kucoin" | "bitget" => &[&[ApiKey], &[ApiSecret], &[Passphrase]],
+        "coinbase" => &[&[ApiKey], &[ApiSecret, PrivateKeyPem]],
+        "generic" => &[],
+        _ => &[&[ApiKey], &[ApiSecret]],
+    }
+}
+
+fn put_str16(out: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    out.extend_from_slice(&(b.len() as u16).to_be_bytes());
+    out.extend_from_slice(b);
+}
+
+impl Credential {
+    pub fn has_scope(&self, s: Scope) -> bool {
+        self.scope.contains(&s)
+    }
+
+    pub fn scope_string(&self) -> String {
+        self.scope
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Check every metadata field (names, lengths, dates, ordering).
+    pub fn validate(&self) -> Result<(), EntryError> {
+        check_name(&self.name)?;
+        if check_exchange(&self.exchange)? != self.exchange {
+            return Err(EntryError::Exchange(self.exchange.clone()));
+        }
+        check_text("account", &self.account)?;
+        check_text("IP allow-list note", &self.ip_allowlist)?;
+        check_text("note", &self.note)?;
+        if self.scope.is_empty() {
+            return Err(EntryError::NoScope);
+        }
+        if let Some(e) = &self.expires {
+            parse_date(e)?;
+        }
+        Ok(())
+    }
+
+    /// Whole days since the last rotation at `now` (Unix seconds).
+    pub fn age_days(&self, now: u64) -> u64 {
+        now.saturating_sub(self.rotated) / 86_400
+    }
+
+    /// Expired on or after its expiry day (UTC).
+    pub fn is_expired(&self, now: u64) -> bool {
+        let Some(e) = self.expires.as_deref().and_then(|e| parse_date(e).ok()) else {
+            return false;
+        };
+        let today = time::OffsetDateTime::from_unix_timestamp(now.min(253_402_300_799) as i64)
+            .map(|t| t.date())
+            .unwrap_or(Date::MIN);
+        today >= e
+    }
+
+    /// The canonical bytes the ratification manifest's digest covers:
+    /// DOMAIN || vault id || name || exchange || account || scopes || IP note || created ||
+    /// rotated || expires || note || field names || sealed ciphertext. `pending` is excluded.
+    pub fn canonical_bytes(&self, vault_id: &[u8; wire::VAULT_ID_LEN]) -> Vec<u8> {
+        let mut out = wire::CREDENTIAL_DOMAIN.to_vec();
+        out.extend_from_slice(vault_id);
+        put_str16(&mut out, &self.name);
+        put_str16(&mut out, &self.exchange);
+        put_str16(&mut out, &self.account);
+        out.push(self.scope.len() as u8);
+        out.extend(self.scope.iter().map(|s| s.code()));
+        put_str16(&mut out, &self.ip_allowlist);
+        out.extend_from_slice(&self.created.to_be_bytes());
+        out.extend_from_slice(&self.rotated.to_be_bytes());
+        put_str16(&mut out, self.expires.as_deref().unwrap_or(""));
+        put_str16(&mut out, &self.note);
+        out.push(self.fields.len() as u8);
+        out.extend(self.fields.iter().map(|f| f.code()));
+        out.extend_from_slice(&(self.sealed.len() as u32).to_be_bytes());
+        out.extend_from_slice(self.sealed.as_bytes());
+        out
+    }
+
+    /// SHA-256 of the canonical bytes.
+    pub fn digest(&self, vault_id: &[u8; wire::VAULT_ID_LEN]) -> [u8; 32] {
+        Sha256::digest(self.canonical_bytes(vault_id)).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_scopes() {
+        assert!(check_name("binance-main_1.x").is_ok());
+        assert!(check_name("").is_err());
+        assert!(check_name("a b").is_err());
+        assert!(check_name(&"a".repeat(65)).is_err());
+        assert_eq!(
+            parse_scopes("trade, read,trade").unwrap(),
+            vec![Scope::Read, Scope::Trade]
+        );
+        assert!(parse_scopes("").is_err());
+        assert!(parse_scopes("admin").is_err());
+        assert_eq!(env_prefix("binance-main.1"), "BINANCE_MAIN_1");
+        assert!(parse_date("2027-03-01").is_ok());
+        assert!(parse_date("2027-13-01").is_err());
+    }
+}

@@ -1,0 +1,79 @@
+//! The generation sidecar `<vault>.generation`: the highest ratification generation and write
+//! revision this folder has seen, rewritten under the writer lock after every write. A vault
+//! file whose numbers are lower is an older copy put back ("rollback"). The sidecar is only as
+//! trustworthy as the folder it sits in (shares-format.md, "Rollback detection").
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::store::{self, StoreError, WriteLock};
+use crate::wire;
+
+/// The highest numbers written beside a vault.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    pub generation: u64,
+    pub revision: u64,
+}
+
+/// The vault file is older than one this folder has seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rollback {
+    pub file: Seen,
+    pub seen: Seen,
+}
+
+impl std::fmt::Display for Rollback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the vault file is an older copy (ratification generation {}, write revision {}) \
+             than one already used here (generation {}, revision {}): an old file was restored. \
+             Put the newest vault back; if restoring the old one was deliberate, a quorum \
+             re-ratifies it with `custody drill --vault V --ratify`",
+            self.file.generation, self.file.revision, self.seen.generation, self.seen.revision
+        )
+    }
+}
+
+pub fn path_for(vault: &Path) -> PathBuf {
+    let mut name = vault.file_name().unwrap_or_default().to_os_string();
+    name.push(".generation");
+    vault.with_file_name(name)
+}
+
+/// Read the sidecar; `None` when it is missing or unreadable.
+pub fn read(vault: &Path) -> Option<Seen> {
+    let text = fs::read_to_string(path_for(vault)).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != wire::GENERATION_SIDECAR_HEADER {
+        return None;
+    }
+    let mut seen = Seen::default();
+    for line in lines {
+        match line.split_once(' ')? {
+            ("generation", n) => seen.generation = n.parse().ok()?,
+            ("revision", n) => seen.revision = n.parse().ok()?,
+            _ => return None,
+        }
+    }
+    Some(seen)
+}
+
+/// Compare a vault's numbers with what the sidecar recorded.
+pub fn check(file: Seen, seen: Option<Seen>) -> Option<Rollback> {
+    let seen = seen?;
+    (file.generation < seen.generation || file.revision < seen.revision)
+        .then_some(Rollback { file, seen })
+}
+
+/// Record `seen` atomically (call after the vault itself was replaced).
+pub fn write(vault: &Path, seen: Seen, lock: &WriteLock) -> Result<(), StoreError> {
+    let text = format!(
+        "{}\ngeneration {}\nrevision {}\n",
+        wire::GENERATION_SIDECAR_HEADER,
+        seen.generation,
+        seen.revision
+    );
+    store::write_atomic(&path_for(vault), text.as_bytes(), lock)
+}

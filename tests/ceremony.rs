@@ -1,0 +1,843 @@
+//! The ceremony at a terminal, driven three ways: a scripted in-memory terminal (transcripts of
+//! whole ceremonies: tokens, share files, typed words with prefixes, undo and fix, rejections,
+//! cross-check, Ctrl-C and the time limit); the real terminal code on a pseudo-terminal in this
+//! process (no echo, Ctrl-C as a byte, poll() time limit, terminal restored); and the `custody`
+//! binary on a pseudo-terminal (ignored until `drill` calls `shares_from_args_or_tty`).
+//! Every transcript is checked to hold no share word and no token text.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::time::{Duration, Instant};
+
+use custody::cli::interactive::{ReadByte, TerminalTty, Tty, collect_on};
+use custody::input::Source;
+use custody::keys::MasterSecret;
+use custody::policy::Policy;
+use custody::quorum;
+use custody::slip39::{self, Share};
+use custody::token::{Token, TokenInfo};
+use custody::vault::{Slip39Params, Vault};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+struct Fixture {
+    vault: Vault,
+    /// Per group, per member.
+    tokens: Vec<Vec<Token>>,
+}
+
+fn fixture(seed: u64, groups: &[(&str, u8, &[&str])], group_threshold: u8) -> Fixture {
+    let master = MasterSecret::from_bytes(&[seed as u8 + 1; 32]).unwrap();
+    let keys = master.derive().unwrap();
+    let policy = if groups.len() == 1 {
+        let names: Vec<String> = groups[0].2.iter().map(|s| s.to_string()).collect();
+        Policy::single(groups[0].1, &names).unwrap()
+    } else {
+        let specs: Vec<String> = groups.iter().map(|(n, k, _)| format!("{n}:{k}")).collect();
+        let custodians: Vec<String> = groups
+            .iter()
+            .flat_map(|(n, _, ms)| ms.iter().map(move |m| format!("{n}/{m}")))
+            .collect();
+        Policy::grouped(&specs, &custodians, Some(group_threshold)).unwrap()
+    };
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let shares = slip39::generate_shares(
+        &mut rng,
+        master.expose(),
+        b"",
+        policy.group_threshold,
+        &policy.group_specs(),
+        true,
+        0,
+    )
+    .unwrap();
+    let vault = Vault::create(
+        [seed as u8; 16],
+        1_764_352_800,
+        &keys,
+        Slip39Params {
+            identifier: shares[0][0].identifier,
+            extendable: true,
+            iteration_exponent: 0,
+            passphrase: false,
+        },
+        policy.clone(),
+    )
+    .unwrap();
+    let tokens = shares
+        .iter()
+        .zip(&policy.groups)
+        .map(|(gs, g)| {
+            gs.iter()
+                .zip(&g.custodians)
+                .map(|(s, c)| {
+                    Token::sign(
+                        TokenInfo {
+                            vault_id: vault.vault_id,
+                            epoch: 1,
+                            created: 1_764_352_800,
+                            custodian: c.name.clone(),
+                            group: g.name.clone(),
+                        },
+                        s.clone(),
+                        keys.signing_key(),
+                    )
+                    .unwrap()
+                })
+                .collect()
+        })
+        .collect();
+    Fixture { vault, tokens }
+}
+
+fn single() -> Fixture {
+    fixture(
+        3,
+        &[("custodians", 3, &["alice", "bob", "carol", "dave"])],
+        1,
+    )
+}
+
+fn words_of(s: &Share) -> Vec<String> {
+    s.to_words().split(' ').map(String::from).collect()
+}
+
+/// Words the program itself may print (its messages' vocabulary): a share word that is also
+/// one of these cannot prove an echo, so [`assert_no_secrets`] skips it.
+fn vocabulary() -> Vec<String> {
+    let text = [
+        include_str!("../src/cli/interactive.rs"),
+        include_str!("../src/ceremony.rs"),
+        include_str!("../src/quorum.rs"),
+        include_str!("../src/cli/drill.rs"),
+        include_str!("../src/input.rs"),
+    ]
+    .concat();
+    text.split(|c: char| !c.is_ascii_alphabetic())
+        .map(|w| w.to_ascii_lowercase())
+        .collect()
+}
+
+/// The transcript shows no word of any of `shares`, no token text, and no typed prefix line.
+fn assert_no_secrets(transcript: &str, shares: &[&Share], tokens: &[&Token]) {
+    let vocab = vocabulary();
+    let shown: Vec<String> = transcript
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .map(|w| w.to_ascii_lowercase())
+        .collect();
+    let mut checked = 0;
+    for s in shares {
+        for w in words_of(s) {
+            if vocab.contains(&w) {
+                continue;
+            }
+            checked += 1;
+            assert!(
+                !shown.contains(&w),
+                "share word {w:?} appears in the transcript:\n{transcript}"
+            );
+        }
+    }
+    assert!(
+        checked > 20 * shares.len(),
+        "too few words could be checked"
+    );
+    for t in tokens {
+        let text = t.to_text().to_string();
+        let body = &text[text.len() - 40..];
+        assert!(
+            !transcript.contains(body),
+            "token text appears:\n{transcript}"
+        );
+    }
+}
+
+/// A terminal that plays a script: its input bytes, then (when they run out) the time limit.
+struct Script {
+    input: VecDeque<u8>,
+    output: String,
+}
+
+impl Script {
+    fn new(lines: &[&str]) -> Self {
+        let mut input = VecDeque::new();
+        for l in lines {
+            input.extend(l.bytes());
+            if !l.ends_with('\u{3}') {
+                input.push_back(b'\r');
+            }
+        }
+        Script {
+            input,
+            output: String::new(),
+        }
+    }
+}
+
+impl Tty for Script {
+    fn read_byte(&mut self, _deadline: Instant) -> io::Result<ReadByte> {
+        Ok(self
+            .input
+            .pop_front()
+            .map_or(ReadByte::TimedOut, ReadByte::Byte))
+    }
+
+    fn write_str(&mut self, text: &str) -> io::Result<()> {
+        self.output.push_str(text);
+        Ok(())
+    }
+}
+
+/// Typed input for a share: one word per line, some as 4-letter prefixes in capitals, with a
+/// wrong word removed by `undo` part way.
+fn typed_lines(s: &Share) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, w) in words_of(s).into_iter().enumerate() {
+        if i == 5 {
+            out.push("zzzz".into()); // not a word: refused, nothing taken
+            out.push("acid".into()); // a wrong but valid word ...
+            out.push("undo".into()); // ... taken back
+        }
+        if i % 3 == 0 && w.len() > 4 {
+            out.push(w[..4].to_uppercase());
+        } else {
+            out.push(w);
+        }
+    }
+    out
+}
+
+#[test]
+fn scripted_ceremony_token_file_and_typed_words() {
+    let f = single();
+    let dir = tempfile::tempdir().unwrap();
+    let bob_file = dir.path().join("02-bob.txt");
+    std::fs::write(&bob_file, &*f.tokens[0][1].to_text()).unwrap();
+    let alice = f.tokens[0][0].to_text().to_string();
+    let carol = &f.tokens[0][2].share;
+    let mut lines: Vec<String> = vec![
+        "status".into(),
+        String::new(), // Enter before the quorum: nothing happens
+        alice.clone(),
+        alice.clone(), // the same share again: refused by name
+        "no such thing".into(),
+        format!("'{}'", bob_file.display()),
+        "words".into(),
+    ];
+    lines.extend(typed_lines(carol));
+    lines.push(String::new()); // Enter: proceed
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mut tty = Script::new(&refs);
+    let shares = collect_on(&mut tty, Some(&f.vault), Duration::from_secs(600)).unwrap();
+    let t = &tty.output;
+    for want in [
+        "Quorum ceremony. Nothing you type is shown",
+        &format!("Vault fingerprint {}", f.vault.fingerprint()),
+        "custodians: any 3 of 4 (alice, bob, carol, dave)",
+        "Time allowed: 10 minutes.",
+        "Next custodian: scan path, paste token, or type `words`",
+        "Presented so far: nobody yet",
+        "Accepted: alice (custodians, share 1, signature verified). Progress: custodians 1 of 3",
+        "Rejected: alice's share was already presented.",
+        "That is neither a file here, a token (custody-share:...), nor a command",
+        "Reading 02-bob.txt ...",
+        "Accepted: bob (custodians, share 2, signature verified). Progress: custodians 2 of 3",
+        "This share has 33 words.",
+        "word 1 ✓ (1 of 33, completed from its first letters)",
+        "word 2 ✓ (2 of 33)",
+        "word 6 is not a SLIP-39 word",
+        "removed word 6; 5 words so far",
+        "word 33 ✓ (33 of 33",
+        "Accepted: carol (custodians, share 3). Progress: custodians complete",
+        "The shares fit together (SLIP-39 digest verified).",
+        "Quorum reached. Present more shares to cross-check, or press Enter to proceed",
+        "Proceeding with the shares of alice, bob, carol.",
+    ] {
+        assert!(t.contains(want), "missing {want:?} in:\n{t}");
+    }
+    assert_no_secrets(
+        t,
+        &[&f.tokens[0][0].share, &f.tokens[0][1].share, carol],
+        &[&f.tokens[0][0], &f.tokens[0][1]],
+    );
+    assert!(!t.contains("zzzz"), "an unknown word was echoed");
+    assert_eq!(shares.len(), 3);
+    assert_eq!(shares[2].source, Source::Words);
+    assert_eq!(shares[2].label, "carol's typed words");
+    let un = quorum::unlock(&shares, Some(&f.vault), None).unwrap();
+    let names: Vec<&str> = un.members.iter().map(|m| m.custodian.as_str()).collect();
+    assert_eq!(names, ["alice", "bob", "carol"]);
+}
+
+#[test]
+fn scripted_checksum_error_names_the_word_and_fix_repairs_it() {
+    let f = single();
+    let dave = &f.tokens[0][3].share;
+    let list = words_of(dave);
+    let wrong = if list[9] == "academic" {
+        "acid"
+    } else {
+        "academic"
+    };
+    let mut lines = vec!["words".to_owned()];
+    // Several words on one line are fine too.
+    lines.push(list[..9].join(" "));
+    lines.push(wrong.into());
+    lines.push(list[10..].join(" "));
+    lines.push("fix 10".into());
+    lines.push(list[9].clone());
+    for t in &f.tokens[0][..2] {
+        lines.push(t.to_text().to_string());
+    }
+    lines.push("done".into());
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mut tty = Script::new(&refs);
+    let shares = collect_on(&mut tty, Some(&f.vault), Duration::from_secs(60)).unwrap();
+    let t = &tty.output;
+    assert!(
+        t.contains("33 words so far. If this share has 33 words, its checksum does not match: word 10 is probably wrong; check it on the sheet and type `fix 10`."),
+        "{t}"
+    );
+    assert!(t.contains("word 10 ✓ (replaced)"), "{t}");
+    assert!(t.contains("Accepted: dave (custodians, share 4)"), "{t}");
+    assert!(!t.contains(wrong) || vocabulary().contains(&wrong.to_owned()));
+    assert_no_secrets(t, &[dave], &[]);
+    assert_eq!(shares.len(), 3);
+    quorum::unlock(&shares, Some(&f.vault), None).unwrap();
+}
+
+#[test]
+fn scripted_two_groups_progress_and_rejections() {
+    let f = fixture(
+        4,
+        &[
+            ("Ops", 2, &["alice", "bob", "carol"]),
+            ("Board", 1, &["dave"]),
+        ],
+        2,
+    );
+    let other = single();
+    let lines = [
+        "done".to_owned(),
+        f.tokens[0][0].to_text().to_string(),
+        other.tokens[0][1].to_text().to_string(), // another vault's share
+        f.tokens[1][0].to_text().to_string(),
+        f.tokens[0][2].to_text().to_string(),
+        String::new(),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mut tty = Script::new(&refs);
+    let shares = collect_on(&mut tty, Some(&f.vault), Duration::from_secs(60)).unwrap();
+    let t = &tty.output;
+    for want in [
+        "Ops: any 2 of 3 (alice, bob, carol)",
+        "Needed: 2 of the 2 groups",
+        "Not yet: Ops 0 of 2, Board 0 of 1 — 0 of 2 groups complete, 2 needed.",
+        "Accepted: alice (Ops, share 1, signature verified). Progress: Ops 1 of 2, Board 0 of 1 — 0 of 2 groups complete, 2 needed",
+        "Rejected: this share does not belong here: it was signed by the key with fingerprint",
+        "Accepted: dave (Board, share 1, signature verified). Progress: Ops 1 of 2, Board complete — 1 of 2 groups complete, 2 needed",
+        "Accepted: carol (Ops, share 3, signature verified). Progress: Ops complete, Board complete — 2 of 2 groups complete, 2 needed",
+        "Proceeding with the shares of alice, dave, carol.",
+    ] {
+        assert!(t.contains(want), "missing {want:?} in:\n{t}");
+    }
+    quorum::unlock(&shares, Some(&f.vault), None).unwrap();
+}
+
+#[test]
+fn scripted_extra_inconsistent_share_is_named_and_can_be_removed() {
+    let f = single();
+    let mut bad = f.tokens[0][3].share.clone();
+    bad.value[3] ^= 0x10; // dave's share, mistyped into another valid-looking share
+    let mut lines: Vec<String> = f.tokens[0][..3]
+        .iter()
+        .map(|t| t.to_text().to_string())
+        .collect();
+    lines.push(bad.to_words().to_string());
+    lines.push("remove dave".into());
+    lines.push(String::new());
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mut tty = Script::new(&refs);
+    let shares = collect_on(&mut tty, Some(&f.vault), Duration::from_secs(60)).unwrap();
+    let t = &tty.output;
+    assert!(
+        t.contains("Accepted: dave (custodians, share 4). Progress: custodians complete"),
+        "{t}"
+    );
+    assert!(
+        t.contains(
+            "Cross-check FAILED: dave's pasted words does not agree with the rest of the quorum"
+        ),
+        "{t}"
+    );
+    assert!(
+        t.contains("dave's share was taken back and wiped. Progress: custodians complete"),
+        "{t}"
+    );
+    assert_no_secrets(t, &[&bad], &[]);
+    assert_eq!(shares.len(), 3);
+    quorum::unlock(&shares, Some(&f.vault), None).unwrap();
+}
+
+#[test]
+fn scripted_extra_share_left_in_is_named_by_unlock() {
+    let f = single();
+    let mut bad = f.tokens[0][3].share.clone();
+    bad.value[3] ^= 0x10;
+    let mut lines: Vec<String> = f.tokens[0][..3]
+        .iter()
+        .map(|t| t.to_text().to_string())
+        .collect();
+    lines.push("words".into());
+    lines.extend(words_of(&bad));
+    lines.push(String::new());
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mut tty = Script::new(&refs);
+    let shares = collect_on(&mut tty, Some(&f.vault), Duration::from_secs(60)).unwrap();
+    assert!(tty.output.contains("Cross-check FAILED"), "{}", tty.output);
+    let err = quorum::unlock(&shares, Some(&f.vault), None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "share(s) dave's typed words do not agree with the others: they are damaged, forged, or \
+         from another set. The rest of the quorum was consistent; leave those out"
+    );
+}
+
+#[test]
+fn scripted_ctrl_c_wipes_everything() {
+    let f = single();
+    let alice = f.tokens[0][0].to_text().to_string();
+    let mut tty = Script::new(&[&alice, "words", "acad", "aci\u{3}"]);
+    let err = collect_on(&mut tty, Some(&f.vault), Duration::from_secs(60)).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("the ceremony was cancelled (Ctrl-C); nothing was kept"),
+        "{msg}"
+    );
+    assert_eq!(err.exit_code(), 1);
+    assert!(
+        tty.output
+            .contains("^C Ceremony cancelled. Nothing was kept.")
+    );
+    assert!(tty.output.contains("word 1 ✓"));
+}
+
+#[test]
+fn scripted_abort_and_closed_terminal() {
+    let f = single();
+    let mut tty = Script::new(&["abort"]);
+    let err = collect_on(&mut tty, Some(&f.vault), Duration::from_secs(60)).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("the ceremony was aborted; nothing was kept")
+    );
+    // Ctrl-D on an empty line: the terminal is gone.
+    let mut tty = Script::new(&["\u{4}"]);
+    let err = collect_on(&mut tty, Some(&f.vault), Duration::from_secs(60)).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("the terminal closed during the ceremony; nothing was kept"),
+        "{err}"
+    );
+}
+
+#[test]
+fn scripted_time_limit() {
+    let f = single();
+    let alice = f.tokens[0][0].to_text().to_string();
+    let mut tty = Script::new(&[&alice]);
+    let err = collect_on(&mut tty, Some(&f.vault), Duration::from_secs(120)).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("ceremony timed out after 2 minutes; nothing was kept"),
+        "{err}"
+    );
+    assert!(
+        tty.output
+            .contains("Time is up (2 minutes). Nothing was kept.")
+    );
+}
+
+#[test]
+fn scripted_without_vault() {
+    let f = single();
+    let mut lines: Vec<String> = f.tokens[0][..2]
+        .iter()
+        .map(|t| t.to_text().to_string())
+        .collect();
+    lines.push(f.tokens[0][2].share.to_words().to_string());
+    lines.push(String::new());
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mut tty = Script::new(&refs);
+    let shares = collect_on(&mut tty, None, Duration::from_secs(60)).unwrap();
+    let t = &tty.output;
+    assert!(t.contains("No vault given: plain SLIP-39 shares will be combined."));
+    assert!(
+        t.contains("Accepted: member 3 (#1, share 3). Progress: custodians complete"),
+        "{t}"
+    );
+    quorum::unlock(&shares, None, None).unwrap();
+}
+
+// ---- the real terminal code on a pseudo-terminal, in this process ----
+
+struct Pty {
+    master: std::fs::File,
+    slave: std::fs::File,
+}
+
+fn open_pty() -> Pty {
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    use std::os::unix::fs::OpenOptionsExt;
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC).unwrap();
+    grantpt(&master).unwrap();
+    unlockpt(&master).unwrap();
+    let name = ptsname(&master, Vec::new()).unwrap();
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(rustix::fs::OFlags::NOCTTY.bits() as i32)
+        .open(name.to_str().unwrap())
+        .unwrap();
+    Pty {
+        master: std::fs::File::from(master),
+        slave,
+    }
+}
+
+/// Read the master side until `needle` appears (or 20 s pass); returns everything read.
+fn expect(master: &mut std::fs::File, seen: &mut String, needle: &str) {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let end = Instant::now() + Duration::from_secs(20);
+    while !seen.contains(needle) {
+        assert!(
+            Instant::now() < end,
+            "timed out waiting for {needle:?}; saw:\n{seen}"
+        );
+        let mut fds = [PollFd::new(&*master, PollFlags::IN)];
+        let ts = Timespec {
+            tv_sec: 0,
+            tv_nsec: 200_000_000,
+        };
+        if poll(&mut fds, Some(&ts)).unwrap() == 0 {
+            continue;
+        }
+        let mut buf = [0u8; 4096];
+        match master.read(&mut buf) {
+            Ok(0) => panic!("terminal closed waiting for {needle:?}; saw:\n{seen}"),
+            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+            Err(e) => panic!("{e}; saw:\n{seen}"),
+        }
+    }
+}
+
+fn echo_on(f: &std::fs::File) -> bool {
+    rustix::termios::tcgetattr(f)
+        .unwrap()
+        .local_modes
+        .contains(rustix::termios::LocalModes::ECHO)
+}
+
+#[test]
+fn pty_no_echo_and_terminal_restored() {
+    let f = single();
+    let mut pty = open_pty();
+    assert!(echo_on(&pty.slave));
+    let probe = pty.slave.try_clone().unwrap();
+    let vault = f.vault.clone();
+    let slave = pty.slave.try_clone().unwrap();
+    let worker = std::thread::spawn(move || {
+        let mut tty = TerminalTty::from_file(slave).unwrap();
+        collect_on(&mut tty, Some(&vault), Duration::from_secs(60))
+    });
+    let mut seen = String::new();
+    expect(&mut pty.master, &mut seen, "> ");
+    assert!(!echo_on(&probe), "echo must be off during the ceremony");
+    pty.master
+        .write_all(format!("{}\r", *f.tokens[0][0].to_text()).as_bytes())
+        .unwrap();
+    expect(&mut pty.master, &mut seen, "Accepted: alice");
+    pty.master.write_all(b"words\r").unwrap();
+    expect(&mut pty.master, &mut seen, "word 1: ");
+    for (i, w) in words_of(&f.tokens[0][1].share).iter().enumerate() {
+        let typed = if i == 2 { &w[..4.min(w.len())] } else { w };
+        pty.master
+            .write_all(format!("{typed}\r").as_bytes())
+            .unwrap();
+        expect(&mut pty.master, &mut seen, &format!("word {} ✓", i + 1));
+    }
+    expect(&mut pty.master, &mut seen, "Accepted: bob");
+    pty.master
+        .write_all(format!("{}\r", *f.tokens[0][2].to_text()).as_bytes())
+        .unwrap();
+    expect(&mut pty.master, &mut seen, "Quorum reached.");
+    pty.master.write_all(b"\r").unwrap();
+    let shares = worker.join().unwrap().unwrap();
+    expect(
+        &mut pty.master,
+        &mut seen,
+        "Proceeding with the shares of alice, bob, carol.",
+    );
+    assert_eq!(shares.len(), 3);
+    assert!(echo_on(&probe), "the terminal must be restored");
+    assert_no_secrets(
+        &seen,
+        &[&f.tokens[0][0].share, &f.tokens[0][1].share],
+        &[&f.tokens[0][0], &f.tokens[0][2]],
+    );
+    quorum::unlock(&shares, Some(&f.vault), None).unwrap();
+}
+
+#[test]
+fn pty_ctrl_c_and_time_limit() {
+    let f = single();
+    // Ctrl-C arrives as a byte (signals are off), not as SIGINT to this test process.
+    let mut pty = open_pty();
+    let probe = pty.slave.try_clone().unwrap();
+    let vault = f.vault.clone();
+    let slave = pty.slave.try_clone().unwrap();
+    let worker = std::thread::spawn(move || {
+        let mut tty = TerminalTty::from_file(slave).unwrap();
+        collect_on(&mut tty, Some(&vault), Duration::from_secs(60))
+    });
+    let mut seen = String::new();
+    expect(&mut pty.master, &mut seen, "> ");
+    pty.master
+        .write_all(format!("{}\rwords\racad\x03", *f.tokens[0][0].to_text()).as_bytes())
+        .unwrap();
+    let err = worker.join().unwrap().unwrap_err();
+    assert!(err.to_string().contains("cancelled"), "{err}");
+    expect(
+        &mut pty.master,
+        &mut seen,
+        "Ceremony cancelled. Nothing was kept.",
+    );
+    assert!(echo_on(&probe));
+
+    // The time limit, measured by poll() on the terminal.
+    let mut pty = open_pty();
+    let probe = pty.slave.try_clone().unwrap();
+    let vault = f.vault.clone();
+    let slave = pty.slave.try_clone().unwrap();
+    let start = Instant::now();
+    let worker = std::thread::spawn(move || {
+        let mut tty = TerminalTty::from_file(slave).unwrap();
+        collect_on(&mut tty, Some(&vault), Duration::from_secs(1))
+    });
+    let mut seen = String::new();
+    expect(&mut pty.master, &mut seen, "> ");
+    pty.master.write_all(b"stat").unwrap(); // half a line, then nothing
+    let err = worker.join().unwrap().unwrap_err();
+    let took = start.elapsed();
+    assert!(
+        err.to_string()
+            .starts_with("ceremony timed out after 1 second"),
+        "{err}"
+    );
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(10),
+        "{took:?}"
+    );
+    expect(&mut pty.master, &mut seen, "Time is up (1 second).");
+    assert!(echo_on(&probe));
+}
+
+// ---- the binary on a pseudo-terminal (needs `drill` to call the ceremony) ----
+
+/// A Python driver: runs the command on a new pseudo-terminal (its controlling terminal) and
+/// plays `steps` — ["expect", text] waits for text, ["send", text] types it — then prints the
+/// whole transcript and the exit status as the last line.
+const DRIVER: &str = r#"
+import json, os, pty, select, sys, time
+steps = json.loads(sys.argv[1]); cmd = sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(cmd[0], cmd)
+seen = b""
+def read_some(limit):
+    global seen
+    r, _, _ = select.select([fd], [], [], limit)
+    if not r:
+        return False
+    try:
+        data = os.read(fd, 65536)
+    except OSError:
+        return None
+    if not data:
+        return None
+    seen += data
+    return True
+for kind, text in steps:
+    if kind == "send":
+        os.write(fd, text.encode()); time.sleep(0.05); continue
+    end = time.time() + 120
+    while text.encode() not in seen:
+        if time.time() > end or read_some(0.5) is None:
+            sys.stdout.write(seen.decode(errors="replace"))
+            sys.stdout.write("\nDRIVER: never saw %r\nEXIT 99\n" % text); sys.exit(0)
+while read_some(60) is not None:
+    pass
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode(errors="replace"))
+sys.stdout.write("\nEXIT %d\n" % os.waitstatus_to_exitcode(status))
+"#;
+
+fn drive(steps: &[(&str, String)], args: &[&str]) -> (String, i32) {
+    let steps: Vec<[&str; 2]> = steps.iter().map(|(k, t)| [*k, t.as_str()]).collect();
+    let json = serde_json::to_string(&steps).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(DRIVER)
+        .arg(json)
+        .arg(env!("CARGO_BIN_EXE_custody"))
+        .args(args)
+        .output()
+        .expect("python3 is needed for the terminal tests");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let code = text
+        .trim_end()
+        .rsplit_once("EXIT ")
+        .and_then(|(_, c)| c.trim().parse().ok())
+        .unwrap_or(-1);
+    (text, code)
+}
+
+struct InitDir {
+    dir: tempfile::TempDir,
+    vault: String,
+}
+
+fn init_vault() -> InitDir {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("fund.vault");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_custody"))
+        .args(["init", "--vault"])
+        .arg(&vault)
+        .arg("--out-dir")
+        .arg(dir.path().join("shares"))
+        .args([
+            "--threshold",
+            "3",
+            "--custodian",
+            "alice",
+            "bob",
+            "carol",
+            "dave",
+            "--sheets",
+            "txt,png",
+            "--iteration-exponent",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    InitDir {
+        vault: vault.display().to_string(),
+        dir,
+    }
+}
+
+/// The token and the words of a share file written by init.
+fn share_file(d: &InitDir, name: &str) -> (String, Vec<String>) {
+    let text = std::fs::read_to_string(d.dir.path().join("shares").join(name)).unwrap();
+    let p = custody::input::parse_text(name, &text).unwrap();
+    (p.token.unwrap().to_text().to_string(), words_of(&p.share))
+}
+
+#[test]
+#[ignore = "enabled when drill calls interactive::shares_from_args_or_tty"]
+fn binary_drill_at_a_terminal() {
+    let d = init_vault();
+    let png = d.dir.path().join("shares/01-alice.png");
+    assert!(png.exists());
+    let (bob_token, _) = share_file(&d, "02-bob.txt");
+    let (_, carol_words) = share_file(&d, "03-carol.txt");
+    let mut steps = vec![
+        ("expect", "> ".to_owned()),
+        ("send", format!("{}\r", png.display())),
+        ("expect", "Accepted: alice".to_owned()),
+        ("send", format!("{bob_token}\r")),
+        ("expect", "Accepted: bob".to_owned()),
+        ("send", "words\r".to_owned()),
+        ("expect", "word 1: ".to_owned()),
+    ];
+    for (i, w) in carol_words.iter().enumerate() {
+        if i == 4 {
+            steps.push(("send", "acid\r".to_owned()));
+            steps.push(("expect", "word 5 ✓".to_owned()));
+            steps.push(("send", "undo\r".to_owned()));
+            steps.push(("expect", "removed word 5".to_owned()));
+        }
+        let typed = if i == 2 {
+            &w[..4.min(w.len())]
+        } else {
+            w.as_str()
+        };
+        steps.push(("send", format!("{typed}\r")));
+        steps.push(("expect", format!("word {} ✓", i + 1)));
+    }
+    steps.push(("expect", "Quorum reached".to_owned()));
+    steps.push(("send", "\r".to_owned()));
+    steps.push(("expect", "Drill passed".to_owned()));
+    let (t, code) = drive(&steps, &["drill", "--vault", &d.vault, "--interactive"]);
+    assert_eq!(code, 0, "{t}");
+    for want in [
+        "Accepted: alice (custodians, share 1, signature verified). Progress: custodians 1 of 3",
+        "Accepted: bob (custodians, share 2, signature verified). Progress: custodians 2 of 3",
+        "Accepted: carol (custodians, share 3). Progress: custodians complete",
+        "Drill passed: the quorum reconstructs this vault's master key",
+    ] {
+        assert!(t.contains(want), "missing {want:?} in:\n{t}");
+    }
+    let (alice_token, alice_words) = share_file(&d, "01-alice.txt");
+    let (_, bob_words) = share_file(&d, "02-bob.txt");
+    let vocab = vocabulary();
+    let shown: Vec<String> = t
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .map(|w| w.to_ascii_lowercase())
+        .collect();
+    for w in alice_words.iter().chain(&bob_words).chain(&carol_words) {
+        assert!(vocab.contains(w) || !shown.contains(w), "{w:?} shown:\n{t}");
+    }
+    for tok in [&alice_token, &bob_token] {
+        assert!(!t.contains(&tok[tok.len() - 40..]), "token shown:\n{t}");
+    }
+}
+
+#[test]
+#[ignore = "enabled when drill calls interactive::shares_from_args_or_tty"]
+fn binary_ctrl_c_cancels() {
+    let d = init_vault();
+    let (bob_token, _) = share_file(&d, "02-bob.txt");
+    let steps = [
+        ("expect", "> ".to_owned()),
+        ("send", format!("{bob_token}\r")),
+        ("expect", "Accepted: bob".to_owned()),
+        ("send", "\x03".to_owned()),
+    ];
+    let (t, code) = drive(&steps, &["drill", "--vault", &d.vault, "--interactive"]);
+    assert_eq!(code, 1, "{t}");
+    assert!(t.contains("cancelled"), "{t}");
+    assert!(t.contains("nothing was kept"), "{t}");
+    assert!(!t.contains("Drill passed"), "{t}");
+}
+
+#[test]
+#[ignore = "enabled when drill calls interactive::shares_from_args_or_tty"]
+fn binary_time_limit() {
+    let d = init_vault();
+    let steps = [("expect", "> ".to_owned())];
+    let (t, code) = drive(
+        &steps,
+        &[
+            "drill",
+            "--vault",
+            &d.vault,
+            "--interactive",
+            "--timeout",
+            "2s",
+        ],
+    );
+    assert_eq!(code, 1, "{t}");
+    assert!(t.contains("timed out after 2 seconds"), "{t}");
+}
