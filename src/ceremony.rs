@@ -62,50 +62,6 @@ impl fmt::Debug for Ceremony<'_> {
     }
 }
 
-/// Name a share when there is no vault: from its token, else by its position.
-fn member_without_vault(p: &Presented) -> Member {
-    let s = &p.share;
-    let (custodian, group) = match &p.token {
-        Some(t) => (t.info.custodian.clone(), t.info.group.clone()),
-        None => (
-            format!("member {}", u16::from(s.member_index) + 1),
-            format!("#{}", u16::from(s.group_index) + 1),
-        ),
-    };
-    Member {
-        label: p.label.clone(),
-        custodian,
-        group,
-        group_index: s.group_index,
-        member_number: s.member_index + 1,
-        source: p.source,
-        signed: p.token.is_some(),
-    }
-}
-
-/// Why share `b` cannot be in the same quorum as share `a` (the first accepted one).
-fn set_difference(a: &Presented, b: &Presented) -> Option<&'static str> {
-    let (x, y) = (&a.share, &b.share);
-    if x.identifier != y.identifier {
-        Some("SLIP-39 identifier")
-    } else if x.extendable != y.extendable {
-        Some("extendable flag")
-    } else if x.iteration_exponent != y.iteration_exponent {
-        Some("iteration exponent")
-    } else if x.group_threshold != y.group_threshold || x.group_count != y.group_count {
-        Some("group threshold")
-    } else if x.value.len() != y.value.len() {
-        Some("secret length")
-    } else {
-        match (&a.token, &b.token) {
-            (Some(s), Some(t)) if s.public_key != t.public_key => Some("signing key"),
-            (Some(s), Some(t)) if s.info.vault_id != t.info.vault_id => Some("vault id"),
-            (Some(s), Some(t)) if s.info.epoch != t.info.epoch => Some("epoch"),
-            _ => None,
-        }
-    }
-}
-
 /// Number of words of a share whose value is `value_len` bytes (20 for 128 bits, 33 for 256).
 pub fn words_for_value_len(value_len: usize) -> usize {
     7 + (value_len * 8).div_ceil(10)
@@ -132,10 +88,10 @@ impl<'v> Ceremony<'v> {
                     return reject(format!("this share does not belong here: {problem}"));
                 }
             },
-            None => member_without_vault(&p),
+            None => quorum::member_without_vault(&p),
         };
         if let Some((first, first_member)) = self.accepted.first()
-            && let Some(what) = set_difference(first, &p)
+            && let Some(what) = quorum::set_difference(first, &p)
         {
             return reject(format!(
                 "this share is from a different share set than {}'s (their {what} differ): \

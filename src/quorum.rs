@@ -208,7 +208,7 @@ pub fn check_share(p: &Presented, vault: &Vault) -> Result<Member, ShareProblem>
 }
 
 /// Name a share without a vault: from its token, else by position.
-fn member_without_vault(p: &Presented) -> Member {
+pub fn member_without_vault(p: &Presented) -> Member {
     let s = &p.share;
     let (custodian, group) = match &p.token {
         Some(t) => (t.info.custodian.clone(), t.info.group.clone()),
@@ -301,7 +301,7 @@ impl fmt::Display for QuorumError {
             ),
             QuorumError::Mixed { first, other, what } => write!(
                 f,
-                "shares {first} and {other} come from different share sets (their {what} differ): \
+                "shares {first} and {other} come from different share sets (the {what} differs): \
                  use shares of one vault and one epoch only"
             ),
             QuorumError::TooFew { lines } => {
@@ -385,6 +385,31 @@ impl fmt::Debug for Unlocked {
     }
 }
 
+/// Which parameter, if any, puts share `b` in a different share set than share `a`: another
+/// SLIP-39 identifier, flag, iteration exponent, group policy or secret length, or (when both
+/// carry tokens) another signing key, vault id or epoch.
+pub fn set_difference(a: &Presented, b: &Presented) -> Option<&'static str> {
+    let (x, y) = (&a.share, &b.share);
+    if x.identifier != y.identifier {
+        Some("SLIP-39 identifier")
+    } else if x.extendable != y.extendable {
+        Some("extendable flag")
+    } else if x.iteration_exponent != y.iteration_exponent {
+        Some("iteration exponent")
+    } else if x.group_threshold != y.group_threshold || x.group_count != y.group_count {
+        Some("group threshold")
+    } else if x.value.len() != y.value.len() {
+        Some("secret length")
+    } else {
+        match (&a.token, &b.token) {
+            (Some(s), Some(t)) if s.public_key != t.public_key => Some("signing key"),
+            (Some(s), Some(t)) if s.info.vault_id != t.info.vault_id => Some("vault id"),
+            (Some(s), Some(t)) if s.info.epoch != t.info.epoch => Some("epoch"),
+            _ => None,
+        }
+    }
+}
+
 fn group_name(vault: Option<&Vault>, members: &[Member], gi: u8) -> String {
     if let Some(v) = vault
         && let Some(g) = v.policy.groups.get(usize::from(gi))
@@ -433,25 +458,7 @@ pub fn unlock(
     // 2. The set: one vault / set / epoch, no share twice, no slot claimed twice.
     let first = &presented[0];
     for p in &presented[1..] {
-        let (a, b) = (&first.share, &p.share);
-        let what = if a.identifier != b.identifier {
-            Some("SLIP-39 identifiers")
-        } else if a.extendable != b.extendable {
-            Some("extendable flags")
-        } else if a.iteration_exponent != b.iteration_exponent {
-            Some("iteration exponents")
-        } else if a.group_threshold != b.group_threshold || a.group_count != b.group_count {
-            Some("group thresholds")
-        } else if a.value.len() != b.value.len() {
-            Some("secret lengths")
-        } else {
-            match (&first.token, &p.token) {
-                (Some(x), Some(y)) if x.public_key != y.public_key => Some("signing keys"),
-                (Some(x), Some(y)) if x.info.vault_id != y.info.vault_id => Some("vault ids"),
-                (Some(x), Some(y)) if x.info.epoch != y.info.epoch => Some("epochs"),
-                _ => None,
-            }
-        };
+        let what = set_difference(first, p);
         if let Some(what) = what {
             return Err(QuorumError::Mixed {
                 first: first.label.clone(),
