@@ -45,6 +45,9 @@ pub enum ShareProblem {
     },
     /// From a later epoch than this vault file.
     NewerThanVault { share_epoch: u32, vault_epoch: u32 },
+    /// From the new set of a reshare or rotate-master that `custody confirm` has not yet
+    /// confirmed.
+    PendingNotConfirmed { kind: &'static str, epoch: u32 },
     /// SLIP-39 identifier or parameters differ from the vault's current share set.
     OtherSet {
         what: &'static str,
@@ -89,6 +92,11 @@ impl fmt::Display for ShareProblem {
                 "it belongs to epoch {share_epoch}, newer than this vault file (epoch {vault_epoch}): \
                  you are using an old copy of the vault; use the current one"
             ),
+            ShareProblem::PendingNotConfirmed { kind, epoch } => write!(
+                f,
+                "it belongs to the pending {kind} (epoch {epoch}), not yet confirmed: until \
+                 `custody confirm` accepts the new set, use the current shares"
+            ),
             ShareProblem::OtherSet { what, share, vault } => write!(
                 f,
                 "its SLIP-39 {what} is {share} but this vault's shares have {vault}: it is from \
@@ -114,7 +122,31 @@ impl fmt::Display for ShareProblem {
 /// Check one share against the vault, on its own (what `check-share` reports).
 pub fn check_share(p: &Presented, vault: &Vault) -> Result<Member, ShareProblem> {
     let s = &p.share;
+    if let Some(pending) = &vault.pending_change {
+        let new_set = match &p.token {
+            Some(t) => t.info.epoch == pending.epoch && t.public_key == *pending.public_key(vault),
+            None => s.identifier == pending.slip39.identifier,
+        };
+        if new_set {
+            return Err(ShareProblem::PendingNotConfirmed {
+                kind: pending.kind.as_str(),
+                epoch: pending.epoch,
+            });
+        }
+    }
     if let Some(t) = &p.token {
+        // A token of this vault from before a master rotation carries the retired key: say
+        // that it is stale rather than foreign (it is refused either way).
+        if t.public_key != *vault.public_key()
+            && t.info.vault_id == vault.vault_id
+            && t.info.epoch < vault.epoch
+        {
+            return Err(ShareProblem::Stale {
+                share_epoch: t.info.epoch,
+                vault_epoch: vault.epoch,
+                since: timefmt::date(vault.epoch_started),
+            });
+        }
         if t.public_key != *vault.public_key() {
             return Err(ShareProblem::ForeignKey {
                 share_fingerprint: fingerprint(&t.public_key),

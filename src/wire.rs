@@ -78,3 +78,7 @@ pub const AUDIT_SIGNATURE_DOMAIN: &[u8] = b"custody/v1/audit-record\0";
 pub const CERTIFICATE_FORMAT: &str = "custody-drill-certificate/1";
 /// Prefix of a drill certificate's canonical signed bytes.
 pub const CERTIFICATE_SIGNATURE_DOMAIN: &[u8] = b"custody/v1/drill-certificate\0";
+
+/// Prefix of the bytes a pending custodian change's signatures cover (`reshare` /
+/// `rotate-master` waiting for `confirm`; shares-format.md, "Epochs and pending changes").
+pub const PENDING_CHANGE_SIGNATURE_DOMAIN: &[u8] = b"custody/v1/pending-change\0";

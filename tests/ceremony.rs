@@ -745,7 +745,6 @@ fn share_file(d: &InitDir, name: &str) -> (String, Vec<String>) {
 }
 
 #[test]
-#[ignore = "enabled when drill calls interactive::shares_from_args_or_tty"]
 fn binary_drill_at_a_terminal() {
     let d = init_vault();
     let png = d.dir.path().join("shares/01-alice.png");
@@ -805,7 +804,6 @@ fn binary_drill_at_a_terminal() {
 }
 
 #[test]
-#[ignore = "enabled when drill calls interactive::shares_from_args_or_tty"]
 fn binary_ctrl_c_cancels() {
     let d = init_vault();
     let (bob_token, _) = share_file(&d, "02-bob.txt");
@@ -823,7 +821,6 @@ fn binary_ctrl_c_cancels() {
 }
 
 #[test]
-#[ignore = "enabled when drill calls interactive::shares_from_args_or_tty"]
 fn binary_time_limit() {
     let d = init_vault();
     let steps = [("expect", "> ".to_owned())];

@@ -461,8 +461,17 @@ fn show(a: CredShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
         }
         return Ok(());
     }
-    let (_, unlocked, hardening) =
-        quorum_open::open_vault(&a.vault, &a.quorum.shares, &a.quorum.passphrase)?;
+    let quorum_open::Recorded {
+        unlocked,
+        hardening,
+        audit,
+        ..
+    } = quorum_open::open_recorded(
+        &a.vault,
+        "creds show --reveal",
+        &a.quorum.shares,
+        &a.quorum.passphrase,
+    )?;
     if a.quorum.ratify {
         super::ratify::ratify(&a.vault, &unlocked.keys, out)?;
     }
@@ -473,7 +482,15 @@ fn show(a: CredShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
         .get(&a.name)
         .ok_or_else(|| not_found(&a.name))?;
     let state = assessment.state_of(&vault, &a.name).expect("entry exists");
-    let fields = seal::open(&vault.vault_id, c, unlocked.keys.age_identity())?;
+    let fields = match seal::open(&vault.vault_id, c, unlocked.keys.age_identity()) {
+        Ok(f) => f,
+        Err(e) => {
+            audit.fail(&e.to_string())?;
+            return Err(e.into());
+        }
+    };
+    audit.credentials_opened(std::slice::from_ref(&a.name))?;
+    audit.succeed(&unlocked.keys, "break-glass: one credential revealed")?;
     drop(unlocked);
     eprintln!(
         "WARNING: break-glass. The secret fields of `{}` follow on standard output. Anyone who \
@@ -522,10 +539,19 @@ fn check_record(vault: &Vault, seen: Option<sidecar::Seen>, ratify: bool) -> Res
 }
 
 fn remove(a: CredRemoveArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let (_, unlocked, hardening) =
-        quorum_open::open_vault(&a.vault, &a.quorum.shares, &a.quorum.passphrase)?;
+    let quorum_open::Recorded {
+        unlocked,
+        hardening,
+        audit,
+        ..
+    } = quorum_open::open_recorded(
+        &a.vault,
+        "creds remove",
+        &a.quorum.shares,
+        &a.quorum.passphrase,
+    )?;
     let keys = &unlocked.keys;
-    store::update(&a.vault, OnRollback::Allow, |vault: &mut Vault, seen| {
+    let updated = store::update(&a.vault, OnRollback::Allow, |vault: &mut Vault, seen| {
         check_record(vault, seen, a.quorum.ratify)?;
         let valid = vault.assess(seen).record != RecordState::Invalid;
         let listed = vault.ratified_list();
@@ -542,7 +568,16 @@ fn remove(a: CredRemoveArgs, out: &mut dyn Write) -> Result<(), CliError> {
             ratify_in(vault, keys, seen, out)?;
         }
         Ok(())
-    })?;
+    });
+    match updated {
+        Ok(()) => {
+            audit.succeed(keys, &format!("creds remove {}", a.name))?;
+        }
+        Err(e) => {
+            audit.fail(&e.to_string())?;
+            return Err(e);
+        }
+    }
     writeln!(
         out,
         "Revoke its key at the exchange too; the vault no longer holds it (the previous version \
@@ -557,10 +592,19 @@ fn remove(a: CredRemoveArgs, out: &mut dyn Write) -> Result<(), CliError> {
 
 fn rename(a: CredRenameArgs, out: &mut dyn Write) -> Result<(), CliError> {
     check_name(&a.new_name)?;
-    let (_, unlocked, hardening) =
-        quorum_open::open_vault(&a.vault, &a.quorum.shares, &a.quorum.passphrase)?;
+    let quorum_open::Recorded {
+        unlocked,
+        hardening,
+        audit,
+        ..
+    } = quorum_open::open_recorded(
+        &a.vault,
+        "creds rename",
+        &a.quorum.shares,
+        &a.quorum.passphrase,
+    )?;
     let keys = &unlocked.keys;
-    store::update(&a.vault, OnRollback::Allow, |vault: &mut Vault, seen| {
+    let updated = store::update(&a.vault, OnRollback::Allow, |vault: &mut Vault, seen| {
         check_record(vault, seen, a.quorum.ratify)?;
         let assessment = vault.assess(seen);
         let state = assessment
@@ -615,7 +659,16 @@ fn rename(a: CredRenameArgs, out: &mut dyn Write) -> Result<(), CliError> {
             ratify_in(vault, keys, seen, out)?;
         }
         Ok(())
-    })?;
+    });
+    match updated {
+        Ok(()) => {
+            audit.succeed(keys, &format!("creds rename {}", a.name))?;
+        }
+        Err(e) => {
+            audit.fail(&e.to_string())?;
+            return Err(e);
+        }
+    }
     writeln!(
         out,
         "Bots now receive it as {}_API_KEY etc.; update their configuration.",

@@ -13,6 +13,7 @@ use crate::quorum::QuorumError;
 use crate::slip39::Slip39Error;
 use crate::token::TokenError;
 use crate::vault::VaultError;
+use crate::vault::change::ChangeError;
 use crate::vault::credential::EntryError;
 use crate::vault::ratify::RatifyError;
 use crate::vault::seal::SealError;
@@ -55,6 +56,8 @@ pub enum CliError {
     /// Secret fields could not be read, sealed or opened.
     Seal(SealError),
     Ratify(RatifyError),
+    /// A reshare, rotate-master, confirm or cancel could not go ahead.
+    Change(ChangeError),
     /// A credential command refused (the message says what to do).
     Refused(String),
     /// `creds status` found problems a quorum must look at (already listed).
@@ -104,6 +107,7 @@ impl fmt::Display for CliError {
             CliError::Entry(e) => e.fmt(f),
             CliError::Seal(e) => e.fmt(f),
             CliError::Ratify(e) => e.fmt(f),
+            CliError::Change(e) => e.fmt(f),
             CliError::Refused(s) => f.write_str(s),
             CliError::StatusProblems(n) => write!(
                 f,
@@ -146,4 +150,5 @@ from!(
     EntryError => Entry,
     SealError => Seal,
     RatifyError => Ratify,
+    ChangeError => Change,
 );

@@ -94,114 +94,134 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
     }
     let program = a.command[0].clone();
 
-    let (_, unlocked, hardening) =
-        quorum_open::open_vault(&a.vault, &a.quorum.shares, &a.quorum.passphrase)?;
+    let quorum_open::Recorded {
+        unlocked,
+        hardening,
+        audit,
+        ..
+    } = quorum_open::open_recorded(&a.vault, "exec", &a.quorum.shares, &a.quorum.passphrase)?;
     let mut err = std::io::stderr();
-    if a.quorum.ratify {
-        ratify::ratify(&a.vault, &unlocked.keys, &mut err)?;
-    }
-    // Re-read: what is opened is what the vault holds now.
-    let vault = store::load(&a.vault)?;
-    if vault.public != unlocked.keys.public() {
-        return Err(CliError::Refused(
-            "the vault file changed its keys while the quorum was read; run exec again".into(),
-        ));
-    }
-    let assessment = vault.assess(sidecar::read(&a.vault));
-    if let Some(r) = assessment.rollback {
-        return Err(CliError::Refused(format!(
-            "{r}; or run exec with --ratify to review and re-sign"
-        )));
-    }
-    let now = timefmt::now();
-    let mut chosen: Vec<&Credential> = Vec::new();
-    for name in &names {
-        let Some(c) = vault.credentials.get(name) else {
-            if assessment.deleted.contains(name) {
-                return Err(refused(
-                    name,
-                    "it was ratified but is missing from the vault: deleted outside custody. \
+    let prepared = (|| -> Result<Vec<(Credential, SecretFields)>, CliError> {
+        if a.quorum.ratify {
+            ratify::ratify(&a.vault, &unlocked.keys, &mut err)?;
+        }
+        // Re-read: what is opened is what the vault holds now.
+        let vault = store::load(&a.vault)?;
+        if vault.public != unlocked.keys.public() {
+            return Err(CliError::Refused(
+                "the vault file changed its keys while the quorum was read; run exec again".into(),
+            ));
+        }
+        let assessment = vault.assess(sidecar::read(&a.vault));
+        if let Some(r) = assessment.rollback {
+            return Err(CliError::Refused(format!(
+                "{r}; or run exec with --ratify to review and re-sign"
+            )));
+        }
+        let now = timefmt::now();
+        let mut chosen: Vec<Credential> = Vec::new();
+        for name in &names {
+            let Some(c) = vault.credentials.get(name) else {
+                if assessment.deleted.contains(name) {
+                    return Err(refused(
+                        name,
+                        "it was ratified but is missing from the vault: deleted outside custody. \
                      Restore the vault from `<vault>.bak` or your copy",
-                ));
-            }
-            if let Some((_, p)) = assessment.malformed.iter().find(|(n, _)| n == name) {
+                    ));
+                }
+                if let Some((_, p)) = assessment.malformed.iter().find(|(n, _)| n == name) {
+                    return Err(refused(
+                        name,
+                        format!(
+                            "its entry is malformed ({p}): it was edited outside custody; restore the vault from `<vault>.bak`"
+                        ),
+                    ));
+                }
                 return Err(refused(
                     name,
-                    format!(
-                        "its entry is malformed ({p}): it was edited outside custody; restore the vault from `<vault>.bak`"
-                    ),
+                    "no such credential in the vault (`custody creds list` shows them)",
                 ));
-            }
-            return Err(refused(
-                name,
-                "no such credential in the vault (`custody creds list` shows them)",
-            ));
-        };
-        let state = assessment.state_of(&vault, name).expect("entry exists");
-        match state {
-            EntryState::Ratified => {}
-            EntryState::Pending(p) => {
-                return Err(refused(
-                    name,
-                    format!(
-                        "it is unratified ({} on {} without a quorum). The quorum ratifies it by \
+            };
+            let state = assessment.state_of(&vault, name).expect("entry exists");
+            match state {
+                EntryState::Ratified => {}
+                EntryState::Pending(p) => {
+                    return Err(refused(
+                        name,
+                        format!(
+                            "it is unratified ({} on {} without a quorum). The quorum ratifies it by \
                          re-running this command with --ratify, which shows it before signing",
-                        p.as_str(),
-                        timefmt::date(c.rotated)
-                    ),
-                ));
-            }
-            EntryState::Unverified => {
-                return Err(refused(
-                    name,
-                    "the quorum's ratification record does not verify (edited outside custody); \
+                            p.as_str(),
+                            timefmt::date(c.rotated)
+                        ),
+                    ));
+                }
+                EntryState::Unverified => {
+                    return Err(refused(
+                        name,
+                        "the quorum's ratification record does not verify (edited outside custody); \
                      re-run with --ratify to review and re-sign every credential",
-                ));
+                    ));
+                }
+                s => {
+                    return Err(refused(
+                        name,
+                        format!(
+                            "{}. Restore the vault from `<vault>.bak` or your copy, or remove the \
+                         entry (`custody creds remove {name}`, quorum) and add it again",
+                            s.describe()
+                        ),
+                    ));
+                }
             }
-            s => {
+            debug_assert!(matches!(assessment.record, RecordState::Valid { .. }));
+            if c.has_scope(Scope::Withdraw) && !a.allow_withdraw {
                 return Err(refused(
                     name,
-                    format!(
-                        "{}. Restore the vault from `<vault>.bak` or your copy, or remove the \
-                         entry (`custody creds remove {name}`, quorum) and add it again",
-                        s.describe()
-                    ),
+                    "its scope includes withdraw; give --allow-withdraw if this program really must \
+                 be able to move funds (better: use a trade-only key)",
                 ));
             }
-        }
-        debug_assert!(matches!(assessment.record, RecordState::Valid { .. }));
-        if c.has_scope(Scope::Withdraw) && !a.allow_withdraw {
-            return Err(refused(
-                name,
-                "its scope includes withdraw; give --allow-withdraw if this program really must \
-                 be able to move funds (better: use a trade-only key)",
-            ));
-        }
-        if c.is_expired(now) {
-            writeln!(
+            if c.is_expired(now) {
+                writeln!(
                 err,
                 "warning: credential `{name}` expired on {}; the exchange will probably refuse it",
                 c.expires.as_deref().unwrap_or("?")
             )
             .ok();
-        } else if c.age_days(now) > u64::from(vault.credentials.rotation_days) {
-            writeln!(
+            } else if c.age_days(now) > u64::from(vault.credentials.rotation_days) {
+                writeln!(
                 err,
                 "warning: credential `{name}` is overdue for rotation ({} days old, policy {} days)",
                 c.age_days(now),
                 vault.credentials.rotation_days
             )
             .ok();
+            }
+            chosen.push(c.clone());
         }
-        chosen.push(c);
-    }
 
-    // Open only the named credentials, then erase the master key.
-    let mut opened: Vec<(&Credential, SecretFields)> = Vec::new();
-    for c in &chosen {
-        let f = seal::open(&vault.vault_id, c, unlocked.keys.age_identity())?;
-        opened.push((c, f));
-    }
+        // Open only the named credentials.
+        let mut opened: Vec<(Credential, SecretFields)> = Vec::new();
+        for c in chosen {
+            let f = seal::open(&vault.vault_id, &c, unlocked.keys.age_identity())?;
+            opened.push((c, f));
+        }
+        Ok(opened)
+    })();
+    let opened = match prepared {
+        Ok(o) => o,
+        Err(e) => {
+            audit.fail(&e.to_string())?;
+            return Err(e);
+        }
+    };
+    // Record what was opened for whom (names only), sign the record, erase the master key.
+    audit.credentials_opened(&names)?;
+    audit.succeed(
+        &unlocked.keys,
+        &format!("credentials handed to {}", program.to_string_lossy()),
+    )?;
     drop(unlocked);
 
     let mut cmd = Command::new(&program);

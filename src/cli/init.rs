@@ -2,22 +2,18 @@
 //! split into SLIP-39 shares by the policy, one signed share file per custodian, and the
 //! signed vault file. Nothing is written unless the whole set verifies; nothing is overwritten.
 
-use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use rand_core::{OsRng, RngCore};
-use zeroize::Zeroizing;
 
 use super::{CliError, InitArgs};
-use super::{secret_input, sheets};
+use super::{secret_input, share_set, sheets};
 use crate::harden;
 use crate::keys::MasterSecret;
 use crate::policy::Policy;
 use crate::slip39;
 use crate::timefmt;
-use crate::token::{Token, TokenInfo};
-use crate::vault::store::{self, StoreError};
+use crate::vault::store;
 use crate::vault::{Slip39Params, Vault};
 use crate::wire;
 
@@ -40,15 +36,30 @@ pub fn slug(name: &str) -> String {
 }
 
 fn policy_from(args: &InitArgs) -> Result<Policy, CliError> {
-    let names: Vec<String> = args
-        .custodians
+    build_policy(
+        args.threshold,
+        &args.custodians,
+        &args.group,
+        args.group_threshold,
+    )
+}
+
+/// The policy `--threshold K --custodian A B ...` or `--group NAME:K --custodian NAME/A ...`
+/// describe (shared with `reshare` and `rotate-master`).
+pub fn build_policy(
+    threshold: Option<u8>,
+    custodians: &[String],
+    groups: &[String],
+    group_threshold: Option<u8>,
+) -> Result<Policy, CliError> {
+    let names: Vec<String> = custodians
         .iter()
         .flat_map(|c| c.split(','))
         .map(|c| c.trim().to_owned())
         .filter(|c| !c.is_empty())
         .collect();
-    if args.group.is_empty() {
-        let k = args.threshold.ok_or_else(|| {
+    if groups.is_empty() {
+        let k = threshold.ok_or_else(|| {
             CliError::Usage(
                 "say how many custodians must come together: --threshold K \
                  (or define groups with --group NAME:K)"
@@ -57,21 +68,8 @@ fn policy_from(args: &InitArgs) -> Result<Policy, CliError> {
         })?;
         Ok(Policy::single(k, &names)?)
     } else {
-        Ok(Policy::grouped(&args.group, &names, args.group_threshold)?)
+        Ok(Policy::grouped(groups, &names, group_threshold)?)
     }
-}
-
-/// The base path for each custodian, in policy order: `DIR/NN-<slug>` (an extension per format).
-fn share_bases(dir: &Path, policy: &Policy) -> Vec<PathBuf> {
-    let mut n = 0;
-    let mut out = Vec::new();
-    for g in &policy.groups {
-        for c in &g.custodians {
-            n += 1;
-            out.push(dir.join(format!("{n:02}-{}", slug(&c.name))));
-        }
-    }
-    out
 }
 
 pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
@@ -80,16 +78,12 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let formats = sheets::parse_formats(&args.sheets)?;
 
     // Refuse before any secret exists if anything would be overwritten.
-    let bases = share_bases(&args.out_dir, &policy);
-    let files: Vec<Vec<PathBuf>> = bases
-        .iter()
-        .map(|b| formats.iter().map(|&f| sheets::path_for(b, f)).collect())
-        .collect();
-    for p in std::iter::once(&args.vault).chain(files.iter().flatten()) {
-        if p.exists() {
-            return Err(StoreError::Exists(p.clone()).into());
-        }
-    }
+    let layout = share_set::plan(
+        &args.out_dir,
+        &share_set::numbered(&policy),
+        formats,
+        Some(&args.vault),
+    )?;
 
     let entropy = if args.entropy_stdin {
         let e = secret_input::stdin_all()?;
@@ -137,49 +131,25 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     )?;
 
     // One signed token per custodian, in policy order.
-    let mut tokens = Vec::new();
-    for (g, shares) in policy.groups.iter().zip(groups) {
-        for (c, share) in g.custodians.iter().zip(shares) {
-            let info = TokenInfo {
-                vault_id,
-                epoch: vault.epoch,
-                created: now,
-                custodian: c.name.clone(),
-                group: g.name.clone(),
-            };
-            tokens.push(Token::sign(info, share, keys.signing_key())?);
-        }
-    }
+    let tokens = share_set::sign_tokens(
+        share_set::policy_shares(&policy, groups),
+        vault_id,
+        vault.epoch,
+        now,
+        keys.signing_key(),
+    )?;
 
     // Self-check before writing: every group's first threshold shares, re-read from their text
     // form, must reconstruct a secret that derives this vault's key.
-    self_check(&tokens, &vault, passphrase.as_ref().map(|p| p.as_bytes()))?;
+    share_set::self_check(&tokens, &vault, passphrase.as_ref().map(|p| p.as_bytes()))?;
     drop(master);
     drop(keys);
 
-    fs::create_dir_all(&args.out_dir).map_err(|source| CliError::Write {
-        path: args.out_dir.clone(),
-        source,
-    })?;
     let fingerprint = vault.fingerprint();
-    let mut written: Vec<&PathBuf> = Vec::new();
-    let result = (|| -> Result<(), CliError> {
-        for (t, paths) in tokens.iter().zip(&files) {
-            for (&format, p) in formats.iter().zip(paths) {
-                let bytes = sheets::render(format, t, &policy, &fingerprint, args.paper);
-                sheets::write(p, &bytes)?;
-                written.push(p);
-            }
-        }
+    share_set::write_all(&layout, &tokens, &policy, &fingerprint, args.paper, || {
         store::create_new(&args.vault, vault.to_json().as_bytes(), 0o644)?;
         Ok(())
-    })();
-    if let Err(e) = result {
-        for p in written {
-            let _ = fs::remove_file(p);
-        }
-        return Err(e);
-    }
+    })?;
 
     let w = |e: std::io::Error| CliError::Terminal(e.to_string());
     writeln!(out, "Created vault {}", args.vault.display()).map_err(w)?;
@@ -205,17 +175,7 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
         "Share files (each one is secret; give each custodian only their own):"
     )
     .map_err(w)?;
-    for (t, paths) in tokens.iter().zip(&files) {
-        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        writeln!(
-            out,
-            "  {} (group {}): {}",
-            t.info.custodian,
-            t.info.group,
-            names.join(", ")
-        )
-        .map_err(w)?;
-    }
+    share_set::list_files(out, &tokens, &layout)?;
     writeln!(
         out,
         "The master secret was written nowhere and is now erased from memory."
@@ -248,26 +208,6 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
         writeln!(out, "warning: {warning}").map_err(w)?;
     }
     Ok(())
-}
-
-fn self_check(tokens: &[Token], vault: &Vault, passphrase: Option<&[u8]>) -> Result<(), CliError> {
-    let mut presented = Vec::new();
-    let needed = usize::from(vault.policy.group_threshold);
-    for (gi, g) in vault.policy.groups.iter().enumerate().take(needed) {
-        for t in tokens
-            .iter()
-            .filter(|t| usize::from(t.share.group_index) == gi)
-            .take(usize::from(g.member_threshold))
-        {
-            let text: Zeroizing<String> = t.to_text();
-            let p = crate::input::parse_text("self-check", &text)
-                .map_err(|e| CliError::SelfCheck(e.to_string()))?;
-            presented.push(p);
-        }
-    }
-    crate::quorum::unlock(&presented, Some(vault), passphrase)
-        .map(drop)
-        .map_err(|e| CliError::SelfCheck(e.to_string()))
 }
 
 #[cfg(test)]

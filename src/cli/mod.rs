@@ -10,11 +10,14 @@ mod demo;
 mod drill;
 mod error;
 mod exec;
+mod extend;
 mod init;
 pub mod interactive;
 mod quorum_open;
 mod ratify;
+mod rekey;
 mod secret_input;
+mod share_set;
 mod shares_in;
 mod sheet_cmd;
 pub mod sheets;
@@ -62,6 +65,99 @@ pub enum Command {
     Audit(AuditCommand),
     /// Check a drill certificate offline against the vault file (no quorum needed).
     VerifyCertificate(VerifyCertificateArgs),
+    /// New custodians and policy for the same master secret (quorum); takes effect after
+    /// `confirm`. Old shares still reconstruct the secret mathematically: revoke with
+    /// rotate-master.
+    Reshare(ChangeArgs),
+    /// New master secret, keys and shares; every credential resealed (quorum); takes effect
+    /// after `confirm`. Old shares then open nothing in this vault.
+    RotateMaster(ChangeArgs),
+    /// Scan back a threshold of the NEW shares to make a pending reshare or rotate-master
+    /// take effect.
+    Confirm(PendingArgs),
+    /// Drop a pending reshare or rotate-master (a quorum of the current or of the new set).
+    Cancel(PendingArgs),
+    /// Additional shares for new custodians of a group, same secret and epoch (quorum).
+    Extend(ExtendArgs),
+}
+
+/// The quorum presenting shares to a custodian-change command.
+#[derive(Args, Debug, Default)]
+pub struct ChangeShareArgs {
+    /// A share input: share file, token, words, or - for standard input. Repeat per share.
+    #[arg(long = "share", value_name = "FILE")]
+    pub shares: Vec<PathBuf>,
+    /// Read shares from standard input, one per line (a token or the words of one share).
+    #[arg(long)]
+    pub words_stdin: bool,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+}
+
+/// `custody reshare` / `custody rotate-master`: the current quorum and the new policy.
+#[derive(Args, Debug)]
+pub struct ChangeArgs {
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    /// The CURRENT set's shares (a quorum of them).
+    #[command(flatten)]
+    pub quorum: ChangeShareArgs,
+    /// Folder for the new share files (created if missing; existing files are never overwritten).
+    #[arg(long)]
+    pub out_dir: PathBuf,
+    /// With a single group: how many of the new custodians must come together.
+    #[arg(long, conflicts_with_all = ["group", "group_threshold"])]
+    pub threshold: Option<u8>,
+    /// A new custodian: NAME with --threshold, or GROUP/NAME with --group. Repeat, or list several.
+    #[arg(long = "custodian", num_args = 1.., required = true)]
+    pub custodians: Vec<String>,
+    /// A group as NAME:K (K of its custodians needed). Repeat for each group.
+    #[arg(long)]
+    pub group: Vec<String>,
+    /// How many groups must take part (needed when there are several).
+    #[arg(long)]
+    pub group_threshold: Option<u8>,
+    /// Which files to write per custodian: any of txt (share file), pdf, png (300 dpi), svg.
+    #[arg(long, default_value = "txt,pdf")]
+    pub sheets: String,
+    /// Paper size of the sheets.
+    #[arg(long, default_value = "a4")]
+    pub paper: crate::sheet::Paper,
+}
+
+/// `custody confirm` / `custody cancel`.
+#[derive(Args, Debug)]
+pub struct PendingArgs {
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    /// confirm: the NEW shares (a threshold of them); cancel: a quorum of either set.
+    #[command(flatten)]
+    pub quorum: ChangeShareArgs,
+}
+
+/// `custody extend`.
+#[derive(Args, Debug)]
+pub struct ExtendArgs {
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    /// The current shares: a quorum including at least the threshold of the target group.
+    #[command(flatten)]
+    pub quorum: ChangeShareArgs,
+    /// The new custodians' names. Repeat, or list several.
+    #[arg(long = "custodian", num_args = 1.., required = true)]
+    pub custodians: Vec<String>,
+    /// The group they join (needed when the vault has several groups).
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Folder for the new share files (created if missing; existing files are never overwritten).
+    #[arg(long)]
+    pub out_dir: PathBuf,
+    /// Which files to write per custodian: any of txt (share file), pdf, png (300 dpi), svg.
+    #[arg(long, default_value = "txt,pdf")]
+    pub sheets: String,
+    /// Paper size of the sheets.
+    #[arg(long, default_value = "a4")]
+    pub paper: crate::sheet::Paper,
 }
 
 /// `custody audit ...`.
@@ -213,6 +309,10 @@ pub struct DrillArgs {
     /// ratification so that `exec` may use them (needs --vault).
     #[arg(long, requires = "vault")]
     pub ratify: bool,
+    /// Write a signed drill certificate to FILE (JSON) and FILE.txt (readable page); check it
+    /// later, without a quorum, with `custody verify-certificate FILE --vault V`.
+    #[arg(long, value_name = "FILE", requires = "vault")]
+    pub certificate: Option<PathBuf>,
 }
 
 /// A quorum command's shares, passphrase and ratification choice.
@@ -406,6 +506,11 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::VerifyCertificate(a) => certificate::run(a, out),
         Command::Creds(a) => creds::run(a, out),
         Command::Exec(a) => exec::run(a, out),
+        Command::Reshare(a) => rekey::reshare(a, false, out),
+        Command::RotateMaster(a) => rekey::reshare(a, true, out),
+        Command::Confirm(a) => rekey::confirm(a, out),
+        Command::Cancel(a) => rekey::cancel(a, out),
+        Command::Extend(a) => extend::run(a, out),
     }
 }
 

@@ -1,21 +1,32 @@
 //! Opening a quorum on the command line, shared by `drill`, `exec` and the quorum `creds`
-//! commands: process hardening first, then the vault, the shares (`--share` /
-//! `--words-stdin`), the SLIP-39 passphrase (flag, else a prompt when the vault needs one),
-//! and reconstruction in locked memory.
+//! commands: process hardening first, then the vault, the shares (`--share` / `--words-stdin`,
+//! or the terminal ceremony), the SLIP-39 passphrase (flag, else a prompt when the vault needs
+//! one), and reconstruction in locked memory. [`open_recorded`] also writes the ceremony to the
+//! vault's audit log: its start, every share accepted or rejected, and its outcome.
 
 use std::io::IsTerminal;
 use std::path::Path;
 
-use super::{CliError, PassphraseArgs, ShareArgs, secret_input, shares_in};
+use super::{CliError, PassphraseArgs, ShareArgs, interactive, secret_input};
+use crate::audit::{self, AuditLog};
 use crate::harden::{self, Hardening};
-use crate::quorum::{self, Unlocked};
+use crate::quorum::{self, QuorumError, Unlocked};
 use crate::vault::{Vault, store};
 
-/// A reconstructed quorum with the vault it was checked against.
+/// A reconstructed quorum of plain SLIP-39 shares (no vault).
 pub struct Quorum {
-    pub vault: Option<Vault>,
     pub unlocked: Unlocked,
     pub hardening: Hardening,
+}
+
+/// A reconstructed quorum whose ceremony is being written to the vault's audit log. The
+/// command finishes the record with `audit.succeed(..)` or `audit.fail(..)`; dropping it
+/// unfinished records the ceremony as abandoned.
+pub struct Recorded {
+    pub vault: Vault,
+    pub unlocked: Unlocked,
+    pub hardening: Hardening,
+    pub audit: audit::Ceremony,
 }
 
 /// Refuse every way of reading shares or the passphrase from standard input (for commands
@@ -33,44 +44,73 @@ pub fn refuse_stdin(shares: &ShareArgs, pass: &PassphraseArgs, why: &str) -> Res
     Ok(())
 }
 
-/// Harden the process, load the vault (if any), read the shares and passphrase, and unlock.
-pub fn open(
-    vault_path: Option<&Path>,
+/// Read the shares and passphrase and reconstruct, checked against `vault` when given.
+fn reconstruct(
+    vault: Option<&Vault>,
     shares: &ShareArgs,
     pass: &PassphraseArgs,
-) -> Result<Quorum, CliError> {
-    let hardening = harden::for_quorum();
-    let vault = vault_path.map(store::load).transpose()?;
-    let presented = shares_in::collect(shares)?;
+) -> Result<Unlocked, CliError> {
+    // With --passphrase-stdin the passphrase is the first line of standard input, so read it
+    // before any share that also comes from standard input.
     let mut passphrase = secret_input::passphrase(pass, false)?;
+    let presented = interactive::shares_from_args_or_tty(shares, vault, &mut std::io::stderr())?;
     if passphrase.is_none()
-        && vault.as_ref().is_some_and(|v| v.slip39.passphrase)
+        && vault.is_some_and(|v| v.slip39.passphrase)
         && std::io::stdin().is_terminal()
     {
         passphrase = Some(secret_input::prompt_hidden("SLIP-39 passphrase: ")?);
     }
-    let unlocked = quorum::unlock(
+    Ok(quorum::unlock(
         &presented,
-        vault.as_ref(),
-        passphrase.as_ref().map(|p| p.as_bytes()),
-    )?;
-    Ok(Quorum {
         vault,
+        passphrase.as_ref().map(|p| p.as_bytes()),
+    )?)
+}
+
+/// Harden the process, read plain SLIP-39 shares and the passphrase, and reconstruct without a
+/// vault (nothing to check against and no audit log to write).
+pub fn open_without_vault(shares: &ShareArgs, pass: &PassphraseArgs) -> Result<Quorum, CliError> {
+    let hardening = harden::for_quorum();
+    let unlocked = reconstruct(None, shares, pass)?;
+    Ok(Quorum {
         unlocked,
         hardening,
     })
 }
 
-/// [`open`] for commands that always need a vault.
-pub fn open_vault(
+/// Harden the process, load the vault, read the shares and passphrase, and reconstruct,
+/// writing the ceremony (`action`, e.g. "drill") to `<vault>.audit`: a failed
+/// ceremony is recorded with its reason and every rejected share before the error returns.
+pub fn open_recorded(
     vault_path: &Path,
+    action: &str,
     shares: &ShareArgs,
     pass: &PassphraseArgs,
-) -> Result<(Vault, Unlocked, Hardening), CliError> {
-    let q = open(Some(vault_path), shares, pass)?;
-    Ok((
-        q.vault.expect("a vault path was given"),
-        q.unlocked,
-        q.hardening,
-    ))
+) -> Result<Recorded, CliError> {
+    let hardening = harden::for_quorum();
+    let vault = store::load(vault_path)?;
+    let log = AuditLog::open(vault_path)?;
+    let ceremony = audit::Ceremony::begin(&log, action, &vault)?;
+    match reconstruct(Some(&vault), shares, pass) {
+        Ok(unlocked) => {
+            for m in &unlocked.members {
+                ceremony.share_accepted(m)?;
+            }
+            Ok(Recorded {
+                vault,
+                unlocked,
+                hardening,
+                audit: ceremony,
+            })
+        }
+        Err(e) => {
+            if let CliError::Quorum(QuorumError::Rejected(list)) = &e {
+                for (label, problem) in list {
+                    ceremony.share_rejected(label, &problem.to_string())?;
+                }
+            }
+            ceremony.fail(&e.to_string())?;
+            Err(e)
+        }
+    }
 }

@@ -43,6 +43,9 @@ struct VaultJson {
     /// Absent in vaults written before credentials existed; read as an empty set.
     #[serde(default)]
     credentials: Option<CredentialsJson>,
+    /// A reshare or rotate-master waiting for `custody confirm` (see `change.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pending_change: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -153,6 +156,7 @@ pub(super) fn to_json(v: &Vault) -> String {
         policy: v.policy.clone(),
         manifest_signature: STANDARD.encode(v.signature.to_bytes()),
         credentials: Some(credentials_to_json(&v.credentials)),
+        pending_change: v.pending_change.as_ref().map(super::change::to_json),
     };
     let mut s = serde_json::to_string_pretty(&j).expect("vault JSON serialises");
     s.push('\n');
@@ -219,6 +223,7 @@ pub(super) fn from_json(text: &str) -> Result<Vault, VaultFileError> {
             Some(c) => credentials_from_json(c)?,
             None => CredentialSet::default(),
         },
+        pending_change: j.pending_change.map(super::change::from_json).transpose()?,
         signature: Signature::from_bytes(&sig),
     };
     let computed = v.fingerprint();
@@ -229,10 +234,16 @@ pub(super) fn from_json(text: &str) -> Result<Vault, VaultFileError> {
         }));
     }
     v.verify().map_err(VaultFileError::Content)?;
+    if let Some(p) = &v.pending_change {
+        p.verify(&v).map_err(|problem| VaultFileError::Field {
+            field: "pending_change",
+            problem,
+        })?;
+    }
     Ok(v)
 }
 
-fn entry_to_json(c: &Credential) -> serde_json::Value {
+pub(super) fn entry_to_json(c: &Credential) -> serde_json::Value {
     let j = EntryJson {
         name: c.name.clone(),
         exchange: c.exchange.clone(),
@@ -274,7 +285,7 @@ fn credentials_to_json(set: &CredentialSet) -> CredentialsJson {
 }
 
 /// One entry from its JSON; the error is the problem to report.
-fn entry_from_json(raw: &serde_json::Value) -> Result<Credential, String> {
+pub(super) fn entry_from_json(raw: &serde_json::Value) -> Result<Credential, String> {
     let j: EntryJson = serde_json::from_value(raw.clone()).map_err(|e| e.to_string())?;
     let mut scope = Vec::new();
     for s in &j.scope {

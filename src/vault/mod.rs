@@ -2,6 +2,7 @@
 //! parameters, policy, epoch), signed with the master key, and the sealed exchange credentials
 //! beside it with the quorum's ratification record.
 
+pub mod change;
 pub mod credential;
 pub mod entries;
 mod file;
@@ -47,6 +48,9 @@ pub struct Vault {
     /// Sealed credentials and their ratification (not covered by `signature`; the
     /// ratification record carries its own signature binding this manifest).
     pub credentials: CredentialSet,
+    /// A reshare or master rotation waiting for `custody confirm` (not covered by `signature`;
+    /// it carries its own, see [`change`]).
+    pub pending_change: Option<change::PendingChange>,
     signature: Signature,
 }
 
@@ -103,6 +107,7 @@ impl Vault {
             slip39,
             policy,
             credentials: CredentialSet::default(),
+            pending_change: None,
             signature: Signature::from_bytes(&[0; 64]),
         };
         v.sign(keys);

@@ -1,0 +1,546 @@
+//! A pending custodian change: what `custody reshare` or `custody rotate-master` prepared and
+//! what `custody confirm` applies once a threshold of the new shares has been scanned back.
+//! The record sits in the vault file (`pending_change`) beside the current, still fully valid
+//! set; it is signed by the current master key (and, for a rotation, also by the new one) over
+//! hand-written canonical bytes that bind it to the current manifest (shares-format.md,
+//! "Epochs and pending changes").
+
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use ed25519_dalek::{Signature, Signer, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::credential::Credential;
+use super::ratify::RecordState;
+use super::sidecar::Seen;
+use super::{Slip39Params, Vault, VaultFileError, file, manifest};
+use crate::keys::{DerivedKeys, PublicKeys, fingerprint, hex, unhex};
+use crate::policy::Policy;
+use crate::timefmt;
+use crate::wire;
+
+/// Which change is pending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// New custodians and policy, same master secret and keys.
+    Reshare,
+    /// New master secret, keys and resealed credentials.
+    RotateMaster,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Reshare => "reshare",
+            ChangeKind::RotateMaster => "rotate-master",
+        }
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            ChangeKind::Reshare => 1,
+            ChangeKind::RotateMaster => 2,
+        }
+    }
+}
+
+/// What a master rotation replaces besides the shares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rotation {
+    /// The new master key's public halves.
+    pub public: PublicKeys,
+    /// Every credential entry, resealed to the new age recipient (same order and metadata).
+    pub credentials: Vec<Credential>,
+    /// [`credentials_state`] of the vault when the entries were resealed: confirm refuses if
+    /// the credentials changed since.
+    pub based_on: [u8; 32],
+    /// The new key's signature over the same canonical bytes.
+    new_signature: Signature,
+}
+
+/// A prepared change waiting for `custody confirm` (or `custody cancel`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingChange {
+    pub kind: ChangeKind,
+    /// The epoch the new shares carry (the vault's epoch + 1).
+    pub epoch: u32,
+    /// When the change was prepared (Unix seconds); the new tokens' creation time.
+    pub created: u64,
+    pub slip39: Slip39Params,
+    pub policy: Policy,
+    /// Present exactly for [`ChangeKind::RotateMaster`].
+    pub rotation: Option<Rotation>,
+    /// The current master key's signature.
+    signature: Signature,
+}
+
+/// Why a pending change cannot be made, confirmed or cancelled.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ChangeError {
+    /// A change is already waiting.
+    AlreadyPending { kind: ChangeKind, created: u64 },
+    /// Nothing to confirm or cancel.
+    NothingPending,
+    /// The pending record changed between reading it and writing the vault.
+    ChangedMeanwhile,
+    /// Credentials were added, rotated, removed or edited after `rotate-master` resealed them.
+    CredentialsChanged,
+    /// The credential ratification record does not verify or entries were tampered with.
+    Tampered(Vec<String>),
+    /// The given keys are not those the change expects.
+    WrongKey { expected: String, given: String },
+}
+
+impl fmt::Display for ChangeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChangeError::AlreadyPending { kind, created } => write!(
+                f,
+                "a {} prepared on {} is already waiting for confirmation; only one change may be \
+                 pending: confirm it with `custody confirm` or drop it with `custody cancel`, \
+                 then start again",
+                kind.as_str(),
+                timefmt::date(*created)
+            ),
+            ChangeError::NothingPending => write!(
+                f,
+                "no custodian change is pending in this vault (start one with `custody reshare` \
+                 or `custody rotate-master`)"
+            ),
+            ChangeError::ChangedMeanwhile => write!(
+                f,
+                "the pending change was replaced or removed while this command ran; nothing was \
+                 written: run the command again"
+            ),
+            ChangeError::CredentialsChanged => write!(
+                f,
+                "credentials were added, rotated, renamed or removed after `rotate-master` \
+                 resealed them, so the new key cannot open them: nothing was changed. Drop the \
+                 change with `custody cancel` and run `custody rotate-master` again"
+            ),
+            ChangeError::Tampered(lines) => {
+                write!(
+                    f,
+                    "the vault's credentials were changed outside custody; nothing was changed:"
+                )?;
+                for l in lines {
+                    write!(f, "\n  {l}")?;
+                }
+                write!(
+                    f,
+                    "\nResolve this with the current set first (`custody drill --ratify`, or \
+                     `custody creds remove NAME`)"
+                )
+            }
+            ChangeError::WrongKey { expected, given } => write!(
+                f,
+                "the quorum's key has fingerprint {given}, but the change expects {expected} \
+                 (please report this); nothing was changed"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ChangeError {}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    out.extend_from_slice(&(b.len() as u16).to_be_bytes());
+    out.extend_from_slice(b);
+}
+
+/// SHA-256 over every credential entry of `v` in file order (`str16(name) || entry digest`,
+/// then for each malformed entry `str16(name) || SHA-256(its JSON)`).
+pub fn credentials_state(v: &Vault) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update((v.credentials.entries.len() as u32).to_be_bytes());
+    for c in &v.credentials.entries {
+        let mut b = Vec::new();
+        put_str(&mut b, &c.name);
+        h.update(&b);
+        h.update(c.digest(&v.vault_id));
+    }
+    h.update((v.credentials.malformed.len() as u32).to_be_bytes());
+    for m in &v.credentials.malformed {
+        let mut b = Vec::new();
+        put_str(&mut b, &m.name);
+        h.update(&b);
+        h.update(Sha256::digest(m.raw.to_string().as_bytes()));
+    }
+    h.finalize().into()
+}
+
+/// The canonical bytes both signatures cover (shares-format.md, "Pending change"):
+/// DOMAIN || str16(format) || vault id || SHA-256(current manifest) || kind || new epoch ||
+/// created || SLIP-39 parameters || policy || for a rotation: new Ed25519 key ||
+/// str16(new age recipient) || based-on state || count || per entry str16(name) || digest.
+fn signed_bytes(v: &Vault, p: &PendingChange) -> Vec<u8> {
+    let mut out = wire::PENDING_CHANGE_SIGNATURE_DOMAIN.to_vec();
+    put_str(&mut out, wire::VAULT_FORMAT);
+    out.extend_from_slice(&v.vault_id);
+    out.extend_from_slice(&Sha256::digest(manifest::bytes(v)));
+    out.push(p.kind.code());
+    out.extend_from_slice(&p.epoch.to_be_bytes());
+    out.extend_from_slice(&p.created.to_be_bytes());
+    out.extend_from_slice(&p.slip39.identifier.to_be_bytes());
+    out.push(u8::from(p.slip39.extendable));
+    out.push(p.slip39.iteration_exponent);
+    out.push(u8::from(p.slip39.passphrase));
+    out.push(p.policy.group_threshold);
+    out.push(p.policy.groups.len() as u8);
+    for g in &p.policy.groups {
+        put_str(&mut out, &g.name);
+        out.push(g.member_threshold);
+        out.push(g.custodians.len() as u8);
+        for c in &g.custodians {
+            out.push(c.member_index);
+            put_str(&mut out, &c.name);
+        }
+    }
+    if let Some(r) = &p.rotation {
+        out.extend_from_slice(r.public.ed25519.as_bytes());
+        put_str(&mut out, &r.public.age_recipient);
+        out.extend_from_slice(&r.based_on);
+        out.extend_from_slice(&(r.credentials.len() as u32).to_be_bytes());
+        for c in &r.credentials {
+            put_str(&mut out, &c.name);
+            out.extend_from_slice(&c.digest(&v.vault_id));
+        }
+    }
+    out
+}
+
+impl PendingChange {
+    /// Prepare and sign a change of `vault` with the current quorum's `current` keys. For a
+    /// rotation, `rotation` holds the new keys and the resealed entries.
+    pub fn new(
+        vault: &Vault,
+        current: &DerivedKeys,
+        slip39: Slip39Params,
+        policy: Policy,
+        created: u64,
+        rotation: Option<(&DerivedKeys, Vec<Credential>)>,
+    ) -> Result<PendingChange, ChangeError> {
+        if let Some(p) = &vault.pending_change {
+            return Err(ChangeError::AlreadyPending {
+                kind: p.kind,
+                created: p.created,
+            });
+        }
+        if current.verifying_key() != *vault.public_key() {
+            return Err(ChangeError::WrongKey {
+                expected: vault.fingerprint(),
+                given: fingerprint(&current.verifying_key()),
+            });
+        }
+        let zero = Signature::from_bytes(&[0; 64]);
+        let mut p = PendingChange {
+            kind: if rotation.is_some() {
+                ChangeKind::RotateMaster
+            } else {
+                ChangeKind::Reshare
+            },
+            epoch: vault.epoch + 1,
+            created,
+            slip39,
+            policy,
+            rotation: rotation.as_ref().map(|(keys, creds)| Rotation {
+                public: keys.public(),
+                credentials: creds.clone(),
+                based_on: credentials_state(vault),
+                new_signature: zero,
+            }),
+            signature: zero,
+        };
+        let msg = signed_bytes(vault, &p);
+        p.signature = current.signing_key().sign(&msg);
+        if let (Some(r), Some((keys, _))) = (&mut p.rotation, rotation) {
+            r.new_signature = keys.signing_key().sign(&msg);
+        }
+        Ok(p)
+    }
+
+    /// The public key the new shares' tokens are signed with.
+    pub fn public_key<'a>(&'a self, vault: &'a Vault) -> &'a VerifyingKey {
+        match &self.rotation {
+            Some(r) => &r.public.ed25519,
+            None => vault.public_key(),
+        }
+    }
+
+    /// Check both signatures against `vault` (the record must belong to this manifest).
+    pub fn verify(&self, vault: &Vault) -> Result<(), String> {
+        if (self.kind == ChangeKind::RotateMaster) != self.rotation.is_some() {
+            return Err("its kind does not match its content".into());
+        }
+        if self.epoch != vault.epoch.wrapping_add(1) {
+            return Err(format!(
+                "it is for epoch {}, but the vault is at epoch {}",
+                self.epoch, vault.epoch
+            ));
+        }
+        self.policy.validate().map_err(|e| e.to_string())?;
+        let msg = signed_bytes(vault, self);
+        vault
+            .public_key()
+            .verify_strict(&msg, &self.signature)
+            .map_err(|_| "the current key's signature does not verify".to_owned())?;
+        if let Some(r) = &self.rotation {
+            r.public
+                .ed25519
+                .verify_strict(&msg, &r.new_signature)
+                .map_err(|_| "the new key's signature does not verify".to_owned())?;
+        }
+        Ok(())
+    }
+}
+
+impl Vault {
+    /// The vault as it will be once the pending change is confirmed (new epoch, parameters,
+    /// policy and, for a rotation, keys and credentials), for checking the new shares against.
+    /// Its manifest signature is the current one, so it does not verify: never write it.
+    pub fn pending_view(&self) -> Option<Vault> {
+        let p = self.pending_change.as_ref()?;
+        let mut v = self.clone();
+        v.pending_change = None;
+        v.epoch = p.epoch;
+        v.epoch_started = p.created;
+        v.slip39 = p.slip39.clone();
+        v.policy = p.policy.clone();
+        if let Some(r) = &p.rotation {
+            v.public = r.public.clone();
+            v.credentials.entries = r.credentials.clone();
+        }
+        Some(v)
+    }
+
+    /// Apply the pending change (`expected` is the record the caller checked the shares
+    /// against): new epoch starting `now`, new parameters and policy, for a rotation the new
+    /// keys and resealed credentials; the manifest is re-signed with `keys` (the new quorum's)
+    /// and, if the credential ratification verified before, it is re-signed over the same
+    /// entries (resealed digests for a rotation).
+    pub fn confirm_pending(
+        &mut self,
+        expected: &PendingChange,
+        keys: &DerivedKeys,
+        seen: Option<Seen>,
+        now: u64,
+    ) -> Result<(), ChangeError> {
+        let p = match &self.pending_change {
+            None => return Err(ChangeError::NothingPending),
+            Some(p) if p != expected => return Err(ChangeError::ChangedMeanwhile),
+            Some(p) => p.clone(),
+        };
+        let expected_key = *p.public_key(self);
+        if keys.verifying_key() != expected_key {
+            return Err(ChangeError::WrongKey {
+                expected: fingerprint(&expected_key),
+                given: fingerprint(&keys.verifying_key()),
+            });
+        }
+        let assessment = self.assess(seen);
+        let was_valid = matches!(assessment.record, RecordState::Valid { .. });
+        let mut listed = self.ratified_list();
+        if let Some(r) = &p.rotation {
+            if credentials_state(self) != r.based_on {
+                return Err(ChangeError::CredentialsChanged);
+            }
+            let tampered = assessment.tamper_lines(self);
+            if !tampered.is_empty() {
+                return Err(ChangeError::Tampered(tampered));
+            }
+            // Each ratified entry is listed again with its resealed digest.
+            for (name, digest) in &mut listed {
+                let old = self.credentials.get(name).map(|c| c.digest(&self.vault_id));
+                let new = r.credentials.iter().find(|c| c.name == *name);
+                if let (Some(old), Some(new)) = (old, new)
+                    && old == *digest
+                {
+                    *digest = new.digest(&self.vault_id);
+                }
+            }
+            self.public = r.public.clone();
+            self.credentials.entries = r.credentials.clone();
+        }
+        self.pending_change = None;
+        self.epoch = p.epoch;
+        self.epoch_started = now;
+        self.slip39 = p.slip39;
+        self.policy = p.policy;
+        self.sign(keys);
+        if was_valid {
+            self.sign_ratification(keys, listed, seen, now);
+        }
+        Ok(())
+    }
+
+    /// Drop the pending change (the manifest does not cover it, so no key is needed).
+    pub fn cancel_pending(&mut self, expected: &PendingChange) -> Result<(), ChangeError> {
+        match &self.pending_change {
+            None => Err(ChangeError::NothingPending),
+            Some(p) if p != expected => Err(ChangeError::ChangedMeanwhile),
+            Some(_) => {
+                self.pending_change = None;
+                Ok(())
+            }
+        }
+    }
+
+    /// Re-sign the manifest after a policy change with the same key (`extend`), keeping the
+    /// credential ratification valid over the same entries if it verified before.
+    pub fn resign_policy(&mut self, keys: &DerivedKeys, policy: Policy, seen: Option<Seen>) {
+        let was_valid = matches!(self.assess(seen).record, RecordState::Valid { .. });
+        let listed = self.ratified_list();
+        self.policy = policy;
+        self.sign(keys);
+        if was_valid {
+            self.sign_ratification(keys, listed, seen, timefmt::now());
+        }
+    }
+}
+
+// --- JSON form ---------------------------------------------------------------------------
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Slip39Json {
+    identifier: u16,
+    extendable: bool,
+    iteration_exponent: u8,
+    passphrase: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotationJson {
+    ed25519_public_key: String,
+    fingerprint: String,
+    age_recipient: String,
+    credentials_based_on: String,
+    credentials: Vec<serde_json::Value>,
+    new_key_signature: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PendingJson {
+    kind: String,
+    epoch: u32,
+    created: String,
+    slip39: Slip39Json,
+    policy: Policy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rotation: Option<RotationJson>,
+    signature: String,
+}
+
+fn bad(problem: impl Into<String>) -> VaultFileError {
+    VaultFileError::Field {
+        field: "pending_change",
+        problem: problem.into(),
+    }
+}
+
+fn sig_from(s: &str, what: &str) -> Result<Signature, VaultFileError> {
+    let b: [u8; 64] = STANDARD
+        .decode(s)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| bad(format!("{what}: expected base64 of 64 bytes")))?;
+    Ok(Signature::from_bytes(&b))
+}
+
+/// The JSON form of a pending change.
+pub(super) fn to_json(p: &PendingChange) -> serde_json::Value {
+    let j = PendingJson {
+        kind: p.kind.as_str().to_owned(),
+        epoch: p.epoch,
+        created: timefmt::rfc3339(p.created),
+        slip39: Slip39Json {
+            identifier: p.slip39.identifier,
+            extendable: p.slip39.extendable,
+            iteration_exponent: p.slip39.iteration_exponent,
+            passphrase: p.slip39.passphrase,
+        },
+        policy: p.policy.clone(),
+        rotation: p.rotation.as_ref().map(|r| RotationJson {
+            ed25519_public_key: hex(r.public.ed25519.as_bytes()),
+            fingerprint: r.public.fingerprint(),
+            age_recipient: r.public.age_recipient.clone(),
+            credentials_based_on: hex(&r.based_on),
+            credentials: r.credentials.iter().map(file::entry_to_json).collect(),
+            new_key_signature: STANDARD.encode(r.new_signature.to_bytes()),
+        }),
+        signature: STANDARD.encode(p.signature.to_bytes()),
+    };
+    serde_json::to_value(j).expect("pending change JSON serialises")
+}
+
+/// Parse a pending change strictly (every field checked; signatures are checked by
+/// [`PendingChange::verify`] once the vault around it is known).
+pub(super) fn from_json(raw: serde_json::Value) -> Result<PendingChange, VaultFileError> {
+    let j: PendingJson = serde_json::from_value(raw).map_err(|e| bad(e.to_string()))?;
+    let kind = match j.kind.as_str() {
+        "reshare" => ChangeKind::Reshare,
+        "rotate-master" => ChangeKind::RotateMaster,
+        k => return Err(bad(format!("unknown kind `{k}`"))),
+    };
+    let created =
+        timefmt::parse_rfc3339(&j.created).ok_or_else(|| bad("`created` is not RFC 3339"))?;
+    if j.slip39.identifier >= 1 << 15 || j.slip39.iteration_exponent > 15 {
+        return Err(bad("SLIP-39 identifier or iteration exponent out of range"));
+    }
+    let rotation = match j.rotation {
+        None => None,
+        Some(r) => {
+            let pk: [u8; 32] = unhex(&r.ed25519_public_key)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| bad("rotation.ed25519_public_key: expected 64 hex digits"))?;
+            let ed25519 = VerifyingKey::from_bytes(&pk)
+                .map_err(|_| bad("rotation.ed25519_public_key: not a valid Ed25519 key"))?;
+            r.age_recipient
+                .parse::<age::x25519::Recipient>()
+                .map_err(|e| bad(format!("rotation.age_recipient: {e}")))?;
+            let public = PublicKeys {
+                ed25519,
+                age_recipient: r.age_recipient,
+            };
+            if public.fingerprint() != r.fingerprint {
+                return Err(bad("rotation.fingerprint is not the new key's"));
+            }
+            let based_on: [u8; 32] = unhex(&r.credentials_based_on)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| bad("rotation.credentials_based_on: expected 64 hex digits"))?;
+            let mut credentials = Vec::with_capacity(r.credentials.len());
+            for (i, e) in r.credentials.iter().enumerate() {
+                credentials.push(
+                    file::entry_from_json(e)
+                        .map_err(|p| bad(format!("rotation.credentials[{i}]: {p}")))?,
+                );
+            }
+            Some(Rotation {
+                public,
+                credentials,
+                based_on,
+                new_signature: sig_from(&r.new_key_signature, "rotation.new_key_signature")?,
+            })
+        }
+    };
+    Ok(PendingChange {
+        kind,
+        epoch: j.epoch,
+        created,
+        slip39: Slip39Params {
+            identifier: j.slip39.identifier,
+            extendable: j.slip39.extendable,
+            iteration_exponent: j.slip39.iteration_exponent,
+            passphrase: j.slip39.passphrase,
+        },
+        policy: j.policy,
+        rotation,
+        signature: sig_from(&j.signature, "signature")?,
+    })
+}
