@@ -607,6 +607,11 @@ fn demo_runs() {
         .stdout(contains("Drill passed"))
         .stdout(contains("have 2 of 3 for group custodians"))
         .stdout(contains("presented twice"))
+        .stdout(contains("binance-main: opens"))
+        .stdout(contains("valid: signed by this vault's master key"))
+        .stdout(contains("Intact"))
+        .stdout(contains("bot: got BINANCE_MAIN_API_KEY (13 characters)"))
+        .stdout(contains("demo-secret-0001").not())
         .stdout(contains("Demo complete"));
 }
 

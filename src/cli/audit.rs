@@ -47,9 +47,14 @@ pub fn verify(args: AuditVerifyArgs, out: &mut dyn Write) -> Result<(), CliError
     }
     writeln!(
         out,
-        "  {} record(s), {} ceremonie(s); head: {}",
+        "  {} record(s), {} ceremon{}; head: {}",
         report.records,
         report.ceremonies.len(),
+        if report.ceremonies.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        },
         report.head
     )
     .map_err(w)?;

@@ -24,6 +24,10 @@ fn step(out: &mut dyn Write, args: &[String]) -> Result<(), CliError> {
     super::run(cli, out)
 }
 
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
 fn share(dir: &Path, n: usize) -> String {
     dir.join(format!("{:02}-{}.txt", n, CUSTODIANS[n - 1]))
         .display()
@@ -133,6 +137,79 @@ pub fn run(args: DemoArgs, out: &mut dyn Write) -> Result<(), CliError> {
             ));
         }
     }
+
+    say(
+        out,
+        "\n== 6. An operator stores an exchange API key. No quorum is needed to add one; it is\n\
+         sealed to the vault's public age key (these demo values are made up).",
+    )?;
+    std::fs::write(
+        "binance-demo.json",
+        "{\"api_key\":\"demo-key-0001\",\"api_secret\":\"demo-secret-0001\"}\n",
+    )
+    .map_err(|source| CliError::Write {
+        path: PathBuf::from("binance-demo.json"),
+        source,
+    })?;
+    step(
+        out,
+        &strings(&[
+            "creds",
+            "add",
+            "--vault",
+            &vault,
+            "binance-main",
+            "--exchange",
+            "binance",
+            "--scope",
+            "read,trade",
+            "--from-json",
+            "binance-demo.json",
+        ]),
+    )?;
+    std::fs::remove_file("binance-demo.json").ok();
+    step(out, &strings(&["creds", "status", "--vault", &vault]))?;
+
+    say(
+        out,
+        "\n== 7. A quorum ratifies the new credential during a drill, test-opens it, and signs a\n\
+         drill certificate; the ceremony goes into the vault's audit log.",
+    )?;
+    let mut ratify = strings(&[
+        "drill",
+        "--vault",
+        &vault,
+        "--ratify",
+        "--certificate",
+        "drill.json",
+    ]);
+    for n in [2, 3, 4] {
+        ratify.extend(["--share".into(), share(&shares, n)]);
+    }
+    step(out, &ratify)?;
+    step(
+        out,
+        &strings(&["verify-certificate", "drill.json", "--vault", &vault]),
+    )?;
+    step(out, &strings(&["audit", "verify", "--vault", &vault]))?;
+
+    say(
+        out,
+        "\n== 8. A quorum hands the credential to a trading bot: the values go only into the\n\
+         child's environment (here a shell that prints their lengths, never the values).",
+    )?;
+    let mut exec = strings(&["exec", "--vault", &vault, "--cred", "binance-main"]);
+    for n in [1, 3, 5] {
+        exec.extend(["--share".into(), share(&shares, n)]);
+    }
+    exec.extend(strings(&[
+        "--",
+        "sh",
+        "-c",
+        "echo \"bot: got BINANCE_MAIN_API_KEY (${#BINANCE_MAIN_API_KEY} characters) and \
+         BINANCE_MAIN_API_SECRET (${#BINANCE_MAIN_API_SECRET} characters)\"",
+    ]));
+    step(out, &exec)?;
 
     say(
         out,
