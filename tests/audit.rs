@@ -437,7 +437,7 @@ fn cli_verify_intact_and_show() {
         .assert()
         .success()
         .stdout(contains("Intact"))
-        .stdout(contains("13 record(s), 3 ceremonie(s)"))
+        .stdout(contains("13 record(s), 3 ceremonies"))
         .stdout(contains(head.hash_hex()));
     custody()
         .args(["audit", "verify", "--vault"])

@@ -42,7 +42,7 @@ impl V {
         self.file("sh", n, OLD[n - 1])
     }
 
-    fn new(&self, n: usize) -> PathBuf {
+    fn fresh(&self, n: usize) -> PathBuf {
         self.file("new", n, NEW[n - 1])
     }
 
@@ -133,7 +133,7 @@ fn reshare_confirm_then_old_sheets_are_stale() {
         .assert()
         .success()
         .stdout(contains("epoch 1"));
-    v.drill(&[v.new(1), v.new(2)])
+    v.drill(&[v.fresh(1), v.fresh(2)])
         .assert()
         .code(1)
         .stderr(contains("pending reshare").and(contains("not yet confirmed")));
@@ -141,13 +141,13 @@ fn reshare_confirm_then_old_sheets_are_stale() {
         .arg("check-share")
         .arg("--vault")
         .arg(&v.vault)
-        .arg(v.new(3))
+        .arg(v.fresh(3))
         .assert()
         .code(1)
         .stdout(contains("not yet confirmed"));
 
     // Confirm with too few new shares, or with old shares: refused, nothing changes.
-    v.run(T0 + 2 * DAY, &["confirm"], &[v.new(1)])
+    v.run(T0 + 2 * DAY, &["confirm"], &[v.fresh(1)])
         .assert()
         .code(1)
         .stderr(contains("have 1 of 2"));
@@ -158,7 +158,7 @@ fn reshare_confirm_then_old_sheets_are_stale() {
     assert_eq!(v.json()["epoch"], 1);
 
     // Confirm with two new shares.
-    v.run(T0 + 2 * DAY, &["confirm"], &[v.new(1), v.new(3)])
+    v.run(T0 + 2 * DAY, &["confirm"], &[v.fresh(1), v.fresh(3)])
         .assert()
         .success()
         .stdout(contains("epoch 2 began on 2026-09-23"));
@@ -172,12 +172,16 @@ fn reshare_confirm_then_old_sheets_are_stale() {
         .assert()
         .code(1)
         .stderr(contains("stale").and(contains("replaced on 2026-09-23")));
-    v.drill(&[v.new(2), v.new(3)])
+    v.drill(&[v.fresh(2), v.fresh(3)])
         .assert()
         .success()
         .stdout(contains("epoch 2"));
     let out = v
-        .run(T0 + 10 * DAY, &["drill", "--json"], &[v.new(1), v.new(2)])
+        .run(
+            T0 + 10 * DAY,
+            &["drill", "--json"],
+            &[v.fresh(1), v.fresh(2)],
+        )
         .assert()
         .success()
         .get_output()
@@ -262,12 +266,12 @@ fn rotate_master_reseals_and_old_shares_open_nothing() {
         format!("{KEY}|{SECRET}")
     );
     fs::remove_file(&target).unwrap();
-    exec(&[v.new(1), v.new(2)])
+    exec(&[v.fresh(1), v.fresh(2)])
         .assert()
         .code(1)
         .stderr(contains("pending rotate-master"));
 
-    v.run(T0 + 2 * DAY, &["confirm"], &[v.new(2), v.new(3)])
+    v.run(T0 + 2 * DAY, &["confirm"], &[v.fresh(2), v.fresh(3)])
         .assert()
         .success()
         .stdout(contains("Confirmed the rotate-master"));
@@ -277,7 +281,7 @@ fn rotate_master_reseals_and_old_shares_open_nothing() {
     assert_ne!(j["credentials"]["entries"][0]["sealed"], old_sealed);
 
     // The new set gets the same credential values; the credential is still ratified.
-    exec(&[v.new(1), v.new(3)]).assert().success();
+    exec(&[v.fresh(1), v.fresh(3)]).assert().success();
     assert_eq!(
         fs::read_to_string(&target).unwrap(),
         format!("{KEY}|{SECRET}")
@@ -336,17 +340,17 @@ fn cancel_by_either_set_and_one_change_at_a_time() {
         .success()
         .stdout(contains("Cancelled the pending reshare"));
     assert!(v.json().get("pending_change").is_none());
-    v.run(T0 + DAY, &["confirm"], &[v.new(1), v.new(2)])
+    v.run(T0 + DAY, &["confirm"], &[v.fresh(1), v.fresh(2)])
         .assert()
         .code(1)
         .stderr(contains("no custodian change is pending"));
     // The cancelled set's shares are from another set now.
-    v.drill(&[v.new(1), v.new(2)]).assert().code(1);
+    v.drill(&[v.fresh(1), v.fresh(2)]).assert().code(1);
 
     // A rotate-master, cancelled by the new set.
     fs::remove_dir_all(v.root.join("new")).unwrap();
     v.change(T0 + 2 * DAY, "rotate-master").assert().success();
-    v.run(T0 + 2 * DAY, &["cancel"], &[v.new(1), v.new(3)])
+    v.run(T0 + 2 * DAY, &["cancel"], &[v.fresh(1), v.fresh(3)])
         .assert()
         .success()
         .stdout(contains("Cancelled the pending rotate-master"));
@@ -378,7 +382,7 @@ fn confirm_refuses_wrong_shares_and_edited_records() {
     let mut j = v.json();
     j["pending_change"]["policy"]["groups"][0]["member_threshold"] = Value::from(3);
     fs::write(&v.vault, serde_json::to_string_pretty(&j).unwrap()).unwrap();
-    v.run(T0 + DAY, &["confirm"], &[v.new(1), v.new(2)])
+    v.run(T0 + DAY, &["confirm"], &[v.fresh(1), v.fresh(2)])
         .assert()
         .code(1)
         .stderr(contains("pending_change").and(contains("signature does not verify")));
