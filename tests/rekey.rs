@@ -314,6 +314,29 @@ fn rotate_master_reseals_and_old_shares_open_nothing() {
     let d: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(d["fingerprint"].as_str().unwrap(), old_fp);
     assert_ne!(d["fingerprint"], j["fingerprint"]);
+    // The audit log spans the rotation: records signed by the retired key still verify,
+    // because the confirm ceremony (signed by the new key) names the key it retired.
+    custody(T0)
+        .args(["audit", "verify", "--vault"])
+        .arg(&v.vault)
+        .assert()
+        .success()
+        .stdout(contains("Intact"));
+    let log_path = format!("{}.audit", v.vault.display());
+    let log = fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("\"retired_key\""));
+    // Forging the handover (naming another key) breaks the chain and the signature.
+    let retired_line = log.lines().find(|l| l.contains("\"retired_key\"")).unwrap();
+    let forged = log.replace(
+        retired_line,
+        &retired_line.replacen("\"value\":\"", "\"value\":\"00", 1),
+    );
+    fs::write(&log_path, forged).unwrap();
+    custody(T0)
+        .args(["audit", "verify", "--vault"])
+        .arg(&v.vault)
+        .assert()
+        .code(1);
 }
 
 #[test]

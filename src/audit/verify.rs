@@ -265,6 +265,8 @@ fn check_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
     };
     let mut prev_hash = GENESIS_PREV;
     let mut prev_seq: Option<u64> = None;
+    let mut signed: Vec<SignedRecord> = Vec::new();
+    let mut retired: Vec<(String, VerifyingKey)> = Vec::new();
     for (i, raw) in pieces.iter().enumerate() {
         let line = i + 1;
         let hash = line_hash(raw);
@@ -319,31 +321,32 @@ fn check_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
         match (&rec.sig, success) {
             (None, true) => problems.push(Problem::UnsignedSuccess { line }),
             (Some(_), false) => problems.push(Problem::UnexpectedSignature { line }),
-            (Some(sig), true) => {
-                let ok = chain::split_signature(text).is_some_and(|(body, member)| {
-                    member == sig
-                        && STANDARD
-                            .decode(sig)
-                            .ok()
-                            .and_then(|b| <[u8; 64]>::try_from(b).ok())
-                            .is_some_and(|s| {
-                                // Sign over the prev the record claims; a wrong prev is already
-                                // reported as a broken chain.
-                                let claimed = chain::parse_hash(&rec.prev).unwrap_or([0xff; 32]);
-                                key.verify_strict(
-                                    &signed_message(rec.seq, &claimed, body.as_bytes()),
-                                    &Signature::from_bytes(&s),
-                                )
-                                .is_ok()
-                            })
-                });
-                if ok {
-                    report.last_signed = Some((LogHead { seq: rec.seq, hash }, line));
-                } else {
-                    problems.push(Problem::BadSignature { line });
-                }
-            }
+            (Some(sig), true) => signed.push(SignedRecord {
+                line,
+                seq: rec.seq,
+                hash,
+                ceremony: rec.ceremony.clone(),
+                claimed_prev: chain::parse_hash(&rec.prev).unwrap_or([0xff; 32]),
+                body: chain::split_signature(text)
+                    .filter(|(_, member)| member == sig)
+                    .map(|(body, _)| body),
+                sig: STANDARD
+                    .decode(sig)
+                    .ok()
+                    .and_then(|b| <[u8; 64]>::try_from(b).ok()),
+            }),
             (None, false) => {}
+        }
+        if rec.event == Event::Note && rec.key.as_deref() == Some(RETIRED_KEY_NOTE) {
+            if let Some(k) = rec
+                .value
+                .as_deref()
+                .and_then(crate::keys::unhex)
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+            {
+                retired.push((rec.ceremony.clone(), k));
+            }
         }
         summarise(&mut report.ceremonies, line, &rec);
         report.lines.push((line, rec));
@@ -353,8 +356,54 @@ fn check_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
             hash,
         };
     }
+    // Signatures, newest first: the newest are under the vault's current key; a ceremony that
+    // retired a key (rotate-master confirmed) and whose own signature verifies hands the older
+    // records over to the retired key it names.
+    let mut key = *key;
+    for r in signed.iter().rev() {
+        let ok = match (&r.body, &r.sig) {
+            (Some(body), Some(sig)) => key
+                .verify_strict(
+                    &signed_message(r.seq, &r.claimed_prev, body.as_bytes()),
+                    &Signature::from_bytes(sig),
+                )
+                .is_ok(),
+            _ => false,
+        };
+        if ok {
+            if report.last_signed.is_none() {
+                report.last_signed = Some((
+                    LogHead {
+                        seq: r.seq,
+                        hash: r.hash,
+                    },
+                    r.line,
+                ));
+            }
+            if let Some((_, old)) = retired.iter().find(|(c, _)| *c == r.ceremony) {
+                key = *old;
+            }
+        } else {
+            problems.push(Problem::BadSignature { line: r.line });
+        }
+    }
     report.problems = problems;
     report
+}
+
+/// The note a ceremony that replaces the master key writes, before its signed close, with the
+/// hex Ed25519 public key it retires. Records before that ceremony verify under the retired key.
+pub const RETIRED_KEY_NOTE: &str = "retired_key";
+
+/// A signed record, checked after the whole file is read (newest first).
+struct SignedRecord {
+    line: usize,
+    seq: u64,
+    hash: [u8; 32],
+    ceremony: String,
+    claimed_prev: [u8; 32],
+    body: Option<String>,
+    sig: Option<[u8; 64]>,
 }
 
 fn summarise(ceremonies: &mut Vec<CeremonySummary>, line: usize, rec: &Record) {

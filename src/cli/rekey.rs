@@ -374,6 +374,13 @@ pub fn confirm(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
         Ok(r) => r,
         Err(e) => return failed(ceremony, e),
     };
+    if pending.kind == ChangeKind::RotateMaster {
+        // Hand the audit log's older records over to the key this ceremony retires.
+        ceremony.note(
+            crate::audit::RETIRED_KEY_NOTE,
+            &crate::keys::hex(vault.public.ed25519.as_bytes()),
+        )?;
+    }
     ceremony.succeed(
         &unlocked.keys,
         &format!(
@@ -413,8 +420,8 @@ pub fn confirm(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
         ChangeKind::RotateMaster => writeln!(
             out,
             "The master key was replaced and every credential is sealed to the new key: old \
-             shares open nothing in this vault. Keep a copy of the old vault file if you need \
-             to verify audit records signed before the rotation."
+             shares open nothing in this vault. The audit log records the handover, so \
+             `custody audit verify` still checks the records signed before the rotation."
         ),
     }
     .map_err(w)?;
