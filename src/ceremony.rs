@@ -496,85 +496,15 @@ impl WordEntry {
 mod tests {
     use super::*;
     use crate::input::{Source, parse_text};
-    use crate::keys::MasterSecret;
-    use crate::policy::Policy;
-    use crate::token::{Token, TokenInfo};
-    use crate::vault::Slip39Params;
-    use rand_chacha::ChaCha20Rng;
-    use rand_core::SeedableRng;
-
-    struct Fix {
-        vault: Vault,
-        /// Per group, per member: the token.
-        tokens: Vec<Vec<Token>>,
-    }
+    use crate::testkit::{TestVault, test_vault};
+    use crate::token::Token;
 
     /// A vault with `groups` (name, threshold, members) and signed tokens for every member.
-    fn fixture(seed: u64, groups: &[(&str, u8, &[&str])], group_threshold: u8) -> Fix {
-        let master = MasterSecret::from_bytes(&[seed as u8 + 1; 32]).unwrap();
-        let keys = master.derive().unwrap();
-        let policy = if groups.len() == 1 {
-            let names: Vec<String> = groups[0].2.iter().map(|s| s.to_string()).collect();
-            Policy::single(groups[0].1, &names).unwrap()
-        } else {
-            let specs: Vec<String> = groups.iter().map(|(n, k, _)| format!("{n}:{k}")).collect();
-            let custodians: Vec<String> = groups
-                .iter()
-                .flat_map(|(n, _, ms)| ms.iter().map(move |m| format!("{n}/{m}")))
-                .collect();
-            Policy::grouped(&specs, &custodians, Some(group_threshold)).unwrap()
-        };
-        let mut rng = ChaCha20Rng::seed_from_u64(seed);
-        let shares = slip39::generate_shares(
-            &mut rng,
-            master.expose(),
-            b"",
-            policy.group_threshold,
-            &policy.group_specs(),
-            true,
-            0,
-        )
-        .unwrap();
-        let vault = Vault::create(
-            [seed as u8; 16],
-            1_764_352_800,
-            &keys,
-            Slip39Params {
-                identifier: shares[0][0].identifier,
-                extendable: true,
-                iteration_exponent: 0,
-                passphrase: false,
-            },
-            policy.clone(),
-        )
-        .unwrap();
-        let tokens = shares
-            .iter()
-            .zip(&policy.groups)
-            .map(|(gs, g)| {
-                gs.iter()
-                    .zip(&g.custodians)
-                    .map(|(s, c)| {
-                        Token::sign(
-                            TokenInfo {
-                                vault_id: vault.vault_id,
-                                epoch: 1,
-                                created: 1_764_352_800,
-                                custodian: c.name.clone(),
-                                group: g.name.clone(),
-                            },
-                            s.clone(),
-                            keys.signing_key(),
-                        )
-                        .unwrap()
-                    })
-                    .collect()
-            })
-            .collect();
-        Fix { vault, tokens }
+    fn fixture(seed: u64, groups: &[(&str, u8, &[&str])], group_threshold: u8) -> TestVault {
+        test_vault(seed as u8 + 1, seed as u8, seed, groups, group_threshold)
     }
 
-    fn single() -> Fix {
+    fn single() -> TestVault {
         fixture(
             7,
             &[("custodians", 3, &["alice", "bob", "carol", "dave"])],
@@ -582,7 +512,7 @@ mod tests {
         )
     }
 
-    fn two_groups() -> Fix {
+    fn two_groups() -> TestVault {
         fixture(
             9,
             &[

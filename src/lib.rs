@@ -19,6 +19,8 @@ pub mod quorum;
 pub mod secret;
 pub mod sharefile;
 pub mod slip39;
+#[doc(hidden)]
+pub mod testkit;
 pub mod timefmt;
 pub mod token;
 pub mod vault;

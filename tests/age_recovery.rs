@@ -8,20 +8,8 @@ use std::process::Command;
 
 use custody::keys::hex;
 
-fn have(tool: &str) -> bool {
-    let ok = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is required when CI is set"
-        );
-        eprintln!("note: {tool} not installed; skipping the age recovery test");
-    }
-    ok
-}
+mod common;
+use common::{have, init_args};
 
 /// The first ```python block of the "Recovery without custody" section.
 fn derive_script() -> String {
@@ -38,7 +26,7 @@ fn derive_script() -> String {
 
 #[test]
 fn standard_age_decrypts_a_credential_with_the_documented_identity() {
-    if !have("python3") || !have("age") {
+    if !have("python3", "the age recovery test") || !have("age", "the age recovery test") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -54,19 +42,7 @@ fn standard_age_decrypts_a_credential_with_the_documented_identity() {
         c.assert().success();
     };
     let mut init = assert_cmd::Command::new(&bin);
-    init.arg("init")
-        .arg("--vault")
-        .arg(&vault)
-        .arg("--out-dir")
-        .arg(root.join("sh"))
-        .args([
-            "--threshold",
-            "2",
-            "--iteration-exponent",
-            "0",
-            "--sheets",
-            "txt",
-        ])
+    init_args(&mut init, &vault, &root.join("sh"), "2", "txt")
         .args(["--custodian", "alice", "bob", "carol"])
         .assert()
         .success();

@@ -6,7 +6,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use custody::audit::{
@@ -14,13 +13,16 @@ use custody::audit::{
     split_signature,
 };
 use custody::input::Source;
-use custody::keys::{DerivedKeys, MasterSecret, hex};
-use custody::policy::Policy;
+use custody::keys::{DerivedKeys, hex};
 use custody::quorum::Member;
-use custody::vault::{Slip39Params, Vault};
+use custody::testkit::{test_keys, vault_for};
+use custody::vault::Vault;
 use ed25519_dalek::Signer;
 use predicates::str::contains;
 use sha2::{Digest, Sha256};
+
+mod common;
+use common::custody;
 
 struct Fx {
     _dir: tempfile::TempDir,
@@ -30,34 +32,10 @@ struct Fx {
     vault: Vault,
 }
 
-fn keys(b: u8) -> DerivedKeys {
-    MasterSecret::from_bytes(&[b; 32])
-        .unwrap()
-        .derive()
-        .unwrap()
-}
-
-fn vault_for(keys: &DerivedKeys, id: u8) -> Vault {
-    let names: Vec<String> = ["alice", "bob", "carol"].map(String::from).to_vec();
-    Vault::create(
-        [id; 16],
-        1_764_352_800,
-        keys,
-        Slip39Params {
-            identifier: 1234,
-            extendable: true,
-            iteration_exponent: 0,
-            passphrase: false,
-        },
-        Policy::single(2, &names).unwrap(),
-    )
-    .unwrap()
-}
-
 fn fixture() -> Fx {
     let dir = tempfile::tempdir().unwrap();
     let vault_path = dir.path().join("fund.vault");
-    let keys = keys(7);
+    let keys = test_keys(7);
     let vault = vault_for(&keys, 0x11);
     fs::write(&vault_path, vault.to_json()).unwrap();
     Fx {
@@ -328,7 +306,7 @@ fn forged_signature_is_named() {
     let fx = fixture();
     three_ceremonies(&fx);
     let mut l = lines(&fx.log_path);
-    resign(&mut l, 5, &keys(8));
+    resign(&mut l, 5, &test_keys(8));
     write_lines(&fx.log_path, &l);
     let p = problems(&fx);
     assert!(p.contains(&Problem::BadSignature { line: 6 }));
@@ -354,7 +332,7 @@ fn appended_success_without_the_key_is_named() {
     assert_eq!(problems(&fx), vec![Problem::UnsignedSuccess { line: 14 }]);
     assert!(messages(&fx).contains("claims a successful ceremony but is not signed"));
     // Signing it with another key does not help.
-    resign(&mut l, 13, &keys(8));
+    resign(&mut l, 13, &test_keys(8));
     write_lines(&fx.log_path, &l);
     assert_eq!(problems(&fx), vec![Problem::BadSignature { line: 14 }]);
 }
@@ -365,7 +343,7 @@ fn succeed_refuses_another_key() {
     let log = AuditLog::open(&fx.vault_path).unwrap();
     let c = Ceremony::begin(&log, "drill", &fx.vault).unwrap();
     assert!(matches!(
-        c.succeed(&keys(8), "x"),
+        c.succeed(&test_keys(8), "x"),
         Err(AuditError::WrongKey { .. })
     ));
     // The ceremony was dropped unfinished: recorded as abandoned, and the log is intact.
@@ -420,12 +398,6 @@ fn no_secret_fields_and_missing_log_is_empty() {
 }
 
 // --- CLI ---
-
-fn custody() -> Command {
-    let mut c = Command::cargo_bin("custody").unwrap();
-    c.env_remove("CUSTODY_VAULT");
-    c
-}
 
 #[test]
 fn cli_verify_intact_and_show() {

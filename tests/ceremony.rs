@@ -2,7 +2,7 @@
 //! whole ceremonies: tokens, share files, typed words with prefixes, undo and fix, rejections,
 //! cross-check, Ctrl-C and the time limit); the real terminal code on a pseudo-terminal in this
 //! process (no echo, Ctrl-C as a byte, poll() time limit, terminal restored); and the `custody`
-//! binary on a pseudo-terminal (ignored until `drill` calls `shares_from_args_or_tty`).
+//! binary on a pseudo-terminal.
 //! Every transcript is checked to hold no share word and no token text.
 
 use std::collections::VecDeque;
@@ -11,86 +11,16 @@ use std::time::{Duration, Instant};
 
 use custody::cli::interactive::{ReadByte, TerminalTty, Tty, collect_on};
 use custody::input::Source;
-use custody::keys::MasterSecret;
-use custody::policy::Policy;
 use custody::quorum;
-use custody::slip39::{self, Share};
-use custody::token::{Token, TokenInfo};
-use custody::vault::{Slip39Params, Vault};
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
+use custody::slip39::Share;
+use custody::testkit::{TestVault, test_vault};
+use custody::token::Token;
 
-struct Fixture {
-    vault: Vault,
-    /// Per group, per member.
-    tokens: Vec<Vec<Token>>,
+fn fixture(seed: u64, groups: &[(&str, u8, &[&str])], group_threshold: u8) -> TestVault {
+    test_vault(seed as u8 + 1, seed as u8, seed, groups, group_threshold)
 }
 
-fn fixture(seed: u64, groups: &[(&str, u8, &[&str])], group_threshold: u8) -> Fixture {
-    let master = MasterSecret::from_bytes(&[seed as u8 + 1; 32]).unwrap();
-    let keys = master.derive().unwrap();
-    let policy = if groups.len() == 1 {
-        let names: Vec<String> = groups[0].2.iter().map(|s| s.to_string()).collect();
-        Policy::single(groups[0].1, &names).unwrap()
-    } else {
-        let specs: Vec<String> = groups.iter().map(|(n, k, _)| format!("{n}:{k}")).collect();
-        let custodians: Vec<String> = groups
-            .iter()
-            .flat_map(|(n, _, ms)| ms.iter().map(move |m| format!("{n}/{m}")))
-            .collect();
-        Policy::grouped(&specs, &custodians, Some(group_threshold)).unwrap()
-    };
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let shares = slip39::generate_shares(
-        &mut rng,
-        master.expose(),
-        b"",
-        policy.group_threshold,
-        &policy.group_specs(),
-        true,
-        0,
-    )
-    .unwrap();
-    let vault = Vault::create(
-        [seed as u8; 16],
-        1_764_352_800,
-        &keys,
-        Slip39Params {
-            identifier: shares[0][0].identifier,
-            extendable: true,
-            iteration_exponent: 0,
-            passphrase: false,
-        },
-        policy.clone(),
-    )
-    .unwrap();
-    let tokens = shares
-        .iter()
-        .zip(&policy.groups)
-        .map(|(gs, g)| {
-            gs.iter()
-                .zip(&g.custodians)
-                .map(|(s, c)| {
-                    Token::sign(
-                        TokenInfo {
-                            vault_id: vault.vault_id,
-                            epoch: 1,
-                            created: 1_764_352_800,
-                            custodian: c.name.clone(),
-                            group: g.name.clone(),
-                        },
-                        s.clone(),
-                        keys.signing_key(),
-                    )
-                    .unwrap()
-                })
-                .collect()
-        })
-        .collect();
-    Fixture { vault, tokens }
-}
-
-fn single() -> Fixture {
+fn single() -> TestVault {
     fixture(
         3,
         &[("custodians", 3, &["alice", "bob", "carol", "dave"])],
@@ -811,6 +741,8 @@ fn binary_ctrl_c_cancels() {
         ("expect", "> ".to_owned()),
         ("send", format!("{bob_token}\r")),
         ("expect", "Accepted: bob".to_owned()),
+        ("send", format!("{bob_token}\r")),
+        ("expect", "Rejected".to_owned()),
         ("send", "\x03".to_owned()),
     ];
     let (t, code) = drive(&steps, &["drill", "--vault", &d.vault, "--interactive"]);
@@ -818,6 +750,16 @@ fn binary_ctrl_c_cancels() {
     assert!(t.contains("cancelled"), "{t}");
     assert!(t.contains("nothing was kept"), "{t}");
     assert!(!t.contains("Drill passed"), "{t}");
+    // The audit log holds the share refused at the terminal and the cancelled outcome.
+    let log = std::fs::read_to_string(format!("{}.audit", d.vault)).unwrap();
+    let rejected: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("\"event\":\"share-rejected\""))
+        .collect();
+    assert_eq!(rejected.len(), 1, "{log}");
+    assert!(rejected[0].contains("already presented"), "{log}");
+    assert!(log.contains("cancelled"), "{log}");
+    assert!(!log.contains(&bob_token[bob_token.len() - 40..]), "{log}");
 }
 
 #[test]

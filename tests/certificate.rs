@@ -3,42 +3,20 @@
 
 use std::fs;
 
-use assert_cmd::Command;
 use custody::audit::LogHead;
 use custody::certificate::{
     CertError, Certificate, text_path, verify_certificate, write_certificate,
 };
 use custody::input::Source;
-use custody::keys::{DerivedKeys, MasterSecret};
-use custody::policy::Policy;
+use custody::keys::DerivedKeys;
 use custody::quorum::Member;
-use custody::vault::{Slip39Params, Vault};
+use custody::testkit::{test_keys, vault_for};
+use custody::vault::Vault;
 use predicates::str::contains;
 use serde_json::Value;
 
-fn keys(b: u8) -> DerivedKeys {
-    MasterSecret::from_bytes(&[b; 32])
-        .unwrap()
-        .derive()
-        .unwrap()
-}
-
-fn vault_for(keys: &DerivedKeys, id: u8) -> Vault {
-    let names: Vec<String> = ["alice", "bob", "carol"].map(String::from).to_vec();
-    Vault::create(
-        [id; 16],
-        1_764_352_800,
-        keys,
-        Slip39Params {
-            identifier: 1234,
-            extendable: true,
-            iteration_exponent: 0,
-            passphrase: false,
-        },
-        Policy::single(2, &names).unwrap(),
-    )
-    .unwrap()
-}
+mod common;
+use common::custody;
 
 fn member(name: &str, n: u8, source: Source) -> Member {
     Member {
@@ -75,7 +53,7 @@ fn issue(vault: &Vault, k: &DerivedKeys) -> Certificate {
 
 #[test]
 fn round_trip_and_text() {
-    let k = keys(1);
+    let k = test_keys(1);
     let v = vault_for(&k, 1);
     let c = issue(&v, &k);
     let json = c.to_json();
@@ -122,7 +100,7 @@ fn edit(json: &str, path: &[&str], f: impl FnOnce(&mut Value)) -> String {
 
 #[test]
 fn every_field_edit_is_detected() {
-    let k = keys(1);
+    let k = test_keys(1);
     let v = vault_for(&k, 1);
     let json = issue(&v, &k).to_json();
     let s = |x: &str| Value::String(x.into());
@@ -197,7 +175,7 @@ fn every_field_edit_is_detected() {
 
 #[test]
 fn another_vaults_key_and_the_wrong_vault_are_rejected() {
-    let (ka, kb) = (keys(1), keys(2));
+    let (ka, kb) = (test_keys(1), test_keys(2));
     let (va, vb) = (vault_for(&ka, 1), vault_for(&kb, 2));
     let cb = issue(&vb, &kb).to_json();
     // A genuine certificate of vault B checked against vault A.
@@ -231,7 +209,7 @@ fn another_vaults_key_and_the_wrong_vault_are_rejected() {
 
 #[test]
 fn write_certificate_writes_json_and_text_once() {
-    let k = keys(1);
+    let k = test_keys(1);
     let v = vault_for(&k, 1);
     let c = issue(&v, &k);
     let dir = tempfile::tempdir().unwrap();
@@ -255,15 +233,9 @@ fn write_certificate_writes_json_and_text_once() {
     assert!(!q.exists());
 }
 
-fn custody() -> Command {
-    let mut c = Command::cargo_bin("custody").unwrap();
-    c.env_remove("CUSTODY_VAULT");
-    c
-}
-
 #[test]
 fn cli_verify_certificate() {
-    let k = keys(1);
+    let k = test_keys(1);
     let v = vault_for(&k, 1);
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("fund.vault");
@@ -293,7 +265,7 @@ fn cli_verify_certificate() {
         .code(1)
         .stderr(contains("FORGED OR ALTERED"));
     // Another vault.
-    let kb = keys(2);
+    let kb = test_keys(2);
     let vb = vault_for(&kb, 2);
     let vault_b = dir.path().join("other.vault");
     fs::write(&vault_b, vb.to_json()).unwrap();

@@ -2,17 +2,14 @@
 //! every rejection an officer can run into, each checked for its exit code and its message.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
 
-fn custody() -> Command {
-    let mut c = Command::cargo_bin("custody").unwrap();
-    c.env_remove("CUSTODY_VAULT");
-    c
-}
+mod common;
+use common::{custody, field, init_args};
 
 struct Setup {
     _dir: tempfile::TempDir,
@@ -34,19 +31,7 @@ fn init_3_of_5(extra: &[&str], stdin: Option<&str>) -> Setup {
     let vault = root.join("vault.json");
     let shares = root.join("shares");
     let mut cmd = custody();
-    cmd.arg("init")
-        .arg("--vault")
-        .arg(&vault)
-        .arg("--out-dir")
-        .arg(&shares)
-        .args([
-            "--threshold",
-            "3",
-            "--iteration-exponent",
-            "0",
-            "--sheets",
-            "txt",
-        ])
+    init_args(&mut cmd, &vault, &shares, "3", "txt")
         .args(["--custodian", "alice", "bob", "carol", "dave", "erin"])
         .args(extra);
     if let Some(s) = stdin {
@@ -71,14 +56,6 @@ fn drill(s: &Setup, names: &[(usize, &str)]) -> Command {
         c.arg("--share").arg(s.share(*n, name));
     }
     c
-}
-
-fn field(path: &Path, key: &str) -> String {
-    let text = fs::read_to_string(path).unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}: ")))
-        .unwrap_or_else(|| panic!("no {key} in {}", path.display()))
-        .to_owned()
 }
 
 #[test]

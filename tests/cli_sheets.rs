@@ -6,59 +6,20 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command as Std;
 
-use assert_cmd::Command;
 use predicates::str::contains;
 
-fn custody() -> Command {
-    let mut c = Command::cargo_bin("custody").unwrap();
-    c.env_remove("CUSTODY_VAULT");
-    c
-}
-
-fn have(tool: &str) -> bool {
-    let found = Std::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !found {
-        assert!(std::env::var_os("CI").is_none(), "{tool} is needed in CI");
-        eprintln!("{tool} not installed; skipping");
-    }
-    found
-}
+mod common;
+use common::{custody, field, have, init_args};
 
 fn init(dir: &Path, sheets: &str) -> (PathBuf, PathBuf) {
     let vault = dir.join("vault.json");
     let shares = dir.join("shares");
-    custody()
-        .arg("init")
-        .arg("--vault")
-        .arg(&vault)
-        .arg("--out-dir")
-        .arg(&shares)
-        .args([
-            "--threshold",
-            "3",
-            "--iteration-exponent",
-            "0",
-            "--sheets",
-            sheets,
-        ])
+    init_args(&mut custody(), &vault, &shares, "3", sheets)
         .args(["--custodian", "alice", "bob", "carol", "dave", "erin"])
         .assert()
         .success()
         .stdout(contains("scan every printed sheet back"));
     (vault, shares)
-}
-
-fn token_of(share_txt: &Path) -> String {
-    fs::read_to_string(share_txt)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("token: "))
-        .unwrap()
-        .to_owned()
 }
 
 #[test]
@@ -124,7 +85,7 @@ fn drill_from_three_sheet_images() {
 
 #[test]
 fn printed_pdf_scanned_back_checks_and_drills() {
-    if !have("pdftoppm") {
+    if !have("pdftoppm", "the test") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -233,7 +194,7 @@ fn terminal_qr_is_drawn_and_needs_no_file() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains('█') || text.contains('▀') || text.contains('▄'));
     assert!(text.contains("alice — share 1 of group custodians"));
-    assert!(!text.contains(&token_of(&shares.join("01-alice.txt"))));
+    assert!(!text.contains(&field(&shares.join("01-alice.txt"), "token")));
 }
 
 #[test]

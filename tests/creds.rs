@@ -11,6 +11,9 @@ use predicates::prelude::*;
 use predicates::str::contains;
 use serde_json::Value;
 
+mod common;
+use common::{have, init_args};
+
 const KEY: &str = "AKEY-7c1d9f-unique-key-value";
 const SECRET: &str = "SSEC-b83e02-unique-secret-value";
 const KEY2: &str = "AKEY-rotated-44aa1e";
@@ -19,9 +22,8 @@ const PASS: &str = "PASS-okx-55d1e7";
 const T0: u64 = 1_790_000_000;
 
 fn custody() -> Command {
-    let mut c = Command::cargo_bin("custody").unwrap();
-    c.env_remove("CUSTODY_VAULT")
-        .env("CUSTODY_FAKE_NOW", T0.to_string());
+    let mut c = common::custody();
+    c.env("CUSTODY_FAKE_NOW", T0.to_string());
     c
 }
 
@@ -93,20 +95,7 @@ fn vault() -> V {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     let vault = root.join("vault.json");
-    custody()
-        .arg("init")
-        .arg("--vault")
-        .arg(&vault)
-        .arg("--out-dir")
-        .arg(root.join("sh"))
-        .args([
-            "--threshold",
-            "2",
-            "--iteration-exponent",
-            "0",
-            "--sheets",
-            "txt",
-        ])
+    init_args(&mut custody(), &vault, &root.join("sh"), "2", "txt")
         .args(["--custodian", "alice", "bob", "carol"])
         .assert()
         .success();
@@ -399,7 +388,7 @@ fn freqtrade_style_stdin_json_and_python_signing() {
         .stderr(contains("cannot also come from standard input"));
 
     // A Python bot signs a Binance-style request offline with the values it received.
-    if !have("python3") {
+    if !have("python3", "that part of the test") {
         return;
     }
     let py = r#"
@@ -435,21 +424,6 @@ print(key + " " + sig)
 }
 
 /// Whether an external tool is installed; with `CI` set a missing tool fails the test.
-pub fn have(tool: &str) -> bool {
-    let ok = std::process::Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is required when CI is set"
-        );
-        eprintln!("note: {tool} not installed; skipping that part of the test");
-    }
-    ok
-}
-
 #[test]
 fn show_reveal_remove_rename_need_a_quorum() {
     let v = vault();

@@ -9,11 +9,8 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
 
-fn custody() -> Command {
-    let mut c = Command::cargo_bin("custody").unwrap();
-    c.env_remove("CUSTODY_VAULT");
-    c
-}
+mod common;
+use common::{custody, init_args};
 
 struct Setup {
     _dir: tempfile::TempDir,
@@ -39,20 +36,7 @@ fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     let vault = root.join("vault.json");
-    custody()
-        .arg("init")
-        .arg("--vault")
-        .arg(&vault)
-        .arg("--out-dir")
-        .arg(root.join("shares"))
-        .args([
-            "--threshold",
-            "3",
-            "--iteration-exponent",
-            "0",
-            "--sheets",
-            "txt",
-        ])
+    init_args(&mut custody(), &vault, &root.join("shares"), "3", "txt")
         .args(["--custodian", "alice", "bob", "carol", "dave"])
         .assert()
         .success();
@@ -215,20 +199,7 @@ fn passphrase_and_words_share_standard_input() {
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("v.json");
     let shares = dir.path().join("s");
-    custody()
-        .arg("init")
-        .arg("--vault")
-        .arg(&vault)
-        .arg("--out-dir")
-        .arg(&shares)
-        .args([
-            "--threshold",
-            "2",
-            "--iteration-exponent",
-            "0",
-            "--sheets",
-            "txt",
-        ])
+    init_args(&mut custody(), &vault, &shares, "2", "txt")
         .args(["--passphrase-stdin", "--custodian", "a", "b", "c"])
         .write_stdin("open sesame\n")
         .assert()

@@ -3,14 +3,12 @@
 //! set checks (conflict, mixed), and the inconsistent-extra-share report.
 
 use custody::input::{Presented, Source, parse_text};
-use custody::keys::{DerivedKeys, MasterSecret};
-use custody::policy::Policy;
+use custody::keys::DerivedKeys;
 use custody::quorum::{QuorumError, ShareProblem, check_share, unlock};
-use custody::slip39::{self, Share};
-use custody::token::{Token, TokenInfo};
-use custody::vault::{Slip39Params, Vault};
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
+use custody::slip39::Share;
+use custody::testkit::test_vault;
+use custody::token::Token;
+use custody::vault::Vault;
 
 struct Fixture {
     keys: DerivedKeys,
@@ -18,57 +16,19 @@ struct Fixture {
     tokens: Vec<Token>,
 }
 
+/// A 3-of-4 vault (alice..dave) with id and master secret bytes `secret_byte`, split with `seed`.
 fn fixture(secret_byte: u8, seed: u64) -> Fixture {
-    let master = MasterSecret::from_bytes(&[secret_byte; 32]).unwrap();
-    let keys = master.derive().unwrap();
-    let names: Vec<String> = ["alice", "bob", "carol", "dave"].map(String::from).to_vec();
-    let policy = Policy::single(3, &names).unwrap();
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let groups = slip39::generate_shares(
-        &mut rng,
-        master.expose(),
-        b"",
+    let t = test_vault(
+        secret_byte,
+        secret_byte,
+        seed,
+        &[("custodians", 3, &["alice", "bob", "carol", "dave"])],
         1,
-        &policy.group_specs(),
-        true,
-        0,
-    )
-    .unwrap();
-    let vault = Vault::create(
-        [secret_byte; 16],
-        1_764_352_800,
-        &keys,
-        Slip39Params {
-            identifier: groups[0][0].identifier,
-            extendable: true,
-            iteration_exponent: 0,
-            passphrase: false,
-        },
-        policy,
-    )
-    .unwrap();
-    let tokens = groups[0]
-        .iter()
-        .zip(&names)
-        .map(|(s, n)| {
-            Token::sign(
-                TokenInfo {
-                    vault_id: vault.vault_id,
-                    epoch: 1,
-                    created: 1_764_352_800,
-                    custodian: n.clone(),
-                    group: "custodians".into(),
-                },
-                s.clone(),
-                keys.signing_key(),
-            )
-            .unwrap()
-        })
-        .collect();
+    );
     Fixture {
-        keys,
-        vault,
-        tokens,
+        keys: t.keys,
+        vault: t.vault,
+        tokens: t.tokens.into_iter().next().unwrap(),
     }
 }
 

@@ -11,15 +11,17 @@ use predicates::prelude::*;
 use predicates::str::contains;
 use serde_json::Value;
 
+mod common;
+use common::init_args;
+
 const T0: u64 = 1_790_000_000; // 2026-09-21
 const DAY: u64 = 86_400;
 const KEY: &str = "AKEY-rekey-5d3c-unique";
 const SECRET: &str = "SSEC-rekey-81aa-unique";
 
 fn custody(now: u64) -> Command {
-    let mut c = Command::cargo_bin("custody").unwrap();
-    c.env_remove("CUSTODY_VAULT")
-        .env("CUSTODY_FAKE_NOW", now.to_string());
+    let mut c = common::custody();
+    c.env("CUSTODY_FAKE_NOW", now.to_string());
     c
 }
 
@@ -80,20 +82,7 @@ fn vault() -> V {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     let vault = root.join("vault.json");
-    custody(T0)
-        .arg("init")
-        .arg("--vault")
-        .arg(&vault)
-        .arg("--out-dir")
-        .arg(root.join("sh"))
-        .args([
-            "--threshold",
-            "3",
-            "--iteration-exponent",
-            "0",
-            "--sheets",
-            "txt",
-        ])
+    init_args(&mut custody(T0), &vault, &root.join("sh"), "3", "txt")
         .arg("--custodian")
         .args(OLD)
         .assert()

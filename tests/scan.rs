@@ -4,21 +4,14 @@
 use std::process::Command;
 use std::time::Instant;
 
-use base64::Engine as _;
 use custody::scan::{self, Gray, ScanError, degrade};
 use custody::sheet::{self, Paper, SheetData};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use zeroize::Zeroizing;
 
-fn token(seed: u64) -> String {
-    let mut bytes = [0u8; 220];
-    ChaCha20Rng::seed_from_u64(seed).fill_bytes(&mut bytes);
-    format!(
-        "custody-share:{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
-}
+mod common;
+use common::{have, token_text};
 
 fn data(seed: u64) -> SheetData {
     SheetData {
@@ -35,24 +28,9 @@ fn data(seed: u64) -> SheetData {
         vault_id: "9f3c2a71d04be5568a1f0c3e7b92d4a6".into(),
         epoch: 1,
         created: "2026-11-28".into(),
-        token: Zeroizing::new(token(seed)),
+        token: Zeroizing::new(token_text(seed)),
         words: Zeroizing::new((0..20).map(|i| format!("word{i}")).collect()),
     }
-}
-
-fn zbar_available() -> bool {
-    let found = Command::new("sh")
-        .args(["-c", "command -v zbarimg"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "zbarimg is required under CI but is not installed"
-        );
-        eprintln!("note: zbarimg not installed; comparing with zbar skipped");
-    }
-    found
 }
 
 fn zbar(bytes: &[u8]) -> Vec<String> {
@@ -79,7 +57,7 @@ fn random_bytes_are_not_an_image() {
     assert_eq!(scan::decode_qr_codes(&bytes), Err(ScanError::NotAnImage));
     assert_eq!(scan::decode_qr_codes(b""), Err(ScanError::NotAnImage));
     // A share token or a PDF is not an image either, whatever its file name.
-    assert!(!scan::is_image(token(1).as_bytes()));
+    assert!(!scan::is_image(token_text(1).as_bytes()));
     assert!(!scan::is_image(b"%PDF-1.4\n"));
 }
 
@@ -127,7 +105,7 @@ fn truncated_picture_is_a_decode_error() {
 
 #[test]
 fn two_codes_in_one_picture_are_both_found() {
-    let (a, b) = (token(3), token(4));
+    let (a, b) = (token_text(3), token_text(4));
     let (ga, gb) = (qr_bitmap(&a, 6), qr_bitmap(&b, 6));
     let mut g = Gray::filled(ga.w + gb.w + 40, ga.h.max(gb.h), 255);
     for y in 0..ga.h {
@@ -160,7 +138,7 @@ fn qr_bitmap(text: &str, px: usize) -> Gray {
 
 #[test]
 fn degraded_corpus_ours_decodes_everything_zbar_decodes() {
-    let with_zbar = zbar_available();
+    let with_zbar = have("zbarimg", "the comparison with zbar");
     let d = data(5);
     let mut sources: Vec<(&str, Gray)> = vec![(
         "png",

@@ -4,25 +4,19 @@
 use std::path::Path;
 use std::process::Command;
 
-use base64::Engine as _;
 use custody::scan;
 use custody::sheet::{self, Paper, SheetData};
-use rand_chacha::ChaCha20Rng;
-use rand_chacha::rand_core::{RngCore, SeedableRng};
 use zeroize::Zeroizing;
+
+mod common;
+use common::{have, token_text};
+
+/// What is skipped when a tool is missing.
+const SKIPPED: &str = "the part of this test that needs it";
 
 const WORDS: &str = "academic acid acne academic academic fact scene texture guilt husband nuclear \
     ranked lunar teacher shaft intimate hesitate tactics mineral olympic sack favorite standard \
     prayer belong budget early lunch forward mayor smoking spray oven";
-
-fn token(seed: u64) -> String {
-    let mut bytes = [0u8; 220];
-    ChaCha20Rng::seed_from_u64(seed).fill_bytes(&mut bytes);
-    format!(
-        "custody-share:{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
-}
 
 fn data(n_words: usize) -> SheetData {
     SheetData {
@@ -43,7 +37,7 @@ fn data(n_words: usize) -> SheetData {
         vault_id: "9f3c2a71d04be5568a1f0c3e7b92d4a6e8f1c05b3a7d9e2f4c6b8a0d1e3f5a7c".into(),
         epoch: 3,
         created: "2026-11-28".into(),
-        token: Zeroizing::new(token(n_words as u64)),
+        token: Zeroizing::new(token_text(n_words as u64)),
         words: Zeroizing::new(
             WORDS
                 .split_whitespace()
@@ -55,21 +49,6 @@ fn data(n_words: usize) -> SheetData {
 }
 
 /// Whether an external tool is installed. Missing: a failure under CI, a skip elsewhere.
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is required under CI but is not installed"
-        );
-        eprintln!("note: {tool} not installed; skipping the part of this test that needs it");
-    }
-    found
-}
-
 /// QR payloads zbar finds in a picture file.
 fn zbar(path: &Path) -> Vec<String> {
     let out = Command::new("zbarimg")
@@ -98,7 +77,7 @@ fn pdf_to_png(pdf: &[u8], dpi: u32, dir: &Path) -> Vec<u8> {
 
 #[test]
 fn pdf_qr_is_read_by_zbar_and_by_our_scanner() {
-    if !(have("pdftoppm") && have("zbarimg")) {
+    if !(have("pdftoppm", SKIPPED) && have("zbarimg", SKIPPED)) {
         return;
     }
     for (paper, words) in [(Paper::A4, 20), (Paper::Letter, 33)] {
@@ -134,7 +113,7 @@ fn pdf_text_is_selectable_and_escaped() {
         !raw.contains(d.token.as_str()),
         "the token is only in the QR code, not as text"
     );
-    if !have("pdftotext") {
+    if !have("pdftotext", SKIPPED) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -188,7 +167,7 @@ fn png_is_300dpi_and_its_qr_reads_back() {
     );
     let letter = scan::load_gray(&sheet::render_png(&d, Paper::Letter)).unwrap();
     assert_eq!((letter.w, letter.h), (2550, 3300));
-    if have("zbarimg") {
+    if have("zbarimg", SKIPPED) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sheet.png");
         std::fs::write(&path, &*png).unwrap();
@@ -215,7 +194,7 @@ fn svg_has_the_exact_text_and_a_qr_path() {
         .args(["-c", "command -v rsvg-convert"])
         .output()
         .is_ok_and(|o| o.status.success())
-        && have("zbarimg")
+        && have("zbarimg", SKIPPED)
     {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("s.svg"), svg.as_bytes()).unwrap();
@@ -300,7 +279,7 @@ fn qr_uses_level_q_and_fits_a_320_character_token() {
 
 #[test]
 fn terminal_qr_decodes_when_redrawn_as_pixels() {
-    let t = token(9);
+    let t = token_text(9);
     let term = sheet::render_terminal(&t);
     let lines: Vec<Vec<char>> = term
         .lines()

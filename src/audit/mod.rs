@@ -37,7 +37,8 @@ use crate::wire;
 pub use chain::{GENESIS_PREV, MAX_LINE_LEN, line_hash, signed_message, split_signature};
 pub use record::{Event, Outcome, Record};
 pub use verify::{
-    AuditReport, CeremonySummary, Problem, RETIRED_KEY_NOTE, inspect, verify, verify_against_head,
+    AuditReport, CeremonySummary, Problem, RETIRED_KEY_NOTE, inspect, inspect_bytes, verify,
+    verify_against_head,
 };
 
 /// The last record of a log: its seq and the SHA-256 of its line. `seq` 0 with the all-zero

@@ -187,7 +187,7 @@ pub fn inspect(log_path: &Path, key: &VerifyingKey) -> Result<AuditReport, Audit
             });
         }
     };
-    Ok(check_bytes(&bytes, key))
+    Ok(inspect_bytes(&bytes, key))
 }
 
 /// [`inspect`], failing with [`AuditError::Tampered`] when anything is wrong.
@@ -245,7 +245,8 @@ pub fn verify_against_head(
     }
 }
 
-fn check_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
+/// [`inspect`] on log bytes already in memory (also what the `audit_log` fuzz target feeds).
+pub fn inspect_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
     let mut problems = Vec::new();
     let mut pieces: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
     // `split` yields a final empty piece when the file ends with a newline.
@@ -337,16 +338,16 @@ fn check_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
             }),
             (None, false) => {}
         }
-        if rec.event == Event::Note && rec.key.as_deref() == Some(RETIRED_KEY_NOTE) {
-            if let Some(k) = rec
+        if rec.event == Event::Note
+            && rec.key.as_deref() == Some(RETIRED_KEY_NOTE)
+            && let Some(k) = rec
                 .value
                 .as_deref()
                 .and_then(crate::keys::unhex)
                 .and_then(|b| <[u8; 32]>::try_from(b).ok())
                 .and_then(|b| VerifyingKey::from_bytes(&b).ok())
-            {
-                retired.push((rec.ceremony.clone(), k));
-            }
+        {
+            retired.push((rec.ceremony.clone(), k));
         }
         summarise(&mut report.ceremonies, line, &rec);
         report.lines.push((line, rec));

@@ -13,6 +13,8 @@ use super::{
     CliError, CredAddArgs, CredListArgs, CredRemoveArgs, CredRenameArgs, CredRotateArgs,
     CredShowArgs, CredsArgs, CredsCommand, QuorumArgs, SecretFieldArgs, quorum_open, secret_input,
 };
+use crate::audit;
+use crate::keys::DerivedKeys;
 use crate::timefmt;
 use crate::vault::credential::{
     self, Credential, FieldName, Pending, Scope, check_exchange, check_name, check_text,
@@ -538,6 +540,26 @@ fn check_record(vault: &Vault, seen: Option<sidecar::Seen>, ratify: bool) -> Res
     Ok(())
 }
 
+/// Record a quorum edit in the audit log: success with `summary`, or the edit's error, which
+/// is then returned.
+fn record_outcome(
+    audit: audit::Ceremony,
+    keys: &DerivedKeys,
+    updated: Result<(), CliError>,
+    summary: &str,
+) -> Result<(), CliError> {
+    match updated {
+        Ok(()) => {
+            audit.succeed(keys, summary)?;
+        }
+        Err(e) => {
+            audit.fail(&e.to_string())?;
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
 fn remove(a: CredRemoveArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let quorum_open::Recorded {
         unlocked,
@@ -569,15 +591,7 @@ fn remove(a: CredRemoveArgs, out: &mut dyn Write) -> Result<(), CliError> {
         }
         Ok(())
     });
-    match updated {
-        Ok(()) => {
-            audit.succeed(keys, &format!("creds remove {}", a.name))?;
-        }
-        Err(e) => {
-            audit.fail(&e.to_string())?;
-            return Err(e);
-        }
-    }
+    record_outcome(audit, keys, updated, &format!("creds remove {}", a.name))?;
     writeln!(
         out,
         "Revoke its key at the exchange too; the vault no longer holds it (the previous version \
@@ -660,15 +674,7 @@ fn rename(a: CredRenameArgs, out: &mut dyn Write) -> Result<(), CliError> {
         }
         Ok(())
     });
-    match updated {
-        Ok(()) => {
-            audit.succeed(keys, &format!("creds rename {}", a.name))?;
-        }
-        Err(e) => {
-            audit.fail(&e.to_string())?;
-            return Err(e);
-        }
-    }
+    record_outcome(audit, keys, updated, &format!("creds rename {}", a.name))?;
     writeln!(
         out,
         "Bots now receive it as {}_API_KEY etc.; update their configuration.",

@@ -212,12 +212,7 @@ pub fn run(args: ExtendArgs, out: &mut dyn Write) -> Result<(), CliError> {
     for line in policy.describe() {
         writeln!(out, "  policy       {line}").map_err(w)?;
     }
-    writeln!(
-        out,
-        "New share files (each one is secret; give each custodian only their own):"
-    )
-    .map_err(w)?;
-    share_set::list_files(out, &tokens, &layout)?;
+    share_set::list_new_files(out, &tokens, &layout)?;
     writeln!(
         out,
         "Each new share combines with the group's existing shares; check each printed sheet with \

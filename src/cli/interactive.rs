@@ -285,11 +285,13 @@ fn ended(why: &str) -> CliError {
     ))
 }
 
-struct Session<'t, 'v> {
+struct Session<'t, 'v, 'r> {
     tty: &'t mut dyn Tty,
     ceremony: Ceremony<'v>,
     deadline: Instant,
     timeout: CeremonyTimeout,
+    /// Every share refused on the spot, as (input label, reason), for the audit log.
+    rejected: &'r mut Vec<(String, String)>,
 }
 
 const HELP: &str = "\
@@ -301,37 +303,17 @@ const HELP: &str = "\
   done           finish once the quorum is reached (or press Enter)
   abort          end the ceremony and wipe everything (Ctrl-C does the same)\n";
 
-impl Session<'_, '_> {
+impl Session<'_, '_, '_> {
     fn say(&mut self, text: &str) -> Result<(), CliError> {
         self.tty.write_str(text).map_err(terminal)
     }
 
     /// The next line, turning Ctrl-C, the time limit and a closed terminal into errors.
     fn line(&mut self) -> Result<Zeroizing<String>, CliError> {
-        let line = read_line(self.tty, self.deadline).map_err(terminal)?;
-        match line {
-            Line::Text(t) => {
-                // Enter is not echoed; move to the next line ourselves.
-                self.say("\n")?;
-                Ok(t)
-            }
-            Line::Cancelled => {
-                self.say("\n^C Ceremony cancelled. Nothing was kept.\n")?;
-                Err(ended("the ceremony was cancelled (Ctrl-C)"))
-            }
-            Line::TimedOut => {
-                self.say(&format!(
-                    "\nTime is up ({}). Nothing was kept.\n",
-                    self.timeout
-                ))?;
-                Err(CliError::Terminal(format!(
-                    "ceremony timed out after {}; nothing was kept: every share presented was \
-                     wiped from memory. Start again, or allow more time with --timeout",
-                    self.timeout
-                )))
-            }
-            Line::Eof => Err(ended("the terminal closed during the ceremony")),
-        }
+        let t = self.line_inline()?;
+        // Enter is not echoed; move to the next line ourselves.
+        self.say("\n")?;
+        Ok(t)
     }
 
     fn status(&mut self) -> Result<(), CliError> {
@@ -469,13 +451,16 @@ impl Session<'_, '_> {
         match r {
             Ok(p) => self.present(p),
             Err(e) => {
-                let msg = format!("Rejected: {}. Nothing was kept.\n", input_problem(&e));
+                let reason = input_problem(&e);
+                self.rejected.push((e.label.clone(), reason.clone()));
+                let msg = format!("Rejected: {reason}. Nothing was kept.\n");
                 self.say(&msg)
             }
         }
     }
 
     fn present(&mut self, p: Presented) -> Result<(), CliError> {
+        let label = p.label.clone();
         match self.ceremony.present(p) {
             Outcome::Accepted { member, progress } => {
                 let msg = format!(
@@ -509,6 +494,7 @@ impl Session<'_, '_> {
             }
             Outcome::Rejected { reason } => {
                 let msg = format!("Rejected: {reason}. Nothing of it was kept.\n");
+                self.rejected.push((label, reason));
                 self.say(&msg)
             }
         }
@@ -647,7 +633,8 @@ impl Session<'_, '_> {
         }
     }
 
-    /// A line read after an inline prompt ("word 5: "): the answer stays on that line.
+    /// A line read after an inline prompt ("word 5: "): the answer stays on that line. Ctrl-C,
+    /// the time limit and a closed terminal become errors.
     fn line_inline(&mut self) -> Result<Zeroizing<String>, CliError> {
         let line = read_line(self.tty, self.deadline).map_err(terminal)?;
         match line {
@@ -737,11 +724,23 @@ pub fn collect_on(
     vault: Option<&Vault>,
     timeout: Duration,
 ) -> Result<Vec<Presented>, CliError> {
+    collect_on_logged(tty, vault, timeout, &mut Vec::new())
+}
+
+/// [`collect_on`], adding every share refused on the spot to `rejected` as (label, reason),
+/// also when the ceremony ends in an error.
+pub fn collect_on_logged(
+    tty: &mut dyn Tty,
+    vault: Option<&Vault>,
+    timeout: Duration,
+    rejected: &mut Vec<(String, String)>,
+) -> Result<Vec<Presented>, CliError> {
     let mut s = Session {
         tty,
         ceremony: Ceremony::new(vault),
         deadline: Instant::now() + timeout,
         timeout: CeremonyTimeout(timeout),
+        rejected,
     };
     s.run(vault)?;
     let who = s.ceremony.presented().join(", ");
@@ -755,10 +754,11 @@ pub fn collect(
     vault: Option<&Vault>,
     timeout: Duration,
     out: &mut dyn Write,
+    rejected: &mut Vec<(String, String)>,
 ) -> Result<Vec<Presented>, CliError> {
     let shares = {
         let mut tty = TerminalTty::open()?;
-        collect_on(&mut tty, vault, timeout)?
+        collect_on_logged(&mut tty, vault, timeout, rejected)?
         // `tty` drops here: the terminal is restored before anything else is printed.
     };
     writeln!(out, "{} share(s) presented at the terminal.", shares.len())
@@ -773,14 +773,15 @@ pub fn wants_ceremony(args: &ShareArgs) -> bool {
 }
 
 /// The quorum's shares: from the ceremony at the terminal when [`wants_ceremony`], otherwise
-/// from `--share` / `--words-stdin`.
+/// from `--share` / `--words-stdin`. Shares refused at the terminal are added to `rejected`.
 pub fn shares_from_args_or_tty(
     args: &ShareArgs,
     vault: Option<&Vault>,
     out: &mut dyn Write,
+    rejected: &mut Vec<(String, String)>,
 ) -> Result<Vec<Presented>, CliError> {
     if wants_ceremony(args) {
-        collect(vault, args.timeout.0, out)
+        collect(vault, args.timeout.0, out, rejected)
     } else {
         shares_in::collect(args)
     }

@@ -49,11 +49,13 @@ fn reconstruct(
     vault: Option<&Vault>,
     shares: &ShareArgs,
     pass: &PassphraseArgs,
+    rejected: &mut Vec<(String, String)>,
 ) -> Result<Unlocked, CliError> {
     // With --passphrase-stdin the passphrase is the first line of standard input, so read it
     // before any share that also comes from standard input.
     let mut passphrase = secret_input::passphrase(pass, false)?;
-    let presented = interactive::shares_from_args_or_tty(shares, vault, &mut std::io::stderr())?;
+    let presented =
+        interactive::shares_from_args_or_tty(shares, vault, &mut std::io::stderr(), rejected)?;
     if passphrase.is_none()
         && vault.is_some_and(|v| v.slip39.passphrase)
         && std::io::stdin().is_terminal()
@@ -71,7 +73,7 @@ fn reconstruct(
 /// vault (nothing to check against and no audit log to write).
 pub fn open_without_vault(shares: &ShareArgs, pass: &PassphraseArgs) -> Result<Quorum, CliError> {
     let hardening = harden::for_quorum();
-    let unlocked = reconstruct(None, shares, pass)?;
+    let unlocked = reconstruct(None, shares, pass, &mut Vec::new())?;
     Ok(Quorum {
         unlocked,
         hardening,
@@ -91,7 +93,13 @@ pub fn open_recorded(
     let vault = store::load(vault_path)?;
     let log = AuditLog::open(vault_path)?;
     let ceremony = audit::Ceremony::begin(&log, action, &vault)?;
-    match reconstruct(Some(&vault), shares, pass) {
+    // Shares refused at the terminal are recorded whatever the outcome.
+    let mut refused_at_terminal = Vec::new();
+    let result = reconstruct(Some(&vault), shares, pass, &mut refused_at_terminal);
+    for (label, reason) in &refused_at_terminal {
+        ceremony.share_rejected(label, reason)?;
+    }
+    match result {
         Ok(unlocked) => {
             for m in &unlocked.members {
                 ceremony.share_accepted(m)?;

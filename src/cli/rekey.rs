@@ -281,12 +281,7 @@ pub fn reshare(args: ChangeArgs, rotate: bool, out: &mut dyn Write) -> Result<()
     for line in policy.describe() {
         writeln!(out, "  new policy       {line}").map_err(w)?;
     }
-    writeln!(
-        out,
-        "New share files (each one is secret; give each custodian only their own):"
-    )
-    .map_err(w)?;
-    share_set::list_files(out, &tokens, &layout)?;
+    share_set::list_new_files(out, &tokens, &layout)?;
     writeln!(
         out,
         "The current shares stay valid until the change is confirmed."

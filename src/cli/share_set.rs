@@ -178,6 +178,21 @@ pub fn write_all(
     Ok(())
 }
 
+/// The heading "New share files (...)", then [`list_files`]: the report of a change that
+/// wrote a new share set.
+pub fn list_new_files(
+    out: &mut dyn Write,
+    tokens: &[Token],
+    layout: &Layout,
+) -> Result<(), CliError> {
+    writeln!(
+        out,
+        "New share files (each one is secret; give each custodian only their own):"
+    )
+    .map_err(|e| CliError::Terminal(e.to_string()))?;
+    list_files(out, tokens, layout)
+}
+
 /// `  NAME (group G): file, file` for every token.
 pub fn list_files(out: &mut dyn Write, tokens: &[Token], layout: &Layout) -> Result<(), CliError> {
     for (t, paths) in tokens.iter().zip(&layout.files) {

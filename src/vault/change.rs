@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::credential::Credential;
+use super::file::Slip39Json;
+use super::manifest::put_str;
 use super::ratify::RecordState;
 use super::sidecar::Seen;
 use super::{Slip39Params, Vault, VaultFileError, file, manifest};
@@ -146,12 +148,6 @@ impl fmt::Display for ChangeError {
 
 impl std::error::Error for ChangeError {}
 
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    let b = s.as_bytes();
-    out.extend_from_slice(&(b.len() as u16).to_be_bytes());
-    out.extend_from_slice(b);
-}
-
 /// SHA-256 over every credential entry of `v` in file order (`str16(name) || entry digest`,
 /// then for each malformed entry `str16(name) || SHA-256(its JSON)`).
 pub fn credentials_state(v: &Vault) -> [u8; 32] {
@@ -185,21 +181,7 @@ fn signed_bytes(v: &Vault, p: &PendingChange) -> Vec<u8> {
     out.push(p.kind.code());
     out.extend_from_slice(&p.epoch.to_be_bytes());
     out.extend_from_slice(&p.created.to_be_bytes());
-    out.extend_from_slice(&p.slip39.identifier.to_be_bytes());
-    out.push(u8::from(p.slip39.extendable));
-    out.push(p.slip39.iteration_exponent);
-    out.push(u8::from(p.slip39.passphrase));
-    out.push(p.policy.group_threshold);
-    out.push(p.policy.groups.len() as u8);
-    for g in &p.policy.groups {
-        put_str(&mut out, &g.name);
-        out.push(g.member_threshold);
-        out.push(g.custodians.len() as u8);
-        for c in &g.custodians {
-            out.push(c.member_index);
-            put_str(&mut out, &c.name);
-        }
-    }
+    manifest::put_params(&mut out, &p.slip39, &p.policy);
     if let Some(r) = &p.rotation {
         out.extend_from_slice(r.public.ed25519.as_bytes());
         put_str(&mut out, &r.public.age_recipient);
@@ -406,15 +388,6 @@ impl Vault {
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Slip39Json {
-    identifier: u16,
-    extendable: bool,
-    iteration_exponent: u8,
-    passphrase: bool,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RotationJson {
     ed25519_public_key: String,
     fingerprint: String,
@@ -459,12 +432,7 @@ pub(super) fn to_json(p: &PendingChange) -> serde_json::Value {
         kind: p.kind.as_str().to_owned(),
         epoch: p.epoch,
         created: timefmt::rfc3339(p.created),
-        slip39: Slip39Json {
-            identifier: p.slip39.identifier,
-            extendable: p.slip39.extendable,
-            iteration_exponent: p.slip39.iteration_exponent,
-            passphrase: p.slip39.passphrase,
-        },
+        slip39: Slip39Json::from(&p.slip39),
         policy: p.policy.clone(),
         rotation: p.rotation.as_ref().map(|r| RotationJson {
             ed25519_public_key: hex(r.public.ed25519.as_bytes()),
@@ -533,12 +501,7 @@ pub(super) fn from_json(raw: serde_json::Value) -> Result<PendingChange, VaultFi
         kind,
         epoch: j.epoch,
         created,
-        slip39: Slip39Params {
-            identifier: j.slip39.identifier,
-            extendable: j.slip39.extendable,
-            iteration_exponent: j.slip39.iteration_exponent,
-            passphrase: j.slip39.passphrase,
-        },
+        slip39: Slip39Params::from(&j.slip39),
         policy: j.policy,
         rotation,
         signature: sig_from(&j.signature, "signature")?,

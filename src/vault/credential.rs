@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use time::Date;
 use time::macros::format_description;
 
+use super::manifest::put_str;
 use crate::wire;
 
 /// Longest credential name in bytes; names are `[A-Za-z0-9._-]`.
@@ -259,12 +260,6 @@ pub fn required_fields(exchange: &str) -> &'static [&'static [FieldName]] {
     }
 }
 
-fn put_str16(out: &mut Vec<u8>, s: &str) {
-    let b = s.as_bytes();
-    out.extend_from_slice(&(b.len() as u16).to_be_bytes());
-    out.extend_from_slice(b);
-}
-
 impl Credential {
     pub fn has_scope(&self, s: Scope) -> bool {
         self.scope.contains(&s)
@@ -318,16 +313,16 @@ impl Credential {
     pub fn canonical_bytes(&self, vault_id: &[u8; wire::VAULT_ID_LEN]) -> Vec<u8> {
         let mut out = wire::CREDENTIAL_DOMAIN.to_vec();
         out.extend_from_slice(vault_id);
-        put_str16(&mut out, &self.name);
-        put_str16(&mut out, &self.exchange);
-        put_str16(&mut out, &self.account);
+        put_str(&mut out, &self.name);
+        put_str(&mut out, &self.exchange);
+        put_str(&mut out, &self.account);
         out.push(self.scope.len() as u8);
         out.extend(self.scope.iter().map(|s| s.code()));
-        put_str16(&mut out, &self.ip_allowlist);
+        put_str(&mut out, &self.ip_allowlist);
         out.extend_from_slice(&self.created.to_be_bytes());
         out.extend_from_slice(&self.rotated.to_be_bytes());
-        put_str16(&mut out, self.expires.as_deref().unwrap_or(""));
-        put_str16(&mut out, &self.note);
+        put_str(&mut out, self.expires.as_deref().unwrap_or(""));
+        put_str(&mut out, &self.note);
         out.push(self.fields.len() as u8);
         out.extend(self.fields.iter().map(|f| f.code()));
         out.extend_from_slice(&(self.sealed.len() as u32).to_be_bytes());

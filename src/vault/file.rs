@@ -17,13 +17,36 @@ use crate::policy::Policy;
 use crate::timefmt;
 use crate::wire;
 
+/// The `slip39` object of the vault file and of a pending change.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Slip39Json {
-    identifier: u16,
-    extendable: bool,
-    iteration_exponent: u8,
-    passphrase: bool,
+pub(super) struct Slip39Json {
+    pub(super) identifier: u16,
+    pub(super) extendable: bool,
+    pub(super) iteration_exponent: u8,
+    pub(super) passphrase: bool,
+}
+
+impl From<&Slip39Params> for Slip39Json {
+    fn from(p: &Slip39Params) -> Slip39Json {
+        Slip39Json {
+            identifier: p.identifier,
+            extendable: p.extendable,
+            iteration_exponent: p.iteration_exponent,
+            passphrase: p.passphrase,
+        }
+    }
+}
+
+impl From<&Slip39Json> for Slip39Params {
+    fn from(j: &Slip39Json) -> Slip39Params {
+        Slip39Params {
+            identifier: j.identifier,
+            extendable: j.extendable,
+            iteration_exponent: j.iteration_exponent,
+            passphrase: j.passphrase,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -147,12 +170,7 @@ pub(super) fn to_json(v: &Vault) -> String {
         fingerprint: v.fingerprint(),
         ed25519_public_key: hex(v.public.ed25519.as_bytes()),
         age_recipient: v.public.age_recipient.clone(),
-        slip39: Slip39Json {
-            identifier: v.slip39.identifier,
-            extendable: v.slip39.extendable,
-            iteration_exponent: v.slip39.iteration_exponent,
-            passphrase: v.slip39.passphrase,
-        },
+        slip39: Slip39Json::from(&v.slip39),
         policy: v.policy.clone(),
         manifest_signature: STANDARD.encode(v.signature.to_bytes()),
         credentials: Some(credentials_to_json(&v.credentials)),
@@ -212,12 +230,7 @@ pub(super) fn from_json(text: &str) -> Result<Vault, VaultFileError> {
             ed25519,
             age_recipient: j.age_recipient,
         },
-        slip39: Slip39Params {
-            identifier: j.slip39.identifier,
-            extendable: j.slip39.extendable,
-            iteration_exponent: j.slip39.iteration_exponent,
-            passphrase: j.slip39.passphrase,
-        },
+        slip39: Slip39Params::from(&j.slip39),
         policy: j.policy,
         credentials: match j.credentials {
             Some(c) => credentials_from_json(c)?,

@@ -1,13 +1,35 @@
 //! The canonical byte string a vault's manifest signature covers. Hand-written and
 //! length-prefixed so that it never depends on JSON formatting (shares-format.md, "Manifest").
 
-use super::Vault;
+use super::{Slip39Params, Vault};
+use crate::policy::Policy;
 use crate::wire;
 
-fn put_str(out: &mut Vec<u8>, s: &str) {
+/// `str16`: a big-endian u16 byte length, then the UTF-8 bytes.
+pub(super) fn put_str(out: &mut Vec<u8>, s: &str) {
     let b = s.as_bytes();
     out.extend_from_slice(&(b.len() as u16).to_be_bytes());
     out.extend_from_slice(b);
+}
+
+/// SLIP-39 parameters (identifier, extendable, iteration exponent, passphrase flag) then the
+/// policy (group threshold, and per group its name, threshold and `index || name` members).
+pub(super) fn put_params(out: &mut Vec<u8>, slip39: &Slip39Params, policy: &Policy) {
+    out.extend_from_slice(&slip39.identifier.to_be_bytes());
+    out.push(u8::from(slip39.extendable));
+    out.push(slip39.iteration_exponent);
+    out.push(u8::from(slip39.passphrase));
+    out.push(policy.group_threshold);
+    out.push(policy.groups.len() as u8);
+    for g in &policy.groups {
+        put_str(out, &g.name);
+        out.push(g.member_threshold);
+        out.push(g.custodians.len() as u8);
+        for c in &g.custodians {
+            out.push(c.member_index);
+            put_str(out, &c.name);
+        }
+    }
 }
 
 /// DOMAIN || format || vault id || created || epoch || epoch started || Ed25519 key ||
@@ -21,21 +43,7 @@ pub(super) fn bytes(v: &Vault) -> Vec<u8> {
     out.extend_from_slice(&v.epoch_started.to_be_bytes());
     out.extend_from_slice(v.public.ed25519.as_bytes());
     put_str(&mut out, &v.public.age_recipient);
-    out.extend_from_slice(&v.slip39.identifier.to_be_bytes());
-    out.push(u8::from(v.slip39.extendable));
-    out.push(v.slip39.iteration_exponent);
-    out.push(u8::from(v.slip39.passphrase));
-    out.push(v.policy.group_threshold);
-    out.push(v.policy.groups.len() as u8);
-    for g in &v.policy.groups {
-        put_str(&mut out, &g.name);
-        out.push(g.member_threshold);
-        out.push(g.custodians.len() as u8);
-        for c in &g.custodians {
-            out.push(c.member_index);
-            put_str(&mut out, &c.name);
-        }
-    }
+    put_params(&mut out, &v.slip39, &v.policy);
     out
 }
 
