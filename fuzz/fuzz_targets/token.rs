@@ -11,7 +11,10 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(t) = Token::from_text(text) {
-            assert_eq!(Token::from_text(&t.to_text()).unwrap().to_bytes(), t.to_bytes());
+            assert_eq!(
+                Token::from_text(&t.to_text()).unwrap().to_bytes(),
+                t.to_bytes()
+            );
         }
     }
 });

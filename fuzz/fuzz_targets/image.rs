@@ -1,0 +1,14 @@
+//! Fuzz the picture path: `scan::decode_qr_codes` (PNG/JPEG decoding, binarisation, QR
+//! detection and decoding) and `input::parse_bytes` (which sends pictures there too) on
+//! arbitrary bytes must never panic. Run with `-max_len=65536`: decoders allocate in
+//! proportion to the declared image size, and large pictures only make each run slower.
+#![no_main]
+
+use custody::input::parse_bytes;
+use custody::scan::decode_qr_codes;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = decode_qr_codes(data);
+    let _ = parse_bytes("fuzz", data);
+});
