@@ -6,7 +6,7 @@ use std::io::Write;
 
 use rand_core::{OsRng, RngCore};
 
-use super::{CliError, InitArgs};
+use super::{CliError, InitArgs, PolicyArgs};
 use super::{secret_input, share_set, sheets};
 use crate::harden;
 use crate::keys::MasterSecret;
@@ -35,46 +35,35 @@ pub fn slug(name: &str) -> String {
     }
 }
 
-fn policy_from(args: &InitArgs) -> Result<Policy, CliError> {
-    build_policy(
-        args.threshold,
-        &args.custodians,
-        &args.group,
-        args.group_threshold,
-    )
-}
-
-/// The policy `--threshold K --custodian A B ...` or `--group NAME:K --custodian NAME/A ...`
-/// describe (shared with `reshare` and `rotate-master`).
-pub fn build_policy(
-    threshold: Option<u8>,
-    custodians: &[String],
-    groups: &[String],
-    group_threshold: Option<u8>,
-) -> Result<Policy, CliError> {
-    let names: Vec<String> = custodians
-        .iter()
-        .flat_map(|c| c.split(','))
-        .map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty())
-        .collect();
-    if groups.is_empty() {
-        let k = threshold.ok_or_else(|| {
-            CliError::Usage(
-                "say how many custodians must come together: --threshold K \
-                 (or define groups with --group NAME:K)"
-                    .into(),
-            )
-        })?;
-        Ok(Policy::single(k, &names)?)
-    } else {
-        Ok(Policy::grouped(groups, &names, group_threshold)?)
+impl PolicyArgs {
+    /// The policy `--threshold K --custodian A B ...` or `--group NAME:K --custodian NAME/A ...`
+    /// describe (used by `init`, `reshare` and `rotate-master`).
+    pub fn policy(&self) -> Result<Policy, CliError> {
+        let names: Vec<String> = self
+            .custodians
+            .iter()
+            .flat_map(|c| c.split(','))
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty())
+            .collect();
+        if self.group.is_empty() {
+            let k = self.threshold.ok_or_else(|| {
+                CliError::Usage(
+                    "say how many custodians must come together: --threshold K \
+                     (or define groups with --group NAME:K)"
+                        .into(),
+                )
+            })?;
+            Ok(Policy::single(k, &names)?)
+        } else {
+            Ok(Policy::grouped(&self.group, &names, self.group_threshold)?)
+        }
     }
 }
 
 pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let hardening = harden::for_quorum();
-    let policy = policy_from(&args)?;
+    let policy = args.policy.policy()?;
     let formats = sheets::parse_formats(&args.sheets)?;
 
     // Refuse before any secret exists if anything would be overwritten.

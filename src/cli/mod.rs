@@ -105,18 +105,9 @@ pub struct ChangeArgs {
     /// Folder for the new share files (created if missing; existing files are never overwritten).
     #[arg(long)]
     pub out_dir: PathBuf,
-    /// With a single group: how many of the new custodians must come together.
-    #[arg(long, conflicts_with_all = ["group", "group_threshold"])]
-    pub threshold: Option<u8>,
-    /// A new custodian: NAME with --threshold, or GROUP/NAME with --group. Repeat, or list several.
-    #[arg(long = "custodian", num_args = 1.., required = true)]
-    pub custodians: Vec<String>,
-    /// A group as NAME:K (K of its custodians needed). Repeat for each group.
-    #[arg(long)]
-    pub group: Vec<String>,
-    /// How many groups must take part (needed when there are several).
-    #[arg(long)]
-    pub group_threshold: Option<u8>,
+    /// The (new) custodians and thresholds.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     /// Which files to write per custodian: any of txt (share file), pdf, png (300 dpi), svg.
     #[arg(long, default_value = "txt,pdf")]
     pub sheets: String,
@@ -210,14 +201,9 @@ pub struct PassphraseArgs {
     pub passphrase_prompt: bool,
 }
 
+/// A policy on the command line, as `init`, `reshare` and `rotate-master` take it.
 #[derive(Args, Debug)]
-pub struct InitArgs {
-    /// The vault file to create (it must not exist).
-    #[arg(long, env = "CUSTODY_VAULT")]
-    pub vault: PathBuf,
-    /// Folder for the share files (created if missing; existing files are never overwritten).
-    #[arg(long)]
-    pub out_dir: PathBuf,
+pub struct PolicyArgs {
     /// With a single group: how many custodians must come together.
     #[arg(long, conflicts_with_all = ["group", "group_threshold"])]
     pub threshold: Option<u8>,
@@ -230,6 +216,19 @@ pub struct InitArgs {
     /// How many groups must take part (needed when there are several).
     #[arg(long)]
     pub group_threshold: Option<u8>,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// The vault file to create (it must not exist).
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    /// Folder for the share files (created if missing; existing files are never overwritten).
+    #[arg(long)]
+    pub out_dir: PathBuf,
+    /// The (new) custodians and thresholds.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     /// SLIP-39 iteration exponent E: the passphrase cipher runs 10000 * 2^E PBKDF2 iterations.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=15))]
     pub iteration_exponent: u8,

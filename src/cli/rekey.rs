@@ -14,7 +14,7 @@ use std::path::Path;
 use rand_core::OsRng;
 use zeroize::Zeroizing;
 
-use super::{ChangeArgs, ChangeShareArgs, CliError, PendingArgs, ShareArgs, init, secret_input};
+use super::{ChangeArgs, ChangeShareArgs, CliError, PendingArgs, ShareArgs, secret_input};
 use super::{share_set, shares_in, sheets};
 use crate::audit::{AuditLog, Ceremony};
 use crate::harden::{self, Hardening};
@@ -150,12 +150,7 @@ pub fn reshare(args: ChangeArgs, rotate: bool, out: &mut dyn Write) -> Result<()
         }
         .into());
     }
-    let policy = init::build_policy(
-        args.threshold,
-        &args.custodians,
-        &args.group,
-        args.group_threshold,
-    )?;
+    let policy = args.policy.policy()?;
     let formats = sheets::parse_formats(&args.sheets)?;
     let layout = share_set::plan(&args.out_dir, &share_set::numbered(&policy), formats, None)?;
     let pres = present(&args.quorum, &vault)?;
