@@ -5,6 +5,8 @@
 //! function here indexes a table with an element or branches on one: multiplication is
 //! shift-and-add with masks, inversion is `a^254` by a fixed square-and-multiply chain.
 //! The x-coordinates given to [`interpolate`] are public (share indices) and may be branched on.
+//! Interpolation multiplies whole secret vectors by public coefficients ([`mul_add_into`]):
+//! sixteen bytes per SSSE3 shuffle on x86_64, masks-and-shifts bytes elsewhere.
 
 use std::fmt;
 
@@ -37,6 +39,79 @@ pub fn mul(a: u8, b: u8) -> u8 {
         b >>= 1;
     }
     product
+}
+
+/// `acc[k] ^= coefficient * y[k]` for every k: the inner loop of [`interpolate`].
+///
+/// `coefficient` is **public** (a Lagrange basis value, computed from share indices only);
+/// `acc` and `y` are secret. On x86_64 with SSSE3 (every x86_64 CPU since 2006; checked at run
+/// time) this uses the split-nibble shuffle method: two 16-entry tables, `coefficient * n` and
+/// `coefficient * (n << 4)` for every nibble n, built from the public coefficient, and
+/// `PSHUFB` selecting from them by the secret nibbles of sixteen bytes at once. A shuffle is a
+/// register operation, not a memory access, so its timing does not depend on the selector
+/// (unlike a table lookup in memory). Elsewhere, [`mul_add_into_portable`].
+/// `acc` and `y` must have the same length; only that (public) length shapes the loops.
+pub fn mul_add_into(acc: &mut [u8], coefficient: u8, y: &[u8]) {
+    assert_eq!(acc.len(), y.len(), "mul_add_into needs equal lengths");
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("ssse3") {
+            // SAFETY: SSSE3 is available (checked just above), which is all the function's
+            // `target_feature` needs; its loads and stores stay within the equal-length slices.
+            unsafe { mul_add_into_ssse3(acc, coefficient, y) };
+            return;
+        }
+    }
+    mul_add_into_portable(acc, coefficient, y);
+}
+
+/// Portable [`mul_add_into`]: [`mul`] byte by byte. Every step is masks and shifts, which
+/// compilers turn into SIMD code (SSE2 on x86_64) without changing that.
+pub fn mul_add_into_portable(acc: &mut [u8], coefficient: u8, y: &[u8]) {
+    assert_eq!(acc.len(), y.len(), "mul_add_into needs equal lengths");
+    for (out, &byte) in acc.iter_mut().zip(y) {
+        *out ^= mul(coefficient, byte);
+    }
+}
+
+/// The SSSE3 body of [`mul_add_into`]; the remainder past a multiple of 16 bytes goes through
+/// [`mul_add_into_portable`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "ssse3")]
+unsafe fn mul_add_into_ssse3(acc: &mut [u8], coefficient: u8, y: &[u8]) {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_loadu_si128, _mm_set1_epi8, _mm_shuffle_epi8, _mm_srli_epi16,
+        _mm_storeu_si128, _mm_xor_si128,
+    };
+    // Tables from the public coefficient: low[n] = c * n, high[n] = c * (n << 4).
+    let mut low = [0u8; 16];
+    let mut high = [0u8; 16];
+    for n in 0..16u8 {
+        low[usize::from(n)] = mul(coefficient, n);
+        high[usize::from(n)] = mul(coefficient, n << 4);
+    }
+    let whole = acc.len() / 16 * 16;
+    let (acc_blocks, acc_rest) = acc.split_at_mut(whole);
+    let (y_blocks, y_rest) = y.split_at(whole);
+    // SAFETY: every pointer below comes from a 16-byte chunk of a slice (or a 16-byte array),
+    // and the unaligned load/store intrinsics accept any alignment.
+    unsafe {
+        let low = _mm_loadu_si128(low.as_ptr().cast::<__m128i>());
+        let high = _mm_loadu_si128(high.as_ptr().cast::<__m128i>());
+        let nibble = _mm_set1_epi8(0x0F);
+        for (out, block) in acc_blocks
+            .chunks_exact_mut(16)
+            .zip(y_blocks.chunks_exact(16))
+        {
+            let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+            let lo = _mm_and_si128(v, nibble);
+            let hi = _mm_and_si128(_mm_srli_epi16::<4>(v), nibble);
+            let product = _mm_xor_si128(_mm_shuffle_epi8(low, lo), _mm_shuffle_epi8(high, hi));
+            let sum = _mm_xor_si128(_mm_loadu_si128(out.as_ptr().cast::<__m128i>()), product);
+            _mm_storeu_si128(out.as_mut_ptr().cast::<__m128i>(), sum);
+        }
+    }
+    mul_add_into_portable(acc_rest, coefficient, y_rest);
 }
 
 /// Multiplicative inverse, computed as `a^254` with a fixed schedule; `inv(0) == 0`.
@@ -132,9 +207,7 @@ pub fn interpolate(
     let basis = basis_at(&xs, x);
     let mut result = Zeroizing::new(vec![0u8; len]);
     for (&(_, yi), &coefficient) in points.iter().zip(&basis) {
-        for (out, &byte) in result.iter_mut().zip(yi) {
-            *out ^= mul(coefficient, byte);
-        }
+        mul_add_into(&mut result, coefficient, yi);
     }
     Ok(result)
 }

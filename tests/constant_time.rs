@@ -4,7 +4,8 @@
 //! `valgrind --error-exitcode=1 --track-origins=yes` in a harness mode that marks the secret
 //! bytes *undefined* with memcheck's `VALGRIND_MAKE_MEM_UNDEFINED` client request (issued with
 //! valgrind.h's amd64 magic instruction sequence through `asm!`, no C compiler needed), then runs
-//! `gf256::mul`, `inv`, `div`, `interpolate` (secret y-values, public x) and the Shamir core:
+//! `gf256::mul`, `inv`, `div`, `interpolate` (secret y-values, public x; SSSE3 blocks and a
+//! byte-wise remainder) and the Shamir core:
 //! `split_ems` of a secret EMS, and the interpolations at x = 255 / 254 that `combine` does.
 //! Memcheck reports "Conditional jump or move depends on uninitialised value(s)" or "Use of
 //! uninitialised value of size 8" for any branch or memory index that depends on a secret.
@@ -138,9 +139,10 @@ fn ctgrind_harness() {
                 a[i] ^= gf256::div(a[i], a[i + 1] | 1);
             }
             // Interpolation: secret y-values, public x-coordinates (including x = 255, 254).
+            // 37 bytes: two 16-byte SSSE3 blocks and a five-byte remainder done byte-wise.
             let ys: Vec<Vec<u8>> = (0..3)
                 .map(|_| {
-                    let mut y = vec![0u8; 32];
+                    let mut y = vec![0u8; 37];
                     rng.fill_bytes(&mut y);
                     vg::undefined(&y);
                     y
@@ -155,6 +157,10 @@ fn ctgrind_harness() {
                 let r = gf256::interpolate(&points, x).unwrap();
                 a[0] ^= r[0];
             }
+            // The portable multiply-accumulate too (interpolate takes the SSSE3 path here).
+            let mut acc = ys[1].clone();
+            gf256::mul_add_into_portable(&mut acc, 0x53, &ys[0]);
+            a[2] ^= acc[36];
             // Shamir split of a secret EMS (two levels, with the HMAC digest share).
             let ems = EncryptedMasterSecret {
                 identifier: 1234,

@@ -9,12 +9,12 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(t) = Token::from_bytes(data) {
         assert_eq!(t.to_bytes().as_slice(), data);
     }
-    if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(t) = Token::from_text(text) {
-            assert_eq!(
-                Token::from_text(&t.to_text()).unwrap().to_bytes(),
-                t.to_bytes()
-            );
-        }
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Ok(t) = Token::from_text(text)
+    {
+        assert_eq!(
+            Token::from_text(&t.to_text()).unwrap().to_bytes(),
+            t.to_bytes()
+        );
     }
 });

@@ -1,7 +1,11 @@
-//! PNG back-end: rasterises the layout into an 8-bit grayscale bitmap (text through
-//! `ab_glyph` with the embedded fonts) and writes it with a pHYs chunk for the resolution.
+//! PNG back-end: rasterises the layout into an 8-bit grayscale bitmap (text: glyph outlines
+//! of the embedded fonts from `skrifa`, filled by `ab_glyph_rasterizer`) and writes it with a
+//! pHYs chunk for the resolution.
 
-use ab_glyph::{Font as _, PxScale, point};
+use ab_glyph_rasterizer::{Point, Rasterizer, point};
+use skrifa::instance::{LocationRef, Size};
+use skrifa::outline::pen::PathStyle;
+use skrifa::outline::{DrawSettings, OutlinePen};
 use zeroize::Zeroizing;
 
 use super::fonts::{self, Face};
@@ -84,26 +88,134 @@ pub(super) fn render(page: &Page, dpi: u32) -> Zeroizing<Vec<u8>> {
 
 fn draw_text(c: &mut Canvas, face: Face, em_px: f32, x: f32, baseline: f32, ink: f32, text: &str) {
     let font = fonts::font(face);
-    let upem = font.units_per_em().unwrap_or(2048.0);
-    // ab_glyph scales so that ascent - descent spans the PxScale; convert from em size.
-    let height = font.height_unscaled();
-    let scale = PxScale::from(em_px * height / upem);
-    let mut pen = x;
+    let upem = font.units_per_em();
+    // Outlines come scaled by em_px / upem pixels per font unit. The HarfBuzz path style
+    // scales in f32; the default (FreeType) style rounds points to 1/64 pixel.
+    let settings = || {
+        DrawSettings::unhinted(Size::new(em_px), LocationRef::default())
+            .with_path_style(PathStyle::HarfBuzz)
+    };
+    let mut pen_x = x;
     for ch in text.chars() {
         let id = font.glyph_id(ch);
-        let glyph = id.with_scale_and_position(scale, point(pen, baseline));
-        if let Some(outlined) = font.outline_glyph(glyph) {
-            let b = outlined.px_bounds();
-            outlined.draw(|gx, gy, cov| {
-                c.blend(
-                    b.min.x as i64 + gx as i64,
-                    b.min.y as i64 + gy as i64,
-                    cov,
-                    ink,
-                );
-            });
+        if let Some(outline) = font.outline(id) {
+            let mut path = GlyphPath::default();
+            // A glyph that fails to draw (damaged data) is left blank, as a missing one is.
+            if outline.draw(settings(), &mut path).is_ok() {
+                path.fill(point(pen_x, baseline), |px, py, cov| {
+                    c.blend(px, py, cov, ink)
+                });
+            }
         }
-        pen += font.h_advance_unscaled(id) / upem * em_px;
+        pen_x += font.advance_unscaled(id) / upem * em_px;
+    }
+}
+
+/// One segment of a glyph outline, in pixels, y down, relative to the glyph origin.
+enum Segment {
+    Line(Point, Point),
+    Quad(Point, Point, Point),
+    Cubic(Point, Point, Point, Point),
+}
+
+/// Collects a glyph outline from `skrifa` (font units scaled to pixels, y up) as y-down
+/// segments with their bounds, closing every contour.
+struct GlyphPath {
+    segments: Vec<Segment>,
+    start: Point,
+    last: Point,
+    min: Point,
+    max: Point,
+}
+
+impl Default for GlyphPath {
+    fn default() -> Self {
+        GlyphPath {
+            segments: Vec::new(),
+            start: point(0.0, 0.0),
+            last: point(0.0, 0.0),
+            min: point(f32::INFINITY, f32::INFINITY),
+            max: point(f32::NEG_INFINITY, f32::NEG_INFINITY),
+        }
+    }
+}
+
+impl GlyphPath {
+    /// Flips y and grows the bounds over the point (control points included, as the
+    /// font's own glyph boxes are).
+    fn add(&mut self, x: f32, y: f32) -> Point {
+        let p = point(x, -y);
+        self.min = point(self.min.x.min(p.x), self.min.y.min(p.y));
+        self.max = point(self.max.x.max(p.x), self.max.y.max(p.y));
+        p
+    }
+
+    /// Fills the outline with its origin at `origin` (canvas pixels), calling `blend` with
+    /// the canvas position and coverage of every pixel of the glyph's box.
+    fn fill(mut self, origin: Point, mut blend: impl FnMut(i64, i64, f32)) {
+        self.close();
+        if self.segments.is_empty() {
+            return;
+        }
+        // Pixel box of the glyph; the subpixel fraction of the origin is rounded together
+        // with the outline so that identical fractions give identical boxes.
+        let (tx, fx) = (origin.x.trunc(), origin.x.fract());
+        let (ty, fy) = (origin.y.trunc(), origin.y.fract());
+        let x0 = (self.min.x + fx).floor() + tx;
+        let y0 = (self.min.y + fy).floor() + ty;
+        let x1 = (self.max.x + fx).ceil() + tx;
+        let y1 = (self.max.y + fy).ceil() + ty;
+        let offset = point(origin.x - x0, origin.y - y0);
+        let mut r = Rasterizer::new((x1 - x0) as usize, (y1 - y0) as usize);
+        for s in &self.segments {
+            match *s {
+                Segment::Line(p0, p1) => r.draw_line(p0 + offset, p1 + offset),
+                Segment::Quad(p0, p1, p2) => r.draw_quad(p0 + offset, p1 + offset, p2 + offset),
+                Segment::Cubic(p0, p1, p2, p3) => {
+                    r.draw_cubic(p0 + offset, p1 + offset, p2 + offset, p3 + offset)
+                }
+            }
+        }
+        r.for_each_pixel_2d(|gx, gy, cov| blend(x0 as i64 + gx as i64, y0 as i64 + gy as i64, cov));
+    }
+}
+
+impl OutlinePen for GlyphPath {
+    fn move_to(&mut self, x: f32, y: f32) {
+        self.close();
+        let p = self.add(x, y);
+        self.start = p;
+        self.last = p;
+    }
+
+    fn line_to(&mut self, x: f32, y: f32) {
+        let p = self.add(x, y);
+        self.segments.push(Segment::Line(self.last, p));
+        self.last = p;
+    }
+
+    fn quad_to(&mut self, cx0: f32, cy0: f32, x: f32, y: f32) {
+        let c0 = self.add(cx0, cy0);
+        let p = self.add(x, y);
+        self.segments.push(Segment::Quad(self.last, c0, p));
+        self.last = p;
+    }
+
+    fn curve_to(&mut self, cx0: f32, cy0: f32, cx1: f32, cy1: f32, x: f32, y: f32) {
+        let c0 = self.add(cx0, cy0);
+        let c1 = self.add(cx1, cy1);
+        let p = self.add(x, y);
+        self.segments.push(Segment::Cubic(self.last, c0, c1, p));
+        self.last = p;
+    }
+
+    /// Closes the contour with a line back to its start (the rasteriser accumulates
+    /// signed coverage, so every contour must be closed).
+    fn close(&mut self) {
+        if self.last != self.start {
+            self.segments.push(Segment::Line(self.last, self.start));
+            self.last = self.start;
+        }
     }
 }
 
