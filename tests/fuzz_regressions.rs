@@ -20,3 +20,22 @@ fn vault_file_float_roundtrip() {
         "the kept entry's number is unchanged"
     );
 }
+
+/// `image` found (run 3 of 2026-11-28, after ~700,000 executions) a 2,140-byte, 260 x 250 PNG
+/// — a mutated crop of a sheet's QR code — that kept the scanner busy for about 26 s (release
+/// build) before it reported that no QR code could be read: rqrr's grid search
+/// (`SkewedGridLocation::from_group`, 99 % of the time) tries every grouping of the many
+/// finder-pattern-like shapes in it. Scanning now gives up after `scan::SCAN_TIME_LIMIT`
+/// with an error that tells the officer what to do; here with a 1 s limit, far below the
+/// picture's ~26 s, so the test is quick and not sensitive to machine speed.
+#[test]
+fn image_slow_grid_search_is_given_up_with_advice() {
+    let bytes = include_bytes!("fixtures/fuzz-regressions/image-slow-grid-search.png");
+    let gray = custody::scan::load_gray(bytes).expect("the picture decodes");
+    let err = custody::scan::decode_gray_within(&gray, std::time::Duration::from_secs(1))
+        .expect_err("no share in it");
+    assert_eq!(err, custody::scan::ScanError::TooSlow { seconds: 1 });
+    let message = err.to_string();
+    assert!(message.contains("took longer than 1 s"), "{message}");
+    assert!(message.contains("--words-stdin"), "{message}");
+}
