@@ -22,20 +22,26 @@ fn vault_file_float_roundtrip() {
 }
 
 /// `image` found (run 3 of 2026-11-28, after ~700,000 executions) a 2,140-byte, 260 x 250 PNG
-/// — a mutated crop of a sheet's QR code — that kept the scanner busy for about 26 s (release
-/// build) before it reported that no QR code could be read: rqrr's grid search
+/// — a mutated crop of a sheet's QR code — that keeps the scanner busy for about 26 s (release
+/// build) before it reports that no QR code could be read: rqrr's grid search
 /// (`SkewedGridLocation::from_group`, 99 % of the time) tries every grouping of the many
-/// finder-pattern-like shapes in it. Scanning now gives up after `scan::SCAN_TIME_LIMIT`
-/// with an error that tells the officer what to do; here with a 1 s limit, far below the
-/// picture's ~26 s, so the test is quick and not sensitive to machine speed.
+/// finder-pattern-like shapes in it. No panic and no wrong output, but an officer would wait.
+/// OPEN: rqrr keeps its candidate list private, and a wall-clock limit on scanning was tried
+/// and dropped (a legitimate full-page photo with no readable code can take as long in a debug
+/// build, so the limit made results depend on machine speed). Run by hand, in release:
+/// `cargo test --release --test fuzz_regressions -- --ignored image_slow`.
 #[test]
-fn image_slow_grid_search_is_given_up_with_advice() {
+#[ignore = "takes ~26 s: the grid-search bound is not in yet (see the comment)"]
+fn image_slow_grid_search_is_refused_cleanly() {
     let bytes = include_bytes!("fixtures/fuzz-regressions/image-slow-grid-search.png");
-    let gray = custody::scan::load_gray(bytes).expect("the picture decodes");
-    let err = custody::scan::decode_gray_within(&gray, std::time::Duration::from_secs(1))
-        .expect_err("no share in it");
-    assert_eq!(err, custody::scan::ScanError::TooSlow { seconds: 1 });
-    let message = err.to_string();
-    assert!(message.contains("took longer than 1 s"), "{message}");
-    assert!(message.contains("--words-stdin"), "{message}");
+    let started = std::time::Instant::now();
+    let err = custody::scan::decode_qr_codes(bytes).expect_err("no share in it");
+    assert_eq!(
+        err,
+        custody::scan::ScanError::NoQrFound {
+            width: 260,
+            height: 250
+        }
+    );
+    eprintln!("refused after {:?}: {err}", started.elapsed());
 }

@@ -6,7 +6,6 @@ use image::{GrayImage, ImageBuffer, Luma};
 use zeroize::Zeroizing;
 
 /// An 8-bit grayscale picture, row-major, zeroised on drop.
-#[derive(Clone)]
 pub struct Gray {
     pub w: usize,
     pub h: usize,

@@ -8,8 +8,6 @@ pub mod degrade;
 mod image_ops;
 
 use std::fmt;
-use std::sync::mpsc;
-use std::time::Duration;
 
 use zeroize::Zeroizing;
 
@@ -27,12 +25,6 @@ pub enum ScanError {
         /// Width and height of the picture in pixels.
         width: u32,
         height: u32,
-    },
-    /// Scanning did not finish within the time limit ([`SCAN_TIME_LIMIT`]): the picture is
-    /// full of shapes that look like parts of QR codes (fuzzing found such pictures).
-    TooSlow {
-        /// The limit that was reached, in seconds.
-        seconds: u64,
     },
 }
 
@@ -53,12 +45,6 @@ impl fmt::Display for ScanError {
                 "the QR code could not be read in this {width}x{height} picture. Try a sharper, \
                  well-lit photo with the whole code flat and in view, or type the share's \
                  words instead (--words-stdin, or a words file)"
-            ),
-            ScanError::TooSlow { seconds } => write!(
-                f,
-                "scanning this picture took longer than {seconds} s, so it was given up; take a \
-                 new photo with only the sheet's QR code in view, or type the share's words \
-                 instead (--words-stdin, or a words file)"
             ),
         }
     }
@@ -102,41 +88,9 @@ pub fn decode_qr_codes(bytes: &[u8]) -> Result<Vec<String>, ScanError> {
     decode_gray(&gray)
 }
 
-/// How long one picture may take to scan. A clear sheet scans in well under a second and a
-/// bad photo in a few; fuzzing found a 2 KB picture that keeps the QR decoder's grid search
-/// busy for ~26 s (tests/fuzz_regressions.rs), so scanning is given up after this long.
-pub const SCAN_TIME_LIMIT: Duration = Duration::from_secs(10);
-
-/// As [`decode_qr_codes`], for an already decoded grayscale picture, within [`SCAN_TIME_LIMIT`].
+/// As [`decode_qr_codes`], for an already decoded grayscale picture.
 pub fn decode_gray(gray: &Gray) -> Result<Vec<String>, ScanError> {
-    decode_gray_within(gray, SCAN_TIME_LIMIT)
-}
-
-/// As [`decode_gray`] with the time limit `limit`. The scan runs on a worker thread; when the
-/// limit passes, this returns [`ScanError::TooSlow`] and the worker finishes on its own (it
-/// cannot be interrupted inside the decoder), then drops and wipes its copy of the picture.
-/// A panic in the worker is passed on to the caller.
-pub fn decode_gray_within(gray: &Gray, limit: Duration) -> Result<Vec<String>, ScanError> {
-    let (tx, rx) = mpsc::channel();
-    let copy = gray.clone();
-    let worker = std::thread::Builder::new()
-        .name("custody-scan".into())
-        .spawn(move || {
-            let _ = tx.send(decode_gray_traced(&copy).0);
-        })
-        .map_err(|e| ScanError::Decode(format!("could not start the scanner: {e}")))?;
-    let found = match rx.recv_timeout(limit) {
-        Ok(found) => found,
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            return Err(ScanError::TooSlow {
-                seconds: limit.as_secs().max(1),
-            });
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
-            Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => unreachable!("the scan worker sends before it ends"),
-        },
-    };
+    let found = decode_gray_traced(gray).0;
     if found.is_empty() {
         Err(ScanError::NoQrFound {
             width: gray.w as u32,
