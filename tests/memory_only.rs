@@ -15,6 +15,8 @@
 //!
 //! Needs `strace` (skipped with a note when missing, unless `CI` is set).
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
@@ -35,21 +37,6 @@ use sha2::Sha256;
 
 const CRED_SECRET: &str = "SSEC-memonly-4f1e9a2b7c-unique";
 const CRED_KEY: &str = "AKEY-memonly-0d3c";
-
-fn have(tool: &str, what: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is required when CI is set"
-        );
-        eprintln!("note: {tool} not installed; skipping {what}");
-    }
-    found
-}
 
 fn custody() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_custody"));
@@ -350,7 +337,7 @@ fn fixture(seed: u64) -> Fixture {
 
 #[test]
 fn drill_and_exec_write_no_secret() {
-    if !have("strace", "the memory-only proof") {
+    if !common::have("strace", "the memory-only proof") {
         return;
     }
     let fx = fixture(0x6d656d);
@@ -439,7 +426,7 @@ fn drill_and_exec_write_no_secret() {
 /// (recovered from the share files with the library).
 #[test]
 fn init_writes_only_vault_and_shares() {
-    if !have("strace", "the memory-only proof of init") {
+    if !common::have("strace", "the memory-only proof of init") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
