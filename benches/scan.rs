@@ -1,5 +1,6 @@
 //! Scanner benchmark: decode time of three 300 dpi sheet pictures, ours against `zbarimg`,
-//! and decode success per degradation of the test corpus. Run: `cargo bench --bench scan`.
+//! decode success per degradation of the test corpus, and the detector work each picture
+//! needed against its budget (`src/scan/metered.rs`). Run: `cargo bench --bench scan`.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -119,6 +120,8 @@ fn main() {
         .map(|p| degrade::corpus(&scan::load_gray(p).unwrap()))
         .collect();
     let (mut total_ours, mut total_zbar, mut total) = (0, 0, 0);
+    // The successful attempt using the largest share of its work budget.
+    let mut tightest: Option<(f64, String)> = None;
     for i in 0..corpora[0].len() {
         let name = corpora[0][i].0;
         let (mut ours, mut theirs, mut time) = (0, 0, Duration::ZERO);
@@ -126,8 +129,16 @@ fn main() {
             let want = vec![d.token.to_string()];
             let bytes = &corpus[i].1;
             let t = Instant::now();
-            ours += (scan::decode_qr_codes(bytes).ok() == Some(want.clone())) as u32;
+            let gray = scan::load_gray(bytes).unwrap();
+            let (found, trace) = scan::decode_gray_attempts(&gray);
             time += t.elapsed();
+            ours += (found == want) as u32;
+            if let Some(last) = trace.last().filter(|_| found == want) {
+                let share = last.work as f64 / last.budget as f64;
+                if tightest.as_ref().is_none_or(|(s, _)| share > *s) {
+                    tightest = Some((share, format!("{name}, attempt {}", last.name)));
+                }
+            }
             if with_zbar {
                 theirs += (zbar(bytes).0 == want) as u32;
             }
@@ -156,6 +167,49 @@ fn main() {
             "-".into()
         }
     );
+    if let Some((share, which)) = tightest {
+        println!(
+            "\nDetector work: the successful attempt closest to its budget used {:.1} % of it \
+             ({which})",
+            share * 100.0
+        );
+    }
+    work_bounds(&pngs[0]);
+}
+
+/// Worst cases for the work budget: a page with no code at all (every attempt runs to the
+/// end), and the picture fuzzing found that sent rqrr's search through ~370 million steps.
+fn work_bounds(sheet_png: &[u8]) {
+    let mut page = scan::load_gray(sheet_png).unwrap();
+    let w = page.w;
+    for y in 900..2000 {
+        page.px[y * w..y * w + 1500].fill(255);
+    }
+    let slow = scan::load_gray(include_bytes!(
+        "../tests/fixtures/fuzz-regressions/image-slow-grid-search.png"
+    ))
+    .unwrap();
+    println!(
+        "\n{:<44} {:>8} {:>8} {:>14} {:>14} {:>9}",
+        "no code found in", "attempts", "stopped", "steps", "budget", "ms"
+    );
+    for (name, gray) in [
+        ("A4 page, QR painted out (2480x3508)", &page),
+        ("fuzz finding image-slow-grid-search (260x250)", &slow),
+    ] {
+        let t = Instant::now();
+        let (found, trace) = scan::decode_gray_attempts(gray);
+        let elapsed = t.elapsed();
+        assert!(found.is_empty());
+        println!(
+            "{name:<44} {:>8} {:>8} {:>14} {:>14} {:>9.1}",
+            trace.len(),
+            trace.iter().filter(|a| a.stopped).count(),
+            trace.iter().map(|a| a.work).sum::<u64>(),
+            trace.iter().map(|a| a.budget).sum::<u64>(),
+            ms(elapsed)
+        );
+    }
 }
 
 fn median(v: &mut [Duration]) -> Duration {

@@ -3,9 +3,12 @@
 //! Decoding uses `rqrr` (chosen by measurement, see `benches/scan.rs`) on a series of
 //! pre-processed copies of the picture — several scales and binarisations — and stops at the
 //! first copy that yields a code, so clean scans are fast and bad photos still get every try.
+//! Each attempt's detection work is metered and bounded (see `metered`), so no picture can
+//! keep the scanner busy for longer than a few honest attempts would.
 
 pub mod degrade;
 mod image_ops;
+mod metered;
 
 use std::fmt;
 
@@ -90,7 +93,7 @@ pub fn decode_qr_codes(bytes: &[u8]) -> Result<Vec<String>, ScanError> {
 
 /// As [`decode_qr_codes`], for an already decoded grayscale picture.
 pub fn decode_gray(gray: &Gray) -> Result<Vec<String>, ScanError> {
-    let found = decode_gray_traced(gray).0;
+    let found = decode_gray_attempts(gray).0;
     if found.is_empty() {
         Err(ScanError::NoQrFound {
             width: gray.w as u32,
@@ -101,30 +104,78 @@ pub fn decode_gray(gray: &Gray) -> Result<Vec<String>, ScanError> {
     }
 }
 
-/// Decodes and also names the pre-processing attempt that succeeded (for measurements).
-pub fn decode_gray_traced(gray: &Gray) -> (Vec<String>, Option<String>) {
-    for attempt in image_ops::attempts(gray) {
-        let found = decode_prepared(&attempt.image, attempt.binarised);
-        if !found.is_empty() {
-            return (found, Some(attempt.name));
-        }
-    }
-    (Vec::new(), None)
+/// What one pre-processed attempt cost and gave (for measurements and tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptTrace {
+    /// Which pre-processing: size and binarisation, e.g. `1600px mean/24-6`.
+    pub name: String,
+    /// Pixels in the pre-processed picture.
+    pub pixels: u64,
+    /// Detector steps used (pixel reads, writes and size queries).
+    pub work: u64,
+    /// Steps allowed: the attempt is stopped, as if it found nothing, when `work` would
+    /// exceed this.
+    pub budget: u64,
+    /// Whether the attempt was stopped for exceeding its budget.
+    pub stopped: bool,
+    /// Distinct QR payloads it decoded.
+    pub found: usize,
 }
 
-fn decode_prepared(img: &Gray, binarised: bool) -> Vec<String> {
-    let mut prepared = if binarised {
-        rqrr::PreparedImage::prepare_from_bitmap(img.w, img.h, |x, y| img.px[y * img.w + x] < 128)
-    } else {
-        rqrr::PreparedImage::prepare_from_greyscale(img.w, img.h, |x, y| img.px[y * img.w + x])
-    };
-    let mut out: Vec<String> = Vec::new();
-    for grid in prepared.detect_grids() {
-        if let Ok((_, text)) = grid.decode()
-            && !out.contains(&text)
-        {
-            out.push(text);
+/// Decodes as [`decode_gray`] does, and reports every attempt made, in order: the last one
+/// is the one that found the codes, if any did.
+pub fn decode_gray_attempts(gray: &Gray) -> (Vec<String>, Vec<AttemptTrace>) {
+    let mut trace = Vec::new();
+    for attempt in image_ops::attempts(gray) {
+        let (found, t) = decode_prepared(&attempt.image, attempt.binarised, attempt.name);
+        trace.push(t);
+        if !found.is_empty() {
+            return (found, trace);
         }
     }
-    out
+    (Vec::new(), trace)
+}
+
+/// One detection over one pre-processed picture, within its work budget.
+fn decode_prepared(img: &Gray, binarised: bool, name: String) -> (Vec<String>, AttemptTrace) {
+    let budget = metered::budget(img.w, img.h);
+    let px = if binarised {
+        // rqrr's "already prepared" form: 1 is black, 0 is white.
+        Zeroizing::new(img.px.iter().map(|&p| u8::from(p < 128)).collect())
+    } else {
+        img.px.clone()
+    };
+    let picture = metered::Metered::new(img.w, img.h, px, budget);
+    let counter = picture.counter();
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let mut prepared = if binarised {
+            rqrr::PreparedImage::without_preparation(picture)
+        } else {
+            rqrr::PreparedImage::prepare(picture)
+        };
+        let mut out: Vec<String> = Vec::new();
+        for grid in prepared.detect_grids() {
+            if let Ok((_, text)) = grid.decode()
+                && !out.contains(&text)
+            {
+                out.push(text);
+            }
+        }
+        out
+    }));
+    let (found, stopped) = match run {
+        Ok(found) => (found, false),
+        Err(payload) if payload.is::<metered::OverBudget>() => (Vec::new(), true),
+        // A bug in the detector: not ours to hide.
+        Err(payload) => std::panic::resume_unwind(payload),
+    };
+    let trace = AttemptTrace {
+        name,
+        pixels: (img.w * img.h) as u64,
+        work: counter.get().min(budget),
+        budget,
+        stopped,
+        found: found.len(),
+    };
+    (found, trace)
 }
