@@ -3,8 +3,8 @@
 //! Decoding uses `rqrr` (chosen by measurement, see `benches/scan.rs`) on a series of
 //! pre-processed copies of the picture — several scales and binarisations — and stops at the
 //! first copy that yields a code, so clean scans are fast and bad photos still get every try.
-//! Each attempt's detection work is metered and bounded (see `metered`), so no picture can
-//! keep the scanner busy for longer than a few honest attempts would.
+//! Each attempt's detection work is metered and capped at a fixed number of steps per pixel
+//! (see `metered`), so no picture can keep the detector searching without end.
 
 pub mod degrade;
 mod image_ops;
@@ -109,8 +109,6 @@ pub fn decode_gray(gray: &Gray) -> Result<Vec<String>, ScanError> {
 pub struct AttemptTrace {
     /// Which pre-processing: size and binarisation, e.g. `1600px mean/24-6`.
     pub name: String,
-    /// Pixels in the pre-processed picture.
-    pub pixels: u64,
     /// Detector steps used (pixel reads, writes and size queries).
     pub work: u64,
     /// Steps allowed: the attempt is stopped, as if it found nothing, when `work` would
@@ -118,8 +116,6 @@ pub struct AttemptTrace {
     pub budget: u64,
     /// Whether the attempt was stopped for exceeding its budget.
     pub stopped: bool,
-    /// Distinct QR payloads it decoded.
-    pub found: usize,
 }
 
 /// Decodes as [`decode_gray`] does, and reports every attempt made, in order: the last one
@@ -171,11 +167,9 @@ fn decode_prepared(img: &Gray, binarised: bool, name: String) -> (Vec<String>, A
     };
     let trace = AttemptTrace {
         name,
-        pixels: (img.w * img.h) as u64,
         work: counter.get().min(budget),
         budget,
         stopped,
-        found: found.len(),
     };
     (found, trace)
 }
