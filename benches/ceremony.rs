@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use custody::cli::sheets::sheet_data;
+use custody::ops::issue::sheet_data;
 use custody::input::parse_bytes;
 use custody::keys::MasterSecret;
 use custody::policy::Policy;

@@ -199,12 +199,13 @@ impl Certificate {
         shares_used: usize,
         credentials: &[(String, Result<(), String>)],
         audit_head: LogHead,
+        now: u64,
     ) -> Result<Certificate, CertError> {
         let mut c = Certificate {
             vault_id: vault.vault_id,
             fingerprint: vault.fingerprint(),
             epoch: vault.epoch,
-            time: timefmt::now(),
+            time: now,
             host: cut(&crate::audit::host_name()),
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             shares_used: u16::try_from(shares_used).map_err(|_| CertError::TooLong {
@@ -247,6 +248,7 @@ impl Certificate {
         unlocked: &Unlocked,
         credentials: &[(String, Result<(), String>)],
         audit_head: LogHead,
+        now: u64,
     ) -> Result<Certificate, CertError> {
         let used = unlocked
             .members
@@ -260,6 +262,7 @@ impl Certificate {
             used,
             credentials,
             audit_head,
+            now,
         )
     }
 

@@ -9,17 +9,18 @@
 pub mod audit;
 pub mod ceremony;
 pub mod certificate;
-pub mod cli;
+pub mod clock;
 pub mod gf256;
 pub mod harden;
 pub mod input;
 pub mod keys;
+pub mod ops;
 pub mod policy;
 pub mod quorum;
 pub mod secret;
 pub mod sharefile;
 pub mod slip39;
-#[doc(hidden)]
+#[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod timefmt;
 pub mod token;

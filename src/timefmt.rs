@@ -3,17 +3,6 @@
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// Seconds since the Unix epoch, now. `CUSTODY_FAKE_NOW` (Unix seconds) overrides it so that
-/// tests and documentation vectors are reproducible; it carries no secret.
-pub fn now() -> u64 {
-    if let Some(v) = std::env::var_os("CUSTODY_FAKE_NOW")
-        && let Some(n) = v.to_str().and_then(|s| s.parse().ok())
-    {
-        return n;
-    }
-    OffsetDateTime::now_utc().unix_timestamp().max(0) as u64
-}
-
 fn datetime(secs: u64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(secs.min(253_402_300_799) as i64)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)

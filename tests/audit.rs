@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use custody::clock::Clock;
 use custody::audit::{
     self, AuditError, AuditLog, Ceremony, LogHead, Outcome, Problem, signed_message,
     split_signature,
@@ -63,16 +64,16 @@ fn member(name: &str, n: u8) -> Member {
 /// drill (10-13).
 fn three_ceremonies(fx: &Fx) -> LogHead {
     let log = AuditLog::open(&fx.vault_path).unwrap();
-    let c = Ceremony::begin(&log, "drill", &fx.vault).unwrap();
+    let c = Ceremony::begin(&log, "drill", &fx.vault, Clock::system()).unwrap();
     c.share_accepted(&member("alice", 1)).unwrap();
     c.share_accepted(&member("bob", 2)).unwrap();
     c.note("purpose", "quarterly drill").unwrap();
     c.credentials_opened(&["kraken-trading".into()]).unwrap();
     c.succeed(&fx.keys, "quorum verified").unwrap();
-    let c = Ceremony::begin(&log, "exec", &fx.vault).unwrap();
+    let c = Ceremony::begin(&log, "exec", &fx.vault, Clock::system()).unwrap();
     c.share_rejected("stdin", "it is stale").unwrap();
     c.fail("not enough shares").unwrap();
-    let c = Ceremony::begin(&log, "drill", &fx.vault).unwrap();
+    let c = Ceremony::begin(&log, "drill", &fx.vault, Clock::system()).unwrap();
     c.share_accepted(&member("bob", 2)).unwrap();
     c.share_accepted(&member("carol", 3)).unwrap();
     c.succeed(&fx.keys, "quorum verified").unwrap()
@@ -148,10 +149,10 @@ fn unfinished_ceremony_is_abandoned_and_reported_in_tail() {
     three_ceremonies(&fx);
     let log = AuditLog::open(&fx.vault_path).unwrap();
     {
-        let c = Ceremony::begin(&log, "reshare", &fx.vault).unwrap();
+        let c = Ceremony::begin(&log, "reshare", &fx.vault, Clock::system()).unwrap();
         c.share_accepted(&member("alice", 1)).unwrap();
     } // dropped: abandoned
-    let c = Ceremony::begin(&log, "drill", &fx.vault).unwrap();
+    let c = Ceremony::begin(&log, "drill", &fx.vault, Clock::system()).unwrap();
     let r = audit::verify(&fx.log_path, fx.vault.public_key()).unwrap();
     let tail = r.tail_ceremonies();
     assert_eq!(tail.len(), 2);
@@ -233,7 +234,7 @@ fn truncation_mid_line_is_named() {
     // Appending to a truncated log is refused rather than forking the chain.
     let log = AuditLog::open(&fx.vault_path).unwrap();
     assert!(matches!(
-        Ceremony::begin(&log, "drill", &fx.vault),
+        Ceremony::begin(&log, "drill", &fx.vault, Clock::system()),
         Err(AuditError::Damaged { .. })
     ));
 }
@@ -265,7 +266,7 @@ fn removed_final_ceremony_is_found_only_against_an_anchored_head() {
 fn verify_against_head_accepts_a_longer_intact_log_and_rejects_a_rewrite() {
     let fx = fixture();
     let log = AuditLog::open(&fx.vault_path).unwrap();
-    let c = Ceremony::begin(&log, "drill", &fx.vault).unwrap();
+    let c = Ceremony::begin(&log, "drill", &fx.vault, Clock::system()).unwrap();
     let anchored = c.succeed(&fx.keys, "ok").unwrap();
     three_ceremonies(&fx);
     audit::verify_against_head(&fx.log_path, fx.vault.public_key(), &anchored).unwrap();
@@ -341,7 +342,7 @@ fn appended_success_without_the_key_is_named() {
 fn succeed_refuses_another_key() {
     let fx = fixture();
     let log = AuditLog::open(&fx.vault_path).unwrap();
-    let c = Ceremony::begin(&log, "drill", &fx.vault).unwrap();
+    let c = Ceremony::begin(&log, "drill", &fx.vault, Clock::system()).unwrap();
     assert!(matches!(
         c.succeed(&test_keys(8), "x"),
         Err(AuditError::WrongKey { .. })
@@ -360,7 +361,7 @@ fn concurrent_appenders_keep_one_chain() {
             s.spawn(move || {
                 let log = AuditLog::open(&fx.vault_path).unwrap();
                 for _ in 0..3 {
-                    let c = Ceremony::begin(&log, "drill", &fx.vault).unwrap();
+                    let c = Ceremony::begin(&log, "drill", &fx.vault, Clock::system()).unwrap();
                     c.share_accepted(&member("alice", 1)).unwrap();
                     c.note("thread", &t.to_string()).unwrap();
                     if t % 2 == 0 {

@@ -30,6 +30,9 @@ fn member(name: &str, n: u8, source: Source) -> Member {
     }
 }
 
+/// The certificates' time (2026-11-28T18:00:00Z).
+const NOW: u64 = 1_795_888_800;
+
 fn issue(vault: &Vault, k: &DerivedKeys) -> Certificate {
     Certificate::issue(
         vault,
@@ -47,6 +50,7 @@ fn issue(vault: &Vault, k: &DerivedKeys) -> Certificate {
             seq: 42,
             hash: [0xab; 32],
         },
+        NOW,
     )
     .unwrap()
 }
@@ -80,7 +84,7 @@ fn round_trip_and_text() {
         c.canonical_bytes()
             .starts_with(b"custody/v1/drill-certificate\0")
     );
-    let empty = Certificate::issue(&v, &k, &[], 0, &[], LogHead::genesis()).unwrap();
+    let empty = Certificate::issue(&v, &k, &[], 0, &[], LogHead::genesis(), NOW).unwrap();
     verify_certificate(&empty.to_json(), &v).unwrap();
     assert!(empty.render_text().contains("none opened"));
 }
@@ -147,7 +151,7 @@ fn every_field_edit_is_detected() {
         verify_certificate(&fewer, &v),
         Err(CertError::Forged)
     ));
-    let resigned = Certificate::issue(&v, &k, &[], 0, &[], LogHead::genesis()).unwrap();
+    let resigned = Certificate::issue(&v, &k, &[], 0, &[], LogHead::genesis(), NOW).unwrap();
     let sig = serde_json::from_str::<Value>(&resigned.to_json()).unwrap()["signature"].clone();
     let swapped = edit(&json, &["signature"], |x| *x = sig);
     assert!(matches!(
@@ -196,7 +200,7 @@ fn another_vaults_key_and_the_wrong_vault_are_rejected() {
     ));
     // Keys that are not the vault's cannot issue one.
     assert!(matches!(
-        Certificate::issue(&va, &kb, &[], 0, &[], LogHead::genesis()),
+        Certificate::issue(&va, &kb, &[], 0, &[], LogHead::genesis(), NOW),
         Err(CertError::WrongKey)
     ));
     // Same key, different vault id (a second vault made from the same master secret).

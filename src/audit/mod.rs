@@ -30,6 +30,7 @@ use rand_core::{OsRng, RngCore};
 
 use crate::keys::{DerivedKeys, fingerprint, hex};
 use crate::quorum::Member;
+use crate::clock::Clock;
 use crate::timefmt;
 use crate::vault::Vault;
 use crate::wire;
@@ -262,12 +263,18 @@ pub struct Ceremony {
     id: String,
     host: String,
     vault_key: VerifyingKey,
+    clock: Clock,
     finished: bool,
 }
 
 impl Ceremony {
     /// Record the start of `action` ("drill", "exec", "reshare", ...) on `vault`.
-    pub fn begin(log: &AuditLog, action: &str, vault: &Vault) -> Result<Ceremony, AuditError> {
+    pub fn begin(
+        log: &AuditLog,
+        action: &str,
+        vault: &Vault,
+        clock: Clock,
+    ) -> Result<Ceremony, AuditError> {
         let mut id = [0u8; 8];
         OsRng.fill_bytes(&mut id);
         let c = Ceremony {
@@ -275,6 +282,7 @@ impl Ceremony {
             id: hex(&id),
             host: host_name(),
             vault_key: *vault.public_key(),
+            clock,
             finished: false,
         };
         let mut r = c.record(Event::Start);
@@ -300,7 +308,7 @@ impl Ceremony {
 
     fn record(&self, event: Event) -> Record {
         Record {
-            time: timefmt::rfc3339(timefmt::now()),
+            time: timefmt::rfc3339(self.clock.now()),
             host: self.host.clone(),
             ceremony: self.id.clone(),
             event,

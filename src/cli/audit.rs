@@ -5,8 +5,8 @@
 use std::io::Write;
 
 use super::{AuditShowArgs, AuditVerifyArgs, CliError};
-use crate::audit::{self, AuditError, LogHead, Problem};
-use crate::vault::store;
+use custody::audit::{self, AuditError, LogHead, Problem};
+use custody::vault::store;
 
 fn w(e: std::io::Error) -> CliError {
     CliError::Terminal(e.to_string())

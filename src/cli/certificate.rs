@@ -1,13 +1,13 @@
 //! `custody verify-certificate`: check a drill certificate offline against the vault file (no
 //! quorum): format, signature under the vault's key over the canonical bytes, same vault. Prints
 //! the certificate's text page and "valid". `drill --certificate FILE` writes one with
-//! [`crate::certificate::write_certificate`].
+//! [`custody::certificate::write_certificate`].
 
 use std::io::Write;
 
 use super::{CliError, VerifyCertificateArgs};
-use crate::certificate::{self, CertError};
-use crate::vault::store;
+use custody::certificate::{self, CertError};
+use custody::vault::store;
 
 pub fn run(args: VerifyCertificateArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let vault = store::load(&args.vault)?;

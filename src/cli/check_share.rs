@@ -5,9 +5,9 @@ use std::io::Write;
 
 use super::shares_in::read_one;
 use super::{CheckShareArgs, CliError};
-use crate::harden;
-use crate::quorum::check_share;
-use crate::vault::store;
+use custody::harden;
+use custody::quorum::check_share;
+use custody::vault::store;
 
 pub fn run(args: CheckShareArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let _hardening = harden::for_quorum();

@@ -13,17 +13,17 @@ use super::{
     CliError, CredAddArgs, CredListArgs, CredRemoveArgs, CredRenameArgs, CredRotateArgs,
     CredShowArgs, CredsArgs, CredsCommand, QuorumArgs, SecretFieldArgs, quorum_open, secret_input,
 };
-use crate::audit;
-use crate::keys::DerivedKeys;
-use crate::timefmt;
-use crate::vault::credential::{
+use custody::audit;
+use custody::keys::DerivedKeys;
+use custody::timefmt;
+use custody::vault::credential::{
     self, Credential, FieldName, Pending, Scope, check_exchange, check_name, check_text,
     parse_date, parse_scopes, required_fields,
 };
-use crate::vault::ratify::{EntryState, RecordState};
-use crate::vault::seal::{self, SecretFields};
-use crate::vault::store::{self, OnRollback};
-use crate::vault::{Vault, sidecar};
+use custody::vault::ratify::{EntryState, RecordState};
+use custody::vault::seal::{self, SecretFields};
+use custody::vault::store::{self, OnRollback};
+use custody::vault::{Vault, sidecar};
 
 fn w(e: std::io::Error) -> CliError {
     CliError::Terminal(e.to_string())
@@ -138,7 +138,7 @@ fn add(a: CredAddArgs, out: &mut dyn Write) -> Result<(), CliError> {
                 a.name
             )));
         }
-        let now = timefmt::now();
+        let now = super::clock().now();
         let mut c = Credential {
             name: a.name.clone(),
             exchange: exchange.clone(),
@@ -236,7 +236,7 @@ fn rotate(a: CredRotateArgs, out: &mut dyn Write) -> Result<(), CliError> {
         if let Some(n) = &a.ip_allowlist {
             c.ip_allowlist = n.clone();
         }
-        c.rotated = timefmt::now().max(c.created);
+        c.rotated = super::clock().now().max(c.created);
         c.fields = fields.present();
         c.pending = Some(if c.pending == Some(Pending::Added) {
             Pending::Added
@@ -252,7 +252,7 @@ fn rotate(a: CredRotateArgs, out: &mut dyn Write) -> Result<(), CliError> {
         "Rotated credential {} on {}. It is unratified until a quorum ratifies it \
          (custody drill --vault {} --ratify); until then exec refuses it.",
         a.name,
-        timefmt::date(timefmt::now()),
+        timefmt::date(super::clock().now()),
         a.vault.display()
     )
     .map_err(w)?;
@@ -300,7 +300,7 @@ fn rows<'a>(vault: &'a Vault, states: &'a [EntryState], now: u64) -> Vec<Row<'a>
 fn list(a: CredListArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let vault = store::load(&a.vault)?;
     let assessment = vault.assess(sidecar::read(&a.vault));
-    let now = timefmt::now();
+    let now = super::clock().now();
     let rows = rows(&vault, &assessment.entries, now);
     if a.json {
         let list: Vec<_> = rows.iter().map(|r| row_json(r)).collect();
@@ -344,7 +344,7 @@ fn row_json(r: &Row<'_>) -> serde_json::Value {
 fn status(a: CredListArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let vault = store::load(&a.vault)?;
     let assessment = vault.assess(sidecar::read(&a.vault));
-    let now = timefmt::now();
+    let now = super::clock().now();
     let rows = rows(&vault, &assessment.entries, now);
     let problems = assessment.tamper_lines(&vault);
     let days = vault.credentials.rotation_days;
@@ -583,7 +583,7 @@ fn remove(a: CredRemoveArgs, out: &mut dyn Write) -> Result<(), CliError> {
         }
         if valid {
             let rest = listed.into_iter().filter(|(n, _)| *n != a.name).collect();
-            vault.sign_ratification(keys, rest, seen, timefmt::now());
+            vault.sign_ratification(keys, rest, seen, super::clock().now());
         }
         writeln!(out, "Removed credential {}.", a.name).map_err(w)?;
         if a.quorum.ratify {
@@ -666,7 +666,7 @@ fn rename(a: CredRenameArgs, out: &mut dyn Write) -> Result<(), CliError> {
             if state == EntryState::Ratified {
                 listed.push((a.new_name.clone(), digest));
             }
-            vault.sign_ratification(keys, listed, seen, timefmt::now());
+            vault.sign_ratification(keys, listed, seen, super::clock().now());
         }
         writeln!(out, "Renamed credential {} to {}.", a.name, a.new_name).map_err(w)?;
         if a.quorum.ratify {

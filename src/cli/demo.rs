@@ -236,7 +236,7 @@ fn tempfile_dir() -> Result<TempDir, CliError> {
     let base = std::env::temp_dir();
     let mut tag = [0u8; 8];
     OsRng.fill_bytes(&mut tag);
-    let dir = base.join(format!("custody-demo-{}", crate::keys::hex(&tag)));
+    let dir = base.join(format!("custody-demo-{}", custody::keys::hex(&tag)));
     std::fs::create_dir(&dir).map_err(|source| CliError::Write {
         path: dir.clone(),
         source,

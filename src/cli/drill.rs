@@ -8,11 +8,11 @@ use std::io::Write;
 use serde_json::json;
 
 use super::{CliError, DrillArgs, quorum_open, ratify};
-use crate::certificate::{Certificate, write_certificate};
-use crate::harden::Hardening;
-use crate::keys::{fingerprint, hex};
-use crate::quorum::Unlocked;
-use crate::vault::{Vault, seal};
+use custody::certificate::{Certificate, write_certificate};
+use custody::harden::Hardening;
+use custody::keys::{fingerprint, hex};
+use custody::quorum::Unlocked;
+use custody::vault::{Vault, seal};
 
 /// Test-open every credential: the age ciphertext must authenticate under the quorum's
 /// identity and repeat the entry's identity. Nothing opened is kept.
@@ -72,7 +72,7 @@ pub fn run(args: DrillArgs, out: &mut dyn Write) -> Result<(), CliError> {
         ))?
     };
     if let Some(cert_path) = &args.certificate {
-        let cert = Certificate::from_unlocked(&vault, &unlocked, &creds, head)?;
+        let cert = Certificate::from_unlocked(&vault, &unlocked, &creds, head, super::clock().now())?;
         write_certificate(cert_path, &cert)?;
     }
     report(

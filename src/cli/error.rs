@@ -4,20 +4,20 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::audit::AuditError;
-use crate::certificate::CertError;
-use crate::input::InputError;
-use crate::keys::KeyError;
-use crate::policy::PolicyError;
-use crate::quorum::QuorumError;
-use crate::slip39::Slip39Error;
-use crate::token::TokenError;
-use crate::vault::VaultError;
-use crate::vault::change::ChangeError;
-use crate::vault::credential::EntryError;
-use crate::vault::ratify::RatifyError;
-use crate::vault::seal::SealError;
-use crate::vault::store::StoreError;
+use custody::audit::AuditError;
+use custody::certificate::CertError;
+use custody::input::InputError;
+use custody::keys::KeyError;
+use custody::policy::PolicyError;
+use custody::quorum::QuorumError;
+use custody::slip39::Slip39Error;
+use custody::token::TokenError;
+use custody::vault::VaultError;
+use custody::vault::change::ChangeError;
+use custody::vault::credential::EntryError;
+use custody::vault::ratify::RatifyError;
+use custody::vault::seal::SealError;
+use custody::vault::store::StoreError;
 
 #[derive(Debug)]
 pub enum CliError {
@@ -62,6 +62,10 @@ pub enum CliError {
     Refused(String),
     /// `creds status` found problems a quorum must look at (already listed).
     StatusProblems(usize),
+    /// A new share set could not be issued.
+    Issue(custody::ops::issue::IssueError),
+    /// Writing the report to standard output failed (a closed pipe ends quietly).
+    Output(std::io::Error),
     /// `exec`: the child ran and exited with this status (not an error of custody's own).
     ChildExited(u8),
 }
@@ -115,6 +119,8 @@ impl fmt::Display for CliError {
             ),
             CliError::ChildExited(code) => write!(f, "the program exited with status {code}"),
             CliError::Audit(e) => e.fmt(f),
+            CliError::Issue(e) => e.fmt(f),
+            CliError::Output(e) => write!(f, "cannot write the report: {e}"),
             CliError::Certificate(e) => e.fmt(f),
             CliError::SelfCheck(e) => write!(
                 f,
@@ -151,4 +157,6 @@ from!(
     SealError => Seal,
     RatifyError => Ratify,
     ChangeError => Change,
+    custody::ops::issue::IssueError => Issue,
+    std::io::Error => Output,
 );

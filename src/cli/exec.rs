@@ -12,11 +12,11 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::{CliError, EnvStyle, ExecArgs, quorum_open, ratify};
-use crate::timefmt;
-use crate::vault::credential::{Credential, Scope, check_name, env_prefix};
-use crate::vault::ratify::{EntryState, RecordState};
-use crate::vault::seal::{self, SecretFields};
-use crate::vault::{sidecar, store};
+use custody::timefmt;
+use custody::vault::credential::{Credential, Scope, check_name, env_prefix};
+use custody::vault::ratify::{EntryState, RecordState};
+use custody::vault::seal::{self, SecretFields};
+use custody::vault::{sidecar, store};
 
 fn refused(name: &str, why: impl std::fmt::Display) -> CliError {
     CliError::Refused(format!("credential `{name}`: {why}"))
@@ -118,7 +118,7 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
                 "{r}; or run exec with --ratify to review and re-sign"
             )));
         }
-        let now = timefmt::now();
+        let now = super::clock().now();
         let mut chosen: Vec<Credential> = Vec::new();
         for name in &names {
             let Some(c) = vault.credentials.get(name) else {

@@ -10,15 +10,15 @@ use std::io::Write;
 use zeroize::Zeroizing;
 
 use super::rekey::{failed, present, w};
-use super::{CliError, ExtendArgs, share_set, sheets};
-use crate::audit::{AuditLog, Ceremony};
-use crate::gf256;
-use crate::policy::{Custodian, MAX_MEMBERS, PolicyError};
-use crate::slip39::Share;
-use crate::timefmt;
-use crate::vault::Vault;
-use crate::vault::change::ChangeError;
-use crate::vault::store::{self, OnRollback};
+use super::{CliError, ExtendArgs, sheets};
+use custody::ops::issue;
+use custody::audit::{AuditLog, Ceremony};
+use custody::gf256;
+use custody::policy::{Custodian, MAX_MEMBERS, PolicyError};
+use custody::slip39::Share;
+use custody::vault::Vault;
+use custody::vault::change::ChangeError;
+use custody::vault::store::{self, OnRollback};
 
 pub fn run(args: ExtendArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let vault = store::load(&args.vault)?;
@@ -100,10 +100,10 @@ pub fn run(args: ExtendArgs, out: &mut dyn Write) -> Result<(), CliError> {
         .map(|(i, n)| (existing + i + 1, n.clone()))
         .collect();
     let formats = sheets::parse_formats(&args.sheets)?;
-    let layout = share_set::plan(&args.out_dir, &numbered, formats, None)?;
+    let layout = issue::plan(&args.out_dir, &numbered, formats, None)?;
 
     let pres = present(&args.quorum, &vault)?;
-    let ceremony = Ceremony::begin(&AuditLog::open(&args.vault)?, "extend", &vault)?;
+    let ceremony = Ceremony::begin(&AuditLog::open(&args.vault)?, "extend", &vault, super::clock())?;
     let result = (|| -> Result<_, CliError> {
         let unlocked = pres.unlock(&vault, &ceremony)?;
         let in_group: Vec<&Share> = pres
@@ -136,8 +136,8 @@ pub fn run(args: ExtendArgs, out: &mut dyn Write) -> Result<(), CliError> {
             };
             shares.push((group_name.clone(), name.clone(), share));
         }
-        let now = timefmt::now();
-        let tokens = share_set::sign_tokens(
+        let now = super::clock().now();
+        let tokens = issue::sign_tokens(
             shares,
             vault.vault_id,
             vault.epoch,
@@ -164,11 +164,11 @@ pub fn run(args: ExtendArgs, out: &mut dyn Write) -> Result<(), CliError> {
         for t in &tokens {
             let mut set = others.clone();
             set.extend(mine.iter().cloned());
-            set.push(share_set::reread(t)?);
-            share_set::check_unlock(&set, &view, pres.passphrase_bytes())?;
+            set.push(issue::reread(t)?);
+            issue::check_unlock(&set, &view, pres.passphrase_bytes())?;
         }
         let fingerprint = vault.fingerprint();
-        share_set::write_all(&layout, &tokens, &policy, &fingerprint, args.paper, || {
+        issue::write_all(&layout, &tokens, &policy, &fingerprint, args.paper, || {
             store::update(&args.vault, OnRollback::Refuse, |v: &mut Vault, seen| {
                 if v.policy != vault.policy || v.epoch != vault.epoch {
                     return Err(CliError::from(ChangeError::ChangedMeanwhile));
@@ -180,7 +180,7 @@ pub fn run(args: ExtendArgs, out: &mut dyn Write) -> Result<(), CliError> {
                     }
                     .into());
                 }
-                v.resign_policy(&unlocked.keys, policy.clone(), seen);
+                v.resign_policy(&unlocked.keys, policy.clone(), seen, now);
                 Ok(())
             })
         })?;
@@ -212,7 +212,7 @@ pub fn run(args: ExtendArgs, out: &mut dyn Write) -> Result<(), CliError> {
     for line in policy.describe() {
         writeln!(out, "  policy       {line}").map_err(w)?;
     }
-    share_set::list_new_files(out, &tokens, &layout)?;
+    sheets::list_new_files(out, &tokens, &layout)?;
     writeln!(
         out,
         "Each new share combines with the group's existing shares; check each printed sheet with \

@@ -7,33 +7,15 @@ use std::io::Write;
 use rand_core::{OsRng, RngCore};
 
 use super::{CliError, InitArgs, PolicyArgs};
-use super::{secret_input, share_set, sheets};
-use crate::harden;
-use crate::keys::MasterSecret;
-use crate::policy::Policy;
-use crate::slip39;
-use crate::timefmt;
-use crate::vault::store;
-use crate::vault::{Slip39Params, Vault};
-use crate::wire;
-
-/// File-name form of a custodian name: lower-case letters and digits, `-` between runs.
-pub fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    let t = out.trim_matches('-');
-    if t.is_empty() {
-        "custodian".into()
-    } else {
-        t.into()
-    }
-}
+use super::{secret_input, sheets};
+use custody::ops::issue;
+use custody::harden;
+use custody::keys::MasterSecret;
+use custody::policy::Policy;
+use custody::slip39;
+use custody::vault::store;
+use custody::vault::{Slip39Params, Vault};
+use custody::wire;
 
 impl PolicyArgs {
     /// The policy `--threshold K --custodian A B ...` or `--group NAME:K --custodian NAME/A ...`
@@ -67,9 +49,9 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let formats = sheets::parse_formats(&args.sheets)?;
 
     // Refuse before any secret exists if anything would be overwritten.
-    let layout = share_set::plan(
+    let layout = issue::plan(
         &args.out_dir,
-        &share_set::numbered(&policy),
+        &issue::numbered(&policy),
         formats,
         Some(&args.vault),
     )?;
@@ -93,7 +75,7 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let keys = master.derive()?;
     let mut vault_id = [0u8; wire::VAULT_ID_LEN];
     OsRng.fill_bytes(&mut vault_id);
-    let now = timefmt::now();
+    let now = super::clock().now();
 
     let pass_bytes: &[u8] = passphrase.as_ref().map(|p| p.as_bytes()).unwrap_or(b"");
     let groups = slip39::generate_shares(
@@ -120,8 +102,8 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     )?;
 
     // One signed token per custodian, in policy order.
-    let tokens = share_set::sign_tokens(
-        share_set::policy_shares(&policy, groups),
+    let tokens = issue::sign_tokens(
+        issue::policy_shares(&policy, groups),
         vault_id,
         vault.epoch,
         now,
@@ -130,14 +112,14 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
 
     // Self-check before writing: every group's first threshold shares, re-read from their text
     // form, must reconstruct a secret that derives this vault's key.
-    share_set::self_check(&tokens, &vault, passphrase.as_ref().map(|p| p.as_bytes()))?;
+    issue::self_check(&tokens, &vault, passphrase.as_ref().map(|p| p.as_bytes()))?;
     drop(master);
     drop(keys);
 
     let fingerprint = vault.fingerprint();
-    share_set::write_all(&layout, &tokens, &policy, &fingerprint, args.paper, || {
+    issue::write_all(&layout, &tokens, &policy, &fingerprint, args.paper, || {
         store::create_new(&args.vault, vault.to_json().as_bytes(), 0o644)?;
-        Ok(())
+        Ok::<(), CliError>(())
     })?;
 
     let w = |e: std::io::Error| CliError::Terminal(e.to_string());
@@ -164,7 +146,7 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
         "Share files (each one is secret; give each custodian only their own):"
     )
     .map_err(w)?;
-    share_set::list_files(out, &tokens, &layout)?;
+    sheets::list_files(out, &tokens, &layout)?;
     writeln!(
         out,
         "The master secret was written nowhere and is now erased from memory."
@@ -199,15 +181,3 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::slug;
-
-    #[test]
-    fn slugs() {
-        assert_eq!(slug("Alice Smith"), "alice-smith");
-        assert_eq!(slug("  Bob/Ops!! "), "bob-ops");
-        assert_eq!(slug("Zoë"), "zo");
-        assert_eq!(slug("---"), "custodian");
-    }
-}

@@ -1,6 +1,6 @@
 //! The ceremony at a terminal: custodians present their shares one after another — a path to a
 //! photo or share file, a pasted token, or the words typed one at a time — and each is checked
-//! on the spot ([`crate::ceremony::Ceremony`]). Nothing typed is ever echoed: the terminal is put
+//! on the spot ([`custody::ceremony::Ceremony`]). Nothing typed is ever echoed: the terminal is put
 //! in a no-echo, character-at-a-time mode for the whole ceremony and restored on every exit.
 //! Ctrl-C (read as a byte, not a signal), `abort`, the terminal closing, or the time limit
 //! (`--timeout`, default 10 minutes) end the ceremony and wipe every share presented.
@@ -20,11 +20,11 @@ use rustix::termios::{self, LocalModes, OptionalActions, SpecialCodeIndex, Termi
 use zeroize::Zeroizing;
 
 use super::{CliError, ShareArgs, shares_in};
-use crate::ceremony::{Ceremony, Outcome, WordEntry};
-use crate::input::{self, InputError, InputErrorKind, Presented, Source};
-use crate::slip39::Slip39Error;
-use crate::vault::Vault;
-use crate::wire;
+use custody::ceremony::{Ceremony, Outcome, WordEntry};
+use custody::input::{self, InputError, InputErrorKind, Presented, Source};
+use custody::slip39::Slip39Error;
+use custody::vault::Vault;
+use custody::wire;
 
 /// How long a whole ceremony may take (`--timeout`): `10m`, `90s`, `1h`, `1m30s`; a bare
 /// number is seconds. The default is 10 minutes.
@@ -433,7 +433,7 @@ impl Session<'_, '_, '_> {
                 self.presented(r)?;
                 continue;
             }
-            if cmd.split_whitespace().count() >= crate::slip39::MIN_WORDS {
+            if cmd.split_whitespace().count() >= custody::slip39::MIN_WORDS {
                 let r = input::parse_text("pasted words", cmd);
                 drop(line);
                 self.presented(r)?;
@@ -607,7 +607,7 @@ impl Session<'_, '_, '_> {
             // Length unknown (first share of the ceremony) and a full custody share's worth of
             // words typed, but the checksum fails: say so now rather than wait for `done`.
             if entry.expected().is_none()
-                && entry.len() == crate::ceremony::words_for_value_len(32)
+                && entry.len() == custody::ceremony::words_for_value_len(32)
                 && let Err(Slip39Error::InvalidChecksum { suggestion }) = entry.finish()
             {
                 let n = entry.len();
@@ -719,6 +719,7 @@ fn as_existing_file(line: &str) -> Option<PathBuf> {
 
 /// Run a ceremony on `tty` until a quorum is reached and the officers proceed. On any other
 /// ending every share is wiped and an error says why.
+#[cfg(test)]
 pub fn collect_on(
     tty: &mut dyn Tty,
     vault: Option<&Vault>,

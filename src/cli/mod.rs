@@ -12,15 +12,16 @@ mod error;
 mod exec;
 mod extend;
 mod init;
-pub mod interactive;
+mod interactive;
+#[cfg(test)]
+mod interactive_tests;
 mod quorum_open;
 mod ratify;
 mod rekey;
 mod secret_input;
-mod share_set;
 mod shares_in;
 mod sheet_cmd;
-pub mod sheets;
+mod sheets;
 
 use std::path::PathBuf;
 
@@ -113,7 +114,7 @@ pub struct ChangeArgs {
     pub sheets: String,
     /// Paper size of the sheets.
     #[arg(long, default_value = "a4")]
-    pub paper: crate::sheet::Paper,
+    pub paper: custody::sheet::Paper,
 }
 
 /// `custody confirm` / `custody cancel`.
@@ -148,7 +149,7 @@ pub struct ExtendArgs {
     pub sheets: String,
     /// Paper size of the sheets.
     #[arg(long, default_value = "a4")]
-    pub paper: crate::sheet::Paper,
+    pub paper: custody::sheet::Paper,
 }
 
 /// `custody audit ...`.
@@ -240,7 +241,7 @@ pub struct InitArgs {
     pub sheets: String,
     /// Paper size of the sheets.
     #[arg(long, default_value = "a4")]
-    pub paper: crate::sheet::Paper,
+    pub paper: custody::sheet::Paper,
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
 }
@@ -254,10 +255,10 @@ pub struct SheetArgs {
     pub share: PathBuf,
     /// pdf, png, svg, or terminal (the QR code drawn on this screen).
     #[arg(long, default_value = "pdf")]
-    pub format: crate::sheet::Format,
+    pub format: custody::sheet::Format,
     /// Paper size.
     #[arg(long, default_value = "a4")]
-    pub paper: crate::sheet::Paper,
+    pub paper: custody::sheet::Paper,
     /// Where to write the sheet (must not exist); not used with --format terminal.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -490,6 +491,19 @@ pub struct DemoArgs {
     /// Keep the demo's files in this folder (must not exist) instead of a temporary one.
     #[arg(long)]
     pub keep: Option<PathBuf>,
+}
+
+/// The clock every command uses: the system's. Debug builds (the test suite) honour
+/// `CUSTODY_FAKE_NOW` (Unix seconds) so that tests can move time; a release build has no way
+/// to change custody's idea of the time.
+pub fn clock() -> custody::clock::Clock {
+    #[cfg(debug_assertions)]
+    if let Some(t) = std::env::var_os("CUSTODY_FAKE_NOW")
+        .and_then(|v| v.to_str().and_then(|s| s.parse().ok()))
+    {
+        return custody::clock::Clock::fixed(t);
+    }
+    custody::clock::Clock::system()
 }
 
 /// Run a parsed command, writing its report to `out`.

@@ -8,10 +8,10 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use super::{CliError, PassphraseArgs, ShareArgs, interactive, secret_input};
-use crate::audit::{self, AuditLog};
-use crate::harden::{self, Hardening};
-use crate::quorum::{self, QuorumError, Unlocked};
-use crate::vault::{Vault, store};
+use custody::audit::{self, AuditLog};
+use custody::harden::{self, Hardening};
+use custody::quorum::{self, QuorumError, Unlocked};
+use custody::vault::{Vault, store};
 
 /// A reconstructed quorum of plain SLIP-39 shares (no vault).
 pub struct Quorum {
@@ -92,7 +92,7 @@ pub fn open_recorded(
     let hardening = harden::for_quorum();
     let vault = store::load(vault_path)?;
     let log = AuditLog::open(vault_path)?;
-    let ceremony = audit::Ceremony::begin(&log, action, &vault)?;
+    let ceremony = audit::Ceremony::begin(&log, action, &vault, super::clock())?;
     // Shares refused at the terminal are recorded whatever the outcome.
     let mut refused_at_terminal = Vec::new();
     let result = reconstruct(Some(&vault), shares, pass, &mut refused_at_terminal);

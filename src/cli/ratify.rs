@@ -7,13 +7,13 @@ use std::io::Write;
 use std::path::Path;
 
 use super::CliError;
-use crate::keys::DerivedKeys;
-use crate::timefmt;
-use crate::vault::Vault;
-use crate::vault::credential::Credential;
-use crate::vault::ratify::EntryState;
-use crate::vault::sidecar::{self, Seen};
-use crate::vault::store::{self, OnRollback};
+use custody::keys::DerivedKeys;
+use custody::timefmt;
+use custody::vault::Vault;
+use custody::vault::credential::Credential;
+use custody::vault::ratify::EntryState;
+use custody::vault::sidecar::{self, Seen};
+use custody::vault::store::{self, OnRollback};
 
 fn w(e: std::io::Error) -> CliError {
     CliError::Terminal(e.to_string())
@@ -71,7 +71,7 @@ pub fn ratify_in(
             }
         }
     }
-    match vault.ratify(keys, seen, timefmt::now())? {
+    match vault.ratify(keys, seen, super::clock().now())? {
         None => {
             writeln!(out, "Credentials: nothing awaits ratification.").map_err(w)?;
             Ok(Vec::new())

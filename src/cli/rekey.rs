@@ -15,19 +15,20 @@ use rand_core::OsRng;
 use zeroize::Zeroizing;
 
 use super::{ChangeArgs, ChangeShareArgs, CliError, PendingArgs, ShareArgs, secret_input};
-use super::{share_set, shares_in, sheets};
-use crate::audit::{AuditLog, Ceremony};
-use crate::harden::{self, Hardening};
-use crate::input::Presented;
-use crate::keys::{DerivedKeys, MasterSecret};
-use crate::quorum::{self, Unlocked};
-use crate::slip39::{self, Share};
-use crate::timefmt;
-use crate::vault::change::{ChangeError, ChangeKind, PendingChange};
-use crate::vault::credential::Credential;
-use crate::vault::seal;
-use crate::vault::store::{self, OnRollback};
-use crate::vault::{Slip39Params, Vault, sidecar};
+use super::{shares_in, sheets};
+use custody::ops::issue;
+use custody::audit::{AuditLog, Ceremony};
+use custody::harden::{self, Hardening};
+use custody::input::Presented;
+use custody::keys::{DerivedKeys, MasterSecret};
+use custody::quorum::{self, Unlocked};
+use custody::slip39::{self, Share};
+use custody::timefmt;
+use custody::vault::change::{ChangeError, ChangeKind, PendingChange};
+use custody::vault::credential::Credential;
+use custody::vault::seal;
+use custody::vault::store::{self, OnRollback};
+use custody::vault::{Slip39Params, Vault, sidecar};
 
 pub(super) fn w(e: std::io::Error) -> CliError {
     CliError::Terminal(e.to_string())
@@ -97,7 +98,7 @@ pub(super) fn failed<T>(ceremony: Ceremony, e: CliError) -> Result<T, CliError> 
 pub(super) fn split_anew(
     secret: &[u8],
     passphrase: &[u8],
-    policy: &crate::policy::Policy,
+    policy: &custody::policy::Policy,
     iteration_exponent: u8,
     avoid: u16,
 ) -> Result<Vec<Vec<Share>>, CliError> {
@@ -152,12 +153,12 @@ pub fn reshare(args: ChangeArgs, rotate: bool, out: &mut dyn Write) -> Result<()
     }
     let policy = args.policy.policy()?;
     let formats = sheets::parse_formats(&args.sheets)?;
-    let layout = share_set::plan(&args.out_dir, &share_set::numbered(&policy), formats, None)?;
+    let layout = issue::plan(&args.out_dir, &issue::numbered(&policy), formats, None)?;
     let pres = present(&args.quorum, &vault)?;
-    let ceremony = Ceremony::begin(&AuditLog::open(&args.vault)?, action, &vault)?;
+    let ceremony = Ceremony::begin(&AuditLog::open(&args.vault)?, action, &vault, super::clock())?;
     let result = (|| -> Result<_, CliError> {
         let unlocked = pres.unlock(&vault, &ceremony)?;
-        let now = timefmt::now();
+        let now = super::clock().now();
         let pass: &[u8] = pres.passphrase_bytes().unwrap_or(b"");
         let params = |identifier| Slip39Params {
             identifier,
@@ -198,8 +199,8 @@ pub fn reshare(args: ChangeArgs, rotate: bool, out: &mut dyn Write) -> Result<()
             rotation,
         )?;
         let signing = new_keys.as_ref().unwrap_or(&unlocked.keys);
-        let tokens = share_set::sign_tokens(
-            share_set::policy_shares(&policy, groups),
+        let tokens = issue::sign_tokens(
+            issue::policy_shares(&policy, groups),
             vault.vault_id,
             pending.epoch,
             now,
@@ -208,11 +209,11 @@ pub fn reshare(args: ChangeArgs, rotate: bool, out: &mut dyn Write) -> Result<()
         let mut with_pending = vault.clone();
         with_pending.pending_change = Some(pending.clone());
         let view = with_pending.pending_view().expect("pending set");
-        share_set::self_check(&tokens, &view, pres.passphrase_bytes())?;
+        issue::self_check(&tokens, &view, pres.passphrase_bytes())?;
         drop(new_keys);
         drop(new_master);
         let fingerprint = view.fingerprint();
-        share_set::write_all(&layout, &tokens, &policy, &fingerprint, args.paper, || {
+        issue::write_all(&layout, &tokens, &policy, &fingerprint, args.paper, || {
             store::update(&args.vault, OnRollback::Refuse, |v: &mut Vault, _| {
                 if let Some(p) = &v.pending_change {
                     return Err(CliError::from(ChangeError::AlreadyPending {
@@ -225,7 +226,7 @@ pub fn reshare(args: ChangeArgs, rotate: bool, out: &mut dyn Write) -> Result<()
                     .verify(v)
                     .map_err(|_| CliError::from(ChangeError::ChangedMeanwhile))?;
                 if let Some(r) = &pending.rotation
-                    && crate::vault::change::credentials_state(v) != r.based_on
+                    && custody::vault::change::credentials_state(v) != r.based_on
                 {
                     return Err(ChangeError::CredentialsChanged.into());
                 }
@@ -276,7 +277,7 @@ pub fn reshare(args: ChangeArgs, rotate: bool, out: &mut dyn Write) -> Result<()
     for line in policy.describe() {
         writeln!(out, "  new policy       {line}").map_err(w)?;
     }
-    share_set::list_new_files(out, &tokens, &layout)?;
+    sheets::list_new_files(out, &tokens, &layout)?;
     writeln!(
         out,
         "The current shares stay valid until the change is confirmed."
@@ -332,7 +333,7 @@ pub fn confirm(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let (pending, view) = pending_of(&vault)?;
     let pres = present(&args.quorum, &vault)?;
     // The ceremony is the new set's: it is signed with the key the vault will have.
-    let ceremony = Ceremony::begin(&AuditLog::open(&args.vault)?, "confirm", &view)?;
+    let ceremony = Ceremony::begin(&AuditLog::open(&args.vault)?, "confirm", &view, super::clock())?;
     let result = (|| -> Result<_, CliError> {
         let current: Vec<&str> = pres
             .presented
@@ -353,7 +354,7 @@ pub fn confirm(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
             )));
         }
         let unlocked = pres.unlock(&view, &ceremony)?;
-        let now = timefmt::now();
+        let now = super::clock().now();
         store::update(&args.vault, OnRollback::Refuse, |v: &mut Vault, seen| {
             v.confirm_pending(&pending, &unlocked.keys, seen, now)
                 .map_err(CliError::from)
@@ -367,8 +368,8 @@ pub fn confirm(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
     if pending.kind == ChangeKind::RotateMaster {
         // Hand the audit log's older records over to the key this ceremony retires.
         ceremony.note(
-            crate::audit::RETIRED_KEY_NOTE,
-            &crate::keys::hex(vault.public.ed25519.as_bytes()),
+            custody::audit::RETIRED_KEY_NOTE,
+            &custody::keys::hex(vault.public.ed25519.as_bytes()),
         )?;
     }
     ceremony.succeed(
@@ -380,7 +381,7 @@ pub fn confirm(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
             vault.epoch
         ),
     )?;
-    let fp = crate::keys::fingerprint(&unlocked.keys.verifying_key());
+    let fp = custody::keys::fingerprint(&unlocked.keys.verifying_key());
     drop(unlocked);
     writeln!(
         out,
@@ -431,7 +432,7 @@ pub fn cancel(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
         .first()
         .is_some_and(|p| is_pending_share(p, &vault, &pending));
     let target = if by_new { &view } else { &vault };
-    let ceremony = Ceremony::begin(&AuditLog::open(&args.vault)?, "cancel", target)?;
+    let ceremony = Ceremony::begin(&AuditLog::open(&args.vault)?, "cancel", target, super::clock())?;
     let result = (|| -> Result<_, CliError> {
         let unlocked = pres.unlock(target, &ceremony)?;
         store::update(&args.vault, OnRollback::Refuse, |v: &mut Vault, _| {

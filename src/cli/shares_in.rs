@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::secret_input::stdin_all;
 use super::{CliError, ShareArgs};
-use crate::input::{self, InputError, InputErrorKind, Presented};
+use custody::input::{self, InputError, InputErrorKind, Presented};
 
 /// Read one share input path (`-` = all of standard input).
 pub fn read_one(path: &Path) -> Result<Presented, InputError> {

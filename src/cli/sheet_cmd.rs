@@ -4,11 +4,12 @@
 use std::io::Write;
 
 use super::shares_in::read_one;
-use super::{CliError, SheetArgs, sheets};
-use crate::harden;
-use crate::quorum::check_share;
-use crate::sheet::{self, Format};
-use crate::vault::store;
+use super::{CliError, SheetArgs};
+use custody::ops::issue;
+use custody::harden;
+use custody::quorum::check_share;
+use custody::sheet::{self, Format};
+use custody::vault::store;
 
 pub fn run(args: SheetArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let _hardening = harden::for_quorum();
@@ -40,14 +41,14 @@ pub fn run(args: SheetArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let output = args.output.ok_or_else(|| {
         CliError::Usage("say where to write the sheet: -o FILE (it must not exist)".into())
     })?;
-    let bytes = sheets::render(
+    let bytes = issue::render_sheet(
         args.format,
         &token,
         &vault.policy,
         &vault.fingerprint(),
         args.paper,
     );
-    sheets::write(&output, &bytes)?;
+    issue::write_share_file(&output, &bytes)?;
     writeln!(
         out,
         "Wrote {} ({}'s share, {}). Print it, then check the print: custody check-share --vault {} PHOTO",

@@ -6,6 +6,7 @@
 //! Each attempt's detection work is metered and capped at a fixed number of steps per pixel
 //! (see `metered`), so no picture can keep the detector searching without end.
 
+#[cfg(feature = "testkit")]
 pub mod degrade;
 mod image_ops;
 mod metered;

@@ -373,13 +373,19 @@ impl Vault {
 
     /// Re-sign the manifest after a policy change with the same key (`extend`), keeping the
     /// credential ratification valid over the same entries if it verified before.
-    pub fn resign_policy(&mut self, keys: &DerivedKeys, policy: Policy, seen: Option<Seen>) {
+    pub fn resign_policy(
+        &mut self,
+        keys: &DerivedKeys,
+        policy: Policy,
+        seen: Option<Seen>,
+        now: u64,
+    ) {
         let was_valid = matches!(self.assess(seen).record, RecordState::Valid { .. });
         let listed = self.ratified_list();
         self.policy = policy;
         self.sign(keys);
         if was_valid {
-            self.sign_ratification(keys, listed, seen, timefmt::now());
+            self.sign_ratification(keys, listed, seen, now);
         }
     }
 }

@@ -1,0 +1,351 @@
+//! Issuing a set of new shares, shared by init, reshare, rotate-master and extend: where each
+//! custodian's files go (refusing to overwrite), one signed token per share, the self-check
+//! that the tokens read back from their text form reconstruct the vault's key, and writing
+//! every file before the vault change is committed (removing them again if the commit fails).
+//! Also the content of one printed sheet, for reprinting a share.
+
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::SigningKey;
+use zeroize::Zeroizing;
+
+use crate::input::{InputError, Presented};
+use crate::policy::Policy;
+use crate::quorum::QuorumError;
+use crate::sharefile;
+use crate::sheet::{self, Format, Paper, SheetData};
+use crate::slip39::Share;
+use crate::timefmt;
+use crate::token::{Token, TokenError, TokenInfo};
+use crate::vault::Vault;
+use crate::vault::store::{self, StoreError};
+use crate::wire;
+
+/// Why a share set could not be issued. Every variant means nothing was left behind: files
+/// written before the failure are removed again.
+#[derive(Debug)]
+pub enum IssueError {
+    /// A share file or sheet (or the vault, for init) already exists; nothing is overwritten.
+    Exists(PathBuf),
+    /// The output folder could not be created.
+    CreateDir {
+        /// The folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A share file or sheet could not be written.
+    Write(StoreError),
+    /// A token could not be signed.
+    Token(TokenError),
+    /// A new token did not read back from its own text form (a bug: nothing was written).
+    SelfCheckReread(InputError),
+    /// The new shares did not reconstruct the vault's key (a bug: nothing was written).
+    SelfCheckUnlock(QuorumError),
+}
+
+impl fmt::Display for IssueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IssueError::Exists(p) => write!(
+                f,
+                "{} already exists; custody never overwrites a vault or share file",
+                p.display()
+            ),
+            IssueError::CreateDir { path, source } => {
+                write!(f, "cannot create the folder {}: {source}", path.display())
+            }
+            IssueError::Write(e) => e.fmt(f),
+            IssueError::Token(e) => write!(f, "a new share could not be signed: {e}"),
+            IssueError::SelfCheckReread(e) => write!(
+                f,
+                "the new shares failed their own check (a token did not read back: {e}); \
+                 nothing was written"
+            ),
+            IssueError::SelfCheckUnlock(e) => write!(
+                f,
+                "the new shares failed their own check ({e}); nothing was written"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for IssueError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            IssueError::CreateDir { source, .. } => Some(source),
+            IssueError::Write(e) => Some(e),
+            IssueError::Token(e) => Some(e),
+            IssueError::SelfCheckReread(e) => Some(e),
+            IssueError::SelfCheckUnlock(e) => Some(e),
+            IssueError::Exists(_) => None,
+        }
+    }
+}
+
+impl IssueError {
+    /// Whether this is a self-check failure (a bug in custody, never the officer's doing).
+    pub fn is_self_check(&self) -> bool {
+        matches!(
+            self,
+            IssueError::SelfCheckReread(_) | IssueError::SelfCheckUnlock(_)
+        )
+    }
+}
+
+/// File-name form of a custodian name: lower-case letters and digits, `-` between runs.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let t = out.trim_matches('-');
+    if t.is_empty() {
+        "custodian".into()
+    } else {
+        t.into()
+    }
+}
+
+/// Where each new share's files go: one row per token, one path per format.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    out_dir: PathBuf,
+    formats: Vec<Format>,
+    files: Vec<Vec<PathBuf>>,
+}
+
+impl Layout {
+    /// The files of each share, in the order the shares are issued.
+    pub fn files(&self) -> &[Vec<PathBuf>] {
+        &self.files
+    }
+}
+
+/// Number the custodians of `policy` 1, 2, ... in policy order (how init names files).
+pub fn numbered(policy: &Policy) -> Vec<(usize, String)> {
+    policy
+        .groups
+        .iter()
+        .flat_map(|g| g.custodians.iter())
+        .enumerate()
+        .map(|(i, c)| (i + 1, c.name.clone()))
+        .collect()
+}
+
+/// `DIR/NN-<slug>.<ext>` for each numbered custodian and format. Refuses (before any secret
+/// exists) if any of them, or `also` (the vault for init), already exists.
+pub fn plan(
+    out_dir: &Path,
+    custodians: &[(usize, String)],
+    formats: Vec<Format>,
+    also: Option<&Path>,
+) -> Result<Layout, IssueError> {
+    let files: Vec<Vec<PathBuf>> = custodians
+        .iter()
+        .map(|(n, name)| {
+            let base = out_dir.join(format!("{n:02}-{}", slug(name)));
+            formats.iter().map(|&f| path_for(&base, f)).collect()
+        })
+        .collect();
+    for p in also
+        .into_iter()
+        .chain(files.iter().flatten().map(PathBuf::as_path))
+    {
+        if p.exists() {
+            return Err(IssueError::Exists(p.to_path_buf()));
+        }
+    }
+    Ok(Layout {
+        out_dir: out_dir.to_path_buf(),
+        formats,
+        files,
+    })
+}
+
+/// (group name, custodian name, share) for every custodian of `policy`, in policy order, from
+/// the groups of shares SLIP-39 made for it.
+pub fn policy_shares(policy: &Policy, groups: Vec<Vec<Share>>) -> Vec<(String, String, Share)> {
+    let mut out = Vec::new();
+    for (g, shares) in policy.groups.iter().zip(groups) {
+        for (c, share) in g.custodians.iter().zip(shares) {
+            out.push((g.name.clone(), c.name.clone(), share));
+        }
+    }
+    out
+}
+
+/// One signed token per share.
+pub fn sign_tokens(
+    shares: Vec<(String, String, Share)>,
+    vault_id: [u8; wire::VAULT_ID_LEN],
+    epoch: u32,
+    created: u64,
+    key: &SigningKey,
+) -> Result<Vec<Token>, IssueError> {
+    let mut tokens = Vec::with_capacity(shares.len());
+    for (group, custodian, share) in shares {
+        let info = TokenInfo {
+            vault_id,
+            epoch,
+            created,
+            custodian,
+            group,
+        };
+        tokens.push(Token::sign(info, share, key).map_err(IssueError::Token)?);
+    }
+    Ok(tokens)
+}
+
+/// Re-read a token from its text form, as a custodian would present it.
+pub fn reread(t: &Token) -> Result<Presented, IssueError> {
+    let text: Zeroizing<String> = t.to_text();
+    crate::input::parse_text("self-check", &text).map_err(IssueError::SelfCheckReread)
+}
+
+/// Every group's first threshold tokens (enough groups), re-read from their text form, must
+/// reconstruct a secret that derives `vault`'s key.
+pub fn self_check(
+    tokens: &[Token],
+    vault: &Vault,
+    passphrase: Option<&[u8]>,
+) -> Result<(), IssueError> {
+    let mut presented = Vec::new();
+    let needed = usize::from(vault.policy.group_threshold);
+    for (gi, g) in vault.policy.groups.iter().enumerate().take(needed) {
+        for t in tokens
+            .iter()
+            .filter(|t| usize::from(t.share.group_index) == gi)
+            .take(usize::from(g.member_threshold))
+        {
+            presented.push(reread(t)?);
+        }
+    }
+    check_unlock(&presented, vault, passphrase)
+}
+
+/// `presented` must unlock `vault` (a self-check: failure means a bug, nothing is written).
+pub fn check_unlock(
+    presented: &[Presented],
+    vault: &Vault,
+    passphrase: Option<&[u8]>,
+) -> Result<(), IssueError> {
+    crate::quorum::unlock(presented, Some(vault), passphrase)
+        .map(drop)
+        .map_err(IssueError::SelfCheckUnlock)
+}
+
+/// Write every token's files (mode 0600, never overwriting), then run `commit` (the vault
+/// write). If anything fails, the files written so far are removed again.
+pub fn write_all<E: From<IssueError>>(
+    layout: &Layout,
+    tokens: &[Token],
+    policy: &Policy,
+    fingerprint: &str,
+    paper: Paper,
+    commit: impl FnOnce() -> Result<(), E>,
+) -> Result<(), E> {
+    fs::create_dir_all(&layout.out_dir).map_err(|source| IssueError::CreateDir {
+        path: layout.out_dir.clone(),
+        source,
+    })?;
+    let mut written: Vec<&PathBuf> = Vec::new();
+    let result = (|| -> Result<(), E> {
+        for (t, paths) in tokens.iter().zip(&layout.files) {
+            for (&format, p) in layout.formats.iter().zip(paths) {
+                let bytes = render_sheet(format, t, policy, fingerprint, paper);
+                write_share_file(p, &bytes)?;
+                written.push(p);
+            }
+        }
+        commit()
+    })();
+    if let Err(e) = result {
+        for p in written {
+            let _ = fs::remove_file(p);
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// The content of one custodian's sheet.
+pub fn sheet_data(token: &Token, policy: &Policy, fingerprint: &str) -> SheetData {
+    let s = &token.share;
+    let group = &policy.groups[usize::from(s.group_index)];
+    SheetData {
+        title: "custody share sheet".into(),
+        custodian: token.info.custodian.clone(),
+        group: token.info.group.clone(),
+        member_number: s.member_index + 1,
+        member_threshold: s.member_threshold,
+        member_count: group.custodians.len() as u8,
+        group_threshold: s.group_threshold,
+        group_count: s.group_count,
+        policy_lines: policy.describe(),
+        fingerprint: fingerprint.to_owned(),
+        vault_id: crate::keys::hex(&token.info.vault_id),
+        epoch: token.info.epoch,
+        created: timefmt::date(token.info.created),
+        token: token.to_text(),
+        words: Zeroizing::new(s.to_words().split(' ').map(str::to_owned).collect()),
+    }
+}
+
+/// The bytes of a share in one format: a sheet (PDF, PNG, SVG, terminal half-blocks) or the
+/// text share file.
+pub fn render_sheet(
+    format: Format,
+    token: &Token,
+    policy: &Policy,
+    fingerprint: &str,
+    paper: Paper,
+) -> Zeroizing<Vec<u8>> {
+    let data = sheet_data(token, policy, fingerprint);
+    match format {
+        Format::Pdf => sheet::render_pdf(&data, paper),
+        Format::Png => sheet::render_png(&data, paper),
+        Format::Svg => Zeroizing::new(sheet::render_svg(&data, paper).as_bytes().to_vec()),
+        Format::Txt => Zeroizing::new(
+            sharefile::render(token, policy, fingerprint)
+                .as_bytes()
+                .to_vec(),
+        ),
+        Format::Terminal => Zeroizing::new(sheet::render_terminal(&data.token).as_bytes().to_vec()),
+    }
+}
+
+/// `base` with the format's extension (`DIR/NN-name` -> `DIR/NN-name.pdf`).
+pub fn path_for(base: &Path, format: Format) -> PathBuf {
+    let mut p = base.as_os_str().to_owned();
+    p.push(".");
+    p.push(format.extension().unwrap_or("txt"));
+    PathBuf::from(p)
+}
+
+/// Write one share file or sheet (mode 0600: it is a share), refusing to overwrite.
+pub fn write_share_file(path: &Path, bytes: &[u8]) -> Result<(), IssueError> {
+    store::create_new(path, bytes, 0o600).map_err(|e| match e {
+        StoreError::Exists(p) => IssueError::Exists(p),
+        e => IssueError::Write(e),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Alice Smith"), "alice-smith");
+        assert_eq!(slug("  Bob/Ops!! "), "bob-ops");
+        assert_eq!(slug("Zoë"), "zo");
+        assert_eq!(slug("---"), "custodian");
+    }
+}
