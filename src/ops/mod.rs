@@ -3,3 +3,4 @@
 //! command line and other front ends are thin shells over these functions.
 
 pub mod issue;
+pub mod session;
