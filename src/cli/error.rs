@@ -62,6 +62,8 @@ pub enum CliError {
     Refused(String),
     /// `creds status` found problems a quorum must look at (already listed).
     StatusProblems(usize),
+    /// A ratification could not be signed or written.
+    Ratification(custody::ops::ratify::RatifyFailure),
     /// A new share set could not be issued.
     Issue(custody::ops::issue::IssueError),
     /// Writing the report to standard output failed (a closed pipe ends quietly).
@@ -120,6 +122,7 @@ impl fmt::Display for CliError {
             CliError::ChildExited(code) => write!(f, "the program exited with status {code}"),
             CliError::Audit(e) => e.fmt(f),
             CliError::Issue(e) => e.fmt(f),
+            CliError::Ratification(e) => e.fmt(f),
             CliError::Output(e) => write!(f, "cannot write the report: {e}"),
             CliError::Certificate(e) => e.fmt(f),
             CliError::SelfCheck(e) => write!(
@@ -158,5 +161,6 @@ from!(
     RatifyError => Ratify,
     ChangeError => Change,
     custody::ops::issue::IssueError => Issue,
+    custody::ops::ratify::RatifyFailure => Ratification,
     std::io::Error => Output,
 );

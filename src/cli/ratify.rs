@@ -8,16 +8,12 @@ use std::path::Path;
 
 use super::CliError;
 use custody::keys::DerivedKeys;
+use custody::ops;
+use custody::ops::ratify::Ratified;
 use custody::timefmt;
 use custody::vault::Vault;
 use custody::vault::credential::Credential;
-use custody::vault::ratify::EntryState;
-use custody::vault::sidecar::{self, Seen};
-use custody::vault::store::{self, OnRollback};
-
-fn w(e: std::io::Error) -> CliError {
-    CliError::Terminal(e.to_string())
-}
+use custody::vault::sidecar::Seen;
 
 /// One line of public metadata.
 pub fn describe(c: &Credential) -> String {
@@ -46,6 +42,33 @@ pub fn describe(c: &Credential) -> String {
     )
 }
 
+/// Print what a ratification reviewed and signed.
+pub fn print_ratified(r: &Ratified, out: &mut dyn Write) -> Result<(), CliError> {
+    if let Some(rb) = &r.over_rollback {
+        writeln!(out, "Ratifying despite a rollback: {rb}")?;
+    }
+    if !r.reviewed.is_empty() {
+        writeln!(
+            out,
+            "Credentials awaiting ratification (check each against your change records):"
+        )?;
+        for (c, state) in &r.reviewed {
+            writeln!(out, "  {} [{}]", describe(c), state.describe())?;
+        }
+    }
+    match &r.signed {
+        None => writeln!(out, "Credentials: nothing awaits ratification.")?,
+        Some(names) => writeln!(
+            out,
+            "Ratified {} credential(s): the quorum signed generation {}, covering {} credential(s).",
+            names.len(),
+            r.generation,
+            r.covered
+        )?,
+    }
+    Ok(())
+}
+
 /// Inside a locked update: show what awaits ratification, test-open and sign it. Returns
 /// the names newly ratified (empty if nothing needed signing).
 pub fn ratify_in(
@@ -54,40 +77,9 @@ pub fn ratify_in(
     seen: Option<Seen>,
     out: &mut dyn Write,
 ) -> Result<Vec<String>, CliError> {
-    let a = vault.assess(seen);
-    let pending = a.pending(vault);
-    if let Some(r) = &a.rollback {
-        writeln!(out, "Ratifying despite a rollback: {r}").map_err(w)?;
-    }
-    if !pending.is_empty() {
-        writeln!(
-            out,
-            "Credentials awaiting ratification (check each against your change records):"
-        )
-        .map_err(w)?;
-        for (c, state) in vault.credentials.entries.iter().zip(&a.entries) {
-            if matches!(state, EntryState::Pending(_) | EntryState::Unverified) {
-                writeln!(out, "  {} [{}]", describe(c), state.describe()).map_err(w)?;
-            }
-        }
-    }
-    match vault.ratify(keys, seen, super::clock().now())? {
-        None => {
-            writeln!(out, "Credentials: nothing awaits ratification.").map_err(w)?;
-            Ok(Vec::new())
-        }
-        Some(names) => {
-            writeln!(
-                out,
-                "Ratified {} credential(s): the quorum signed generation {}, covering {} credential(s).",
-                names.len(),
-                vault.credentials.generation(),
-                vault.ratified_list().len()
-            )
-            .map_err(w)?;
-            Ok(names)
-        }
-    }
+    let r = ops::ratify::ratify_in(vault, keys, seen, super::clock().now())?;
+    print_ratified(&r, out)?;
+    Ok(r.signed.unwrap_or_default())
 }
 
 /// Ratify what awaits ratification in the vault at `path`, under its writer lock.
@@ -96,29 +88,27 @@ pub fn ratify(
     keys: &DerivedKeys,
     out: &mut dyn Write,
 ) -> Result<Vec<String>, CliError> {
-    store::update(path, OnRollback::Allow, |vault: &mut Vault, seen| {
-        ratify_in(vault, keys, seen, out)
-    })
+    let (r, _) = ops::ratify::ratify(path, keys, super::clock().now())?;
+    print_ratified(&r, out)?;
+    Ok(r.signed.unwrap_or_default())
 }
 
 /// Without `--ratify`: list what awaits ratification and any tampering, and say what to do.
 pub fn remind(vault: &Vault, path: &Path, out: &mut dyn Write) -> Result<(), CliError> {
-    let a = vault.assess(sidecar::read(path));
-    let pending = a.pending(vault);
-    if !pending.is_empty() {
+    let w = ops::ratify::waiting(vault, path);
+    if !w.pending.is_empty() {
         writeln!(
             out,
             "{} credential(s) await ratification; `exec` will not hand them out until a quorum \
              re-runs this command with --ratify:",
-            pending.len()
-        )
-        .map_err(w)?;
-        for c in pending {
-            writeln!(out, "  {}", describe(c)).map_err(w)?;
+            w.pending.len()
+        )?;
+        for c in &w.pending {
+            writeln!(out, "  {}", describe(c))?;
         }
     }
-    for line in a.tamper_lines(vault) {
-        writeln!(out, "warning: {line}").map_err(w)?;
+    for line in &w.tampered {
+        writeln!(out, "warning: {line}")?;
     }
     Ok(())
 }

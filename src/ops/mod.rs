@@ -4,3 +4,4 @@
 
 pub mod issue;
 pub mod session;
+pub mod ratify;
