@@ -51,6 +51,8 @@ pub fn mul(a: u8, b: u8) -> u8 {
 /// register operation, not a memory access, so its timing does not depend on the selector
 /// (unlike a table lookup in memory). Elsewhere, [`mul_add_into_portable`].
 /// `acc` and `y` must have the same length; only that (public) length shapes the loops.
+// Calls the SSSE3 kernel, which is unsafe only for its `target_feature` (checked first).
+#[allow(unsafe_code)]
 pub fn mul_add_into(acc: &mut [u8], coefficient: u8, y: &[u8]) {
     assert_eq!(acc.len(), y.len(), "mul_add_into needs equal lengths");
     #[cfg(target_arch = "x86_64")]
@@ -78,6 +80,8 @@ pub fn mul_add_into_portable(acc: &mut [u8], coefficient: u8, y: &[u8]) {
 /// [`mul_add_into_portable`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "ssse3")]
+// SIMD intrinsics on raw pointers: the crate's one unsafe kernel.
+#[allow(unsafe_code)]
 unsafe fn mul_add_into_ssse3(acc: &mut [u8], coefficient: u8, y: &[u8]) {
     use std::arch::x86_64::{
         __m128i, _mm_and_si128, _mm_loadu_si128, _mm_set1_epi8, _mm_shuffle_epi8, _mm_srli_epi16,

@@ -50,6 +50,8 @@ pub fn for_quorum() -> Hardening {
 
 /// Lock the pages holding `buf` into RAM. Returns whether it worked (an unprivileged process
 /// may exceed `RLIMIT_MEMLOCK`; the secret is still zeroized, only swap protection is lost).
+// mlock takes a raw pointer: the one unsafe call here (see SAFETY below).
+#[allow(unsafe_code)]
 pub fn lock(buf: &[u8]) -> bool {
     if buf.is_empty() {
         return true;
@@ -60,6 +62,8 @@ pub fn lock(buf: &[u8]) -> bool {
 }
 
 /// Undo [`lock`]. Call after the buffer has been zeroized and before it is freed.
+// munlock takes a raw pointer: the one unsafe call here (see SAFETY below).
+#[allow(unsafe_code)]
 pub fn unlock(buf: &[u8]) {
     if buf.is_empty() {
         return;

@@ -5,6 +5,10 @@
 //! Layering (lower modules never import upper ones):
 //! `gf256` <- `slip39` <- `secret`/`keys`/`token` <- `input`/`quorum` <- `vault` <- `cli`.
 
+// Unsafe code only where a local, commented `#[allow(unsafe_code)]` says why (harden, wipe_alloc,
+// the SSSE3 kernel in gf256).
+#![deny(unsafe_code)]
+
 // A module is declared here only once it compiles; the crate builds at every commit.
 pub mod audit;
 pub mod ceremony;

@@ -1,6 +1,8 @@
 //! The `custody` binary: the command line over the library's operations (`custody::ops`).
 //! Its modules are declared here, so the library cannot import them.
 
+#![deny(unsafe_code)]
+
 mod cli;
 
 /// Freed memory is wiped, so that copies of secrets in buffers custody does not own vanish.

@@ -8,8 +8,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 /// [`System`], wiping each block on `dealloc` (and the old block on `realloc`).
 pub struct WipeOnFree;
 
+// A global allocator is unsafe by definition (GlobalAlloc is an unsafe trait).
 // SAFETY: every method forwards to `System` with the caller's layout; `dealloc` only writes
 // zeros into the block the caller is giving up, within its size, before freeing it.
+#[allow(unsafe_code)]
 unsafe impl GlobalAlloc for WipeOnFree {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         unsafe { System.alloc(layout) }
