@@ -90,13 +90,17 @@ impl<'v> Ceremony<'v> {
             },
             None => quorum::member_without_vault(&p),
         };
-        if let Some((first, first_member)) = self.accepted.first()
-            && let Some(what) = quorum::set_difference(first, &p)
+        // One rule for "same set" (slip39::check_consistent, via set_difference), against every
+        // share accepted so far.
+        if let Some((m, what)) = self
+            .accepted
+            .iter()
+            .find_map(|(q, m)| Some((m, quorum::set_difference(q, &p)?)))
         {
             return reject(format!(
-                "this share is from a different share set than {}'s (their {what} differ): \
+                "this share is from a different share set than {}'s (their {what} differs): \
                  use shares of one vault and one epoch only",
-                first_member.custodian
+                m.custodian
             ));
         }
         let s = &p.share;
@@ -113,15 +117,6 @@ impl<'v> Ceremony<'v> {
                         m.custodian, m.custodian
                     )
                 });
-            }
-            if q.share.group_index == s.group_index
-                && q.share.member_threshold != s.member_threshold
-            {
-                return reject(format!(
-                    "it says group {} needs {} shares, but {}'s share says {}: they are from \
-                     different share sets",
-                    m.group, s.member_threshold, m.custodian, q.share.member_threshold
-                ));
             }
         }
         p.label = format!("{}'s {}", member.custodian, p.label);

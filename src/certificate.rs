@@ -138,8 +138,8 @@ impl fmt::Display for CertError {
             ),
             CertError::WrongVault { certificate, vault } => write!(
                 f,
-                "the certificate is for vault {certificate}, not this vault ({vault}): check \
-                 --vault, or the certificate was edited"
+                "the certificate is for vault {certificate}, not this vault ({vault}): it \
+                 was checked against another vault file, or the certificate was edited"
             ),
             CertError::Forged => write!(
                 f,

@@ -56,7 +56,12 @@ pub enum InputErrorKind {
     Token(TokenError),
     ShareFile(ShareFileError),
     Words(Slip39Error),
-    Image(String),
+    /// The picture could not be read, or no QR code was found in it.
+    Image(crate::scan::ScanError),
+    /// The picture's QR code is not a custody share token.
+    NoShareToken,
+    /// The picture shows this many different share tokens.
+    SeveralTokens(usize),
 }
 
 impl fmt::Display for InputError {
@@ -72,7 +77,15 @@ impl fmt::Display for InputError {
             InputErrorKind::Token(e) => e.fmt(f),
             InputErrorKind::ShareFile(e) => e.fmt(f),
             InputErrorKind::Words(e) => e.fmt(f),
-            InputErrorKind::Image(e) => f.write_str(e),
+            InputErrorKind::Image(e) => e.fmt(f),
+            InputErrorKind::NoShareToken => f.write_str(
+                "the picture holds a QR code, but not a custody share token; photograph the \
+                 share sheet's QR code, or type the share's words instead",
+            ),
+            InputErrorKind::SeveralTokens(n) => write!(
+                f,
+                "the picture shows {n} different share tokens; photograph one sheet at a time"
+            ),
         }
     }
 }
@@ -140,7 +153,7 @@ fn parse_image(label: &str, bytes: &[u8]) -> Result<Presented, InputError> {
         kind,
     };
     let payloads = crate::scan::decode_qr_codes(bytes)
-        .map_err(|e| err(InputErrorKind::Image(e.to_string())))?;
+        .map_err(|e| err(InputErrorKind::Image(e)))?;
     let mut tokens: Vec<Zeroizing<String>> = Vec::new();
     for p in payloads {
         let p = Zeroizing::new(p);
@@ -149,11 +162,7 @@ fn parse_image(label: &str, bytes: &[u8]) -> Result<Presented, InputError> {
         }
     }
     match tokens.len() {
-        0 => Err(err(InputErrorKind::Image(
-            "the picture holds a QR code, but not a custody share token; photograph the \
-             share sheet's QR code, or type the share's words instead (--words-stdin)"
-                .into(),
-        ))),
+        0 => Err(err(InputErrorKind::NoShareToken)),
         1 => {
             let token = Token::from_text(&tokens[0]).map_err(|e| err(InputErrorKind::Token(e)))?;
             Ok(Presented {
@@ -163,9 +172,7 @@ fn parse_image(label: &str, bytes: &[u8]) -> Result<Presented, InputError> {
                 token: Some(token),
             })
         }
-        n => Err(err(InputErrorKind::Image(format!(
-            "the picture shows {n} different share tokens; photograph one sheet at a time"
-        )))),
+        n => Err(err(InputErrorKind::SeveralTokens(n))),
     }
 }
 

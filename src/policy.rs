@@ -73,7 +73,7 @@ impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PolicyError::NoCustodians => {
-                write!(f, "no custodians given: name them with --custodian")
+                write!(f, "no custodians given")
             }
             PolicyError::BadName(n) => write!(
                 f,
@@ -93,7 +93,7 @@ impl fmt::Display for PolicyError {
             ),
             PolicyError::EmptyGroup(g) => write!(
                 f,
-                "group {g} has no custodians: add some with --custodian {g}/NAME or drop the group"
+                "group {g} has no custodians: add some or drop the group"
             ),
             PolicyError::BadMemberThreshold {
                 group,
@@ -116,7 +116,7 @@ impl fmt::Display for PolicyError {
             ),
             PolicyError::UnknownGroup(g) => write!(
                 f,
-                "custodian names group `{g}`, which no --group defines (use --group {g}:K)"
+                "custodian names group `{g}`, which is not defined"
             ),
             PolicyError::DuplicateMemberIndex { group, index } => {
                 write!(
@@ -126,7 +126,7 @@ impl fmt::Display for PolicyError {
             }
             PolicyError::GroupThresholdNeeded => write!(
                 f,
-                "with several groups, say how many must take part: --group-threshold G"
+                "with several groups, the number that must take part (the group threshold) is needed"
             ),
             PolicyError::BadGroupSpec(s) => {
                 write!(f, "`{s}` is not a group: write NAME:K, for example Ops:2")

@@ -69,11 +69,11 @@ impl fmt::Display for ShareProblem {
             } => write!(
                 f,
                 "it was signed by the key with fingerprint {share_fingerprint}, but this vault's is \
-                 {vault_fingerprint}: it belongs to another vault (or is forged); check --vault"
+                 {vault_fingerprint}: it belongs to another vault (or is forged)"
             ),
             ShareProblem::OtherVaultId => write!(
                 f,
-                "it names a different vault id than this vault file; check --vault"
+                "it names a different vault id than this vault file"
             ),
             ShareProblem::Stale {
                 share_epoch,
@@ -95,7 +95,7 @@ impl fmt::Display for ShareProblem {
             ShareProblem::PendingNotConfirmed { kind, epoch } => write!(
                 f,
                 "it belongs to the pending {kind} (epoch {epoch}), not yet confirmed: until \
-                 `custody confirm` accepts the new set, use the current shares"
+                 the new set is confirmed, use the current shares"
             ),
             ShareProblem::OtherSet { what, share, vault } => write!(
                 f,
@@ -313,7 +313,7 @@ pub enum QuorumError {
 impl fmt::Display for QuorumError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            QuorumError::NoShares => write!(f, "no shares given: present them with --share FILE"),
+            QuorumError::NoShares => write!(f, "no shares given"),
             QuorumError::Rejected(list) => {
                 write!(f, "{} share(s) rejected:", list.len())?;
                 for (label, p) in list {
@@ -333,7 +333,7 @@ impl fmt::Display for QuorumError {
             ),
             QuorumError::Mixed { first, other, what } => write!(
                 f,
-                "shares {first} and {other} come from different share sets (the {what} differs): \
+                "shares {first} and {other} come from different share sets (their {what} differs): \
                  use shares of one vault and one epoch only"
             ),
             QuorumError::TooFew { lines } => {
@@ -345,13 +345,13 @@ impl fmt::Display for QuorumError {
             }
             QuorumError::PassphraseRequired => write!(
                 f,
-                "this vault's shares are protected by a SLIP-39 passphrase: give it with \
-                 --passphrase-stdin or --passphrase-prompt"
+                "this vault's shares are protected by a SLIP-39 passphrase, and none was \
+                 given"
             ),
             QuorumError::PassphraseNotUsed => write!(
                 f,
-                "this vault's shares were made without a SLIP-39 passphrase: leave out \
-                 --passphrase-stdin/--passphrase-prompt"
+                "this vault's shares were made without a SLIP-39 passphrase, but one was \
+                 given"
             ),
             QuorumError::Inconsistent { labels } => write!(
                 f,
@@ -417,21 +417,12 @@ impl fmt::Debug for Unlocked {
     }
 }
 
-/// Which parameter, if any, puts share `b` in a different share set than share `a`: another
-/// SLIP-39 identifier, flag, iteration exponent, group policy or secret length, or (when both
-/// carry tokens) another signing key, vault id or epoch.
+/// Which parameter, if any, puts share `b` in a different share set than share `a`: one that
+/// [`slip39::check_consistent`] finds (identifier, flag, iteration exponent, thresholds, share
+/// length), or (when both carry tokens) another signing key, vault id or epoch.
 pub fn set_difference(a: &Presented, b: &Presented) -> Option<&'static str> {
-    let (x, y) = (&a.share, &b.share);
-    if x.identifier != y.identifier {
-        Some("SLIP-39 identifier")
-    } else if x.extendable != y.extendable {
-        Some("extendable flag")
-    } else if x.iteration_exponent != y.iteration_exponent {
-        Some("iteration exponent")
-    } else if x.group_threshold != y.group_threshold || x.group_count != y.group_count {
-        Some("group threshold")
-    } else if x.value.len() != y.value.len() {
-        Some("secret length")
+    if let Err(i) = crate::slip39::check_consistent(&a.share, &b.share) {
+        Some(i.name())
     } else {
         match (&a.token, &b.token) {
             (Some(s), Some(t)) if s.public_key != t.public_key => Some("signing key"),

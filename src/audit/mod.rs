@@ -115,7 +115,7 @@ impl fmt::Display for AuditError {
             ),
             AuditError::Damaged { path, problem } => write!(
                 f,
-                "the audit log {} cannot be appended to: {problem}. Run `custody audit verify` \
+                "the audit log {} cannot be appended to: {problem}. Verify the log \
                  and keep a copy of the file for investigation before repairing it",
                 path.display()
             ),

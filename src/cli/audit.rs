@@ -8,8 +8,9 @@ use super::{AuditShowArgs, AuditVerifyArgs, CliError};
 use custody::audit::{self, AuditError, LogHead, Problem};
 use custody::vault::store;
 
+/// A failed write of the report (a closed pipe ends quietly in `main`).
 fn w(e: std::io::Error) -> CliError {
-    CliError::Terminal(e.to_string())
+    CliError::Output(e)
 }
 
 fn parse_anchor(s: &str) -> Result<LogHead, CliError> {

@@ -18,7 +18,7 @@ pub fn run(args: VerifyCertificateArgs, out: &mut dyn Write) -> Result<(), CliEr
         )))
     })?;
     let cert = certificate::verify_certificate(&text, &vault)?;
-    let w = |e: std::io::Error| CliError::Terminal(e.to_string());
+    let w = CliError::Output;
     out.write_all(cert.render_text().as_bytes()).map_err(w)?;
     writeln!(out).map_err(w)?;
     writeln!(

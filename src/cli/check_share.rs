@@ -12,7 +12,7 @@ use custody::vault::store;
 pub fn run(args: CheckShareArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let _hardening = harden::for_quorum();
     let vault = store::load(&args.vault)?;
-    let w = |e: std::io::Error| CliError::Terminal(e.to_string());
+    let w = CliError::Output;
     writeln!(
         out,
         "Vault {} (fingerprint {}, epoch {})",
@@ -25,9 +25,15 @@ pub fn run(args: CheckShareArgs, out: &mut dyn Write) -> Result<(), CliError> {
     for path in &args.shares {
         let label = path.display().to_string();
         let line = match read_one(path) {
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(match super::advice::input(&e) {
+                Some(a) => format!("{e}\n      {a}"),
+                None => e.to_string(),
+            }),
             Ok(p) => match check_share(&p, &vault) {
-                Err(problem) => Err(format!("share {label}: {problem}")),
+                Err(problem) => Err(match super::advice::share_problem(&problem) {
+                    Some(a) => format!("share {label}: {problem}\n      {a}"),
+                    None => format!("share {label}: {problem}"),
+                }),
                 Ok(m) => {
                     let g = &vault.policy.groups[usize::from(m.group_index)];
                     let proof = if m.signed {

@@ -12,7 +12,7 @@ use super::{Cli, CliError, DemoArgs};
 const CUSTODIANS: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
 
 fn say(out: &mut dyn Write, text: &str) -> Result<(), CliError> {
-    writeln!(out, "{text}").map_err(|e| CliError::Terminal(e.to_string()))
+    writeln!(out, "{text}").map_err(CliError::Output)
 }
 
 /// Print the command, run it in-process, and return its result.

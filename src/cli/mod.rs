@@ -2,6 +2,7 @@
 //! file per command family, and the mapping of errors to officer-facing messages and exit
 //! codes (0 success, 1 the operation failed or a check did not pass, 2 usage error).
 
+mod advice;
 mod audit;
 mod certificate;
 mod check_share;
@@ -536,12 +537,21 @@ pub fn main() -> std::process::ExitCode {
     match run(cli, &mut stdout) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(CliError::ChildExited(code)) => std::process::ExitCode::from(code),
+        // The reader of the report went away (`| head`): end quietly, as if killed by SIGPIPE.
+        Err(e) if advice::is_broken_pipe(&e) => std::process::ExitCode::from(128 + 13),
         Err(e) => {
+            let advice = e.advice();
             if json {
-                let obj = serde_json::json!({ "ok": false, "error": e.to_string() });
+                let mut obj = serde_json::json!({ "ok": false, "error": e.to_string() });
+                if let Some(a) = &advice {
+                    obj["advice"] = a.as_str().into();
+                }
                 let _ = writeln!(stdout, "{obj}");
             }
             eprintln!("custody: error: {e}");
+            for line in advice.iter().flat_map(|a| a.lines()) {
+                eprintln!("custody: {line}");
+            }
             std::process::ExitCode::from(e.exit_code())
         }
     }

@@ -23,7 +23,7 @@ pub fn run(args: SheetArgs, out: &mut dyn Write) -> Result<(), CliError> {
              the share file or a photo of the old sheet"
         ))
     })?;
-    let w = |e: std::io::Error| CliError::Terminal(e.to_string());
+    let w = CliError::Output;
     if args.format == Format::Terminal {
         let qr = sheet::render_terminal(&token.to_text());
         out.write_all(qr.as_bytes()).map_err(w)?;

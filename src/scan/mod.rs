@@ -48,7 +48,7 @@ impl fmt::Display for ScanError {
                 f,
                 "the QR code could not be read in this {width}x{height} picture. Try a sharper, \
                  well-lit photo with the whole code flat and in view, or type the share's \
-                 words instead (--words-stdin, or a words file)"
+                 words instead"
             ),
         }
     }

@@ -16,7 +16,9 @@ mod wordlist;
 
 pub use cipher::EncryptedMasterSecret;
 pub use error::Slip39Error;
-pub use scheme::{GroupSpec, combine, generate_shares, recover_ems, split_ems};
+pub use scheme::{
+    GroupSpec, Inconsistency, check_consistent, combine, generate_shares, recover_ems, split_ems,
+};
 pub use share::{MAX_WORDS, MIN_WORDS, Share};
 pub use wordlist::{WORD_COUNT, complete_prefix, word, word_index};
 

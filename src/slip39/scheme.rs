@@ -161,6 +161,70 @@ fn check_share(position: usize, s: &Share) -> Result<(), Slip39Error> {
     }
 }
 
+/// A public parameter on which two shares of one set disagree (see [`check_consistent`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inconsistency {
+    Identifier,
+    Extendable,
+    IterationExponent,
+    GroupThreshold,
+    GroupCount,
+    /// The share values' length (the master secret's length).
+    ShareLength,
+    /// Two shares of the same group name different member thresholds.
+    MemberThreshold,
+}
+
+impl Inconsistency {
+    /// The parameter's name, as every message about it says it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Inconsistency::Identifier => "identifier",
+            Inconsistency::Extendable => "extendable flag",
+            Inconsistency::IterationExponent => "iteration exponent",
+            Inconsistency::GroupThreshold => "group threshold",
+            Inconsistency::GroupCount => "group count",
+            Inconsistency::ShareLength => "share length",
+            Inconsistency::MemberThreshold => "member threshold",
+        }
+    }
+}
+
+impl std::fmt::Display for Inconsistency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "their {} differs", self.name())
+    }
+}
+
+/// The one rule for whether two shares can belong to one set: they agree on the identifier,
+/// the extendable flag, the iteration exponent, the group threshold and count and the share
+/// length, and (when of the same group) on the member threshold. The first disagreement, in
+/// that order. Member indices, values and digests are not compared here.
+pub fn check_consistent(a: &Share, b: &Share) -> Result<(), Inconsistency> {
+    let checks = [
+        (a.identifier == b.identifier, Inconsistency::Identifier),
+        (a.extendable == b.extendable, Inconsistency::Extendable),
+        (
+            a.iteration_exponent == b.iteration_exponent,
+            Inconsistency::IterationExponent,
+        ),
+        (
+            a.group_threshold == b.group_threshold,
+            Inconsistency::GroupThreshold,
+        ),
+        (a.group_count == b.group_count, Inconsistency::GroupCount),
+        (a.value.len() == b.value.len(), Inconsistency::ShareLength),
+        (
+            a.group_index != b.group_index || a.member_threshold == b.member_threshold,
+            Inconsistency::MemberThreshold,
+        ),
+    ];
+    match checks.into_iter().find(|(ok, _)| !ok) {
+        Some((_, i)) => Err(i),
+        None => Ok(()),
+    }
+}
+
 /// Combines shares into the encrypted master secret, checking everything the specification
 /// requires. Unlike the reference implementation, more shares than needed are accepted: a
 /// threshold-sized subset whose digest verifies is found, and every other share must lie on
@@ -172,31 +236,11 @@ pub fn recover_ems(shares: &[Share]) -> Result<EncryptedMasterSecret, Slip39Erro
         check_share(position, s)?;
     }
     for (other, s) in shares.iter().enumerate().skip(1) {
-        let mismatch = |field| {
-            Err(Slip39Error::MismatchedParameter {
-                field,
-                first: 0,
-                other,
-            })
-        };
-        if s.identifier != first.identifier {
-            return mismatch("identifier");
-        }
-        if s.extendable != first.extendable {
-            return mismatch("extendable flag");
-        }
-        if s.iteration_exponent != first.iteration_exponent {
-            return mismatch("iteration exponent");
-        }
-        if s.group_threshold != first.group_threshold {
-            return mismatch("group threshold");
-        }
-        if s.group_count != first.group_count {
-            return mismatch("group count");
-        }
-        if s.value.len() != first.value.len() {
-            return mismatch("share length");
-        }
+        check_consistent(first, s).map_err(|i| Slip39Error::MismatchedParameter {
+            field: i.name(),
+            first: 0,
+            other,
+        })?;
     }
 
     // Group the shares; check member thresholds and duplicates within each group.
@@ -204,10 +248,10 @@ pub fn recover_ems(shares: &[Share]) -> Result<EncryptedMasterSecret, Slip39Erro
     for (position, s) in shares.iter().enumerate() {
         let members = groups.entry(s.group_index).or_default();
         if let Some(&leader) = members.first()
-            && shares[leader].member_threshold != s.member_threshold
+            && let Err(i) = check_consistent(&shares[leader], s)
         {
             return Err(Slip39Error::MismatchedParameter {
-                field: "member threshold",
+                field: i.name(),
                 first: leader,
                 other: position,
             });

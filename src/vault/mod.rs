@@ -74,7 +74,7 @@ impl fmt::Display for VaultError {
             VaultError::BadSignature => write!(
                 f,
                 "the vault's signature does not verify: the file was changed outside custody. \
-                 Restore it from the backup (`<vault>.bak`) or from your copy, and compare the \
+                 Restore it from its backup (the `.bak` file beside it) or from your copy, and compare the \
                  fingerprint with the one printed on the sheets"
             ),
             VaultError::FingerprintMismatch { stored, computed } => write!(

@@ -160,8 +160,8 @@ impl fmt::Display for RatifyError {
                 }
                 write!(
                     f,
-                    "\nRestore the vault from `<vault>.bak` or your copy, or remove the named \
-                     entries with `custody creds remove NAME` (quorum), then ratify again"
+                    "\nRestore the vault from its backup (the `.bak` file beside it) or your copy, or \
+                     have a quorum remove the named entries, then ratify again"
                 )
             }
             RatifyError::Open(e) => write!(f, "nothing was ratified: {e}"),

@@ -89,19 +89,19 @@ impl fmt::Display for SealError {
             SealError::Decrypt { name } => write!(
                 f,
                 "credential `{name}` does not open with this vault's key: its ciphertext was \
-                 replaced or damaged outside custody. Restore the vault from `<vault>.bak` or \
-                 rotate the credential with `custody creds rotate {name}`"
+                 replaced or damaged outside custody. Restore the vault from its backup (the \
+                 `.bak` file beside it) or rotate the credential"
             ),
             SealError::Plaintext { name } => write!(
                 f,
                 "credential `{name}` opens but is not a custody credential: it was replaced \
-                 outside custody; rotate it with `custody creds rotate {name}`"
+                 outside custody; rotate the credential"
             ),
             SealError::Moved { name, what } => write!(
                 f,
                 "credential `{name}`: ciphertext moved between entries (the sealed {what} differs \
-                 from the entry's). Restore the vault from `<vault>.bak` or rotate the credential \
-                 with `custody creds rotate {name}`"
+                 from the entry's). Restore the vault from its backup (the `.bak` file beside it) \
+                 or rotate the credential"
             ),
         }
     }

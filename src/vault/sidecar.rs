@@ -30,7 +30,7 @@ impl std::fmt::Display for Rollback {
             "the vault file is an older copy (ratification generation {}, write revision {}) \
              than one already used here (generation {}, revision {}): an old file was restored. \
              Put the newest vault back; if restoring the old one was deliberate, a quorum \
-             re-ratifies it with `custody drill --vault V --ratify`",
+             must re-ratify it",
             self.file.generation, self.file.revision, self.seen.generation, self.seen.revision
         )
     }

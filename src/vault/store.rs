@@ -39,7 +39,7 @@ impl std::fmt::Display for StoreError {
             StoreError::Read { path, source } if source.kind() == io::ErrorKind::NotFound => {
                 write!(
                     f,
-                    "no vault at {}: give the right path with --vault or $CUSTODY_VAULT",
+                    "no vault at {}",
                     path.display()
                 )
             }

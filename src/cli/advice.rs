@@ -1,0 +1,215 @@
+//! What to type next. The library's errors say what went wrong in domain terms; this module
+//! adds the command-line advice (flags, commands, environment variables) that only the command
+//! line knows, matching on the typed errors. `main` prints it after the error; `check-share`
+//! prints it after each failed share.
+
+use custody::audit::AuditError;
+use custody::certificate::CertError;
+use custody::input::{InputError, InputErrorKind};
+use custody::policy::PolicyError;
+use custody::quorum::{QuorumError, ShareProblem};
+use custody::scan::ScanError;
+use custody::vault::credential::EntryError;
+use custody::vault::ratify::RatifyError;
+use custody::vault::seal::SealError;
+use custody::vault::store::StoreError;
+
+use super::CliError;
+
+const CHECK_VAULT: &str = "check --vault (or $CUSTODY_VAULT)";
+const TYPE_WORDS: &str = "type the share's words with --words-stdin, or give a words file";
+
+/// The command-line advice for `e`, if any: one or more sentences, without a final period.
+pub fn advice(e: &CliError) -> Option<String> {
+    match e {
+        CliError::Policy(e) => policy(e),
+        CliError::Store(e) => store(e),
+        CliError::Input(e) => input(e).map(str::to_owned),
+        CliError::Inputs(list) => join(list.iter().map(|e| input(e).map(str::to_owned))),
+        CliError::Quorum(e) => quorum(e),
+        CliError::Audit(e) => audit(e),
+        CliError::Certificate(e) => certificate(e),
+        CliError::Entry(e) => entry(e),
+        CliError::Seal(e) => seal(e),
+        CliError::Ratify(e) => ratify(e),
+        CliError::Ratification(e) => match e {
+            custody::ops::ratify::RatifyFailure::Store(e) => store(e),
+            custody::ops::ratify::RatifyFailure::Refused(e) => ratify(e),
+        },
+        CliError::Issue(custody::ops::issue::IssueError::Write(e)) => store(e),
+        _ => None,
+    }
+}
+
+/// Advice for a vault file that could not be loaded or stored.
+pub fn store(e: &StoreError) -> Option<String> {
+    match e {
+        StoreError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            Some("give the right path with --vault or $CUSTODY_VAULT".into())
+        }
+        StoreError::RolledBack { .. } => Some(
+            "if restoring the old file was deliberate, a quorum re-ratifies it with \
+             `custody drill --vault VAULT --ratify`"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
+/// Advice for a share input that could not be read.
+pub fn input(e: &InputError) -> Option<&'static str> {
+    match &e.kind {
+        InputErrorKind::Image(ScanError::NoQrFound { .. }) | InputErrorKind::NoShareToken => {
+            Some(TYPE_WORDS)
+        }
+        _ => None,
+    }
+}
+
+/// Advice for one rejected share.
+pub fn share_problem(p: &ShareProblem) -> Option<&'static str> {
+    match p {
+        ShareProblem::ForeignKey { .. } | ShareProblem::OtherVaultId => Some(CHECK_VAULT),
+        ShareProblem::PendingNotConfirmed { .. } => {
+            Some("a quorum of the new shares accepts the new set with `custody confirm`")
+        }
+        _ => None,
+    }
+}
+
+fn quorum(e: &QuorumError) -> Option<String> {
+    match e {
+        QuorumError::NoShares => Some("present them with --share FILE".into()),
+        QuorumError::PassphraseRequired => {
+            Some("give it with --passphrase-stdin or --passphrase-prompt".into())
+        }
+        QuorumError::PassphraseNotUsed => {
+            Some("leave out --passphrase-stdin/--passphrase-prompt".into())
+        }
+        QuorumError::Rejected(list) => {
+            join(list.iter().map(|(_, p)| share_problem(p).map(str::to_owned)))
+        }
+        _ => None,
+    }
+}
+
+fn policy(e: &PolicyError) -> Option<String> {
+    match e {
+        PolicyError::NoCustodians => Some("name them with --custodian".into()),
+        PolicyError::EmptyGroup(g) => Some(format!(
+            "add custodians with --custodian {g}/NAME, or drop the --group"
+        )),
+        PolicyError::UnknownGroup(g) => Some(format!("define the group with --group {g}:K")),
+        PolicyError::GroupThresholdNeeded => {
+            Some("say how many groups must take part with --group-threshold G".into())
+        }
+        _ => None,
+    }
+}
+
+fn audit(e: &AuditError) -> Option<String> {
+    match e {
+        AuditError::Damaged { .. } => Some("run `custody audit verify`".into()),
+        _ => None,
+    }
+}
+
+fn certificate(e: &CertError) -> Option<String> {
+    match e {
+        CertError::WrongVault { .. } => Some("check --vault".into()),
+        _ => None,
+    }
+}
+
+fn entry(e: &EntryError) -> Option<String> {
+    match e {
+        EntryError::NoScope => Some("give at least one with --scope, e.g. --scope read,trade".into()),
+        _ => None,
+    }
+}
+
+fn seal(e: &SealError) -> Option<String> {
+    match e {
+        SealError::Decrypt { name } | SealError::Plaintext { name } | SealError::Moved { name, .. } => {
+            Some(format!("rotate it with `custody creds rotate {name}`"))
+        }
+        _ => None,
+    }
+}
+
+fn ratify(e: &RatifyError) -> Option<String> {
+    match e {
+        RatifyError::Tampered(_) => Some(
+            "remove the named entries with `custody creds remove NAME` (quorum), then ratify \
+             again with `custody drill --ratify`"
+                .into(),
+        ),
+        RatifyError::Open(e) => seal(e),
+    }
+}
+
+/// The distinct pieces of advice, one per line, or none.
+fn join(pieces: impl Iterator<Item = Option<String>>) -> Option<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in pieces.flatten() {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    (!out.is_empty()).then(|| out.join("\n"))
+}
+
+/// Whether `e` is a write to a closed pipe (the reader went away, e.g. `| head`): the command
+/// then ends quietly, as command-line tools do.
+pub fn is_broken_pipe(e: &CliError) -> bool {
+    if let CliError::Output(io) = e {
+        return io.kind() == std::io::ErrorKind::BrokenPipe;
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_vault_and_missing_shares_get_their_flags() {
+        let e = CliError::Store(StoreError::Read {
+            path: "v.json".into(),
+            source: std::io::ErrorKind::NotFound.into(),
+        });
+        assert_eq!(e.to_string(), "no vault at v.json");
+        assert!(advice(&e).unwrap().contains("--vault or $CUSTODY_VAULT"));
+        let e = CliError::Quorum(QuorumError::NoShares);
+        assert!(!e.to_string().contains("--"));
+        assert_eq!(advice(&e).unwrap(), "present them with --share FILE");
+        assert_eq!(advice(&CliError::Usage("x".into())), None);
+    }
+
+    #[test]
+    fn rejected_shares_get_each_piece_of_advice_once() {
+        let e = CliError::Quorum(QuorumError::Rejected(vec![
+            ("a".into(), ShareProblem::OtherVaultId),
+            ("b".into(), ShareProblem::OtherVaultId),
+        ]));
+        assert_eq!(advice(&e).unwrap(), CHECK_VAULT);
+    }
+
+    #[test]
+    fn only_a_closed_pipe_is_a_broken_pipe() {
+        let pipe = CliError::Output(std::io::ErrorKind::BrokenPipe.into());
+        assert!(is_broken_pipe(&pipe));
+        let full = CliError::Output(std::io::Error::other("disk full"));
+        assert!(!is_broken_pipe(&full));
+        assert!(!is_broken_pipe(&CliError::Usage("x".into())));
+    }
+}
