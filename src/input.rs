@@ -152,8 +152,8 @@ fn parse_image(label: &str, bytes: &[u8]) -> Result<Presented, InputError> {
         label: label.to_owned(),
         kind,
     };
-    let payloads = crate::scan::decode_qr_codes(bytes)
-        .map_err(|e| err(InputErrorKind::Image(e)))?;
+    let payloads =
+        crate::scan::decode_qr_codes(bytes).map_err(|e| err(InputErrorKind::Image(e)))?;
     let mut tokens: Vec<Zeroizing<String>> = Vec::new();
     for p in payloads {
         let p = Zeroizing::new(p);

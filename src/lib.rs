@@ -11,9 +11,9 @@
 
 // A module is declared here only once it compiles; the crate builds at every commit.
 pub mod audit;
-pub mod ceremony;
 pub mod certificate;
 pub mod clock;
+pub mod gathering;
 pub mod gf256;
 pub mod harden;
 pub mod input;

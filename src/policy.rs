@@ -91,10 +91,9 @@ impl fmt::Display for PolicyError {
                 f,
                 "group {group} has {count} custodians; SLIP-39 allows at most {MAX_MEMBERS} per group"
             ),
-            PolicyError::EmptyGroup(g) => write!(
-                f,
-                "group {g} has no custodians: add some or drop the group"
-            ),
+            PolicyError::EmptyGroup(g) => {
+                write!(f, "group {g} has no custodians: add some or drop the group")
+            }
             PolicyError::BadMemberThreshold {
                 group,
                 threshold,
@@ -114,10 +113,9 @@ impl fmt::Display for PolicyError {
                 f,
                 "the group threshold {threshold} must be from 1 to the number of groups ({groups})"
             ),
-            PolicyError::UnknownGroup(g) => write!(
-                f,
-                "custodian names group `{g}`, which is not defined"
-            ),
+            PolicyError::UnknownGroup(g) => {
+                write!(f, "custodian names group `{g}`, which is not defined")
+            }
             PolicyError::DuplicateMemberIndex { group, index } => {
                 write!(
                     f,

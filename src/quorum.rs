@@ -71,10 +71,9 @@ impl fmt::Display for ShareProblem {
                 "it was signed by the key with fingerprint {share_fingerprint}, but this vault's is \
                  {vault_fingerprint}: it belongs to another vault (or is forged)"
             ),
-            ShareProblem::OtherVaultId => write!(
-                f,
-                "it names a different vault id than this vault file"
-            ),
+            ShareProblem::OtherVaultId => {
+                write!(f, "it names a different vault id than this vault file")
+            }
             ShareProblem::Stale {
                 share_epoch,
                 vault_epoch,

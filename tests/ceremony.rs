@@ -13,7 +13,7 @@ fn words_of(s: &Share) -> Vec<String> {
 fn vocabulary() -> Vec<String> {
     let text = [
         include_str!("../src/cli/interactive.rs"),
-        include_str!("../src/ceremony.rs"),
+        include_str!("../src/gathering.rs"),
         include_str!("../src/quorum.rs"),
         include_str!("../src/cli/drill.rs"),
         include_str!("../src/input.rs"),

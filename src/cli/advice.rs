@@ -86,9 +86,10 @@ fn quorum(e: &QuorumError) -> Option<String> {
         QuorumError::PassphraseNotUsed => {
             Some("leave out --passphrase-stdin/--passphrase-prompt".into())
         }
-        QuorumError::Rejected(list) => {
-            join(list.iter().map(|(_, p)| share_problem(p).map(str::to_owned)))
-        }
+        QuorumError::Rejected(list) => join(
+            list.iter()
+                .map(|(_, p)| share_problem(p).map(str::to_owned)),
+        ),
         _ => None,
     }
 }
@@ -123,14 +124,18 @@ fn certificate(e: &CertError) -> Option<String> {
 
 fn entry(e: &EntryError) -> Option<String> {
     match e {
-        EntryError::NoScope => Some("give at least one with --scope, e.g. --scope read,trade".into()),
+        EntryError::NoScope => {
+            Some("give at least one with --scope, e.g. --scope read,trade".into())
+        }
         _ => None,
     }
 }
 
 fn seal(e: &SealError) -> Option<String> {
     match e {
-        SealError::Decrypt { name } | SealError::Plaintext { name } | SealError::Moved { name, .. } => {
+        SealError::Decrypt { name }
+        | SealError::Plaintext { name }
+        | SealError::Moved { name, .. } => {
             Some(format!("rotate it with `custody creds rotate {name}`"))
         }
         _ => None,

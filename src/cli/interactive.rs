@@ -1,6 +1,6 @@
 //! The ceremony at a terminal: custodians present their shares one after another — a path to a
 //! photo or share file, a pasted token, or the words typed one at a time — and each is checked
-//! on the spot ([`custody::ceremony::Ceremony`]). Nothing typed is ever echoed: the terminal is put
+//! on the spot ([`custody::gathering::Gathering`]). Nothing typed is ever echoed: the terminal is put
 //! in a no-echo, character-at-a-time mode for the whole ceremony and restored on every exit.
 //! Ctrl-C (read as a byte, not a signal), `abort`, the terminal closing, or the time limit
 //! (`--timeout`, default 10 minutes) end the ceremony and wipe every share presented.
@@ -20,7 +20,7 @@ use rustix::termios::{self, LocalModes, OptionalActions, SpecialCodeIndex, Termi
 use zeroize::Zeroizing;
 
 use super::{CliError, ShareArgs, shares_in};
-use custody::ceremony::{Ceremony, Outcome, WordEntry};
+use custody::gathering::{Gathering, Outcome, WordEntry};
 use custody::input::{self, InputError, InputErrorKind, Presented, Source};
 use custody::slip39::Slip39Error;
 use custody::vault::Vault;
@@ -287,7 +287,7 @@ fn ended(why: &str) -> CliError {
 
 struct Session<'t, 'v, 'r> {
     tty: &'t mut dyn Tty,
-    ceremony: Ceremony<'v>,
+    ceremony: Gathering<'v>,
     deadline: Instant,
     timeout: CeremonyTimeout,
     /// Every share refused on the spot, as (input label, reason), for the audit log.
@@ -492,8 +492,11 @@ impl Session<'_, '_, '_> {
                 }
                 Ok(())
             }
-            Outcome::Rejected { reason } => {
-                let msg = format!("Rejected: {reason}. Nothing of it was kept.\n");
+            Outcome::Rejected { reason, problem } => {
+                let mut msg = format!("Rejected: {reason}. Nothing of it was kept.\n");
+                if let Some(advice) = problem.as_ref().and_then(super::advice::share_problem) {
+                    msg.push_str(&format!("  ({advice})\n"));
+                }
                 self.rejected.push((label, reason));
                 self.say(&msg)
             }
@@ -607,7 +610,7 @@ impl Session<'_, '_, '_> {
             // Length unknown (first share of the ceremony) and a full custody share's worth of
             // words typed, but the checksum fails: say so now rather than wait for `done`.
             if entry.expected().is_none()
-                && entry.len() == custody::ceremony::words_for_value_len(32)
+                && entry.len() == custody::gathering::words_for_value_len(32)
                 && let Err(Slip39Error::InvalidChecksum { suggestion }) = entry.finish()
             {
                 let n = entry.len();
@@ -738,7 +741,7 @@ pub fn collect_on_logged(
 ) -> Result<Vec<Presented>, CliError> {
     let mut s = Session {
         tty,
-        ceremony: Ceremony::new(vault),
+        ceremony: Gathering::new(vault),
         deadline: Instant::now() + timeout,
         timeout: CeremonyTimeout(timeout),
         rejected,

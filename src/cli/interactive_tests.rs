@@ -37,7 +37,8 @@ fn words_of(s: &Share) -> Vec<String> {
 fn vocabulary() -> Vec<String> {
     let text = [
         include_str!("interactive.rs"),
-        include_str!("../ceremony.rs"),
+        include_str!("advice.rs"),
+        include_str!("../gathering.rs"),
         include_str!("../quorum.rs"),
         include_str!("drill.rs"),
         include_str!("../input.rs"),

@@ -104,3 +104,23 @@ pub fn passphrase(
     }
     Ok(Some(p))
 }
+
+/// The passphrase to open a vault with: `given` (from [`passphrase`]) or, when none was given,
+/// the vault's shares need one and standard input is a terminal, asked on a hidden prompt and
+/// held to the same rules. Read the shares between the two calls, so that a passphrase on the
+/// first line of standard input comes before any share from it.
+// The same few lines are still written out in quorum_open.rs (`reconstruct`) and rekey.rs
+// (`present`); their owners switch to this.
+#[allow(dead_code)]
+pub fn or_prompt(
+    given: Option<Zeroizing<String>>,
+    needed: bool,
+) -> Result<Option<Zeroizing<String>>, CliError> {
+    use std::io::IsTerminal;
+    if given.is_some() || !needed || !std::io::stdin().is_terminal() {
+        return Ok(given);
+    }
+    let p = prompt_hidden("SLIP-39 passphrase: ")?;
+    check_passphrase(&p)?;
+    Ok((!p.is_empty()).then_some(p))
+}

@@ -172,7 +172,10 @@ impl fmt::Display for EntryError {
                 f,
                 "unknown scope `{s}`: use read, trade and/or withdraw, comma-separated"
             ),
-            EntryError::NoScope => write!(f, "no scope given: a credential needs at least one (read, trade, withdraw)"),
+            EntryError::NoScope => write!(
+                f,
+                "no scope given: a credential needs at least one (read, trade, withdraw)"
+            ),
             EntryError::Expires(s) => write!(
                 f,
                 "`{s}` is not a date: write the expiry as YYYY-MM-DD (RFC 3339 full-date)"

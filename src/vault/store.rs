@@ -37,11 +37,7 @@ impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreError::Read { path, source } if source.kind() == io::ErrorKind::NotFound => {
-                write!(
-                    f,
-                    "no vault at {}",
-                    path.display()
-                )
+                write!(f, "no vault at {}", path.display())
             }
             StoreError::Read { path, source } => {
                 write!(f, "cannot read the vault {}: {source}", path.display())

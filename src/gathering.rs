@@ -5,7 +5,7 @@
 //! [`WordEntry`] takes a share's words one at a time, completing unambiguous prefixes, so a
 //! custodian can type their sheet without a single word being shown back.
 //!
-//! Nothing here reconstructs the master secret: [`Ceremony::into_shares`] hands the accepted
+//! Nothing here reconstructs the master secret: [`Gathering::into_shares`] hands the accepted
 //! shares to [`quorum::unlock`]. Every buffer that holds share words is zeroized on drop.
 
 use std::fmt;
@@ -14,7 +14,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::input::Presented;
-use crate::quorum::{self, Member};
+use crate::quorum::{self, Member, ShareProblem};
 use crate::slip39::{self, Share, Slip39Error};
 use crate::vault::Vault;
 
@@ -44,19 +44,24 @@ impl fmt::Display for GroupProgress {
 pub enum Outcome {
     /// The share belongs here; `progress` is the summary line after accepting it.
     Accepted { member: Member, progress: String },
-    /// The share was not kept (and was wiped); `reason` says why, for the officers.
-    Rejected { reason: String },
+    /// The share was not kept (and was wiped); `reason` says why, for the officers, and
+    /// `problem` is the typed reason when the share does not belong to the vault.
+    Rejected {
+        reason: String,
+        problem: Option<ShareProblem>,
+    },
 }
 
-/// The ceremony's state: the accepted shares, in the order they were presented.
-pub struct Ceremony<'v> {
+/// The gathering of shares in a terminal ceremony: the accepted shares, in the order they were
+/// presented. (Not [`crate::audit::Ceremony`], which is the audit record of one ceremony.)
+pub struct Gathering<'v> {
     vault: Option<&'v Vault>,
     accepted: Vec<(Presented, Member)>,
 }
 
-impl fmt::Debug for Ceremony<'_> {
+impl fmt::Debug for Gathering<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Ceremony")
+        f.debug_struct("Gathering")
             .field("presented", &self.presented())
             .finish_non_exhaustive()
     }
@@ -67,10 +72,10 @@ pub fn words_for_value_len(value_len: usize) -> usize {
     7 + (value_len * 8).div_ceil(10)
 }
 
-impl<'v> Ceremony<'v> {
+impl<'v> Gathering<'v> {
     /// A ceremony for `vault` (or, without one, for plain SLIP-39 shares).
     pub fn new(vault: Option<&'v Vault>) -> Self {
-        Ceremony {
+        Gathering {
             vault,
             accepted: Vec::new(),
         }
@@ -80,12 +85,18 @@ impl<'v> Ceremony<'v> {
     /// `p.label` says how it was presented ("pasted token", a file path); an accepted share is
     /// relabelled "<custodian>'s <label>" so that every later message names its holder.
     pub fn present(&mut self, mut p: Presented) -> Outcome {
-        let reject = |reason: String| Outcome::Rejected { reason };
+        let reject = |reason: String| Outcome::Rejected {
+            reason,
+            problem: None,
+        };
         let mut member = match self.vault {
             Some(v) => match quorum::check_share(&p, v) {
                 Ok(m) => m,
                 Err(problem) => {
-                    return reject(format!("this share does not belong here: {problem}"));
+                    return Outcome::Rejected {
+                        reason: format!("this share does not belong here: {problem}"),
+                        problem: Some(problem),
+                    };
                 }
             },
             None => quorum::member_without_vault(&p),
@@ -262,7 +273,7 @@ impl<'v> Ceremony<'v> {
 
     /// Check that the accepted shares fit together (SLIP-39 digest, and every extra share on the
     /// same polynomial as the rest) without decrypting the master secret. `Err` names the
-    /// shares at fault. Call it only when [`Ceremony::is_ready`].
+    /// shares at fault. Call it only when [`Gathering::is_ready`].
     pub fn cross_check(&self) -> Result<(), String> {
         let shares: Vec<Share> = self.accepted.iter().map(|(p, _)| p.share.clone()).collect();
         match slip39::recover_ems(&shares) {
@@ -529,21 +540,21 @@ mod tests {
     fn accepted(o: Outcome) -> (Member, String) {
         match o {
             Outcome::Accepted { member, progress } => (member, progress),
-            Outcome::Rejected { reason } => panic!("rejected: {reason}"),
+            Outcome::Rejected { reason, .. } => panic!("rejected: {reason}"),
         }
     }
 
     fn rejected(o: Outcome) -> String {
         match o {
             Outcome::Accepted { member, .. } => panic!("accepted {member:?}"),
-            Outcome::Rejected { reason } => reason,
+            Outcome::Rejected { reason, .. } => reason,
         }
     }
 
     #[test]
     fn accepts_and_tracks_one_group() {
         let f = single();
-        let mut c = Ceremony::new(Some(&f.vault));
+        let mut c = Gathering::new(Some(&f.vault));
         assert_eq!(c.summary_line(), "custodians 0 of 3");
         assert!(!c.is_ready());
         let (m, line) = accepted(c.present(token("pasted token", &f.tokens[0][0])));
@@ -569,7 +580,7 @@ mod tests {
     #[test]
     fn progress_over_two_groups() {
         let f = two_groups();
-        let mut c = Ceremony::new(Some(&f.vault));
+        let mut c = Gathering::new(Some(&f.vault));
         assert_eq!(
             c.summary_line(),
             "Ops 0 of 2, Board 0 of 1 — 0 of 2 groups complete, 2 needed"
@@ -607,7 +618,7 @@ mod tests {
     #[test]
     fn duplicates_are_refused_by_name() {
         let f = single();
-        let mut c = Ceremony::new(Some(&f.vault));
+        let mut c = Gathering::new(Some(&f.vault));
         accepted(c.present(token("pasted token", &f.tokens[0][0])));
         let why = rejected(c.present(words("typed words", &f.tokens[0][0].share)));
         assert_eq!(why, "alice's share was already presented");
@@ -617,7 +628,7 @@ mod tests {
     #[test]
     fn conflicting_share_for_one_custodian_is_refused() {
         let f = single();
-        let mut c = Ceremony::new(Some(&f.vault));
+        let mut c = Gathering::new(Some(&f.vault));
         accepted(c.present(token("t", &f.tokens[0][0])));
         let mut forged = f.tokens[0][0].share.clone();
         forged.value[0] ^= 1;
@@ -633,14 +644,14 @@ mod tests {
             &[("custodians", 3, &["alice", "bob", "carol", "dave"])],
             1,
         );
-        let mut c = Ceremony::new(Some(&f.vault));
+        let mut c = Gathering::new(Some(&f.vault));
         let why = rejected(c.present(token("t", &other.tokens[0][0])));
         assert!(why.contains("signed by the key with fingerprint"), "{why}");
         let why = rejected(c.present(words("w", &other.tokens[0][0].share)));
         assert!(why.contains("identifier"), "{why}");
         assert!(c.presented().is_empty());
         // Without a vault, the first share decides the set.
-        let mut c = Ceremony::new(None);
+        let mut c = Gathering::new(None);
         accepted(c.present(words("w", &f.tokens[0][0].share)));
         let why = rejected(c.present(words("w", &other.tokens[0][1].share)));
         assert!(why.contains("different share set than member 1's"), "{why}");
@@ -649,7 +660,7 @@ mod tests {
     #[test]
     fn without_a_vault_progress_comes_from_the_shares() {
         let f = two_groups();
-        let mut c = Ceremony::new(None);
+        let mut c = Gathering::new(None);
         assert_eq!(c.summary_line(), "no shares yet");
         let (m, line) = accepted(c.present(words("typed words", &f.tokens[0][0].share)));
         assert_eq!(m.custodian, "member 1");
@@ -664,7 +675,7 @@ mod tests {
     #[test]
     fn extra_inconsistent_share_is_named() {
         let f = single();
-        let mut c = Ceremony::new(Some(&f.vault));
+        let mut c = Gathering::new(Some(&f.vault));
         for i in 0..3 {
             accepted(c.present(token("pasted token", &f.tokens[0][i])));
         }
@@ -691,7 +702,7 @@ mod tests {
     #[test]
     fn withdraw_removes_a_custodian() {
         let f = single();
-        let mut c = Ceremony::new(Some(&f.vault));
+        let mut c = Gathering::new(Some(&f.vault));
         accepted(c.present(token("t", &f.tokens[0][0])));
         accepted(c.present(token("t", &f.tokens[0][1])));
         assert_eq!(c.withdraw("alice"), 1);
