@@ -217,3 +217,49 @@ fn a_share_set_of_another_secret_with_forged_tokens_is_caught_by_the_key() {
         })
     ));
 }
+
+#[test]
+fn shares_of_two_sets_are_mixed_by_the_one_slip39_rule() {
+    let f = fixture(1, 1);
+    let g = fixture(1, 99); // same secret, different identifier
+    let (a, b) = (&f.tokens[0].share, &g.tokens[1].share);
+    assert_eq!(
+        custody::slip39::check_consistent(a, b),
+        Err(custody::slip39::Inconsistency::Identifier)
+    );
+    assert_eq!(
+        custody::slip39::check_consistent(a, &f.tokens[1].share),
+        Ok(())
+    );
+    // Without a vault, the quorum layer refuses the pair with the same parameter name.
+    let err = unlock(&[words("a", a), words("b", b)], None, None).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            QuorumError::Mixed {
+                what: "identifier",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn library_messages_name_no_flags() {
+    let f = fixture(1, 1);
+    let err = unlock(&[], Some(&f.vault), None).unwrap_err();
+    assert!(matches!(err, QuorumError::NoShares), "{err:?}");
+    let g = fixture(2, 2);
+    let err = unlock(
+        &[presented("x", &g.tokens[0]), presented("y", &f.tokens[1])],
+        Some(&f.vault),
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(err, QuorumError::Rejected(_)), "{err:?}");
+    for e in [QuorumError::NoShares, QuorumError::PassphraseRequired, err] {
+        let msg = e.to_string();
+        assert!(!msg.contains("--") && !msg.contains("`custody "), "{msg}");
+    }
+}

@@ -765,8 +765,7 @@ pub fn collect(
         collect_on_logged(&mut tty, vault, timeout, rejected)?
         // `tty` drops here: the terminal is restored before anything else is printed.
     };
-    writeln!(out, "{} share(s) presented at the terminal.", shares.len())
-        .map_err(|e| CliError::Terminal(e.to_string()))?;
+    writeln!(out, "{} share(s) presented at the terminal.", shares.len())?;
     Ok(shares)
 }
 
