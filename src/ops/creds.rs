@@ -256,7 +256,10 @@ impl Rotation {
         if let Some(e) = &self.expires {
             parse_date(e)?;
         }
-        for (what, t) in [("note", &self.note), ("IP allow-list note", &self.ip_allowlist)] {
+        for (what, t) in [
+            ("note", &self.note),
+            ("IP allow-list note", &self.ip_allowlist),
+        ] {
             if let Some(t) = t {
                 check_text(what, t)?;
             }
@@ -305,7 +308,11 @@ pub fn rotate(
                 state,
             });
         }
-        let mut c = vault.credentials.get(name).ok_or_else(|| not_found(name))?.clone();
+        let mut c = vault
+            .credentials
+            .get(name)
+            .ok_or_else(|| not_found(name))?
+            .clone();
         fields.check_for(&c.exchange)?;
         if let Some(s) = &scope {
             c.scope = s.clone();
@@ -554,24 +561,28 @@ pub fn remove(session: Session, name: &str, ratify_too: bool) -> Result<Removed,
 fn remove_in(session: &Session, name: &str, ratify_too: bool) -> Result<Removed, CredError> {
     let keys = session.keys();
     let now = session.clock().now();
-    store::update(session.path(), OnRollback::Allow, |vault: &mut Vault, seen| {
-        check_record(vault, seen, ratify_too)?;
-        let valid = vault.assess(seen).record != RecordState::Invalid;
-        let listed = vault.ratified_list();
-        let was_listed = listed.iter().any(|(n, _)| n == name);
-        if !vault.credentials.remove(name) && !was_listed {
-            return Err(not_found(name));
-        }
-        if valid {
-            let rest = listed.into_iter().filter(|(n, _)| n != name).collect();
-            vault.sign_ratification(keys, rest, seen, now);
-        }
-        Ok(Removed {
-            name: name.to_owned(),
-            ratified: ratify_in(vault, keys, seen, now, ratify_too)?,
-            hardening_warnings: session.hardening_warnings(),
-        })
-    })
+    store::update(
+        session.path(),
+        OnRollback::Allow,
+        |vault: &mut Vault, seen| {
+            check_record(vault, seen, ratify_too)?;
+            let valid = vault.assess(seen).record != RecordState::Invalid;
+            let listed = vault.ratified_list();
+            let was_listed = listed.iter().any(|(n, _)| n == name);
+            if !vault.credentials.remove(name) && !was_listed {
+                return Err(not_found(name));
+            }
+            if valid {
+                let rest = listed.into_iter().filter(|(n, _)| n != name).collect();
+                vault.sign_ratification(keys, rest, seen, now);
+            }
+            Ok(Removed {
+                name: name.to_owned(),
+                ratified: ratify_in(vault, keys, seen, now, ratify_too)?,
+                hardening_warnings: session.hardening_warnings(),
+            })
+        },
+    )
 }
 
 fn ratify_in(
@@ -624,50 +635,54 @@ fn rename_in(
 ) -> Result<Renamed, CredError> {
     let keys = session.keys();
     let now = session.clock().now();
-    store::update(session.path(), OnRollback::Allow, |vault: &mut Vault, seen| {
-        check_record(vault, seen, ratify_too)?;
-        let assessment = vault.assess(seen);
-        let state = assessment
-            .state_of(vault, old)
-            .cloned()
-            .ok_or_else(|| not_found(old))?;
-        if state.is_tampered() {
-            return Err(CredError::Tampered {
-                name: old.to_owned(),
-                state,
-            });
-        }
-        vault.credentials.name_free(new, Some(old))?;
-        let vault_id = vault.vault_id;
-        let before = vault.credentials.get(old).ok_or_else(|| not_found(old))?;
-        let fields = seal::open(&vault_id, before, keys.age_identity())?;
-        let mut renamed = before.clone();
-        renamed.name = new.to_owned();
-        renamed.pending = match state {
-            EntryState::Ratified => None,
-            _ => Some(Pending::Added),
-        };
-        renamed.sealed = seal::seal(&vault_id, &renamed, &fields, &vault.public.age_recipient)?;
-        drop(fields);
-        let digest = renamed.digest(&vault_id);
-        vault.credentials.rename(old, renamed)?;
-        if assessment.record != RecordState::Invalid {
-            let mut listed: Vec<_> = vault
-                .ratified_list()
-                .into_iter()
-                .filter(|(n, _)| n != old)
-                .collect();
-            if state == EntryState::Ratified {
-                listed.push((new.to_owned(), digest));
+    store::update(
+        session.path(),
+        OnRollback::Allow,
+        |vault: &mut Vault, seen| {
+            check_record(vault, seen, ratify_too)?;
+            let assessment = vault.assess(seen);
+            let state = assessment
+                .state_of(vault, old)
+                .cloned()
+                .ok_or_else(|| not_found(old))?;
+            if state.is_tampered() {
+                return Err(CredError::Tampered {
+                    name: old.to_owned(),
+                    state,
+                });
             }
-            vault.sign_ratification(keys, listed, seen, now);
-        }
-        Ok(Renamed {
-            old: old.to_owned(),
-            new: new.to_owned(),
-            env_prefix: env_prefix(new),
-            ratified: ratify_in(vault, keys, seen, now, ratify_too)?,
-            hardening_warnings: session.hardening_warnings(),
-        })
-    })
+            vault.credentials.name_free(new, Some(old))?;
+            let vault_id = vault.vault_id;
+            let before = vault.credentials.get(old).ok_or_else(|| not_found(old))?;
+            let fields = seal::open(&vault_id, before, keys.age_identity())?;
+            let mut renamed = before.clone();
+            renamed.name = new.to_owned();
+            renamed.pending = match state {
+                EntryState::Ratified => None,
+                _ => Some(Pending::Added),
+            };
+            renamed.sealed = seal::seal(&vault_id, &renamed, &fields, &vault.public.age_recipient)?;
+            drop(fields);
+            let digest = renamed.digest(&vault_id);
+            vault.credentials.rename(old, renamed)?;
+            if assessment.record != RecordState::Invalid {
+                let mut listed: Vec<_> = vault
+                    .ratified_list()
+                    .into_iter()
+                    .filter(|(n, _)| n != old)
+                    .collect();
+                if state == EntryState::Ratified {
+                    listed.push((new.to_owned(), digest));
+                }
+                vault.sign_ratification(keys, listed, seen, now);
+            }
+            Ok(Renamed {
+                old: old.to_owned(),
+                new: new.to_owned(),
+                env_prefix: env_prefix(new),
+                ratified: ratify_in(vault, keys, seen, now, ratify_too)?,
+                hardening_warnings: session.hardening_warnings(),
+            })
+        },
+    )
 }

@@ -172,7 +172,7 @@ impl fmt::Display for EntryError {
                 f,
                 "unknown scope `{s}`: use read, trade and/or withdraw, comma-separated"
             ),
-            EntryError::NoScope => write!(f, "give at least one scope: --scope read,trade"),
+            EntryError::NoScope => write!(f, "no scope given: read, trade and/or withdraw"),
             EntryError::Expires(s) => write!(
                 f,
                 "`{s}` is not a date: write the expiry as YYYY-MM-DD (RFC 3339 full-date)"

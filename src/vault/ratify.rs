@@ -89,10 +89,7 @@ pub struct Assessment {
 
 impl Assessment {
     pub fn state_of(&self, vault: &Vault, name: &str) -> Option<&EntryState> {
-        let i = vault
-            .credentials
-            .iter()
-            .position(|c| c.name == name)?;
+        let i = vault.credentials.iter().position(|c| c.name == name)?;
         self.entries.get(i)
     }
 
