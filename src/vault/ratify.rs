@@ -75,7 +75,7 @@ pub enum RecordState {
 }
 
 /// Everything `creds status` reports and `exec` checks, computed from the vault alone (plus
-/// the sidecar's numbers). Indices in `entries` match `vault.credentials.entries`.
+/// the sidecar's numbers). Indices in `entries` match `vault.credentials().entries()`.
 #[derive(Clone, Debug)]
 pub struct Assessment {
     pub record: RecordState,
