@@ -27,13 +27,29 @@ use crate::vault::{SetError, Vault};
 #[derive(Debug)]
 pub enum CredError {
     /// No credential of that name.
-    NotFound { name: String },
+    NotFound {
+        /// The name asked for.
+        name: String,
+    },
     /// A credential of that name exists already.
-    Exists { name: String },
+    Exists {
+        /// The name asked for.
+        name: String,
+    },
     /// The name gives the same environment variables as the existing credential `other`.
-    Clash { name: String, other: String },
+    Clash {
+        /// The name asked for.
+        name: String,
+        /// The existing credential it clashes with.
+        other: String,
+    },
     /// The entry was changed outside custody; a quorum must look at it first.
-    Tampered { name: String, state: EntryState },
+    Tampered {
+        /// The entry's name.
+        name: String,
+        /// What was found.
+        state: EntryState,
+    },
     /// The quorum's ratification record does not verify (a quorum edit needs a ratification).
     RecordInvalid,
     /// The vault file is older than one already used here (a quorum edit needs a ratification).
@@ -147,6 +163,7 @@ fn not_found(name: &str) -> CredError {
 /// A credential to add: its public metadata as given (checked by [`add`]).
 #[derive(Clone, Debug, Default)]
 pub struct NewCredential {
+    /// The credential's name (letters, digits, `.`, `_`, `-`).
     pub name: String,
     /// One of [`crate::vault::credential::EXCHANGES`], any case.
     pub exchange: String,
@@ -156,7 +173,9 @@ pub struct NewCredential {
     pub scope: String,
     /// `YYYY-MM-DD`, the day the exchange key stops working.
     pub expires: Option<String>,
+    /// A free note.
     pub note: String,
+    /// A note on the key's IP allow-list at the exchange.
     pub ip_allowlist: String,
 }
 
@@ -188,8 +207,11 @@ impl NewCredential {
 /// What [`add`] wrote.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Added {
+    /// The credential's name.
     pub name: String,
+    /// The exchange, in its canonical spelling.
     pub exchange: String,
+    /// The scopes, sorted.
     pub scope: Vec<Scope>,
     /// The credential can withdraw funds (a release needs an explicit permission).
     pub withdraw: bool,
@@ -239,12 +261,15 @@ pub fn add(
 /// keeps what is stored).
 #[derive(Clone, Debug, Default)]
 pub struct Rotation {
+    /// The credential to rotate.
     pub name: String,
     /// Comma-separated scopes.
     pub scope: Option<String>,
     /// `YYYY-MM-DD`.
     pub expires: Option<String>,
+    /// A new free note.
     pub note: Option<String>,
+    /// A new IP allow-list note.
     pub ip_allowlist: Option<String>,
 }
 
@@ -280,6 +305,7 @@ pub fn exchange_of(path: &Path, name: &str) -> Result<String, CredError> {
 /// What [`rotate`] wrote.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rotated {
+    /// The credential's name.
     pub name: String,
     /// When the entry now says it was rotated (Unix seconds).
     pub rotated: u64,
@@ -348,6 +374,7 @@ pub fn rotate(
 pub struct Row {
     /// The entry's public metadata (`sealed` is the ciphertext; nothing secret).
     pub credential: Credential,
+    /// How it stands against the ratification record.
     pub state: EntryState,
     /// Whole days since the last rotation.
     pub age_days: u64,
@@ -452,7 +479,9 @@ pub fn status(path: &Path, clock: Clock) -> Result<Status, CredError> {
 /// One credential's metadata and state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shown {
+    /// The entry's public metadata.
     pub credential: Credential,
+    /// How it stands against the ratification record.
     pub state: EntryState,
 }
 
@@ -474,7 +503,9 @@ pub fn show(path: &Path, name: &str) -> Result<Shown, CredError> {
 
 /// One credential opened by a quorum (break-glass). The fields are zeroized on drop.
 pub struct Revealed {
+    /// The entry's public metadata.
     pub credential: Credential,
+    /// How it stands against the ratification record.
     pub state: EntryState,
     /// The secret fields.
     pub fields: SecretFields,
@@ -542,6 +573,7 @@ fn check_record(vault: &Vault, seen: Option<Seen>, ratify_too: bool) -> Result<(
 /// What [`remove`] did.
 #[derive(Clone, Debug)]
 pub struct Removed {
+    /// The credential removed.
     pub name: String,
     /// The ratification signed afterwards, if one was asked for.
     pub ratified: Option<Ratified>,
@@ -601,7 +633,9 @@ fn ratify_in(
 /// What [`rename`] did.
 #[derive(Clone, Debug)]
 pub struct Renamed {
+    /// The name it had.
     pub old: String,
+    /// The name it has now.
     pub new: String,
     /// The prefix of the environment variables the credential is now released under.
     pub env_prefix: String,

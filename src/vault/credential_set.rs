@@ -47,11 +47,22 @@ impl Malformed {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SetError {
     /// No entry of that name.
-    NotFound { name: String },
+    NotFound {
+        /// The name asked for.
+        name: String,
+    },
     /// An entry of that name exists already.
-    Exists { name: String },
+    Exists {
+        /// The name asked for.
+        name: String,
+    },
     /// Another entry's name gives the same environment variables (`a-b` and `A_B`).
-    Clash { name: String, other: String },
+    Clash {
+        /// The name asked for.
+        name: String,
+        /// The existing entry it clashes with.
+        other: String,
+    },
 }
 
 impl fmt::Display for SetError {
@@ -150,6 +161,7 @@ impl CredentialSet {
         self.ratification.as_ref().map_or(0, |r| r.generation)
     }
 
+    /// The entry called `name`.
     pub fn get(&self, name: &str) -> Option<&Credential> {
         self.entries.iter().find(|c| c.name == name)
     }
