@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use custody::clock::Clock;
 use custody::audit::{
     self, AuditError, AuditLog, Ceremony, LogHead, Outcome, Problem, signed_message,
     split_signature,
 };
-use custody::clock::Clock;
 use custody::input::Source;
 use custody::keys::{DerivedKeys, hex};
 use custody::quorum::Member;

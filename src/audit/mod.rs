@@ -28,9 +28,9 @@ use std::path::{Path, PathBuf};
 use ed25519_dalek::{Signer, VerifyingKey};
 use rand_core::{OsRng, RngCore};
 
-use crate::clock::Clock;
 use crate::keys::{DerivedKeys, fingerprint, hex};
 use crate::quorum::Member;
+use crate::clock::Clock;
 use crate::timefmt;
 use crate::vault::Vault;
 use crate::wire;

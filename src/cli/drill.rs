@@ -71,8 +71,7 @@ pub fn run(args: DrillArgs, out: &mut dyn Write) -> Result<(), CliError> {
         ))?
     };
     if let Some(cert_path) = &args.certificate {
-        let cert =
-            Certificate::from_unlocked(&vault, &unlocked, &creds, head, super::clock().now())?;
+        let cert = Certificate::from_unlocked(&vault, &unlocked, &creds, head, super::clock().now())?;
         write_certificate(cert_path, &cert)?;
     }
     report(

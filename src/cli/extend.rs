@@ -11,9 +11,9 @@ use zeroize::Zeroizing;
 
 use super::rekey::{failed, present, w};
 use super::{CliError, ExtendArgs, sheets};
+use custody::ops::issue;
 use custody::audit::{AuditLog, Ceremony};
 use custody::gf256;
-use custody::ops::issue;
 use custody::policy::{Custodian, MAX_MEMBERS, PolicyError};
 use custody::slip39::Share;
 use custody::vault::Vault;
@@ -103,12 +103,7 @@ pub fn run(args: ExtendArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let layout = issue::plan(&args.out_dir, &numbered, formats, None)?;
 
     let pres = present(&args.quorum, &vault)?;
-    let ceremony = Ceremony::begin(
-        &AuditLog::open(&args.vault)?,
-        "extend",
-        &vault,
-        super::clock(),
-    )?;
+    let ceremony = Ceremony::begin(&AuditLog::open(&args.vault)?, "extend", &vault, super::clock())?;
     let result = (|| -> Result<_, CliError> {
         let unlocked = pres.unlock(&vault, &ceremony)?;
         let in_group: Vec<&Share> = pres

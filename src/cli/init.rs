@@ -8,9 +8,9 @@ use rand_core::{OsRng, RngCore};
 
 use super::{CliError, InitArgs, PolicyArgs};
 use super::{secret_input, sheets};
+use custody::ops::issue;
 use custody::harden;
 use custody::keys::MasterSecret;
-use custody::ops::issue;
 use custody::policy::Policy;
 use custody::slip39;
 use custody::vault::store;
@@ -180,3 +180,4 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     }
     Ok(())
 }
+

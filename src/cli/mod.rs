@@ -498,8 +498,8 @@ pub struct DemoArgs {
 /// to change custody's idea of the time.
 pub fn clock() -> custody::clock::Clock {
     #[cfg(debug_assertions)]
-    if let Some(t) =
-        std::env::var_os("CUSTODY_FAKE_NOW").and_then(|v| v.to_str().and_then(|s| s.parse().ok()))
+    if let Some(t) = std::env::var_os("CUSTODY_FAKE_NOW")
+        .and_then(|v| v.to_str().and_then(|s| s.parse().ok()))
     {
         return custody::clock::Clock::fixed(t);
     }

@@ -16,11 +16,11 @@ use zeroize::Zeroizing;
 
 use super::{ChangeArgs, ChangeShareArgs, CliError, PendingArgs, ShareArgs, secret_input};
 use super::{shares_in, sheets};
+use custody::ops::issue;
 use custody::audit::{AuditLog, Ceremony};
 use custody::harden::{self, Hardening};
 use custody::input::Presented;
 use custody::keys::{DerivedKeys, MasterSecret};
-use custody::ops::issue;
 use custody::quorum::{self, Unlocked};
 use custody::slip39::{self, Share};
 use custody::timefmt;
@@ -155,12 +155,7 @@ pub fn reshare(args: ChangeArgs, rotate: bool, out: &mut dyn Write) -> Result<()
     let formats = sheets::parse_formats(&args.sheets)?;
     let layout = issue::plan(&args.out_dir, &issue::numbered(&policy), formats, None)?;
     let pres = present(&args.quorum, &vault)?;
-    let ceremony = Ceremony::begin(
-        &AuditLog::open(&args.vault)?,
-        action,
-        &vault,
-        super::clock(),
-    )?;
+    let ceremony = Ceremony::begin(&AuditLog::open(&args.vault)?, action, &vault, super::clock())?;
     let result = (|| -> Result<_, CliError> {
         let unlocked = pres.unlock(&vault, &ceremony)?;
         let now = super::clock().now();
@@ -338,12 +333,7 @@ pub fn confirm(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let (pending, view) = pending_of(&vault)?;
     let pres = present(&args.quorum, &vault)?;
     // The ceremony is the new set's: it is signed with the key the vault will have.
-    let ceremony = Ceremony::begin(
-        &AuditLog::open(&args.vault)?,
-        "confirm",
-        &view,
-        super::clock(),
-    )?;
+    let ceremony = Ceremony::begin(&AuditLog::open(&args.vault)?, "confirm", &view, super::clock())?;
     let result = (|| -> Result<_, CliError> {
         let current: Vec<&str> = pres
             .presented
@@ -442,12 +432,7 @@ pub fn cancel(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
         .first()
         .is_some_and(|p| is_pending_share(p, &vault, &pending));
     let target = if by_new { &view } else { &vault };
-    let ceremony = Ceremony::begin(
-        &AuditLog::open(&args.vault)?,
-        "cancel",
-        target,
-        super::clock(),
-    )?;
+    let ceremony = Ceremony::begin(&AuditLog::open(&args.vault)?, "cancel", target, super::clock())?;
     let result = (|| -> Result<_, CliError> {
         let unlocked = pres.unlock(target, &ceremony)?;
         store::update(&args.vault, OnRollback::Refuse, |v: &mut Vault, _| {

@@ -4,5 +4,5 @@
 
 pub mod creds;
 pub mod issue;
-pub mod ratify;
 pub mod session;
+pub mod ratify;
