@@ -81,7 +81,7 @@ fn make(dir: &Path, n: usize) -> std::path::PathBuf {
                 pending: Some(Pending::Added),
             };
             c.sealed = seal::seal(&v.vault_id, &c, &f, &v.public.age_recipient).unwrap();
-            v.credentials.entries.push(c);
+            v.credentials_mut().insert(c).expect("distinct names");
         }
         Ok::<(), store::StoreError>(())
     })

@@ -66,8 +66,6 @@ pub const RATIFICATION_DOMAIN: &[u8] = b"custody/v1/credential-manifest\0";
 pub const SEALED_CREDENTIAL_VERSION: u32 = 1;
 /// First line of the `<vault>.generation` sidecar (rollback detection).
 pub const GENERATION_SIDECAR_HEADER: &str = "custody-vault-generation/1";
-/// Days between rotations before a credential is overdue, unless the vault says otherwise.
-pub const DEFAULT_ROTATION_DAYS: u32 = 90;
 
 /// `format` field of an audit log's ceremony start record (`<vault>.audit`).
 pub const AUDIT_FORMAT: &str = "custody-audit/1";

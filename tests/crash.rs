@@ -99,11 +99,11 @@ fn sigkill_at_random_instants_never_corrupts_or_loses() {
             .unwrap_or_else(|e| panic!("run {i}: vault broken after SIGKILL: {e}"));
         for n in &committed {
             assert!(
-                v.credentials.get(n).is_some(),
+                v.credentials().get(n).is_some(),
                 "run {i}: committed entry {n} lost"
             );
         }
-        assert!(v.credentials.malformed.is_empty());
+        assert!(v.credentials().malformed().is_empty());
         let a = v.assess(sidecar::read(&vault));
         assert!(a.rollback.is_none(), "run {i}: false rollback");
         assert!(

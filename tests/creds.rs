@@ -734,3 +734,57 @@ fn twenty_concurrent_adds_all_present() {
         .assert()
         .success();
 }
+
+#[test]
+fn refusals_say_what_to_type_next() {
+    let v = ratified_pair();
+    // Not found: the command that lists them.
+    v.cmd(&["creds", "rotate", "zz", "--from-json", "-"])
+        .write_stdin(binance_json(KEY, SECRET))
+        .assert()
+        .code(1)
+        .stderr(contains("no credential `zz`").and(contains("custody creds list")));
+    v.quorum(&["creds", "remove", "zz"])
+        .assert()
+        .code(1)
+        .stderr(contains("no credential `zz`"));
+    // A duplicate: the rotate command for it.
+    v.add("a", "binance", "trade", &binance_json(KEY, SECRET))
+        .assert()
+        .code(1)
+        .stderr(contains("already exists").and(contains("custody creds rotate a")));
+    // Rename onto an existing name or a clashing one.
+    v.quorum(&["creds", "rename", "a", "b"])
+        .assert()
+        .code(1)
+        .stderr(contains("already exists"));
+    v.quorum(&["creds", "rename", "a", "B"])
+        .assert()
+        .code(1)
+        .stderr(contains("same variable names").and(contains("choose another name")));
+    // An invalid record: re-run with --ratify.
+    let mut j = v.json();
+    j["credentials"]["ratification"]["generation"] = 99.into();
+    v.write_json(&j);
+    v.quorum(&["creds", "remove", "b"])
+        .assert()
+        .code(1)
+        .stderr(contains("does not verify").and(contains("--ratify")));
+    v.quorum(&["creds", "remove", "b", "--ratify"])
+        .assert()
+        .success()
+        .stdout(contains("Removed credential b.").and(contains("Ratified")));
+    // A tampered entry cannot be rotated: restore or remove it.
+    let mut j = v.json();
+    entry_mut(&mut j, "a")["note"] = "edited".into();
+    v.write_json(&j);
+    v.cmd(&["creds", "rotate", "a", "--from-json", "-"])
+        .write_stdin(binance_json(KEY, SECRET))
+        .assert()
+        .code(1)
+        .stderr(
+            contains("changed outside custody")
+                .and(contains(".bak"))
+                .and(contains("custody creds remove a")),
+        );
+}

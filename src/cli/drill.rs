@@ -18,8 +18,7 @@ use custody::vault::{Vault, seal};
 /// identity and repeat the entry's identity. Nothing opened is kept.
 fn test_open(vault: &Vault, unlocked: &Unlocked) -> Vec<(String, Result<(), String>)> {
     vault
-        .credentials
-        .entries
+        .credentials()
         .iter()
         .map(|c| {
             let r = seal::open(&vault.vault_id, c, unlocked.keys.age_identity())

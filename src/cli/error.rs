@@ -8,6 +8,7 @@ use custody::audit::AuditError;
 use custody::certificate::CertError;
 use custody::input::InputError;
 use custody::keys::KeyError;
+use custody::ops::creds::CredError;
 use custody::policy::PolicyError;
 use custody::quorum::QuorumError;
 use custody::slip39::Slip39Error;
@@ -64,6 +65,8 @@ pub enum CliError {
     StatusProblems(usize),
     /// A ratification could not be signed or written.
     Ratification(custody::ops::ratify::RatifyFailure),
+    /// A credential operation did not happen (add, rotate, show, remove, rename...).
+    Creds(CredError),
     /// A new share set could not be issued.
     Issue(custody::ops::issue::IssueError),
     /// Writing the report to standard output failed (a closed pipe ends quietly).
@@ -115,7 +118,8 @@ impl fmt::Display for CliError {
                 "{failed} of {total} share(s) failed the check (see above); those custodians \
                  should bring their printed sheet, or the vault may need new shares"
             ),
-            CliError::Entry(e) => e.fmt(f),
+            CliError::Entry(e) => entry(e, f),
+            CliError::Creds(e) => creds(e, f),
             CliError::Seal(e) => e.fmt(f),
             CliError::Ratify(e) => e.fmt(f),
             CliError::Change(e) => e.fmt(f),
@@ -139,6 +143,38 @@ impl fmt::Display for CliError {
 }
 
 impl std::error::Error for CliError {}
+
+/// A malformed credential argument, with the flag to use where one applies.
+fn entry(e: &EntryError, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match e {
+        EntryError::NoScope => write!(f, "give at least one scope: --scope read,trade"),
+        e => fmt::Display::fmt(e, f),
+    }
+}
+
+/// A credential operation's error, with what to type next.
+fn creds(e: &CredError, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match e {
+        CredError::NotFound { .. } => write!(f, "{e} (`custody creds list` shows them)"),
+        CredError::Exists { name } => write!(
+            f,
+            "{e}: replace its secret with `custody creds rotate {name}`, or choose another name"
+        ),
+        CredError::Clash { .. } => write!(f, "{e}; choose another name"),
+        CredError::Tampered { name, .. } => write!(
+            f,
+            "{e}: restore the vault from `<vault>.bak`, or remove the entry (quorum: `custody \
+             creds remove {name}`) and add it again"
+        ),
+        CredError::RecordInvalid => write!(
+            f,
+            "{e}: re-run this command with --ratify to review and re-sign every credential"
+        ),
+        CredError::RolledBack(_) => write!(f, "{e}; or re-run this command with --ratify"),
+        CredError::Entry(e) => entry(e, f),
+        e => fmt::Display::fmt(e, f),
+    }
+}
 
 macro_rules! from {
     ($($t:ty => $v:ident),* $(,)?) => {
@@ -166,6 +202,7 @@ from!(
     RatifyError => Ratify,
     ChangeError => Change,
     custody::ops::issue::IssueError => Issue,
+    CredError => Creds,
     custody::ops::ratify::RatifyFailure => Ratification,
     std::io::Error => Output,
 );

@@ -121,7 +121,7 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
         let now = super::clock().now();
         let mut chosen: Vec<Credential> = Vec::new();
         for name in &names {
-            let Some(c) = vault.credentials.get(name) else {
+            let Some(c) = vault.credentials().get(name) else {
                 if assessment.deleted.contains(name) {
                     return Err(refused(
                         name,
@@ -189,12 +189,12 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
                 c.expires.as_deref().unwrap_or("?")
             )
             .ok();
-            } else if c.age_days(now) > u64::from(vault.credentials.rotation_days) {
+            } else if c.age_days(now) > u64::from(vault.credentials().rotation_days()) {
                 writeln!(
                 err,
                 "warning: credential `{name}` is overdue for rotation ({} days old, policy {} days)",
                 c.age_days(now),
-                vault.credentials.rotation_days
+                vault.credentials().rotation_days()
             )
             .ok();
             }

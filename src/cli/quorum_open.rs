@@ -7,9 +7,13 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
+use zeroize::Zeroizing;
+
 use super::{CliError, PassphraseArgs, ShareArgs, interactive, secret_input};
 use custody::audit::{self, AuditLog};
 use custody::harden::{self, Hardening};
+use custody::input::Presented;
+use custody::ops::session::{Begun, Presentation, Session, SessionError};
 use custody::quorum::{self, QuorumError, Unlocked};
 use custody::vault::{Vault, store};
 
@@ -121,4 +125,55 @@ pub fn open_recorded(
             Err(e)
         }
     }
+}
+
+/// What the library's quorum session could not do, as the command line reports it.
+pub fn session_error(e: SessionError) -> CliError {
+    match e {
+        SessionError::Vault(e) => CliError::Store(e),
+        SessionError::Audit(e) => CliError::Audit(e),
+        SessionError::Quorum(e) => CliError::Quorum(e),
+    }
+}
+
+/// Begin the recorded ceremony `action` on the vault at `vault_path` (the library's
+/// [`Begun`]), read the shares and passphrase as [`open_recorded`] does, and unlock: an open
+/// [`Session`] for an operation of `custody::ops` to finish. A failure to gather the shares
+/// is recorded (with every share refused at the terminal) before the error returns.
+pub fn open_session(
+    vault_path: &Path,
+    action: &str,
+    shares: &ShareArgs,
+    pass: &PassphraseArgs,
+) -> Result<Session, CliError> {
+    let begun = Begun::begin(vault_path, action, super::clock()).map_err(session_error)?;
+    let mut refused = Vec::new();
+    match gather(begun.vault(), shares, pass, &mut refused) {
+        Ok((shares, passphrase)) => begun
+            .unlock(&Presentation {
+                shares,
+                passphrase,
+                refused,
+            })
+            .map_err(session_error),
+        Err(e) => Err(begun
+            .fail_with_refused(&refused, e)
+            .map_err(session_error)?),
+    }
+}
+
+/// The shares and the passphrase, read in the order [`reconstruct`] reads them.
+fn gather(
+    vault: &Vault,
+    shares: &ShareArgs,
+    pass: &PassphraseArgs,
+    refused: &mut Vec<(String, String)>,
+) -> Result<(Vec<Presented>, Option<Zeroizing<String>>), CliError> {
+    let mut passphrase = secret_input::passphrase(pass, false)?;
+    let presented =
+        interactive::shares_from_args_or_tty(shares, Some(vault), &mut std::io::stderr(), refused)?;
+    if passphrase.is_none() && vault.slip39.passphrase && std::io::stdin().is_terminal() {
+        passphrase = Some(secret_input::prompt_hidden("SLIP-39 passphrase: ")?);
+    }
+    Ok((presented, passphrase))
 }

@@ -13,7 +13,6 @@ use custody::ops::ratify::Ratified;
 use custody::timefmt;
 use custody::vault::Vault;
 use custody::vault::credential::Credential;
-use custody::vault::sidecar::Seen;
 
 /// One line of public metadata.
 pub fn describe(c: &Credential) -> String {
@@ -67,19 +66,6 @@ pub fn print_ratified(r: &Ratified, out: &mut dyn Write) -> Result<(), CliError>
         )?,
     }
     Ok(())
-}
-
-/// Inside a locked update: show what awaits ratification, test-open and sign it. Returns
-/// the names newly ratified (empty if nothing needed signing).
-pub fn ratify_in(
-    vault: &mut Vault,
-    keys: &DerivedKeys,
-    seen: Option<Seen>,
-    out: &mut dyn Write,
-) -> Result<Vec<String>, CliError> {
-    let r = ops::ratify::ratify_in(vault, keys, seen, super::clock().now())?;
-    print_ratified(&r, out)?;
-    Ok(r.signed.unwrap_or_default())
 }
 
 /// Ratify what awaits ratification in the vault at `path`, under its writer lock.

@@ -130,8 +130,8 @@ fn reseal_all(
     if !tampered.is_empty() {
         return Err(ChangeError::Tampered(tampered).into());
     }
-    let mut out = Vec::with_capacity(vault.credentials.entries.len());
-    for c in &vault.credentials.entries {
+    let mut out = Vec::with_capacity(vault.credentials().len());
+    for c in vault.credentials().iter() {
         let fields = seal::open(&vault.vault_id, c, old.age_identity())?;
         let mut n = c.clone();
         n.sealed = seal::seal(&vault.vault_id, c, &fields, new_recipient)?;

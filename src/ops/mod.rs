@@ -2,6 +2,7 @@
 //! returns a typed result or error. Nothing here prints, prompts or knows about flags; the
 //! command line and other front ends are thin shells over these functions.
 
+pub mod creds;
 pub mod issue;
 pub mod session;
 pub mod ratify;

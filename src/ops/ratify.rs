@@ -76,7 +76,6 @@ pub fn ratify_in(
     let a = vault.assess(seen);
     let reviewed = vault
         .credentials
-        .entries
         .iter()
         .zip(&a.entries)
         .filter(|(_, s)| matches!(s, EntryState::Pending(_) | EntryState::Unverified))

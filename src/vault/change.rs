@@ -152,19 +152,19 @@ impl std::error::Error for ChangeError {}
 /// then for each malformed entry `str16(name) || SHA-256(its JSON)`).
 pub fn credentials_state(v: &Vault) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update((v.credentials.entries.len() as u32).to_be_bytes());
-    for c in &v.credentials.entries {
+    h.update((v.credentials.len() as u32).to_be_bytes());
+    for c in v.credentials.iter() {
         let mut b = Vec::new();
         put_str(&mut b, &c.name);
         h.update(&b);
         h.update(c.digest(&v.vault_id));
     }
-    h.update((v.credentials.malformed.len() as u32).to_be_bytes());
-    for m in &v.credentials.malformed {
+    h.update((v.credentials.malformed().len() as u32).to_be_bytes());
+    for m in v.credentials.malformed() {
         let mut b = Vec::new();
-        put_str(&mut b, &m.name);
+        put_str(&mut b, m.name());
         h.update(&b);
-        h.update(Sha256::digest(m.raw.to_string().as_bytes()));
+        h.update(Sha256::digest(m.raw().to_string().as_bytes()));
     }
     h.finalize().into()
 }
@@ -294,7 +294,7 @@ impl Vault {
         v.policy = p.policy.clone();
         if let Some(r) = &p.rotation {
             v.public = r.public.clone();
-            v.credentials.entries = r.credentials.clone();
+            v.credentials.replace_entries(r.credentials.clone());
         }
         Some(v)
     }
@@ -345,7 +345,7 @@ impl Vault {
                 }
             }
             self.public = r.public.clone();
-            self.credentials.entries = r.credentials.clone();
+            self.credentials.replace_entries(r.credentials.clone());
         }
         self.pending_change = None;
         self.epoch = p.epoch;

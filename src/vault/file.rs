@@ -9,7 +9,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 use super::credential::{self, Credential, FieldName, Pending, Scope};
-use super::entries::{CredentialSet, Malformed};
+use super::credential_set::{CredentialSet, Malformed};
 use super::ratify::Ratification;
 use super::{Slip39Params, Vault, VaultError};
 use crate::keys::{PublicKeys, hex, unhex};
@@ -275,12 +275,12 @@ pub(super) fn entry_to_json(c: &Credential) -> serde_json::Value {
 }
 
 fn credentials_to_json(set: &CredentialSet) -> CredentialsJson {
-    let mut entries: Vec<serde_json::Value> = set.entries.iter().map(entry_to_json).collect();
-    entries.extend(set.malformed.iter().map(|m| m.raw.clone()));
+    let mut entries: Vec<serde_json::Value> = set.entries().iter().map(entry_to_json).collect();
+    entries.extend(set.malformed().iter().map(|m| m.raw().clone()));
     CredentialsJson {
-        rotation_days: set.rotation_days,
-        revision: set.revision,
-        ratification: set.ratification.as_ref().map(|r| RatificationJson {
+        rotation_days: set.rotation_days(),
+        revision: set.revision(),
+        ratification: set.ratification().map(|r| RatificationJson {
             generation: r.generation,
             ratified_at: timefmt::rfc3339(r.ratified_at),
             entries: r
@@ -371,13 +371,7 @@ fn credentials_from_json(j: CredentialsJson) -> Result<CredentialSet, VaultFileE
             signature: Signature::from_bytes(&signature),
         }
     });
-    let mut set = CredentialSet {
-        rotation_days: j.rotation_days,
-        revision: j.revision,
-        ratification,
-        entries: Vec::new(),
-        malformed: Vec::new(),
-    };
+    let mut set = CredentialSet::new(j.rotation_days, j.revision, ratification);
     // Environment-variable prefixes taken so far (names must not collide there).
     let mut prefixes: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for (i, raw) in j.entries.into_iter().enumerate() {
@@ -396,9 +390,9 @@ fn credentials_from_json(j: CredentialsJson) -> Result<CredentialSet, VaultFileE
         match parsed {
             Ok(c) => {
                 prefixes.insert(credential::env_prefix(&c.name), c.name.clone());
-                set.entries.push(c)
+                set.push_loaded(c)
             }
-            Err(problem) => set.malformed.push(Malformed { name, problem, raw }),
+            Err(problem) => set.push_malformed(Malformed::new(name, problem, raw)),
         }
     }
     Ok(set)

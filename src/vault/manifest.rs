@@ -61,7 +61,7 @@ pub(super) fn ratification_bytes(
     out.extend_from_slice(&Sha256::digest(bytes(v)));
     out.extend_from_slice(&generation.to_be_bytes());
     out.extend_from_slice(&ratified_at.to_be_bytes());
-    out.extend_from_slice(&v.credentials.rotation_days.to_be_bytes());
+    out.extend_from_slice(&v.credentials.rotation_days().to_be_bytes());
     out.extend_from_slice(&(entries.len() as u32).to_be_bytes());
     for (name, digest) in entries {
         put_str(&mut out, name);

@@ -4,7 +4,7 @@
 
 pub mod change;
 pub mod credential;
-pub mod entries;
+pub mod credential_set;
 mod file;
 mod manifest;
 pub mod ratify;
@@ -20,7 +20,7 @@ use crate::keys::{DerivedKeys, PublicKeys};
 use crate::policy::{Policy, PolicyError};
 use crate::wire;
 
-pub use entries::CredentialSet;
+pub use credential_set::{CredentialSet, DEFAULT_ROTATION_DAYS, SetError};
 pub use file::VaultFileError;
 
 /// SLIP-39 parameters shared by every share of the current epoch.
@@ -46,8 +46,9 @@ pub struct Vault {
     pub slip39: Slip39Params,
     pub policy: Policy,
     /// Sealed credentials and their ratification (not covered by `signature`; the
-    /// ratification record carries its own signature binding this manifest).
-    pub credentials: CredentialSet,
+    /// ratification record carries its own signature binding this manifest). Read it with
+    /// [`Vault::credentials`]; change it only through [`CredentialSet`]'s methods.
+    pub(crate) credentials: CredentialSet,
     /// A reshare or master rotation waiting for `custody confirm` (not covered by `signature`;
     /// it carries its own, see [`change`]).
     pub pending_change: Option<change::PendingChange>,
@@ -126,6 +127,17 @@ impl Vault {
             .ed25519
             .verify_strict(&manifest::bytes(self), &self.signature)
             .map_err(|_| VaultError::BadSignature)
+    }
+
+    /// The sealed credentials and their ratification record.
+    pub fn credentials(&self) -> &CredentialSet {
+        &self.credentials
+    }
+
+    /// The credential list, to add, replace, rename or remove entries (each method keeps the
+    /// list's rules; the revision and the ratification record stay the vault's own).
+    pub fn credentials_mut(&mut self) -> &mut CredentialSet {
+        &mut self.credentials
     }
 
     pub fn public_key(&self) -> &VerifyingKey {

@@ -75,7 +75,7 @@ pub enum RecordState {
 }
 
 /// Everything `creds status` reports and `exec` checks, computed from the vault alone (plus
-/// the sidecar's numbers). Indices in `entries` match `vault.credentials.entries`.
+/// the sidecar's numbers). Indices in `entries` match `vault.credentials().entries()`.
 #[derive(Clone, Debug)]
 pub struct Assessment {
     pub record: RecordState,
@@ -89,11 +89,7 @@ pub struct Assessment {
 
 impl Assessment {
     pub fn state_of(&self, vault: &Vault, name: &str) -> Option<&EntryState> {
-        let i = vault
-            .credentials
-            .entries
-            .iter()
-            .position(|c| c.name == name)?;
+        let i = vault.credentials.iter().position(|c| c.name == name)?;
         self.entries.get(i)
     }
 
@@ -109,7 +105,7 @@ impl Assessment {
                     .into(),
             );
         }
-        for (c, s) in vault.credentials.entries.iter().zip(&self.entries) {
+        for (c, s) in vault.credentials.iter().zip(&self.entries) {
             if s.is_tampered() {
                 out.push(format!("credential `{}`: {}", c.name, s.describe()));
             }
@@ -129,7 +125,6 @@ impl Assessment {
     pub fn pending<'v>(&self, vault: &'v Vault) -> Vec<&'v Credential> {
         vault
             .credentials
-            .entries
             .iter()
             .zip(&self.entries)
             .filter(|(_, s)| matches!(s, EntryState::Pending(_) | EntryState::Unverified))
@@ -174,7 +169,7 @@ impl std::error::Error for RatifyError {}
 impl Vault {
     /// Check the ratification signature (independent of the base signature).
     pub fn ratification_verifies(&self) -> bool {
-        match &self.credentials.ratification {
+        match self.credentials.ratification() {
             None => true,
             Some(r) => {
                 let msg =
@@ -191,28 +186,27 @@ impl Vault {
     pub fn seen_numbers(&self) -> Seen {
         Seen {
             generation: self.credentials.generation(),
-            revision: self.credentials.revision,
+            revision: self.credentials.revision(),
         }
     }
 
     /// Assess every entry; `seen` is the sidecar's record, if any.
     pub fn assess(&self, seen: Option<Seen>) -> Assessment {
         let set = &self.credentials;
-        let record = match &set.ratification {
+        let record = match set.ratification() {
             None => RecordState::Never,
             Some(r) if self.ratification_verifies() => RecordState::Valid {
                 generation: r.generation,
             },
             Some(_) => RecordState::Invalid,
         };
-        let listed: &[(String, [u8; 32])] = match (&record, &set.ratification) {
+        let listed: &[(String, [u8; 32])] = match (&record, set.ratification()) {
             (RecordState::Valid { .. }, Some(r)) => &r.entries,
             _ => &[],
         };
         let by_name: HashMap<&str, &[u8; 32]> =
             listed.iter().map(|(n, d)| (n.as_str(), d)).collect();
         let entries = set
-            .entries
             .iter()
             .map(|c| {
                 if record == RecordState::Invalid {
@@ -228,10 +222,9 @@ impl Vault {
             })
             .collect();
         let present: HashSet<&str> = set
-            .entries
             .iter()
             .map(|c| c.name.as_str())
-            .chain(set.malformed.iter().map(|m| m.name.as_str()))
+            .chain(set.malformed().iter().map(|m| m.name()))
             .collect();
         let deleted = listed
             .iter()
@@ -239,9 +232,9 @@ impl Vault {
             .map(|(n, _)| n.clone())
             .collect();
         let malformed = set
-            .malformed
+            .malformed()
             .iter()
-            .map(|m| (m.name.clone(), m.problem.clone()))
+            .map(|m| (m.name().to_owned(), m.problem().to_owned()))
             .collect();
         Assessment {
             record,
@@ -274,7 +267,7 @@ impl Vault {
         let vault_id = self.vault_id;
         let by_name: HashMap<&str, &[u8; 32]> =
             listed.iter().map(|(n, d)| (n.as_str(), d)).collect();
-        for c in &mut self.credentials.entries {
+        for c in self.credentials.entries_mut() {
             if by_name
                 .get(c.name.as_str())
                 .is_some_and(|d| **d == c.digest(&vault_id))
@@ -282,7 +275,7 @@ impl Vault {
                 c.pending = None;
             }
         }
-        self.credentials.ratification = Some(Ratification {
+        self.credentials.set_ratification(Ratification {
             generation,
             ratified_at: now,
             entries: listed,
@@ -292,7 +285,7 @@ impl Vault {
 
     /// The (name, digest) pairs the current record covers, if it verifies (empty if none).
     pub fn ratified_list(&self) -> Vec<(String, [u8; 32])> {
-        match &self.credentials.ratification {
+        match self.credentials.ratification() {
             Some(r) if self.ratification_verifies() => r.entries.clone(),
             _ => Vec::new(),
         }
@@ -309,7 +302,7 @@ impl Vault {
     ) -> Result<Option<Vec<String>>, RatifyError> {
         let a = self.assess(seen);
         let mut problems: Vec<String> = Vec::new();
-        for (c, s) in self.credentials.entries.iter().zip(&a.entries) {
+        for (c, s) in self.credentials.iter().zip(&a.entries) {
             if s.is_tampered() {
                 problems.push(format!("credential `{}`: {}", c.name, s.describe()));
             }

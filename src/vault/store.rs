@@ -219,11 +219,9 @@ pub fn update<T, E: From<StoreError>>(
     let before = vault.clone();
     let out = edit(&mut vault, seen)?;
     if vault != before {
-        vault.credentials.revision = vault
+        vault
             .credentials
-            .revision
-            .max(seen.map_or(0, |s| s.revision))
-            + 1;
+            .bump_revision(seen.map_or(0, |s| s.revision));
         replace(path, vault.to_json().as_bytes(), &lock)?;
         let mut numbers = vault.seen_numbers();
         if let Some(s) = seen {
