@@ -483,7 +483,10 @@ mod tests {
                 count: 17
             }
         );
-        assert_eq!(p.add_custodians(0, &[]).unwrap_err(), PolicyError::NoCustodians);
+        assert_eq!(
+            p.add_custodians(0, &[]).unwrap_err(),
+            PolicyError::NoCustodians
+        );
         assert_eq!(
             p.add_custodians(1, &names(&["x"])).unwrap_err(),
             PolicyError::NoGroupIndex(1)

@@ -8,6 +8,8 @@ use custody::audit::AuditError;
 use custody::certificate::CertError;
 use custody::input::InputError;
 use custody::keys::KeyError;
+use custody::ops::extend::ExtendError;
+use custody::ops::rekey::RekeyError;
 use custody::policy::PolicyError;
 use custody::quorum::QuorumError;
 use custody::slip39::Slip39Error;
@@ -66,6 +68,10 @@ pub enum CliError {
     Ratification(custody::ops::ratify::RatifyFailure),
     /// A new share set could not be issued.
     Issue(custody::ops::issue::IssueError),
+    /// A reshare, rotate-master, confirm or cancel could not go ahead.
+    Rekey(RekeyError),
+    /// `extend` could not go ahead.
+    Extend(ExtendError),
     /// Writing the report to standard output failed (a closed pipe ends quietly).
     Output(std::io::Error),
     /// `exec`: the child ran and exited with this status (not an error of custody's own).
@@ -76,6 +82,9 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => 2,
+            CliError::Extend(ExtendError::NoSuchGroup { .. } | ExtendError::GroupNeeded { .. }) => {
+                2
+            }
             CliError::ChildExited(code) => *code,
             _ => 1,
         }
@@ -113,7 +122,25 @@ impl fmt::Display for CliError {
             CliError::Entry(e) => e.fmt(f),
             CliError::Seal(e) => e.fmt(f),
             CliError::Ratify(e) => e.fmt(f),
-            CliError::Change(e) => e.fmt(f),
+            CliError::Change(e) => {
+                e.fmt(f)?;
+                f.write_str(change_advice(e))
+            }
+            CliError::Rekey(e) => {
+                e.fmt(f)?;
+                match e {
+                    RekeyError::Change(c) => f.write_str(change_advice(c)),
+                    _ => Ok(()),
+                }
+            }
+            CliError::Extend(e) => {
+                e.fmt(f)?;
+                match e {
+                    ExtendError::Change(c) => f.write_str(change_advice(c)),
+                    ExtendError::GroupNeeded { .. } => f.write_str(" with --group NAME"),
+                    _ => Ok(()),
+                }
+            }
             CliError::Refused(s) => f.write_str(s),
             CliError::StatusProblems(n) => write!(
                 f,
@@ -134,6 +161,27 @@ impl fmt::Display for CliError {
 }
 
 impl std::error::Error for CliError {}
+
+/// What to type next after a custodian change was refused (appended to the library's message).
+fn change_advice(e: &ChangeError) -> &'static str {
+    match e {
+        ChangeError::AlreadyPending { .. } => {
+            ": confirm it with `custody confirm` or drop it with `custody cancel`, then start again"
+        }
+        ChangeError::NothingPending => {
+            " (start one with `custody reshare` or `custody rotate-master`)"
+        }
+        ChangeError::ChangedMeanwhile => ": run the command again",
+        ChangeError::CredentialsChanged => {
+            ". Drop the change with `custody cancel` and run `custody rotate-master` again"
+        }
+        ChangeError::Tampered(_) => {
+            "\nResolve this with the current set first (`custody drill --ratify`, or \
+             `custody creds remove NAME`)"
+        }
+        ChangeError::WrongKey { .. } => "",
+    }
+}
 
 macro_rules! from {
     ($($t:ty => $v:ident),* $(,)?) => {
@@ -161,6 +209,8 @@ from!(
     RatifyError => Ratify,
     ChangeError => Change,
     custody::ops::issue::IssueError => Issue,
+    RekeyError => Rekey,
+    ExtendError => Extend,
     custody::ops::ratify::RatifyFailure => Ratification,
     std::io::Error => Output,
 );

@@ -2,6 +2,8 @@
 //! returns a typed result or error. Nothing here prints, prompts or knows about flags; the
 //! command line and other front ends are thin shells over these functions.
 
+pub mod extend;
 pub mod issue;
 pub mod session;
 pub mod ratify;
+pub mod rekey;

@@ -5,10 +5,10 @@
 
 use zeroize::Zeroizing;
 
+use super::MAX_SHARE_COUNT;
 use super::error::Slip39Error;
 use super::shamir;
 use super::share::Share;
-use super::MAX_SHARE_COUNT;
 use crate::gf256;
 
 /// New shares of the group `shares_of_group` belong to, one at each of `new_member_indices`
@@ -30,9 +30,7 @@ pub fn extend_group(
             Some("iteration exponent")
         } else if s.group_index != first.group_index {
             Some("group index")
-        } else if s.group_threshold != first.group_threshold
-            || s.group_count != first.group_count
-        {
+        } else if s.group_threshold != first.group_threshold || s.group_count != first.group_count {
             Some("group threshold")
         } else if s.member_threshold != first.member_threshold {
             Some("member threshold")
