@@ -142,6 +142,7 @@ from!(
 );
 
 /// A group extended with new custodians.
+#[derive(Debug)]
 pub struct Extended {
     /// The group they joined.
     pub group: String,

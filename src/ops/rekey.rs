@@ -143,6 +143,7 @@ pub struct Output {
 }
 
 /// A change prepared and waiting for confirmation.
+#[derive(Debug)]
 pub struct Prepared {
     /// Reshare or master rotation.
     pub kind: ChangeKind,
