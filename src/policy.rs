@@ -74,9 +74,7 @@ pub enum PolicyError {
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PolicyError::NoCustodians => {
-                write!(f, "no custodians given: name them with --custodian")
-            }
+            PolicyError::NoCustodians => write!(f, "no custodians were named"),
             PolicyError::BadName(n) => write!(
                 f,
                 "`{n}` is not a usable name: use 1 to {} bytes, no control characters and no `/`",
@@ -93,10 +91,7 @@ impl fmt::Display for PolicyError {
                 f,
                 "group {group} has {count} custodians; SLIP-39 allows at most {MAX_MEMBERS} per group"
             ),
-            PolicyError::EmptyGroup(g) => write!(
-                f,
-                "group {g} has no custodians: add some with --custodian {g}/NAME or drop the group"
-            ),
+            PolicyError::EmptyGroup(g) => write!(f, "group {g} has no custodians"),
             PolicyError::BadMemberThreshold {
                 group,
                 threshold,
@@ -118,7 +113,7 @@ impl fmt::Display for PolicyError {
             ),
             PolicyError::UnknownGroup(g) => write!(
                 f,
-                "custodian names group `{g}`, which no --group defines (use --group {g}:K)"
+                "a custodian names group `{g}`, which the policy does not define"
             ),
             PolicyError::DuplicateMemberIndex { group, index } => {
                 write!(
@@ -128,7 +123,7 @@ impl fmt::Display for PolicyError {
             }
             PolicyError::GroupThresholdNeeded => write!(
                 f,
-                "with several groups, say how many must take part: --group-threshold G"
+                "with several groups, the number of groups that must take part is needed"
             ),
             PolicyError::NoGroupIndex(i) => {
                 write!(f, "the policy has no group number {}", i + 1)

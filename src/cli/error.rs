@@ -95,7 +95,10 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CliError::Usage(s) => f.write_str(s),
-            CliError::Policy(e) => e.fmt(f),
+            CliError::Policy(e) => {
+                e.fmt(f)?;
+                f.write_str(&policy_advice(e))
+            }
             CliError::Store(e) => e.fmt(f),
             CliError::Input(e) => e.fmt(f),
             CliError::Inputs(list) => {
@@ -137,6 +140,7 @@ impl fmt::Display for CliError {
                 e.fmt(f)?;
                 match e {
                     ExtendError::Change(c) => f.write_str(change_advice(c)),
+                    ExtendError::Policy(p) => f.write_str(&policy_advice(p)),
                     ExtendError::GroupNeeded { .. } => f.write_str(" with --group NAME"),
                     _ => Ok(()),
                 }
@@ -161,6 +165,19 @@ impl fmt::Display for CliError {
 }
 
 impl std::error::Error for CliError {}
+
+/// What to type next after a policy was refused (appended to the library's message).
+fn policy_advice(e: &PolicyError) -> String {
+    match e {
+        PolicyError::NoCustodians => ": name them with --custodian".into(),
+        PolicyError::EmptyGroup(g) => {
+            format!(": add some with --custodian {g}/NAME or drop the group")
+        }
+        PolicyError::UnknownGroup(g) => format!(" (define it with --group {g}:K)"),
+        PolicyError::GroupThresholdNeeded => ": give it with --group-threshold G".into(),
+        _ => String::new(),
+    }
+}
 
 /// What to type next after a custodian change was refused (appended to the library's message).
 fn change_advice(e: &ChangeError) -> &'static str {

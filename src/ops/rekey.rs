@@ -370,7 +370,7 @@ pub fn prepare(
     })();
     session.finish(outcome, |p| {
         format!(
-            "{} prepared: {} new shares for epoch {}, waiting for confirm",
+            "{} prepared: {} new shares for epoch {}, waiting for confirmation",
             kind.as_str(),
             p.tokens.len(),
             p.new_epoch
