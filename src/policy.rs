@@ -67,14 +67,14 @@ pub enum PolicyError {
     },
     GroupThresholdNeeded,
     BadGroupSpec(String),
+    /// No group has this (0-based) index.
+    NoGroupIndex(usize),
 }
 
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PolicyError::NoCustodians => {
-                write!(f, "no custodians given")
-            }
+            PolicyError::NoCustodians => write!(f, "no custodians were named"),
             PolicyError::BadName(n) => write!(
                 f,
                 "`{n}` is not a usable name: use 1 to {} bytes, no control characters and no `/`",
@@ -91,9 +91,7 @@ impl fmt::Display for PolicyError {
                 f,
                 "group {group} has {count} custodians; SLIP-39 allows at most {MAX_MEMBERS} per group"
             ),
-            PolicyError::EmptyGroup(g) => {
-                write!(f, "group {g} has no custodians: add some or drop the group")
-            }
+            PolicyError::EmptyGroup(g) => write!(f, "group {g} has no custodians"),
             PolicyError::BadMemberThreshold {
                 group,
                 threshold,
@@ -113,9 +111,10 @@ impl fmt::Display for PolicyError {
                 f,
                 "the group threshold {threshold} must be from 1 to the number of groups ({groups})"
             ),
-            PolicyError::UnknownGroup(g) => {
-                write!(f, "custodian names group `{g}`, which is not defined")
-            }
+            PolicyError::UnknownGroup(g) => write!(
+                f,
+                "a custodian names group `{g}`, which the policy does not define"
+            ),
             PolicyError::DuplicateMemberIndex { group, index } => {
                 write!(
                     f,
@@ -124,8 +123,11 @@ impl fmt::Display for PolicyError {
             }
             PolicyError::GroupThresholdNeeded => write!(
                 f,
-                "with several groups, the number that must take part (the group threshold) is needed"
+                "with several groups, the number of groups that must take part is needed"
             ),
+            PolicyError::NoGroupIndex(i) => {
+                write!(f, "the policy has no group number {}", i + 1)
+            }
             PolicyError::BadGroupSpec(s) => {
                 write!(f, "`{s}` is not a group: write NAME:K, for example Ops:2")
             }
@@ -281,6 +283,49 @@ impl Policy {
         Ok(())
     }
 
+    /// Add `names` as new custodians of group `group_index`, each at the lowest member index
+    /// not yet taken in that group, and return those indices (in the order of `names`). The
+    /// policy is left unchanged unless the result still validates (at most 16 members, every
+    /// name usable and unique).
+    pub fn add_custodians(
+        &mut self,
+        group_index: usize,
+        names: &[String],
+    ) -> Result<Vec<u8>, PolicyError> {
+        if names.is_empty() {
+            return Err(PolicyError::NoCustodians);
+        }
+        let mut next = self.clone();
+        let group = next
+            .groups
+            .get_mut(group_index)
+            .ok_or(PolicyError::NoGroupIndex(group_index))?;
+        let count = group.custodians.len() + names.len();
+        if count > MAX_MEMBERS {
+            return Err(PolicyError::TooManyMembers {
+                group: group.name.clone(),
+                count,
+            });
+        }
+        let mut indices = Vec::with_capacity(names.len());
+        for name in names {
+            let free = (0..MAX_MEMBERS as u8)
+                .find(|i| !group.custodians.iter().any(|c| c.member_index == *i))
+                .ok_or_else(|| PolicyError::TooManyMembers {
+                    group: group.name.clone(),
+                    count,
+                })?;
+            group.custodians.push(Custodian {
+                name: name.clone(),
+                member_index: free,
+            });
+            indices.push(free);
+        }
+        next.validate()?;
+        *self = next;
+        Ok(indices)
+    }
+
     /// The SLIP-39 split parameters, group by group.
     pub fn group_specs(&self) -> Vec<GroupSpec> {
         self.groups
@@ -397,6 +442,62 @@ mod tests {
             Policy::grouped(&names(&["Ops"]), &[], None),
             Err(PolicyError::BadGroupSpec(_))
         ));
+    }
+
+    #[test]
+    fn add_custodians_takes_the_lowest_free_indices() {
+        let mut p = Policy::grouped(
+            &names(&["Ops:2", "Board:1"]),
+            &names(&["Ops/a", "Ops/b", "Ops/c", "Board/d"]),
+            Some(1),
+        )
+        .unwrap();
+        // A gap at index 1 (as after a custodian left): it is filled first.
+        p.groups[0].custodians.retain(|c| c.name != "b");
+        assert_eq!(p.add_custodians(0, &names(&["e", "f"])).unwrap(), [1, 3]);
+        let ops = &p.groups[0].custodians;
+        assert_eq!(
+            ops.iter()
+                .map(|c| (c.name.as_str(), c.member_index))
+                .collect::<Vec<_>>(),
+            [("a", 0), ("c", 2), ("e", 1), ("f", 3)]
+        );
+        assert_eq!(p.describe()[0], "Ops: any 2 of 4 (a, c, e, f)");
+        assert!(p.validate().is_ok());
+    }
+
+    #[test]
+    fn add_custodians_refusals_leave_the_policy_unchanged() {
+        let mut p = Policy::single(2, &names(&["a", "b", "c"])).unwrap();
+        let before = p.clone();
+        let many: Vec<String> = (0..14).map(|i| format!("m{i}")).collect();
+        assert_eq!(
+            p.add_custodians(0, &many).unwrap_err(),
+            PolicyError::TooManyMembers {
+                group: "custodians".into(),
+                count: 17
+            }
+        );
+        assert_eq!(
+            p.add_custodians(0, &[]).unwrap_err(),
+            PolicyError::NoCustodians
+        );
+        assert_eq!(
+            p.add_custodians(1, &names(&["x"])).unwrap_err(),
+            PolicyError::NoGroupIndex(1)
+        );
+        assert!(matches!(
+            p.add_custodians(0, &names(&["x", "B"])),
+            Err(PolicyError::DuplicateName(_))
+        ));
+        assert!(matches!(
+            p.add_custodians(0, &names(&["x/y"])),
+            Err(PolicyError::BadName(_))
+        ));
+        assert_eq!(p, before);
+        // Exactly 16 members is allowed.
+        assert_eq!(p.add_custodians(0, &many[..13]).unwrap().last(), Some(&15));
+        assert_eq!(p.groups[0].custodians.len(), MAX_MEMBERS);
     }
 
     #[test]

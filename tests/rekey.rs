@@ -449,3 +449,59 @@ fn extend_adds_a_custodian_whose_share_combines_with_old_ones() {
         .stderr(contains("at most 16"));
     assert!(!v.root.join("ext3").exists());
 }
+
+#[test]
+fn extend_names_the_group_flag_when_the_group_is_unclear() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let vault = root.join("vault.json");
+    custody(T0)
+        .arg("init")
+        .arg("--vault")
+        .arg(&vault)
+        .arg("--out-dir")
+        .arg(root.join("sh"))
+        .args([
+            "--group",
+            "Ops:2",
+            "--group",
+            "Board:2",
+            "--group-threshold",
+            "1",
+        ])
+        .args(["--iteration-exponent", "0", "--sheets", "txt"])
+        .args(["--custodian", "Ops/alice", "Ops/bob", "Ops/carol"])
+        .args(["--custodian", "Board/dave", "Board/erin"])
+        .assert()
+        .success();
+    let extend = |group: Option<&str>| {
+        let mut c = custody(T0 + DAY);
+        c.args(["extend", "--vault"]).arg(&vault);
+        for f in ["01-alice", "02-bob"] {
+            c.arg("--share").arg(root.join(format!("sh/{f}.txt")));
+        }
+        if let Some(g) = group {
+            c.args(["--group", g]);
+        }
+        c.args(["--custodian", "fay", "--sheets", "txt", "--out-dir"])
+            .arg(root.join("ext"));
+        c
+    };
+    extend(None)
+        .assert()
+        .code(2)
+        .stderr(contains("several groups").and(contains("--group NAME")));
+    extend(Some("Nope"))
+        .assert()
+        .code(2)
+        .stderr(contains("no group `Nope`").and(contains("Ops, Board")));
+    extend(Some("Board"))
+        .assert()
+        .code(1)
+        .stderr(contains("needs at least 2 of its own shares"));
+    assert!(!root.join("ext").exists());
+    extend(Some("Ops"))
+        .assert()
+        .success()
+        .stdout(contains("06-fay.txt"));
+}

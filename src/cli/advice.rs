@@ -5,10 +5,15 @@
 
 use custody::audit::AuditError;
 use custody::certificate::CertError;
+use custody::ops::creds::CredError;
+use custody::ops::extend::ExtendError;
+use custody::ops::rekey::RekeyError;
+use custody::ops::session::SessionError;
 use custody::input::{InputError, InputErrorKind};
 use custody::policy::PolicyError;
 use custody::quorum::{QuorumError, ShareProblem};
 use custody::scan::ScanError;
+use custody::vault::change::ChangeError;
 use custody::vault::credential::EntryError;
 use custody::vault::ratify::RatifyError;
 use custody::vault::seal::SealError;
@@ -37,6 +42,10 @@ pub fn advice(e: &CliError) -> Option<String> {
             custody::ops::ratify::RatifyFailure::Refused(e) => ratify(e),
         },
         CliError::Issue(custody::ops::issue::IssueError::Write(e)) => store(e),
+        CliError::Change(e) => change(e),
+        CliError::Creds(e) => creds(e),
+        CliError::Rekey(e) => rekey(e),
+        CliError::Extend(e) => extend(e),
         _ => None,
     }
 }
@@ -150,6 +159,95 @@ fn ratify(e: &RatifyError) -> Option<String> {
                 .into(),
         ),
         RatifyError::Open(e) => seal(e),
+    }
+}
+
+/// Advice after a ceremony could not start or gather its quorum.
+pub fn session(e: &SessionError) -> Option<String> {
+    match e {
+        SessionError::Vault(e) => store(e),
+        SessionError::Audit(e) => audit(e),
+        SessionError::Quorum(e) => quorum(e),
+    }
+}
+
+fn change(e: &ChangeError) -> Option<String> {
+    match e {
+        ChangeError::AlreadyPending { .. } => Some(
+            "confirm it with `custody confirm` or drop it with `custody cancel`, then start again"
+                .into(),
+        ),
+        ChangeError::NothingPending => {
+            Some("start one with `custody reshare` or `custody rotate-master`".into())
+        }
+        ChangeError::ChangedMeanwhile => Some("run the command again".into()),
+        ChangeError::CredentialsChanged => Some(
+            "drop the change with `custody cancel` and run `custody rotate-master` again".into(),
+        ),
+        ChangeError::Tampered(_) => Some(
+            "resolve this with the current set first (`custody drill --ratify`, or \
+             `custody creds remove NAME`)"
+                .into(),
+        ),
+        ChangeError::WrongKey { .. } => None,
+    }
+}
+
+fn creds(e: &CredError) -> Option<String> {
+    match e {
+        CredError::NotFound { .. } => Some("`custody creds list` shows them".into()),
+        CredError::Exists { name } => Some(format!(
+            "replace its secret with `custody creds rotate {name}`, or choose another name"
+        )),
+        CredError::Clash { .. } => Some("choose another name".into()),
+        CredError::Tampered { name, .. } => Some(format!(
+            "restore the vault from its backup (VAULT.bak), or remove the entry (quorum: \
+             `custody creds remove {name}`) and add it again"
+        )),
+        CredError::RecordInvalid => {
+            Some("re-run this command with --ratify to review and re-sign every credential".into())
+        }
+        CredError::RolledBack(_) => Some(
+            "if restoring the old file was deliberate, re-run this command with --ratify".into(),
+        ),
+        CredError::Entry(e) => entry(e),
+        CredError::Seal(e) => seal(e),
+        CredError::Store(e) => store(e),
+        CredError::Ratify(e) => ratify(e),
+        CredError::Session(e) => session(e),
+        CredError::Audit(e) => audit(e),
+    }
+}
+
+fn rekey(e: &RekeyError) -> Option<String> {
+    match e {
+        RekeyError::Session(e) => session(e),
+        RekeyError::Store(e) => store(e),
+        RekeyError::Change(e) => change(e),
+        RekeyError::Issue(custody::ops::issue::IssueError::Write(e)) => store(e),
+        RekeyError::Seal(e) => seal(e),
+        RekeyError::Audit(e) => audit(e),
+        RekeyError::CurrentSetShares { .. } => Some(
+            "confirm with a quorum of the NEW shares, or drop the change with `custody cancel`"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
+fn extend(e: &ExtendError) -> Option<String> {
+    match e {
+        ExtendError::Session(e) => session(e),
+        ExtendError::Store(e) => store(e),
+        ExtendError::Change(e) => change(e),
+        ExtendError::Policy(e) => policy(e),
+        ExtendError::Issue(custody::ops::issue::IssueError::Write(e)) => store(e),
+        ExtendError::Audit(e) => audit(e),
+        ExtendError::NoSuchGroup { .. } | ExtendError::GroupNeeded { .. } => {
+            Some("name the group with --group NAME".into())
+        }
+        ExtendError::VaultChanged => Some("run the command again".into()),
+        _ => None,
     }
 }
 

@@ -9,6 +9,8 @@ use custody::certificate::CertError;
 use custody::input::InputError;
 use custody::keys::KeyError;
 use custody::ops::creds::CredError;
+use custody::ops::extend::ExtendError;
+use custody::ops::rekey::RekeyError;
 use custody::policy::PolicyError;
 use custody::quorum::QuorumError;
 use custody::slip39::Slip39Error;
@@ -69,6 +71,10 @@ pub enum CliError {
     Creds(CredError),
     /// A new share set could not be issued.
     Issue(custody::ops::issue::IssueError),
+    /// A reshare, rotate-master, confirm or cancel could not go ahead.
+    Rekey(RekeyError),
+    /// `extend` could not go ahead.
+    Extend(ExtendError),
     /// Writing the report to standard output failed (a closed pipe ends quietly).
     Output(std::io::Error),
     /// `exec`: the child ran and exited with this status (not an error of custody's own).
@@ -84,6 +90,9 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => 2,
+            CliError::Extend(ExtendError::NoSuchGroup { .. } | ExtendError::GroupNeeded { .. }) => {
+                2
+            }
             CliError::ChildExited(code) => *code,
             _ => 1,
         }
@@ -118,8 +127,10 @@ impl fmt::Display for CliError {
                 "{failed} of {total} share(s) failed the check (see above); those custodians \
                  should bring their printed sheet, or the vault may need new shares"
             ),
-            CliError::Entry(e) => entry(e, f),
-            CliError::Creds(e) => creds(e, f),
+            CliError::Entry(e) => e.fmt(f),
+            CliError::Creds(e) => e.fmt(f),
+            CliError::Rekey(e) => e.fmt(f),
+            CliError::Extend(e) => e.fmt(f),
             CliError::Seal(e) => e.fmt(f),
             CliError::Ratify(e) => e.fmt(f),
             CliError::Change(e) => e.fmt(f),
@@ -143,38 +154,6 @@ impl fmt::Display for CliError {
 }
 
 impl std::error::Error for CliError {}
-
-/// A malformed credential argument, with the flag to use where one applies.
-fn entry(e: &EntryError, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    match e {
-        EntryError::NoScope => write!(f, "give at least one scope: --scope read,trade"),
-        e => fmt::Display::fmt(e, f),
-    }
-}
-
-/// A credential operation's error, with what to type next.
-fn creds(e: &CredError, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    match e {
-        CredError::NotFound { .. } => write!(f, "{e} (`custody creds list` shows them)"),
-        CredError::Exists { name } => write!(
-            f,
-            "{e}: replace its secret with `custody creds rotate {name}`, or choose another name"
-        ),
-        CredError::Clash { .. } => write!(f, "{e}; choose another name"),
-        CredError::Tampered { name, .. } => write!(
-            f,
-            "{e}: restore the vault from `<vault>.bak`, or remove the entry (quorum: `custody \
-             creds remove {name}`) and add it again"
-        ),
-        CredError::RecordInvalid => write!(
-            f,
-            "{e}: re-run this command with --ratify to review and re-sign every credential"
-        ),
-        CredError::RolledBack(_) => write!(f, "{e}; or re-run this command with --ratify"),
-        CredError::Entry(e) => entry(e, f),
-        e => fmt::Display::fmt(e, f),
-    }
-}
 
 macro_rules! from {
     ($($t:ty => $v:ident),* $(,)?) => {
@@ -203,6 +182,8 @@ from!(
     ChangeError => Change,
     custody::ops::issue::IssueError => Issue,
     CredError => Creds,
+    RekeyError => Rekey,
+    ExtendError => Extend,
     custody::ops::ratify::RatifyFailure => Ratification,
     std::io::Error => Output,
 );

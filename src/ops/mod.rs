@@ -3,6 +3,8 @@
 //! command line and other front ends are thin shells over these functions.
 
 pub mod creds;
+pub mod extend;
 pub mod issue;
-pub mod session;
 pub mod ratify;
+pub mod rekey;
+pub mod session;

@@ -4,10 +4,12 @@
 //! levels (groups, then members) with [`split_ems`] / [`generate_shares`], and each share is
 //! written as a mnemonic of 10-bit words ([`Share::to_words`]). [`combine`] checks a set of
 //! shares as the specification requires and recovers the secret; extra shares beyond the
-//! thresholds are accepted only if they agree with the recovered polynomials.
+//! thresholds are accepted only if they agree with the recovered polynomials. [`extend_group`]
+//! adds members to a group from a threshold of its shares.
 
 mod cipher;
 mod error;
+mod extend;
 mod rs1024;
 mod scheme;
 mod shamir;
@@ -16,6 +18,7 @@ mod wordlist;
 
 pub use cipher::EncryptedMasterSecret;
 pub use error::Slip39Error;
+pub use extend::extend_group;
 pub use scheme::{
     GroupSpec, Inconsistency, check_consistent, combine, generate_shares, recover_ems, split_ems,
 };

@@ -1,5 +1,5 @@
-//! A pending custodian change: what `custody reshare` or `custody rotate-master` prepared and
-//! what `custody confirm` applies once a threshold of the new shares has been scanned back.
+//! A pending custodian change: what a reshare or a master rotation prepared, and what a
+//! confirmation applies once a threshold of the new shares has been scanned back.
 //! The record sits in the vault file (`pending_change`) beside the current, still fully valid
 //! set; it is signed by the current master key (and, for a rotation, also by the new one) over
 //! hand-written canonical bytes that bind it to the current manifest (shares-format.md,
@@ -63,7 +63,7 @@ pub struct Rotation {
     new_signature: Signature,
 }
 
-/// A prepared change waiting for `custody confirm` (or `custody cancel`).
+/// A prepared change waiting to be confirmed (or cancelled).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingChange {
     pub kind: ChangeKind,
@@ -88,7 +88,7 @@ pub enum ChangeError {
     NothingPending,
     /// The pending record changed between reading it and writing the vault.
     ChangedMeanwhile,
-    /// Credentials were added, rotated, removed or edited after `rotate-master` resealed them.
+    /// Credentials were added, rotated, removed or edited after a master rotation resealed them.
     CredentialsChanged,
     /// The credential ratification record does not verify or entries were tampered with.
     Tampered(Vec<String>),
@@ -102,26 +102,21 @@ impl fmt::Display for ChangeError {
             ChangeError::AlreadyPending { kind, created } => write!(
                 f,
                 "a {} prepared on {} is already waiting for confirmation; only one change may be \
-                 pending: confirm it with `custody confirm` or drop it with `custody cancel`, \
-                 then start again",
+                 pending",
                 kind.as_str(),
                 timefmt::date(*created)
             ),
-            ChangeError::NothingPending => write!(
-                f,
-                "no custodian change is pending in this vault (start one with `custody reshare` \
-                 or `custody rotate-master`)"
-            ),
+            ChangeError::NothingPending => {
+                write!(f, "no custodian change is pending in this vault")
+            }
             ChangeError::ChangedMeanwhile => write!(
                 f,
-                "the pending change was replaced or removed while this command ran; nothing was \
-                 written: run the command again"
+                "the pending change was replaced or removed meanwhile; nothing was written"
             ),
             ChangeError::CredentialsChanged => write!(
                 f,
-                "credentials were added, rotated, renamed or removed after `rotate-master` \
-                 resealed them, so the new key cannot open them: nothing was changed. Drop the \
-                 change with `custody cancel` and run `custody rotate-master` again"
+                "credentials were added, rotated, renamed or removed after the master rotation \
+                 resealed them, so the new key cannot open them: nothing was changed"
             ),
             ChangeError::Tampered(lines) => {
                 write!(
@@ -131,11 +126,7 @@ impl fmt::Display for ChangeError {
                 for l in lines {
                     write!(f, "\n  {l}")?;
                 }
-                write!(
-                    f,
-                    "\nResolve this with the current set first (`custody drill --ratify`, or \
-                     `custody creds remove NAME`)"
-                )
+                Ok(())
             }
             ChangeError::WrongKey { expected, given } => write!(
                 f,
