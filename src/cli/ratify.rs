@@ -9,7 +9,7 @@ use std::path::Path;
 use super::CliError;
 use custody::keys::DerivedKeys;
 use custody::ops;
-use custody::ops::ratify::Ratified;
+use custody::ops::ratify::{Ratified, Waiting};
 use custody::timefmt;
 use custody::vault::Vault;
 use custody::vault::credential::Credential;
@@ -94,8 +94,14 @@ pub fn ratify(
 }
 
 /// Without `--ratify`: list what awaits ratification and any tampering, and say what to do.
+// Unused once `drill` prints the operation's report with `print_waiting`; kept for callers.
+#[allow(dead_code)]
 pub fn remind(vault: &Vault, path: &Path, out: &mut dyn Write) -> Result<(), CliError> {
-    let w = ops::ratify::waiting(vault, path);
+    print_waiting(&ops::ratify::waiting(vault, path), out)
+}
+
+/// Print what awaits ratification and any tampering, and say what to do.
+pub fn print_waiting(w: &Waiting, out: &mut dyn Write) -> Result<(), CliError> {
     if !w.pending.is_empty() {
         writeln!(
             out,

@@ -5,3 +5,6 @@
 pub mod issue;
 pub mod session;
 pub mod ratify;
+pub mod release;
+pub mod drill;
+pub mod init;
