@@ -258,7 +258,15 @@ fn gate(
     if vault.public != keys.public() {
         return Err(ReleaseError::KeysChanged);
     }
-    let assessment = vault.assess(sidecar::read(path));
+    // A ratification resolved any rollback under the writer lock (it signs a generation above
+    // the sidecar's); the copy it hands back predates the write's revision bump, so it is not
+    // compared with the sidecar again.
+    let seen = if ratified.is_some() {
+        None
+    } else {
+        sidecar::read(path)
+    };
+    let assessment = vault.assess(seen);
     if let Some(r) = assessment.rollback {
         return Err(ReleaseError::RolledBack(r));
     }
