@@ -145,23 +145,29 @@ fn releases_exactly_the_named_credential() {
     assert_eq!(json["b"]["api_key"], "key-b");
     assert!(json.get("a").is_none());
     // The release is recorded, signed, with the program's label.
-    let log =
-        fs::read_to_string(custody::audit::AuditLog::open(&fx.path).unwrap().path()).unwrap();
+    let log = fs::read_to_string(custody::audit::AuditLog::open(&fx.path).unwrap().path()).unwrap();
     assert!(log.contains("credentials handed to bot"), "{log}");
 }
 
 #[test]
 fn unknown_credential_is_not_found() {
     let fx = ratified_pair();
-    let e = release(&fx, &["a", "zzz"], ReleaseOptions::default()).err().unwrap();
-    assert!(matches!(&e, ReleaseError::NotFound { name } if name == "zzz"), "{e:?}");
+    let e = release(&fx, &["a", "zzz"], ReleaseOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, ReleaseError::NotFound { name } if name == "zzz"),
+        "{e:?}"
+    );
 }
 
 #[test]
 fn unratified_is_refused_then_ratify_releases_it() {
     let fx = ratified_pair();
     add(&fx.path, "c", vec![Scope::Trade], "key-c");
-    let e = release(&fx, &["c"], ReleaseOptions::default()).err().unwrap();
+    let e = release(&fx, &["c"], ReleaseOptions::default())
+        .err()
+        .unwrap();
     assert!(
         matches!(&e, ReleaseError::Unratified { name, change: Pending::Added, date } if name == "c" && *date == NOW),
         "{e:?}"
@@ -184,8 +190,13 @@ fn withdraw_scope_needs_allow_withdraw() {
     let fx = fixture();
     add(&fx.path, "w", vec![Scope::Trade, Scope::Withdraw], "key-w");
     ratify_all(&fx);
-    let e = release(&fx, &["w"], ReleaseOptions::default()).err().unwrap();
-    assert!(matches!(&e, ReleaseError::Withdraw { name } if name == "w"), "{e:?}");
+    let e = release(&fx, &["w"], ReleaseOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, ReleaseError::Withdraw { name } if name == "w"),
+        "{e:?}"
+    );
     let options = ReleaseOptions {
         allow_withdraw: true,
         ..ReleaseOptions::default()
@@ -198,7 +209,9 @@ fn withdraw_scope_needs_allow_withdraw() {
 fn tampered_entry_is_refused() {
     let fx = ratified_pair();
     edit_json(&fx.path, |j| entry_mut(j, "a")["account"] = "other".into());
-    let e = release(&fx, &["a"], ReleaseOptions::default()).err().unwrap();
+    let e = release(&fx, &["a"], ReleaseOptions::default())
+        .err()
+        .unwrap();
     assert!(
         matches!(&e, ReleaseError::Tampered { name, state: EntryState::Changed } if name == "a"),
         "{e:?}"
@@ -217,9 +230,16 @@ fn deleted_and_malformed_entries_are_refused() {
             .retain(|e| e["name"] != "a");
         entry_mut(j, "b")["scope"] = serde_json::json!(["root"]);
     });
-    let e = release(&fx, &["a"], ReleaseOptions::default()).err().unwrap();
-    assert!(matches!(&e, ReleaseError::Deleted { name } if name == "a"), "{e:?}");
-    let e = release(&fx, &["b"], ReleaseOptions::default()).err().unwrap();
+    let e = release(&fx, &["a"], ReleaseOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, ReleaseError::Deleted { name } if name == "a"),
+        "{e:?}"
+    );
+    let e = release(&fx, &["b"], ReleaseOptions::default())
+        .err()
+        .unwrap();
     assert!(
         matches!(&e, ReleaseError::Malformed { name, problem } if name == "b" && problem.contains("root")),
         "{e:?}"
@@ -232,8 +252,13 @@ fn edited_ratification_record_is_unverified() {
     edit_json(&fx.path, |j| {
         j["credentials"]["ratification"]["generation"] = 99.into();
     });
-    let e = release(&fx, &["a"], ReleaseOptions::default()).err().unwrap();
-    assert!(matches!(&e, ReleaseError::Unverified { name } if name == "a"), "{e:?}");
+    let e = release(&fx, &["a"], ReleaseOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, ReleaseError::Unverified { name } if name == "a"),
+        "{e:?}"
+    );
     // A quorum reviews and re-signs everything, and the credential goes.
     let options = ReleaseOptions {
         ratify: true,
@@ -249,7 +274,9 @@ fn old_file_restored_is_a_rollback() {
     add(&fx.path, "c", vec![Scope::Trade], "key-c");
     ratify_all(&fx);
     fs::write(&fx.path, &old).unwrap();
-    let e = release(&fx, &["a"], ReleaseOptions::default()).err().unwrap();
+    let e = release(&fx, &["a"], ReleaseOptions::default())
+        .err()
+        .unwrap();
     assert!(matches!(&e, ReleaseError::RolledBack(_)), "{e:?}");
     // Ratifying over the rollback is the quorum's deliberate choice.
     let options = ReleaseOptions {
@@ -267,7 +294,9 @@ fn swapped_ciphertext_is_refused() {
         let b = entry_mut(j, "b")["sealed"].clone();
         entry_mut(j, "a")["sealed"] = b;
     });
-    let e = release(&fx, &["a"], ReleaseOptions::default()).err().unwrap();
+    let e = release(&fx, &["a"], ReleaseOptions::default())
+        .err()
+        .unwrap();
     assert!(
         matches!(&e, ReleaseError::Tampered { name, state: EntryState::Changed } if name == "a"),
         "{e:?}"
@@ -282,9 +311,14 @@ fn vault_replaced_while_the_quorum_met_is_refused() {
     // Another vault (other keys) put in its place.
     let other = testkit::test_vault(8, 3, 12, &[("", 2, &["alice", "bob", "carol"])], 1);
     fs::write(&fx.path, other.vault.to_json()).unwrap();
-    let e = release::release(session, &["a".to_string()], ReleaseOptions::default(), "bot")
-        .err()
-        .unwrap();
+    let e = release::release(
+        session,
+        &["a".to_string()],
+        ReleaseOptions::default(),
+        "bot",
+    )
+    .err()
+    .unwrap();
     assert!(matches!(e, ReleaseError::KeysChanged), "{e:?}");
 }
 

@@ -141,4 +141,3 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     }
     Ok(())
 }
-

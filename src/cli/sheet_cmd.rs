@@ -5,8 +5,8 @@ use std::io::Write;
 
 use super::shares_in::read_one;
 use super::{CliError, SheetArgs};
-use custody::ops::issue;
 use custody::harden;
+use custody::ops::issue;
 use custody::quorum::check_share;
 use custody::sheet::{self, Format};
 use custody::vault::store;

@@ -212,8 +212,7 @@ pub fn test_open(vault: &Vault, unlocked: &Unlocked) -> Vec<CredentialCheck> {
 /// Ratify (or list what waits), and record it.
 fn ratify_step(session: &Session, ratify: bool) -> Result<(Ratification, Vault), DrillError> {
     if ratify {
-        let (r, vault) =
-            ratify::ratify(session.path(), session.keys(), session.clock().now())?;
+        let (r, vault) = ratify::ratify(session.path(), session.keys(), session.clock().now())?;
         session.note("ratified", "credentials reviewed and signed")?;
         Ok((Ratification::Ratified(r), vault))
     } else {

@@ -2,9 +2,9 @@
 //! returns a typed result or error. Nothing here prints, prompts or knows about flags; the
 //! command line and other front ends are thin shells over these functions.
 
-pub mod issue;
-pub mod session;
-pub mod ratify;
-pub mod release;
 pub mod drill;
 pub mod init;
+pub mod issue;
+pub mod ratify;
+pub mod release;
+pub mod session;

@@ -382,10 +382,7 @@ pub fn variables<'a>(
 }
 
 /// Every variable for every opened credential, in order.
-pub fn environment<'a>(
-    style: EnvStyle,
-    opened: &'a [(Credential, SecretFields)],
-) -> Vec<(String, &'a str)> {
+pub fn environment(style: EnvStyle, opened: &[(Credential, SecretFields)]) -> Vec<(String, &str)> {
     opened
         .iter()
         .flat_map(|(c, f)| variables(style, c, f))
