@@ -1,113 +1,49 @@
-//! `custody drill`: a quorum reconstructs the master secret in locked memory; custody verifies
-//! it (SLIP-39 digest, token signatures, derived key = the vault's), test-opens every stored
-//! credential (authentication only), records the ceremony in the audit log, optionally writes
-//! a signed drill certificate, and reports who took part. Nothing secret is shown or written.
+//! `custody drill`: a quorum reconstructs the master secret in locked memory;
+//! [`custody::ops::drill`] verifies it, test-opens every stored credential (authentication
+//! only), records the ceremony in the audit log and can issue a signed drill certificate,
+//! which is written here; the report says who took part. Nothing secret is shown or written.
 
 use std::io::Write;
 
 use serde_json::json;
 
 use super::{CliError, DrillArgs, quorum_open, ratify};
-use custody::certificate::{Certificate, write_certificate};
-use custody::harden::Hardening;
-use custody::keys::{fingerprint, hex};
-use custody::quorum::Unlocked;
-use custody::vault::{Vault, seal};
-
-/// Test-open every credential: the age ciphertext must authenticate under the quorum's
-/// identity and repeat the entry's identity. Nothing opened is kept.
-fn test_open(vault: &Vault, unlocked: &Unlocked) -> Vec<(String, Result<(), String>)> {
-    vault
-        .credentials()
-        .iter()
-        .map(|c| {
-            let r = seal::open(&vault.vault_id, c, unlocked.keys.age_identity())
-                .map(drop)
-                .map_err(|e| e.to_string());
-            (c.name.clone(), r)
-        })
-        .collect()
-}
+use custody::certificate::write_certificate;
+use custody::ops::drill::{self, DrillOptions, DrillReport, Ratification};
 
 pub fn run(args: DrillArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(path) = args.vault.as_deref() else {
-        let q = quorum_open::open_without_vault(&args.shares, &args.passphrase)?;
-        return report(&args, None, &q.unlocked, &q.hardening, &[], &[], out);
+        let presentation = quorum_open::present_without_vault(&args.shares, &args.passphrase)?;
+        let report = drill::drill_without_vault(&presentation)?;
+        drop(presentation);
+        return print(&args, &report, out);
     };
-    let quorum_open::Recorded {
-        vault,
-        unlocked,
-        hardening,
-        audit,
-    } = quorum_open::open_recorded(path, "drill", &args.shares, &args.passphrase)?;
-    // Credentials awaiting ratification: sign them with --ratify, else say so.
-    let mut ratify_report = Vec::new();
-    if args.ratify {
-        ratify::ratify(path, &unlocked.keys, &mut ratify_report)?;
-        audit.note("ratified", "credentials reviewed and signed")?;
-    } else {
-        ratify::remind(&vault, path, &mut ratify_report)?;
-    }
-    let creds = test_open(&vault, &unlocked);
-    let failed: Vec<&str> = creds
-        .iter()
-        .filter(|(_, r)| r.is_err())
-        .map(|(n, _)| n.as_str())
-        .collect();
-    audit.note(
-        "credentials test-opened",
-        &format!(
-            "{} of {} authenticated",
-            creds.len() - failed.len(),
-            creds.len()
-        ),
-    )?;
-    let head = if failed.is_empty() {
-        audit.succeed(&unlocked.keys, "drill passed")?
-    } else {
-        audit.fail(&format!(
-            "quorum verified, but credential(s) {} did not open",
-            failed.join(", ")
-        ))?
+    let session = quorum_open::open_session(path, "drill", &args.shares, &args.passphrase)?;
+    let options = DrillOptions {
+        ratify: args.ratify,
+        certificate: args.certificate.is_some(),
     };
-    if let Some(cert_path) = &args.certificate {
-        let cert = Certificate::from_unlocked(&vault, &unlocked, &creds, head, super::clock().now())?;
-        write_certificate(cert_path, &cert)?;
+    let report = drill::drill(session, options)?;
+    if let (Some(cert_path), Some(cert)) = (&args.certificate, &report.certificate) {
+        write_certificate(cert_path, cert)?;
     }
-    report(
-        &args,
-        Some(&vault),
-        &unlocked,
-        &hardening,
-        &creds,
-        &ratify_report,
-        out,
-    )?;
-    if !failed.is_empty() {
-        return Err(CliError::Refused(format!(
-            "the quorum is good, but credential(s) {} could not be opened: their ciphertext is \
-             damaged or was replaced. Restore the vault from its backup, or rotate those keys",
-            failed.join(", ")
-        )));
-    }
+    print(&args, &report, out)?;
+    report.verdict()?;
     Ok(())
 }
 
-fn report(
-    args: &DrillArgs,
-    vault: Option<&Vault>,
-    unlocked: &Unlocked,
-    hardening: &Hardening,
-    creds: &[(String, Result<(), String>)],
-    ratify_report: &[u8],
-    out: &mut dyn Write,
-) -> Result<(), CliError> {
-    let pk = unlocked.keys.verifying_key();
-    let fp = fingerprint(&pk);
-    let locked = unlocked.master.is_locked();
+fn print(args: &DrillArgs, report: &DrillReport, out: &mut dyn Write) -> Result<(), CliError> {
+    let q = &report.quorum;
+    let vault = report.vault.as_ref();
+    let mut ratify_report = Vec::new();
+    match &report.ratification {
+        Some(Ratification::Ratified(r)) => ratify::print_ratified(r, &mut ratify_report)?,
+        Some(Ratification::Waiting(w)) => ratify::print_waiting(w, &mut ratify_report)?,
+        None => {}
+    }
     let w = |e: std::io::Error| CliError::Terminal(e.to_string());
     if args.json {
-        let custodians: Vec<_> = unlocked
+        let custodians: Vec<_> = q
             .members
             .iter()
             .map(|m| {
@@ -121,27 +57,28 @@ fn report(
                 })
             })
             .collect();
-        let credentials: Vec<_> = creds
+        let credentials: Vec<_> = report
+            .credentials
             .iter()
-            .map(|(name, r)| match r {
-                Ok(()) => json!({ "name": name, "opened": true }),
-                Err(e) => json!({ "name": name, "opened": false, "error": e }),
+            .map(|c| match &c.result {
+                Ok(()) => json!({ "name": c.name, "opened": true }),
+                Err(e) => json!({ "name": c.name, "opened": false, "error": e.to_string() }),
             })
             .collect();
         let obj = json!({
-            "ok": creds.iter().all(|(_, r)| r.is_ok()),
-            "fingerprint": fp,
-            "ed25519_public_key": hex(pk.as_bytes()),
-            "age_recipient": unlocked.keys.age_recipient().to_string(),
+            "ok": report.passed(),
+            "fingerprint": q.fingerprint,
+            "ed25519_public_key": q.public_key_hex,
+            "age_recipient": q.age_recipient,
             "vault_id": vault.map(|v| v.vault_id_hex()),
             "epoch": vault.map(|v| v.epoch),
             "custodians": custodians,
-            "incomplete_groups": unlocked.incomplete_groups,
-            "secret_bytes": unlocked.master.len(),
-            "memory_locked": locked,
-            "core_dumps_disabled": hardening.no_core_limit.is_ok() && hardening.non_dumpable.is_ok(),
+            "incomplete_groups": q.incomplete_groups,
+            "secret_bytes": q.secret_bytes,
+            "memory_locked": q.memory_locked,
+            "core_dumps_disabled": q.core_dumps_disabled,
             "credentials": credentials,
-            "ratification": String::from_utf8_lossy(ratify_report).trim_end(),
+            "ratification": String::from_utf8_lossy(&ratify_report).trim_end(),
             "certificate": args.certificate.as_ref().map(|p| p.display().to_string()),
         });
         writeln!(out, "{obj}").map_err(w)?;
@@ -156,20 +93,15 @@ fn report(
         None => writeln!(
             out,
             "The shares combine to a {}-byte master secret (no vault given to compare with).",
-            unlocked.master.len()
+            q.secret_bytes
         ),
     }
     .map_err(w)?;
-    writeln!(out, "  fingerprint         {fp}").map_err(w)?;
-    writeln!(out, "  ed25519 public key  {}", hex(pk.as_bytes())).map_err(w)?;
-    writeln!(
-        out,
-        "  age recipient       {}",
-        unlocked.keys.age_recipient()
-    )
-    .map_err(w)?;
+    writeln!(out, "  fingerprint         {}", q.fingerprint).map_err(w)?;
+    writeln!(out, "  ed25519 public key  {}", q.public_key_hex).map_err(w)?;
+    writeln!(out, "  age recipient       {}", q.age_recipient).map_err(w)?;
     writeln!(out, "  custodians:").map_err(w)?;
-    for m in &unlocked.members {
+    for m in &q.members {
         writeln!(
             out,
             "    {} (group {}, share {}) from {} [{}{}]",
@@ -182,19 +114,19 @@ fn report(
         )
         .map_err(w)?;
     }
-    for g in &unlocked.incomplete_groups {
+    for g in &q.incomplete_groups {
         writeln!(
             out,
             "  group {g} was incomplete; its shares were not needed"
         )
         .map_err(w)?;
     }
-    if !creds.is_empty() {
+    if !report.credentials.is_empty() {
         writeln!(out, "  credentials (test-opened, nothing shown):").map_err(w)?;
-        for (name, r) in creds {
-            match r {
-                Ok(()) => writeln!(out, "    {name}: opens"),
-                Err(e) => writeln!(out, "    {name}: FAILED — {e}"),
+        for c in &report.credentials {
+            match &c.result {
+                Ok(()) => writeln!(out, "    {}: opens", c.name),
+                Err(e) => writeln!(out, "    {}: FAILED — {e}", c.name),
             }
             .map_err(w)?;
         }
@@ -202,7 +134,7 @@ fn report(
     writeln!(
         out,
         "The secret was held only in {}memory and is now erased. Nothing secret was shown.",
-        if locked { "locked " } else { "" }
+        if q.memory_locked { "locked " } else { "" }
     )
     .map_err(w)?;
     if vault.is_some() {
@@ -217,8 +149,8 @@ fn report(
         )
         .map_err(w)?;
     }
-    out.write_all(ratify_report).map_err(w)?;
-    for warning in hardening.warnings() {
+    out.write_all(&ratify_report).map_err(w)?;
+    for warning in &q.hardening_warnings {
         writeln!(out, "warning: {warning}").map_err(w)?;
     }
     Ok(())

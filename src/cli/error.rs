@@ -11,6 +11,10 @@ use custody::keys::KeyError;
 use custody::ops::creds::CredError;
 use custody::ops::extend::ExtendError;
 use custody::ops::rekey::RekeyError;
+use custody::ops::drill::DrillError;
+use custody::ops::init::InitError;
+use custody::ops::release::ReleaseError;
+use custody::ops::session::SessionError;
 use custody::policy::PolicyError;
 use custody::quorum::QuorumError;
 use custody::slip39::Slip39Error;
@@ -79,6 +83,12 @@ pub enum CliError {
     Output(std::io::Error),
     /// `exec`: the child ran and exited with this status (not an error of custody's own).
     ChildExited(u8),
+    /// `exec`: the credentials were not released.
+    Release(ReleaseError),
+    /// `drill` could not be held or failed.
+    Drill(DrillError),
+    /// `init` could not create the vault.
+    Init(InitError),
 }
 
 impl CliError {
@@ -145,6 +155,9 @@ impl fmt::Display for CliError {
             CliError::Ratification(e) => e.fmt(f),
             CliError::Output(e) => write!(f, "cannot write the report: {e}"),
             CliError::Certificate(e) => e.fmt(f),
+            CliError::Release(e) => release_advice(e, f),
+            CliError::Drill(e) => drill_advice(e, f),
+            CliError::Init(e) => init_advice(e, f),
             CliError::SelfCheck(e) => write!(
                 f,
                 "the new shares failed their own check ({e}); nothing was written. Please report this"
@@ -154,6 +167,70 @@ impl fmt::Display for CliError {
 }
 
 impl std::error::Error for CliError {}
+
+/// A release refusal, with what the officers can do about it.
+fn release_advice(e: &ReleaseError, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match e {
+        ReleaseError::NotFound { .. } => write!(f, "{e} (`custody creds list` shows them)"),
+        ReleaseError::Deleted { .. } => {
+            write!(f, "{e}. Restore the vault from `<vault>.bak` or your copy")
+        }
+        ReleaseError::Malformed { .. } => write!(f, "{e}; restore the vault from `<vault>.bak`"),
+        ReleaseError::Unratified { .. } => write!(
+            f,
+            "{e}. The quorum ratifies it by re-running this command with --ratify, which shows \
+             it before signing"
+        ),
+        ReleaseError::Unverified { .. } => write!(
+            f,
+            "{e}; re-run with --ratify to review and re-sign every credential"
+        ),
+        ReleaseError::Tampered { name, .. } => write!(
+            f,
+            "{e}. Restore the vault from `<vault>.bak` or your copy, or remove the entry \
+             (`custody creds remove {name}`, quorum) and add it again"
+        ),
+        ReleaseError::Withdraw { .. } => write!(
+            f,
+            "{e}; give --allow-withdraw if this program really must be able to move funds \
+             (better: use a trade-only key)"
+        ),
+        ReleaseError::RolledBack(_) => {
+            write!(f, "{e}; or run exec with --ratify to review and re-sign")
+        }
+        ReleaseError::KeysChanged => write!(f, "{e}; run exec again"),
+        _ => fmt::Display::fmt(e, f),
+    }
+}
+
+/// A drill failure, with what the officers can do about it.
+fn drill_advice(e: &DrillError, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match e {
+        DrillError::CredentialsFailed { .. } => write!(
+            f,
+            "{e}. Restore the vault from its backup, or rotate those keys"
+        ),
+        _ => fmt::Display::fmt(e, f),
+    }
+}
+
+/// An init failure, with what the officers can do about it.
+fn init_advice(e: &InitError, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match e {
+        InitError::Issue(i) if i.is_self_check() => write!(f, "{e}. Please report this"),
+        _ => fmt::Display::fmt(e, f),
+    }
+}
+
+impl From<SessionError> for CliError {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Vault(e) => CliError::Store(e),
+            SessionError::Audit(e) => CliError::Audit(e),
+            SessionError::Quorum(e) => CliError::Quorum(e),
+        }
+    }
+}
 
 macro_rules! from {
     ($($t:ty => $v:ident),* $(,)?) => {
@@ -185,5 +262,8 @@ from!(
     RekeyError => Rekey,
     ExtendError => Extend,
     custody::ops::ratify::RatifyFailure => Ratification,
+    ReleaseError => Release,
+    DrillError => Drill,
+    InitError => Init,
     std::io::Error => Output,
 );

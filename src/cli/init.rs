@@ -1,21 +1,12 @@
-//! `custody init`: a new master secret (OS randomness, optionally mixed with officer entropy),
-//! split into SLIP-39 shares by the policy, one signed share file per custodian, and the
-//! signed vault file. Nothing is written unless the whole set verifies; nothing is overwritten.
+//! `custody init`: parse the policy and formats, read the officer entropy and passphrase, and
+//! let [`custody::ops::init`] create the vault and the share files; print what was written.
 
 use std::io::Write;
 
-use rand_core::{OsRng, RngCore};
-
 use super::{CliError, InitArgs, PolicyArgs};
 use super::{secret_input, sheets};
-use custody::ops::issue;
-use custody::harden;
-use custody::keys::MasterSecret;
+use custody::ops::init::{self, InitRequest};
 use custody::policy::Policy;
-use custody::slip39;
-use custody::vault::store;
-use custody::vault::{Slip39Params, Vault};
-use custody::wire;
 
 impl PolicyArgs {
     /// The policy `--threshold K --custodian A B ...` or `--group NAME:K --custodian NAME/A ...`
@@ -44,21 +35,23 @@ impl PolicyArgs {
 }
 
 pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let hardening = harden::for_quorum();
     let policy = args.policy.policy()?;
     let formats = sheets::parse_formats(&args.sheets)?;
 
-    // Refuse before any secret exists if anything would be overwritten.
-    let layout = issue::plan(
-        &args.out_dir,
-        &issue::numbered(&policy),
+    // Hardens the process, and refuses before any secret exists if anything would be
+    // overwritten.
+    let planned = init::plan(InitRequest {
+        vault: args.vault.clone(),
+        out_dir: args.out_dir.clone(),
+        policy: policy.clone(),
+        iteration_exponent: args.iteration_exponent,
         formats,
-        Some(&args.vault),
-    )?;
+        paper: args.paper,
+    })?;
 
     let entropy = if args.entropy_stdin {
         let e = secret_input::stdin_all()?;
-        if e.len() < 16 {
+        if e.len() < init::MIN_OFFICER_ENTROPY {
             return Err(CliError::Usage(
                 "--entropy-stdin read fewer than 16 bytes; give more (for example 100 dice rolls)"
                     .into(),
@@ -70,57 +63,15 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let passphrase = secret_input::passphrase(&args.passphrase, true)?;
 
-    let master = MasterSecret::generate(&mut OsRng, entropy.as_deref().map(|e| e.as_slice()));
+    let report = planned.create(
+        entropy.as_deref().map(|e| e.as_slice()),
+        passphrase.as_deref().map(|p| p.as_str()),
+        super::clock(),
+    )?;
     drop(entropy);
-    let keys = master.derive()?;
-    let mut vault_id = [0u8; wire::VAULT_ID_LEN];
-    OsRng.fill_bytes(&mut vault_id);
-    let now = super::clock().now();
-
-    let pass_bytes: &[u8] = passphrase.as_ref().map(|p| p.as_bytes()).unwrap_or(b"");
-    let groups = slip39::generate_shares(
-        &mut OsRng,
-        master.expose(),
-        pass_bytes,
-        policy.group_threshold,
-        &policy.group_specs(),
-        true,
-        args.iteration_exponent,
-    )?;
-    let identifier = groups[0][0].identifier;
-    let vault = Vault::create(
-        vault_id,
-        now,
-        &keys,
-        Slip39Params {
-            identifier,
-            extendable: true,
-            iteration_exponent: args.iteration_exponent,
-            passphrase: passphrase.is_some(),
-        },
-        policy.clone(),
-    )?;
-
-    // One signed token per custodian, in policy order.
-    let tokens = issue::sign_tokens(
-        issue::policy_shares(&policy, groups),
-        vault_id,
-        vault.epoch,
-        now,
-        keys.signing_key(),
-    )?;
-
-    // Self-check before writing: every group's first threshold shares, re-read from their text
-    // form, must reconstruct a secret that derives this vault's key.
-    issue::self_check(&tokens, &vault, passphrase.as_ref().map(|p| p.as_bytes()))?;
-    drop(master);
-    drop(keys);
-
+    drop(passphrase);
+    let vault = &report.vault;
     let fingerprint = vault.fingerprint();
-    issue::write_all(&layout, &tokens, &policy, &fingerprint, args.paper, || {
-        store::create_new(&args.vault, vault.to_json().as_bytes(), 0o644)?;
-        Ok::<(), CliError>(())
-    })?;
 
     let w = |e: std::io::Error| CliError::Terminal(e.to_string());
     writeln!(out, "Created vault {}", args.vault.display()).map_err(w)?;
@@ -146,7 +97,17 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
         "Share files (each one is secret; give each custodian only their own):"
     )
     .map_err(w)?;
-    sheets::list_files(out, &tokens, &layout)?;
+    for f in &report.files {
+        let names: Vec<String> = f.files.iter().map(|p| p.display().to_string()).collect();
+        writeln!(
+            out,
+            "  {} (group {}): {}",
+            f.custodian,
+            f.group,
+            names.join(", ")
+        )
+        .map_err(w)?;
+    }
     writeln!(
         out,
         "The master secret was written nowhere and is now erased from memory."
@@ -175,9 +136,8 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
         "  4. Hold a drill with a quorum: custody drill --vault {v} --share A --share B ..."
     )
     .map_err(w)?;
-    for warning in hardening.warnings() {
+    for warning in &report.hardening_warnings {
         writeln!(out, "warning: {warning}").map_err(w)?;
     }
     Ok(())
 }
-

@@ -4,14 +4,10 @@
 //! officers what is waiting.
 
 use std::io::Write;
-use std::path::Path;
 
 use super::CliError;
-use custody::keys::DerivedKeys;
-use custody::ops;
-use custody::ops::ratify::Ratified;
+use custody::ops::ratify::{Ratified, Waiting};
 use custody::timefmt;
-use custody::vault::Vault;
 use custody::vault::credential::Credential;
 
 /// One line of public metadata.
@@ -68,20 +64,8 @@ pub fn print_ratified(r: &Ratified, out: &mut dyn Write) -> Result<(), CliError>
     Ok(())
 }
 
-/// Ratify what awaits ratification in the vault at `path`, under its writer lock.
-pub fn ratify(
-    path: &Path,
-    keys: &DerivedKeys,
-    out: &mut dyn Write,
-) -> Result<Vec<String>, CliError> {
-    let (r, _) = ops::ratify::ratify(path, keys, super::clock().now())?;
-    print_ratified(&r, out)?;
-    Ok(r.signed.unwrap_or_default())
-}
-
-/// Without `--ratify`: list what awaits ratification and any tampering, and say what to do.
-pub fn remind(vault: &Vault, path: &Path, out: &mut dyn Write) -> Result<(), CliError> {
-    let w = ops::ratify::waiting(vault, path);
+/// Print what awaits ratification and any tampering, and say what to do.
+pub fn print_waiting(w: &Waiting, out: &mut dyn Write) -> Result<(), CliError> {
     if !w.pending.is_empty() {
         writeln!(
             out,

@@ -2,7 +2,7 @@
 //! The command line reads the shares and the passphrase, runs [`custody::ops::rekey`] and
 //! prints its report with what to do next.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 
 use super::{ChangeArgs, ChangeShareArgs, CliError, PendingArgs, ShareArgs, secret_input};
@@ -27,10 +27,8 @@ pub(super) fn present(args: &ChangeShareArgs, vault: &Vault) -> Result<Presentat
         ..ShareArgs::default()
     };
     let shares = shares_in::collect(&share_args)?;
-    let mut passphrase = secret_input::passphrase(&args.passphrase, false)?;
-    if passphrase.is_none() && needs_passphrase && std::io::stdin().is_terminal() {
-        passphrase = Some(secret_input::prompt_hidden("SLIP-39 passphrase: ")?);
-    }
+    let given = secret_input::passphrase(&args.passphrase, false)?;
+    let passphrase = secret_input::or_prompt(given, needs_passphrase)?;
     Ok(Presentation {
         shares,
         passphrase,

@@ -109,9 +109,6 @@ pub fn passphrase(
 /// the vault's shares need one and standard input is a terminal, asked on a hidden prompt and
 /// held to the same rules. Read the shares between the two calls, so that a passphrase on the
 /// first line of standard input comes before any share from it.
-// The same few lines are still written out in quorum_open.rs (`reconstruct`) and rekey.rs
-// (`present`); their owners switch to this.
-#[allow(dead_code)]
 pub fn or_prompt(
     given: Option<Zeroizing<String>>,
     needed: bool,

@@ -3,8 +3,11 @@
 //! command line and other front ends are thin shells over these functions.
 
 pub mod creds;
+pub mod drill;
 pub mod extend;
+pub mod init;
 pub mod issue;
 pub mod ratify;
 pub mod rekey;
+pub mod release;
 pub mod session;

@@ -31,7 +31,7 @@ pub struct Ratification {
 pub enum EntryState {
     /// Covered by the quorum's signature, unchanged since.
     Ratified,
-    /// Written by `creds add`/`creds rotate`; a quorum has not ratified it yet.
+    /// Added or rotated through custody without a quorum; a quorum has not ratified it yet.
     Pending(Pending),
     /// Listed in the signed record, but its content differs and no rotation was recorded.
     Changed,
@@ -52,10 +52,10 @@ impl EntryState {
             EntryState::Ratified => "ratified".into(),
             EntryState::Pending(p) => format!("unratified ({})", p.as_str()),
             EntryState::Changed => {
-                "TAMPERED: changed since the quorum ratified it, not by `creds rotate`".into()
+                "TAMPERED: changed since the quorum ratified it, not by a rotation through custody".into()
             }
             EntryState::Unlisted => {
-                "TAMPERED: not in the ratified record and not added by `creds add`".into()
+                "TAMPERED: not in the ratified record and not added through custody".into()
             }
             EntryState::Unverified => "unverified (the ratification record does not verify)".into(),
         }

@@ -1,0 +1,430 @@
+//! Releasing credentials to a program: the gate that decides which credentials may leave the
+//! vault, and opening exactly those. Unratified, tampered, rolled-back, deleted, malformed,
+//! unknown and (unless allowed) withdraw-scoped credentials are refused before anything is
+//! opened; what is opened is recorded (names only) and the ceremony closed with a signed
+//! record. Also the names under which a program receives them (environment variables, or one
+//! JSON object). Starting the program is the front end's business.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::audit::AuditError;
+use crate::ops::ratify::{self, Ratified, RatifyFailure};
+use crate::ops::session::Session;
+use crate::timefmt;
+use crate::vault::credential::{Credential, Pending, Scope, env_prefix};
+use crate::vault::ratify::EntryState;
+use crate::vault::seal::{self, SealError, SecretFields};
+use crate::vault::sidecar::{self, Rollback};
+use crate::vault::store::{self, StoreError};
+
+/// What the quorum allows beyond the default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReleaseOptions {
+    /// Release credentials whose scope includes withdraw.
+    pub allow_withdraw: bool,
+    /// Review, test-open and sign what awaits ratification first.
+    pub ratify: bool,
+}
+
+/// Something the officers should know about a released credential (it is released anyway).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReleaseWarning {
+    /// Past its expiry day: the exchange will probably refuse it.
+    Expired { name: String, expires: String },
+    /// Older than the vault's rotation policy.
+    Overdue {
+        name: String,
+        age_days: u64,
+        policy_days: u32,
+    },
+}
+
+impl fmt::Display for ReleaseWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReleaseWarning::Expired { name, expires } => write!(
+                f,
+                "credential `{name}` expired on {expires}; the exchange will probably refuse it"
+            ),
+            ReleaseWarning::Overdue {
+                name,
+                age_days,
+                policy_days,
+            } => write!(
+                f,
+                "credential `{name}` is overdue for rotation ({age_days} days old, policy \
+                 {policy_days} days)"
+            ),
+        }
+    }
+}
+
+/// The credentials released, opened. The secret fields zeroize on drop: drop them as soon as
+/// the program has its copy.
+pub struct Released {
+    /// The named credentials, in the order named, with their secret fields.
+    pub opened: Vec<(Credential, SecretFields)>,
+    /// Expired or overdue credentials among them.
+    pub warnings: Vec<ReleaseWarning>,
+    /// What a ratification reviewed and signed first, if one was asked for.
+    pub ratified: Option<Ratified>,
+    /// What the process hardening could not do.
+    pub hardening_warnings: Vec<String>,
+}
+
+/// Why no credential was released. Every variant means nothing was opened for the program.
+#[derive(Debug)]
+pub enum ReleaseError {
+    /// No credential of that name in the vault.
+    NotFound { name: String },
+    /// Ratified once, now missing from the vault: deleted outside custody.
+    Deleted { name: String },
+    /// The entry does not parse: it was edited outside custody.
+    Malformed { name: String, problem: String },
+    /// Added or rotated without a quorum and not ratified since.
+    Unratified {
+        name: String,
+        change: Pending,
+        /// When it was added or rotated (Unix seconds).
+        date: u64,
+    },
+    /// The quorum's ratification record does not verify, so nothing can be vouched for.
+    Unverified { name: String },
+    /// Changed outside custody since the quorum ratified it, or never added by custody.
+    Tampered { name: String, state: EntryState },
+    /// Its scope includes withdraw, and that was not allowed.
+    Withdraw { name: String },
+    /// The vault file is an older copy than one already used here.
+    RolledBack(Rollback),
+    /// The vault's keys are no longer the quorum's (the file changed while the quorum met).
+    KeysChanged,
+    /// The ratification asked for did not happen.
+    Ratify(RatifyFailure),
+    /// A credential did not open with the quorum's key.
+    Seal(SealError),
+    /// The vault could not be read.
+    Store(StoreError),
+    /// The audit log could not be written: nothing is released unrecorded.
+    Audit(AuditError),
+}
+
+impl ReleaseError {
+    /// The credential the refusal is about, if it is about one.
+    pub fn credential(&self) -> Option<&str> {
+        match self {
+            ReleaseError::NotFound { name }
+            | ReleaseError::Deleted { name }
+            | ReleaseError::Malformed { name, .. }
+            | ReleaseError::Unratified { name, .. }
+            | ReleaseError::Unverified { name }
+            | ReleaseError::Tampered { name, .. }
+            | ReleaseError::Withdraw { name } => Some(name),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ReleaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReleaseError::NotFound { name } => {
+                write!(f, "credential `{name}`: no such credential in the vault")
+            }
+            ReleaseError::Deleted { name } => write!(
+                f,
+                "credential `{name}`: it was ratified but is missing from the vault: deleted \
+                 outside custody"
+            ),
+            ReleaseError::Malformed { name, problem } => write!(
+                f,
+                "credential `{name}`: its entry is malformed ({problem}): it was edited outside \
+                 custody"
+            ),
+            ReleaseError::Unratified { name, change, date } => write!(
+                f,
+                "credential `{name}`: it is unratified ({} on {} without a quorum)",
+                change.as_str(),
+                timefmt::date(*date)
+            ),
+            ReleaseError::Unverified { name } => write!(
+                f,
+                "credential `{name}`: the quorum's ratification record does not verify (edited \
+                 outside custody)"
+            ),
+            ReleaseError::Tampered { name, state } => {
+                write!(f, "credential `{name}`: {}", state.describe())
+            }
+            ReleaseError::Withdraw { name } => {
+                write!(f, "credential `{name}`: its scope includes withdraw")
+            }
+            ReleaseError::RolledBack(r) => r.fmt(f),
+            ReleaseError::KeysChanged => {
+                f.write_str("the vault file changed its keys while the quorum was read")
+            }
+            ReleaseError::Ratify(e) => e.fmt(f),
+            ReleaseError::Seal(e) => e.fmt(f),
+            ReleaseError::Store(e) => e.fmt(f),
+            ReleaseError::Audit(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ReleaseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ReleaseError::Ratify(e) => Some(e),
+            ReleaseError::Seal(e) => Some(e),
+            ReleaseError::Store(e) => Some(e),
+            ReleaseError::Audit(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<RatifyFailure> for ReleaseError {
+    fn from(e: RatifyFailure) -> Self {
+        ReleaseError::Ratify(e)
+    }
+}
+
+impl From<SealError> for ReleaseError {
+    fn from(e: SealError) -> Self {
+        ReleaseError::Seal(e)
+    }
+}
+
+impl From<StoreError> for ReleaseError {
+    fn from(e: StoreError) -> Self {
+        ReleaseError::Store(e)
+    }
+}
+
+impl From<AuditError> for ReleaseError {
+    fn from(e: AuditError) -> Self {
+        ReleaseError::Audit(e)
+    }
+}
+
+/// Run the gate on `names` (no repeats) with the quorum of `session` and open them. With
+/// `options.ratify` the quorum first ratifies what awaits it. The vault is read once more
+/// (or taken as the ratification wrote it): what is released is what the vault holds now.
+/// On success the opened names are recorded and the ceremony closes with a signed record
+/// "credentials handed to `program`"; on refusal it closes as failed with the reason.
+pub fn release(
+    session: Session,
+    names: &[String],
+    options: ReleaseOptions,
+    program: &str,
+) -> Result<Released, ReleaseError> {
+    let hardening_warnings = session.hardening_warnings();
+    let outcome = gate(&session, names, options).and_then(|r| {
+        session.credentials_opened(names)?;
+        Ok(r)
+    });
+    let (opened, warnings, ratified) =
+        session.finish(outcome, |_| format!("credentials handed to {program}"))?;
+    Ok(Released {
+        opened,
+        warnings,
+        ratified,
+        hardening_warnings,
+    })
+}
+
+type Gated = (
+    Vec<(Credential, SecretFields)>,
+    Vec<ReleaseWarning>,
+    Option<Ratified>,
+);
+
+fn gate(
+    session: &Session,
+    names: &[String],
+    options: ReleaseOptions,
+) -> Result<Gated, ReleaseError> {
+    let path = session.path();
+    let keys = session.keys();
+    let now = session.clock().now();
+    let (vault, ratified) = if options.ratify {
+        let (r, vault) = ratify::ratify(path, keys, now)?;
+        (vault, Some(r))
+    } else {
+        (store::load(path)?, None)
+    };
+    if vault.public != keys.public() {
+        return Err(ReleaseError::KeysChanged);
+    }
+    // A ratification resolved any rollback under the writer lock (it signs a generation above
+    // the sidecar's); the copy it hands back predates the write's revision bump, so it is not
+    // compared with the sidecar again.
+    let seen = if ratified.is_some() {
+        None
+    } else {
+        sidecar::read(path)
+    };
+    let assessment = vault.assess(seen);
+    if let Some(r) = assessment.rollback {
+        return Err(ReleaseError::RolledBack(r));
+    }
+    let mut chosen: Vec<&Credential> = Vec::new();
+    let mut warnings = Vec::new();
+    for name in names {
+        let Some(c) = vault.credentials.get(name) else {
+            let name = name.clone();
+            if assessment.deleted.contains(&name) {
+                return Err(ReleaseError::Deleted { name });
+            }
+            if let Some((_, p)) = assessment.malformed.iter().find(|(n, _)| *n == name) {
+                return Err(ReleaseError::Malformed {
+                    problem: p.clone(),
+                    name,
+                });
+            }
+            return Err(ReleaseError::NotFound { name });
+        };
+        let name = name.clone();
+        match assessment.state_of(&vault, &name) {
+            Some(EntryState::Ratified) => {}
+            Some(EntryState::Pending(p)) => {
+                return Err(ReleaseError::Unratified {
+                    name,
+                    change: *p,
+                    date: c.rotated,
+                });
+            }
+            Some(EntryState::Unverified) => return Err(ReleaseError::Unverified { name }),
+            Some(state) => {
+                return Err(ReleaseError::Tampered {
+                    name,
+                    state: state.clone(),
+                });
+            }
+            None => return Err(ReleaseError::NotFound { name }),
+        }
+        if c.has_scope(Scope::Withdraw) && !options.allow_withdraw {
+            return Err(ReleaseError::Withdraw { name });
+        }
+        if c.is_expired(now) {
+            warnings.push(ReleaseWarning::Expired {
+                name,
+                expires: c.expires.clone().unwrap_or_default(),
+            });
+        } else if c.age_days(now) > u64::from(vault.credentials().rotation_days()) {
+            warnings.push(ReleaseWarning::Overdue {
+                name,
+                age_days: c.age_days(now),
+                policy_days: vault.credentials().rotation_days(),
+            });
+        }
+        chosen.push(c);
+    }
+    // Open only the named credentials.
+    let mut opened = Vec::with_capacity(chosen.len());
+    for c in chosen {
+        let f = seal::open(&vault.vault_id, c, keys.age_identity())?;
+        opened.push((c.clone(), f));
+    }
+    Ok((opened, warnings, ratified))
+}
+
+/// How a program receives credentials as environment variables.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EnvStyle {
+    /// `<NAME>_API_KEY`, `<NAME>_API_SECRET`, `<NAME>_API_PASSPHRASE`, `<NAME>_API_UID`,
+    /// `<NAME>_API_PRIVATE_KEY` for each credential.
+    #[default]
+    Plain,
+    /// `FREQTRADE__EXCHANGE__KEY`, `__SECRET`, `__PASSWORD`, `__UID` (one credential only).
+    Freqtrade,
+}
+
+/// The variables for one credential: (name, value) pairs, only for the fields it has.
+pub fn variables<'a>(
+    style: EnvStyle,
+    c: &Credential,
+    f: &'a SecretFields,
+) -> Vec<(String, &'a str)> {
+    let pairs: Vec<(String, Option<&'a str>)> = match style {
+        EnvStyle::Plain => {
+            let p = env_prefix(&c.name);
+            [
+                ("API_KEY", f.api_key.as_deref()),
+                ("API_SECRET", f.api_secret.as_deref()),
+                ("API_PASSPHRASE", f.passphrase.as_deref()),
+                ("API_UID", f.uid.as_deref()),
+                ("API_PRIVATE_KEY", f.private_key_pem.as_deref()),
+            ]
+            .into_iter()
+            .map(|(s, v)| (format!("{p}_{s}"), v))
+            .collect()
+        }
+        EnvStyle::Freqtrade => [
+            ("KEY", f.api_key.as_deref()),
+            (
+                "SECRET",
+                f.api_secret.as_deref().or(f.private_key_pem.as_deref()),
+            ),
+            ("PASSWORD", f.passphrase.as_deref()),
+            ("UID", f.uid.as_deref()),
+        ]
+        .into_iter()
+        .map(|(s, v)| (format!("FREQTRADE__EXCHANGE__{s}"), v))
+        .collect(),
+    };
+    pairs
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect()
+}
+
+/// Every variable for every opened credential, in order.
+pub fn environment(style: EnvStyle, opened: &[(Credential, SecretFields)]) -> Vec<(String, &str)> {
+    opened
+        .iter()
+        .flat_map(|(c, f)| variables(style, c, f))
+        .collect()
+}
+
+#[derive(Serialize)]
+struct StdinEntry<'a> {
+    exchange: &'a str,
+    account: &'a str,
+    scope: Vec<&'static str>,
+    #[serde(flatten)]
+    fields: &'a SecretFields,
+}
+
+/// One JSON object (and a newline) keyed by credential name, each with its exchange, account,
+/// scope and secret fields, in a buffer that zeroizes on drop.
+pub fn stdin_json(
+    opened: &[(Credential, SecretFields)],
+) -> Result<Zeroizing<Vec<u8>>, serde_json::Error> {
+    let map: BTreeMap<&str, StdinEntry<'_>> = opened
+        .iter()
+        .map(|(c, f)| {
+            (
+                c.name.as_str(),
+                StdinEntry {
+                    exchange: &c.exchange,
+                    account: &c.account,
+                    scope: c.scope.iter().map(|s| s.as_str()).collect(),
+                    fields: f,
+                },
+            )
+        })
+        .collect();
+    // Reserve enough up front that the buffer never reallocates (leaving a copy behind).
+    let cap = 256
+        + opened
+            .iter()
+            .map(|(c, _)| 6 * c.sealed.len() + 512)
+            .sum::<usize>();
+    let mut buf = Zeroizing::new(Vec::with_capacity(cap));
+    serde_json::to_writer(&mut *buf, &map)?;
+    buf.push(b'\n');
+    Ok(buf)
+}

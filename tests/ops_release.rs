@@ -1,0 +1,346 @@
+//! `ops::release` driven directly with real files: the exec gate refuses each kind of
+//! credential it must refuse with a typed error, and releases exactly the named credentials.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use custody::clock::Clock;
+use custody::input;
+use custody::ops::ratify;
+use custody::ops::release::{
+    self, EnvStyle, ReleaseError, ReleaseOptions, ReleaseWarning, Released,
+};
+use custody::ops::session::{Begun, Presentation};
+use custody::testkit::{self, TestVault};
+use custody::vault::Vault;
+use custody::vault::credential::{Credential, FieldName, Pending, Scope};
+use custody::vault::ratify::EntryState;
+use custody::vault::seal::{self, SecretFields};
+use custody::vault::store::{self, OnRollback};
+use serde_json::Value;
+
+const NOW: u64 = testkit::CREATED + 86_400;
+
+struct Fx {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    tv: TestVault,
+}
+
+fn fixture() -> Fx {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.json");
+    let tv = testkit::test_vault(7, 3, 11, &[("", 2, &["alice", "bob", "carol"])], 1);
+    store::create_new(&path, tv.vault.to_json().as_bytes(), 0o644).unwrap();
+    Fx {
+        _dir: dir,
+        path,
+        tv,
+    }
+}
+
+fn fields(key: &str) -> SecretFields {
+    let mut f = SecretFields::default();
+    f.set(FieldName::ApiKey, key.into());
+    f.set(FieldName::ApiSecret, format!("{key}-secret"));
+    f
+}
+
+/// Add a credential as `creds add` does: sealed, awaiting ratification.
+fn add(path: &Path, name: &str, scope: Vec<Scope>, key: &str) {
+    store::update(path, OnRollback::Refuse, |vault: &mut Vault, _| {
+        let mut c = Credential {
+            name: name.into(),
+            exchange: "binance".into(),
+            account: String::new(),
+            scope: scope.clone(),
+            ip_allowlist: String::new(),
+            created: NOW,
+            rotated: NOW,
+            expires: None,
+            note: String::new(),
+            fields: vec![FieldName::ApiKey, FieldName::ApiSecret],
+            sealed: String::new(),
+            pending: Some(Pending::Added),
+        };
+        c.sealed = seal::seal(
+            &vault.vault_id,
+            &c,
+            &fields(key),
+            &vault.public.age_recipient,
+        )?;
+        vault.credentials_mut().insert(c)?;
+        Ok::<(), Box<dyn std::error::Error>>(())
+    })
+    .unwrap();
+}
+
+fn ratify_all(fx: &Fx) {
+    ratify::ratify(&fx.path, &fx.tv.keys, NOW).unwrap();
+}
+
+/// Two ratified trade credentials `a` and `b`.
+fn ratified_pair() -> Fx {
+    let fx = fixture();
+    add(&fx.path, "a", vec![Scope::Trade], "key-a");
+    add(&fx.path, "b", vec![Scope::Trade], "key-b");
+    ratify_all(&fx);
+    fx
+}
+
+fn presentation(tv: &TestVault) -> Presentation {
+    let shares = [&tv.tokens[0][0], &tv.tokens[0][2]]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| input::parse_text(&format!("share {i}"), &t.to_text()).unwrap())
+        .collect();
+    Presentation {
+        shares,
+        ..Presentation::default()
+    }
+}
+
+fn release(fx: &Fx, names: &[&str], options: ReleaseOptions) -> Result<Released, ReleaseError> {
+    let begun = Begun::begin(&fx.path, "exec", Clock::fixed(NOW)).unwrap();
+    let session = begun.unlock(&presentation(&fx.tv)).unwrap();
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    release::release(session, &names, options, "bot")
+}
+
+fn edit_json(path: &Path, edit: impl FnOnce(&mut Value)) {
+    let mut j: Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+    edit(&mut j);
+    fs::write(path, serde_json::to_vec_pretty(&j).unwrap()).unwrap();
+}
+
+fn entry_mut<'a>(j: &'a mut Value, name: &str) -> &'a mut Value {
+    j["credentials"]["entries"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|e| e["name"] == name)
+        .unwrap()
+}
+
+#[test]
+fn releases_exactly_the_named_credential() {
+    let fx = ratified_pair();
+    let r = release(&fx, &["b"], ReleaseOptions::default()).unwrap();
+    assert_eq!(r.opened.len(), 1);
+    assert_eq!(r.opened[0].0.name, "b");
+    assert_eq!(r.opened[0].1.api_key.as_deref(), Some("key-b"));
+    assert!(r.warnings.is_empty());
+    assert!(r.ratified.is_none());
+    let env = release::environment(EnvStyle::Plain, &r.opened);
+    assert_eq!(
+        env,
+        vec![
+            ("B_API_KEY".to_string(), "key-b"),
+            ("B_API_SECRET".to_string(), "key-b-secret"),
+        ]
+    );
+    let env = release::environment(EnvStyle::Freqtrade, &r.opened);
+    assert_eq!(env[0], ("FREQTRADE__EXCHANGE__KEY".to_string(), "key-b"));
+    let json: Value = serde_json::from_slice(&release::stdin_json(&r.opened).unwrap()).unwrap();
+    assert_eq!(json["b"]["api_key"], "key-b");
+    assert!(json.get("a").is_none());
+    // The release is recorded, signed, with the program's label.
+    let log = fs::read_to_string(custody::audit::AuditLog::open(&fx.path).unwrap().path()).unwrap();
+    assert!(log.contains("credentials handed to bot"), "{log}");
+}
+
+#[test]
+fn unknown_credential_is_not_found() {
+    let fx = ratified_pair();
+    let e = release(&fx, &["a", "zzz"], ReleaseOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, ReleaseError::NotFound { name } if name == "zzz"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn unratified_is_refused_then_ratify_releases_it() {
+    let fx = ratified_pair();
+    add(&fx.path, "c", vec![Scope::Trade], "key-c");
+    let e = release(&fx, &["c"], ReleaseOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, ReleaseError::Unratified { name, change: Pending::Added, date } if name == "c" && *date == NOW),
+        "{e:?}"
+    );
+    let options = ReleaseOptions {
+        ratify: true,
+        ..ReleaseOptions::default()
+    };
+    let r = release(&fx, &["c"], options).unwrap();
+    assert_eq!(r.opened.len(), 1);
+    assert_eq!(r.opened[0].1.api_key.as_deref(), Some("key-c"));
+    let ratified = r.ratified.expect("a ratification report");
+    assert_eq!(ratified.signed, Some(vec!["c".to_string()]));
+    // Ratified now: released without ratifying again.
+    release(&fx, &["c"], ReleaseOptions::default()).unwrap();
+}
+
+#[test]
+fn withdraw_scope_needs_allow_withdraw() {
+    let fx = fixture();
+    add(&fx.path, "w", vec![Scope::Trade, Scope::Withdraw], "key-w");
+    ratify_all(&fx);
+    let e = release(&fx, &["w"], ReleaseOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, ReleaseError::Withdraw { name } if name == "w"),
+        "{e:?}"
+    );
+    let options = ReleaseOptions {
+        allow_withdraw: true,
+        ..ReleaseOptions::default()
+    };
+    let r = release(&fx, &["w"], options).unwrap();
+    assert_eq!(r.opened[0].0.name, "w");
+}
+
+#[test]
+fn tampered_entry_is_refused() {
+    let fx = ratified_pair();
+    edit_json(&fx.path, |j| entry_mut(j, "a")["account"] = "other".into());
+    let e = release(&fx, &["a"], ReleaseOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, ReleaseError::Tampered { name, state: EntryState::Changed } if name == "a"),
+        "{e:?}"
+    );
+    // The untouched one still goes.
+    release(&fx, &["b"], ReleaseOptions::default()).unwrap();
+}
+
+#[test]
+fn deleted_and_malformed_entries_are_refused() {
+    let fx = ratified_pair();
+    edit_json(&fx.path, |j| {
+        j["credentials"]["entries"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|e| e["name"] != "a");
+        entry_mut(j, "b")["scope"] = serde_json::json!(["root"]);
+    });
+    let e = release(&fx, &["a"], ReleaseOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, ReleaseError::Deleted { name } if name == "a"),
+        "{e:?}"
+    );
+    let e = release(&fx, &["b"], ReleaseOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, ReleaseError::Malformed { name, problem } if name == "b" && problem.contains("root")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn edited_ratification_record_is_unverified() {
+    let fx = ratified_pair();
+    edit_json(&fx.path, |j| {
+        j["credentials"]["ratification"]["generation"] = 99.into();
+    });
+    let e = release(&fx, &["a"], ReleaseOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, ReleaseError::Unverified { name } if name == "a"),
+        "{e:?}"
+    );
+    // A quorum reviews and re-signs everything, and the credential goes.
+    let options = ReleaseOptions {
+        ratify: true,
+        ..ReleaseOptions::default()
+    };
+    release(&fx, &["a"], options).unwrap();
+}
+
+#[test]
+fn old_file_restored_is_a_rollback() {
+    let fx = ratified_pair();
+    let old = fs::read(&fx.path).unwrap();
+    add(&fx.path, "c", vec![Scope::Trade], "key-c");
+    ratify_all(&fx);
+    fs::write(&fx.path, &old).unwrap();
+    let e = release(&fx, &["a"], ReleaseOptions::default())
+        .err()
+        .unwrap();
+    assert!(matches!(&e, ReleaseError::RolledBack(_)), "{e:?}");
+    // Ratifying over the rollback is the quorum's deliberate choice.
+    let options = ReleaseOptions {
+        ratify: true,
+        ..ReleaseOptions::default()
+    };
+    release(&fx, &["a"], options).unwrap();
+}
+
+#[test]
+fn swapped_ciphertext_is_refused() {
+    let fx = ratified_pair();
+    // b's ciphertext under a's entry: the ratified digest no longer matches.
+    edit_json(&fx.path, |j| {
+        let b = entry_mut(j, "b")["sealed"].clone();
+        entry_mut(j, "a")["sealed"] = b;
+    });
+    let e = release(&fx, &["a"], ReleaseOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, ReleaseError::Tampered { name, state: EntryState::Changed } if name == "a"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn vault_replaced_while_the_quorum_met_is_refused() {
+    let fx = ratified_pair();
+    let begun = Begun::begin(&fx.path, "exec", Clock::fixed(NOW)).unwrap();
+    let session = begun.unlock(&presentation(&fx.tv)).unwrap();
+    // Another vault (other keys) put in its place.
+    let other = testkit::test_vault(8, 3, 12, &[("", 2, &["alice", "bob", "carol"])], 1);
+    fs::write(&fx.path, other.vault.to_json()).unwrap();
+    let e = release::release(
+        session,
+        &["a".to_string()],
+        ReleaseOptions::default(),
+        "bot",
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(e, ReleaseError::KeysChanged), "{e:?}");
+}
+
+#[test]
+fn expired_and_overdue_credentials_are_released_with_warnings() {
+    let fx = fixture();
+    add(&fx.path, "old", vec![Scope::Trade], "key-old");
+    ratify_all(&fx);
+    // Far in the future: overdue for rotation.
+    let later = NOW + 400 * 86_400;
+    let begun = Begun::begin(&fx.path, "exec", Clock::fixed(later)).unwrap();
+    let session = begun.unlock(&presentation(&fx.tv)).unwrap();
+    let r = release::release(
+        session,
+        &["old".to_string()],
+        ReleaseOptions::default(),
+        "bot",
+    )
+    .unwrap();
+    assert!(
+        matches!(&r.warnings[..], [ReleaseWarning::Overdue { name, .. }] if name == "old"),
+        "{:?}",
+        r.warnings
+    );
+}
