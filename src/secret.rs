@@ -28,18 +28,22 @@ impl SecretBytes {
         s
     }
 
+    /// The secret bytes, for reading. Do not copy them out of locked memory.
     pub fn expose(&self) -> &[u8] {
         self.inner.expose_secret()
     }
 
+    /// The secret bytes, for writing in place.
     pub fn expose_mut(&mut self) -> &mut [u8] {
         self.inner.expose_secret_mut()
     }
 
+    /// Length in bytes (public).
     pub fn len(&self) -> usize {
         self.expose().len()
     }
 
+    /// Whether the buffer holds no bytes.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

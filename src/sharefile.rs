@@ -13,7 +13,9 @@ use crate::token::{Token, TokenError};
 /// What a share file holds once parsed. The token, when present, is authoritative; every
 /// other field must agree with it.
 pub struct ShareFile {
+    /// The signed share token from the `token:` line, if the file has one.
     pub token: Option<Token>,
+    /// The SLIP-39 share: the `words:` line's, or the token's when there is no `words:` line.
     pub share: Share,
 }
 
@@ -22,23 +24,31 @@ pub struct ShareFile {
 pub enum ShareFileError {
     /// A line is neither a comment, blank, nor `key: value`.
     BadLine {
+        /// Line number (1-based).
         line: usize,
     },
     /// A key appears twice.
     RepeatedKey {
+        /// The key, lowercased.
         key: String,
+        /// Line number (1-based) of its second occurrence.
         line: usize,
     },
     /// Neither a `token:` nor a `words:` line.
     NoShare,
+    /// The `token:` line is not a valid share token.
     Token(TokenError),
+    /// The `words:` line is not a valid SLIP-39 share.
     Words(Slip39Error),
     /// The words line and the token hold different shares.
     WordsDisagree,
     /// A descriptive field contradicts the signed token (the file was edited).
     FieldDisagrees {
+        /// The field's key, e.g. `custodian` or `epoch`.
         key: &'static str,
+        /// The value the file's line gives.
         file: String,
+        /// The value the signed token gives.
         token: String,
     },
 }

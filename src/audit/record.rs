@@ -24,6 +24,7 @@ pub enum Event {
 }
 
 impl Event {
+    /// The event's name as written in the `event` member (kebab-case, e.g. `share-accepted`).
     pub fn as_str(self) -> &'static str {
         match self {
             Event::Start => "start",
@@ -49,6 +50,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome's name as written in the `outcome` member: `succeeded`, `failed` or
+    /// `abandoned`.
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Succeeded => "succeeded",
@@ -72,20 +75,27 @@ pub struct Record {
     pub host: String,
     /// Random 16-hex-digit id shared by every record of one ceremony.
     pub ceremony: String,
+    /// What happened; decides which of the optional members below are present.
     pub event: Event,
     /// `custody-audit/1` on start records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
+    /// The ceremony's action, e.g. `drill`, `exec`, `reshare` (start records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// The vault id in hex (start records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vault_id: Option<String>,
+    /// The vault's spoken fingerprint, e.g. `K7Q2-M9XD-4HTR-PA3C` (start records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    /// The vault's key epoch at the start of the ceremony (start records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epoch: Option<u32>,
+    /// Name of the custodian whose share was accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custodian: Option<String>,
+    /// Name of the accepted share's group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// 1-based member number within the group.
@@ -97,16 +107,22 @@ pub struct Record {
     /// Input kind: token, share file, words, image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Why a share was rejected, or why the ceremony failed (an error message, never a secret).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// A note's key, e.g. `exchange` or [`RETIRED_KEY_NOTE`](super::RETIRED_KEY_NOTE).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// A note's value, e.g. `kraken`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    /// Names of the credentials the ceremony opened (never their contents).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<Vec<String>>,
+    /// How the ceremony ended (outcome records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
+    /// What a successful ceremony did, in one line (succeeded outcome records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// Base64 Ed25519 signature (successful outcome only). Always the last member.

@@ -17,29 +17,78 @@ use super::{AuditError, LogHead};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
     /// The line is not a valid audit record.
-    Unparsable { line: usize, reason: String },
+    Unparsable {
+        /// Line number (1-based).
+        line: usize,
+        /// Why it does not parse (not UTF-8, too long, or the JSON error).
+        reason: String,
+    },
     /// The file's last line has no newline: cut off.
-    Truncated { line: usize },
+    Truncated {
+        /// Line number of the incomplete last line.
+        line: usize,
+    },
     /// The first record's seq is not 1.
-    FirstSeq { line: usize, seq: u64 },
+    FirstSeq {
+        /// Line number (1-based).
+        line: usize,
+        /// The seq the first record carries.
+        seq: u64,
+    },
     /// seq jumps forward: records were deleted.
-    SeqGap { line: usize, from: u64, to: u64 },
+    SeqGap {
+        /// Line number (1-based).
+        line: usize,
+        /// The previous record's seq.
+        from: u64,
+        /// This record's seq (more than `from + 1`).
+        to: u64,
+    },
     /// seq does not increase: records were reordered or duplicated.
-    SeqBackwards { line: usize, from: u64, to: u64 },
+    SeqBackwards {
+        /// Line number (1-based).
+        line: usize,
+        /// The previous record's seq.
+        from: u64,
+        /// This record's seq (at most `from`).
+        to: u64,
+    },
     /// `prev` is not the hash of the line before.
-    ChainBroken { line: usize },
+    ChainBroken {
+        /// Line number (1-based).
+        line: usize,
+    },
     /// The first line's `prev` is not the all-zero value.
     BadGenesis,
     /// A signature does not verify under the vault's key.
-    BadSignature { line: usize },
+    BadSignature {
+        /// Line number (1-based).
+        line: usize,
+    },
     /// A record claims success but carries no signature.
-    UnsignedSuccess { line: usize },
+    UnsignedSuccess {
+        /// Line number (1-based).
+        line: usize,
+    },
     /// A signature on a record that is not a successful outcome.
-    UnexpectedSignature { line: usize },
+    UnexpectedSignature {
+        /// Line number (1-based).
+        line: usize,
+    },
     /// The anchored head's record is not in the log.
-    HeadMissing { anchored: LogHead, last_seq: u64 },
+    HeadMissing {
+        /// The head that was anchored outside the log.
+        anchored: LogHead,
+        /// The seq of the log's last record.
+        last_seq: u64,
+    },
     /// The record at the anchored seq is not the anchored one.
-    HeadMismatch { anchored: LogHead, line: usize },
+    HeadMismatch {
+        /// The head that was anchored outside the log.
+        anchored: LogHead,
+        /// Line number of the record that carries the anchored seq.
+        line: usize,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -109,21 +158,31 @@ impl fmt::Display for Problem {
 /// One ceremony as the log tells it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CeremonySummary {
+    /// The ceremony id (16 hex digits) shared by its records.
     pub id: String,
+    /// The action from its start record (`?` if the first record seen has none).
     pub action: String,
+    /// Time of its first record (RFC 3339 UTC).
     pub started: String,
+    /// Host name from its first record.
     pub host: String,
+    /// Line number of its first record.
     pub first_line: usize,
+    /// Line number of its last record.
     pub last_line: usize,
     /// `None`: no outcome yet (in progress, or the program was killed).
     pub outcome: Option<Outcome>,
     /// The outcome's reason or summary.
     pub detail: Option<String>,
+    /// Custodians whose shares were accepted, in log order (`?` when a record names none).
     pub shares_accepted: Vec<String>,
+    /// Number of shares rejected.
     pub shares_rejected: usize,
 }
 
 impl CeremonySummary {
+    /// The outcome with its reason or summary, e.g. `failed: <reason>`; without an outcome,
+    /// says the ceremony is in progress or was stopped.
     pub fn status(&self) -> String {
         match (self.outcome, &self.detail) {
             (None, _) => "no outcome: in progress, or the program was stopped".into(),
@@ -151,6 +210,7 @@ pub struct AuditReport {
 }
 
 impl AuditReport {
+    /// Whether no problem was found.
     pub fn is_intact(&self) -> bool {
         self.problems.is_empty()
     }

@@ -7,8 +7,11 @@ use zeroize::Zeroizing;
 
 /// An 8-bit grayscale picture, row-major, zeroised on drop.
 pub struct Gray {
+    /// Width in pixels.
     pub w: usize,
+    /// Height in pixels.
     pub h: usize,
+    /// `w × h` luminance values, row-major (0 = black, 255 = white).
     pub px: Zeroizing<Vec<u8>>,
 }
 

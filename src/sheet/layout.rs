@@ -11,40 +11,59 @@ use super::{Paper, SheetData};
 
 /// One line of text; `y` is the baseline.
 pub struct Text {
+    /// Left edge of the first character, in points from the page's left edge.
     pub x: f32,
+    /// Baseline, in points from the page's top edge.
     pub y: f32,
+    /// Font size in points (the em).
     pub size: f32,
+    /// Typeface.
     pub face: Face,
     /// 0.0 = black, 1.0 = white.
     pub gray: f32,
+    /// The characters drawn (may be share words: zeroised with the page).
     pub text: String,
 }
 
 /// A filled rectangle (rules and boxes); `(x, y)` is the top-left corner.
 pub struct Rect {
+    /// Left edge, in points from the page's left edge.
     pub x: f32,
+    /// Top edge, in points from the page's top edge.
     pub y: f32,
+    /// Width in points.
     pub w: f32,
+    /// Height in points.
     pub h: f32,
+    /// Fill: 0.0 = black, 1.0 = white.
     pub gray: f32,
 }
 
 /// The QR code: `(x, y)` is the top-left corner of the quiet zone.
 pub struct QrPlacement {
+    /// Left edge of the quiet zone, in points from the page's left edge.
     pub x: f32,
+    /// Top edge of the quiet zone, in points from the page's top edge.
     pub y: f32,
     /// Module edge in points (a whole number of pixels at 300 dpi).
     pub module: f32,
+    /// The symbol's modules (without the quiet zone).
     pub matrix: QrMatrix,
 }
 
 /// Everything drawn on one page. Text is zeroised on drop (it holds the share words).
 pub struct Page {
+    /// Page width in points.
     pub width: f32,
+    /// Page height in points.
     pub height: f32,
+    /// Document title (PDF `/Title`, SVG `<title>`): the sheet's heading.
     pub title: String,
+    /// Every text line, in drawing order.
     pub texts: Vec<Text>,
+    /// Every filled rectangle (rules and frames).
     pub rects: Vec<Rect>,
+    /// Where the QR code goes.
     pub qr: QrPlacement,
 }
 

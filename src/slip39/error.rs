@@ -10,63 +10,125 @@ pub enum Slip39Error {
     /// No shares (or no words) were given.
     Empty,
     /// A mnemonic has fewer words than the shortest valid share.
-    TooFewWords { have: usize, min: usize },
+    TooFewWords {
+        /// Words in the mnemonic (list numbering not counted).
+        have: usize,
+        /// Words in the shortest valid share ([`MIN_WORDS`](super::MIN_WORDS)).
+        min: usize,
+    },
     /// A mnemonic has more words than the longest share this tool accepts.
-    TooManyWords { have: usize, max: usize },
+    TooManyWords {
+        /// Words in the mnemonic (list numbering not counted).
+        have: usize,
+        /// Words in the longest share accepted ([`MAX_WORDS`](super::MAX_WORDS)).
+        max: usize,
+    },
     /// No valid share has this many words (the padding would exceed 8 bits).
-    InvalidWordCount { have: usize },
+    InvalidWordCount {
+        /// Words in the mnemonic (list numbering not counted).
+        have: usize,
+    },
     /// The word at `position` (1-based) is not in the SLIP-39 word list.
-    UnknownWord { position: usize, word: String },
+    UnknownWord {
+        /// 1-based word position.
+        position: usize,
+        /// The word as typed (at most 32 characters), or the out-of-range index in decimal.
+        word: String,
+    },
     /// The checksum does not match. If replacing exactly one word fixes it, `suggestion` holds
     /// that word's position (1-based) and the replacement word.
     InvalidChecksum {
+        /// The single-word fix, if exactly one exists: 1-based position and replacement word.
         suggestion: Option<(usize, &'static str)>,
     },
     /// The padding bits in front of the share value are not all zero.
     InvalidPadding,
     /// A secret (or share value) is shorter than 16 bytes.
-    SecretTooShort { len: usize },
+    SecretTooShort {
+        /// Length in bytes.
+        len: usize,
+    },
     /// A secret (or share value) is longer than this tool accepts.
-    SecretTooLong { len: usize, max: usize },
+    SecretTooLong {
+        /// Length in bytes.
+        len: usize,
+        /// Longest accepted length in bytes ([`MAX_SECRET_BYTES`](super::MAX_SECRET_BYTES)).
+        max: usize,
+    },
     /// A secret (or share value) has an odd number of bytes.
-    OddLength { len: usize },
+    OddLength {
+        /// Length in bytes.
+        len: usize,
+    },
     /// The thresholds or counts are impossible or not allowed.
-    InvalidThreshold { reason: &'static str },
+    InvalidThreshold {
+        /// Which rule is broken, in words.
+        reason: &'static str,
+    },
     /// A parameter is outside its range (identifier, iteration exponent, counts).
-    InvalidParameter { field: &'static str, value: u32 },
+    InvalidParameter {
+        /// The parameter's name, e.g. `identifier` or `iteration exponent`.
+        field: &'static str,
+        /// The value given.
+        value: u32,
+    },
     /// The share at `position` has fields no valid share can have.
     MalformedShare {
+        /// 0-based position of the share in `shares`.
         position: usize,
+        /// Which field is impossible, in words.
         reason: &'static str,
     },
     /// Shares `first` and `other` disagree on `field`, so they cannot belong to the same set.
     MismatchedParameter {
+        /// The parameter that differs, e.g. `identifier`, `group count`, `member threshold`.
         field: &'static str,
+        /// 0-based position of the share compared against.
         first: usize,
+        /// 0-based position of the share that differs from it.
         other: usize,
     },
     /// Shares `first` and `second` have the same group and member index. `identical` tells
     /// whether they are the very same share entered twice.
     DuplicateMember {
+        /// The SLIP-39 group index (0-based) both shares carry.
         group_index: u8,
+        /// The SLIP-39 member index (0-based) both shares carry.
         member_index: u8,
+        /// 0-based position of the earlier share.
         first: usize,
+        /// 0-based position of the later share.
         second: usize,
+        /// Whether the two share values are equal (the same share entered twice).
         identical: bool,
     },
     /// Fewer groups than the group threshold are present.
-    InsufficientGroups { have: usize, need: usize },
+    InsufficientGroups {
+        /// Groups with at least one share entered.
+        have: usize,
+        /// The group threshold.
+        need: usize,
+    },
     /// A group has fewer shares than its member threshold.
     InsufficientMembers {
+        /// The SLIP-39 group index (0-based) of the incomplete group closest to completion.
         group_index: u8,
+        /// Shares of that group entered.
         have: usize,
+        /// The group's member threshold.
         need: usize,
     },
     /// The recovered secret fails its integrity check (`None`: the group level).
-    DigestMismatch { group_index: Option<u8> },
+    DigestMismatch {
+        /// The SLIP-39 group index (0-based) whose member shares fail the digest; `None` when the group shares do.
+        group_index: Option<u8>,
+    },
     /// These shares (positions) do not lie on the polynomial the other shares agree on.
     InconsistentShares {
+        /// 0-based positions of the disagreeing shares, ascending.
         shares: Vec<usize>,
+        /// The SLIP-39 group index (0-based) the shares belong to; `None` when whole groups
+        /// disagree (every share of those groups is listed).
         group_index: Option<u8>,
     },
     /// The passphrase contains characters other than printable ASCII (32..=126).
