@@ -6,9 +6,9 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use custody::ops::issue::sheet_data;
 use custody::input::parse_bytes;
 use custody::keys::MasterSecret;
+use custody::ops::issue::sheet_data;
 use custody::policy::Policy;
 use custody::quorum::unlock;
 use custody::sheet::{Paper, render_png};

@@ -301,7 +301,10 @@ fn rotate_master_reseals_credentials() {
     assert_ne!(p.fingerprint, before.fingerprint());
     // Until confirmed, the vault's credential is sealed to the old key as before.
     let pending = store::load(&v.vault).unwrap();
-    assert_eq!(pending.credentials().get("main").unwrap().sealed, old_sealed);
+    assert_eq!(
+        pending.credentials().get("main").unwrap().sealed,
+        old_sealed
+    );
 
     let c = rekey::confirm(&v.vault, &present(&[fresh(&v, 2), fresh(&v, 3)]), clock(2)).unwrap();
     assert_eq!(c.kind, ChangeKind::RotateMaster);

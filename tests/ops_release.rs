@@ -206,6 +206,32 @@ fn withdraw_scope_needs_allow_withdraw() {
 }
 
 #[test]
+fn a_refusal_after_ratifying_keeps_the_ratification_and_its_report() {
+    let fx = ratified_pair();
+    add(&fx.path, "w", vec![Scope::Trade, Scope::Withdraw], "key-w");
+    let options = ReleaseOptions {
+        ratify: true,
+        ..ReleaseOptions::default()
+    };
+    let e = release(&fx, &["w"], options).err().unwrap();
+    let ReleaseError::AfterRatifying { ratified, refusal } = &e else {
+        panic!("expected a refusal after ratifying, got {e:?}");
+    };
+    assert!(matches!(refusal.as_ref(), ReleaseError::Withdraw { name } if name == "w"));
+    assert_eq!(ratified.signed.as_deref(), Some(&["w".to_string()][..]));
+    assert_eq!(e.credential(), Some("w"));
+    assert!(e.to_string().contains("withdraw"), "{e}");
+    // The ratification stands: w is released (with withdraw allowed) without ratifying again.
+    let options = ReleaseOptions {
+        allow_withdraw: true,
+        ..ReleaseOptions::default()
+    };
+    let r = release(&fx, &["w"], options).unwrap();
+    assert!(r.ratified.is_none());
+    assert_eq!(r.opened[0].0.name, "w");
+}
+
+#[test]
 fn tampered_entry_is_refused() {
     let fx = ratified_pair();
     edit_json(&fx.path, |j| entry_mut(j, "a")["account"] = "other".into());

@@ -5,11 +5,15 @@
 
 use custody::audit::AuditError;
 use custody::certificate::CertError;
-use custody::ops::creds::CredError;
-use custody::ops::extend::ExtendError;
-use custody::ops::rekey::RekeyError;
-use custody::ops::session::SessionError;
 use custody::input::{InputError, InputErrorKind};
+use custody::ops::creds::CredError;
+use custody::ops::drill::DrillError;
+use custody::ops::extend::ExtendError;
+use custody::ops::init::InitError;
+use custody::ops::issue::IssueError;
+use custody::ops::rekey::RekeyError;
+use custody::ops::release::ReleaseError;
+use custody::ops::session::SessionError;
 use custody::policy::PolicyError;
 use custody::quorum::{QuorumError, ShareProblem};
 use custody::scan::ScanError;
@@ -41,11 +45,14 @@ pub fn advice(e: &CliError) -> Option<String> {
             custody::ops::ratify::RatifyFailure::Store(e) => store(e),
             custody::ops::ratify::RatifyFailure::Refused(e) => ratify(e),
         },
-        CliError::Issue(custody::ops::issue::IssueError::Write(e)) => store(e),
+        CliError::Issue(IssueError::Write(e)) => store(e),
         CliError::Change(e) => change(e),
         CliError::Creds(e) => creds(e),
         CliError::Rekey(e) => rekey(e),
         CliError::Extend(e) => extend(e),
+        CliError::Release(e) => release(e),
+        CliError::Drill(e) => drill(e),
+        CliError::Init(e) => init(e),
         _ => None,
     }
 }
@@ -224,7 +231,7 @@ fn rekey(e: &RekeyError) -> Option<String> {
         RekeyError::Session(e) => session(e),
         RekeyError::Store(e) => store(e),
         RekeyError::Change(e) => change(e),
-        RekeyError::Issue(custody::ops::issue::IssueError::Write(e)) => store(e),
+        RekeyError::Issue(IssueError::Write(e)) => store(e),
         RekeyError::Seal(e) => seal(e),
         RekeyError::Audit(e) => audit(e),
         RekeyError::CurrentSetShares { .. } => Some(
@@ -241,12 +248,69 @@ fn extend(e: &ExtendError) -> Option<String> {
         ExtendError::Store(e) => store(e),
         ExtendError::Change(e) => change(e),
         ExtendError::Policy(e) => policy(e),
-        ExtendError::Issue(custody::ops::issue::IssueError::Write(e)) => store(e),
+        ExtendError::Issue(IssueError::Write(e)) => store(e),
         ExtendError::Audit(e) => audit(e),
         ExtendError::NoSuchGroup { .. } | ExtendError::GroupNeeded { .. } => {
             Some("name the group with --group NAME".into())
         }
         ExtendError::VaultChanged => Some("run the command again".into()),
+        _ => None,
+    }
+}
+
+const RESTORE: &str = "restore the vault from its backup (VAULT.bak) or your copy";
+
+fn release(e: &ReleaseError) -> Option<String> {
+    match e {
+        ReleaseError::NotFound { .. } => Some("`custody creds list` shows them".into()),
+        ReleaseError::Deleted { .. } | ReleaseError::Malformed { .. } => Some(RESTORE.into()),
+        ReleaseError::Unratified { .. } => Some(
+            "the quorum ratifies it by re-running this command with --ratify, which shows it \
+             before signing"
+                .into(),
+        ),
+        ReleaseError::Unverified { .. } => {
+            Some("re-run with --ratify to review and re-sign every credential".into())
+        }
+        ReleaseError::Tampered { name, .. } => Some(format!(
+            "{RESTORE}, or remove the entry (`custody creds remove {name}`, quorum) and add it \
+             again"
+        )),
+        ReleaseError::Withdraw { .. } => Some(
+            "give --allow-withdraw if this program really must be able to move funds (better: \
+             use a trade-only key)"
+                .into(),
+        ),
+        ReleaseError::RolledBack(_) => Some(
+            "put the newest vault back, or run exec with --ratify to review and re-sign".into(),
+        ),
+        ReleaseError::KeysChanged => Some("run exec again".into()),
+        ReleaseError::Ratify(custody::ops::ratify::RatifyFailure::Store(e)) => store(e),
+        ReleaseError::Ratify(custody::ops::ratify::RatifyFailure::Refused(e)) => ratify(e),
+        ReleaseError::Seal(e) => seal(e),
+        ReleaseError::Store(e) => store(e),
+        ReleaseError::Audit(e) => audit(e),
+        ReleaseError::AfterRatifying { refusal, .. } => release(refusal),
+    }
+}
+
+fn drill(e: &DrillError) -> Option<String> {
+    match e {
+        DrillError::CredentialsFailed { .. } => {
+            Some("restore the vault from its backup, or rotate those keys".into())
+        }
+        DrillError::Quorum(e) => quorum(e),
+        DrillError::Audit(e) => audit(e),
+        DrillError::Certificate(e) => certificate(e),
+        DrillError::Ratify(custody::ops::ratify::RatifyFailure::Store(e)) => store(e),
+        DrillError::Ratify(custody::ops::ratify::RatifyFailure::Refused(e)) => ratify(e),
+    }
+}
+
+fn init(e: &InitError) -> Option<String> {
+    match e {
+        InitError::Issue(i) if i.is_self_check() => Some("please report this".into()),
+        InitError::Issue(IssueError::Write(e)) | InitError::Store(e) => store(e),
         _ => None,
     }
 }

@@ -9,10 +9,10 @@ use custody::certificate::CertError;
 use custody::input::InputError;
 use custody::keys::KeyError;
 use custody::ops::creds::CredError;
-use custody::ops::extend::ExtendError;
-use custody::ops::rekey::RekeyError;
 use custody::ops::drill::DrillError;
+use custody::ops::extend::ExtendError;
 use custody::ops::init::InitError;
+use custody::ops::rekey::RekeyError;
 use custody::ops::release::ReleaseError;
 use custody::ops::session::SessionError;
 use custody::policy::PolicyError;
@@ -155,9 +155,9 @@ impl fmt::Display for CliError {
             CliError::Ratification(e) => e.fmt(f),
             CliError::Output(e) => write!(f, "cannot write the report: {e}"),
             CliError::Certificate(e) => e.fmt(f),
-            CliError::Release(e) => release_advice(e, f),
-            CliError::Drill(e) => drill_advice(e, f),
-            CliError::Init(e) => init_advice(e, f),
+            CliError::Release(e) => e.fmt(f),
+            CliError::Drill(e) => e.fmt(f),
+            CliError::Init(e) => e.fmt(f),
             CliError::SelfCheck(e) => write!(
                 f,
                 "the new shares failed their own check ({e}); nothing was written. Please report this"
@@ -167,60 +167,6 @@ impl fmt::Display for CliError {
 }
 
 impl std::error::Error for CliError {}
-
-/// A release refusal, with what the officers can do about it.
-fn release_advice(e: &ReleaseError, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    match e {
-        ReleaseError::NotFound { .. } => write!(f, "{e} (`custody creds list` shows them)"),
-        ReleaseError::Deleted { .. } => {
-            write!(f, "{e}. Restore the vault from `<vault>.bak` or your copy")
-        }
-        ReleaseError::Malformed { .. } => write!(f, "{e}; restore the vault from `<vault>.bak`"),
-        ReleaseError::Unratified { .. } => write!(
-            f,
-            "{e}. The quorum ratifies it by re-running this command with --ratify, which shows \
-             it before signing"
-        ),
-        ReleaseError::Unverified { .. } => write!(
-            f,
-            "{e}; re-run with --ratify to review and re-sign every credential"
-        ),
-        ReleaseError::Tampered { name, .. } => write!(
-            f,
-            "{e}. Restore the vault from `<vault>.bak` or your copy, or remove the entry \
-             (`custody creds remove {name}`, quorum) and add it again"
-        ),
-        ReleaseError::Withdraw { .. } => write!(
-            f,
-            "{e}; give --allow-withdraw if this program really must be able to move funds \
-             (better: use a trade-only key)"
-        ),
-        ReleaseError::RolledBack(_) => {
-            write!(f, "{e}; or run exec with --ratify to review and re-sign")
-        }
-        ReleaseError::KeysChanged => write!(f, "{e}; run exec again"),
-        _ => fmt::Display::fmt(e, f),
-    }
-}
-
-/// A drill failure, with what the officers can do about it.
-fn drill_advice(e: &DrillError, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    match e {
-        DrillError::CredentialsFailed { .. } => write!(
-            f,
-            "{e}. Restore the vault from its backup, or rotate those keys"
-        ),
-        _ => fmt::Display::fmt(e, f),
-    }
-}
-
-/// An init failure, with what the officers can do about it.
-fn init_advice(e: &InitError, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    match e {
-        InitError::Issue(i) if i.is_self_check() => write!(f, "{e}. Please report this"),
-        _ => fmt::Display::fmt(e, f),
-    }
-}
 
 impl From<SessionError> for CliError {
     fn from(e: SessionError) -> Self {

@@ -52,8 +52,17 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
         ratify: a.quorum.ratify,
     };
     // The ceremony is closed (and the master key erased) when this returns.
-    let released = release::release(session, &names, options, &program.to_string_lossy())?;
     let mut err = std::io::stderr();
+    let released = match release::release(session, &names, options, &program.to_string_lossy()) {
+        Ok(r) => r,
+        Err(e) => {
+            // A ratification that was signed before the refusal stands: show what it covered.
+            if let release::ReleaseError::AfterRatifying { ratified, .. } = &e {
+                ratify::print_ratified(ratified, &mut err)?;
+            }
+            return Err(e.into());
+        }
+    };
     if let Some(r) = &released.ratified {
         ratify::print_ratified(r, &mut err)?;
     }

@@ -98,9 +98,8 @@ pub fn ratify(
     keys: &DerivedKeys,
     now: u64,
 ) -> Result<(Ratified, Vault), RatifyFailure> {
-    store::update(path, OnRollback::Allow, |vault: &mut Vault, seen| {
-        let r = ratify_in(vault, keys, seen, now)?;
-        Ok::<_, RatifyFailure>((r, vault.clone()))
+    store::update_keeping(path, OnRollback::Allow, |vault: &mut Vault, seen| {
+        Ok::<_, RatifyFailure>(ratify_in(vault, keys, seen, now)?)
     })
 }
 

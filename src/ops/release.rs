@@ -15,6 +15,7 @@ use crate::audit::AuditError;
 use crate::ops::ratify::{self, Ratified, RatifyFailure};
 use crate::ops::session::Session;
 use crate::timefmt;
+use crate::vault::Vault;
 use crate::vault::credential::{Credential, Pending, Scope, env_prefix};
 use crate::vault::ratify::EntryState;
 use crate::vault::seal::{self, SealError, SecretFields};
@@ -110,6 +111,14 @@ pub enum ReleaseError {
     Store(StoreError),
     /// The audit log could not be written: nothing is released unrecorded.
     Audit(AuditError),
+    /// The ratification asked for was signed and written, then the release was refused: the
+    /// report of what was ratified is kept for the officers.
+    AfterRatifying {
+        /// What the ratification reviewed and signed (it stands).
+        ratified: Ratified,
+        /// Why nothing was released.
+        refusal: Box<ReleaseError>,
+    },
 }
 
 impl ReleaseError {
@@ -123,6 +132,7 @@ impl ReleaseError {
             | ReleaseError::Unverified { name }
             | ReleaseError::Tampered { name, .. }
             | ReleaseError::Withdraw { name } => Some(name),
+            ReleaseError::AfterRatifying { refusal, .. } => refusal.credential(),
             _ => None,
         }
     }
@@ -169,6 +179,10 @@ impl fmt::Display for ReleaseError {
             ReleaseError::Seal(e) => e.fmt(f),
             ReleaseError::Store(e) => e.fmt(f),
             ReleaseError::Audit(e) => e.fmt(f),
+            ReleaseError::AfterRatifying { refusal, .. } => write!(
+                f,
+                "{refusal} (the ratification before it was signed and stands)"
+            ),
         }
     }
 }
@@ -180,6 +194,7 @@ impl std::error::Error for ReleaseError {
             ReleaseError::Seal(e) => Some(e),
             ReleaseError::Store(e) => Some(e),
             ReleaseError::Audit(e) => Some(e),
+            ReleaseError::AfterRatifying { refusal, .. } => Some(refusal.as_ref()),
             _ => None,
         }
     }
@@ -235,11 +250,10 @@ pub fn release(
     })
 }
 
-type Gated = (
-    Vec<(Credential, SecretFields)>,
-    Vec<ReleaseWarning>,
-    Option<Ratified>,
-);
+/// The credentials opened for the program, with their secret fields.
+type Opened = Vec<(Credential, SecretFields)>;
+
+type Gated = (Opened, Vec<ReleaseWarning>, Option<Ratified>);
 
 fn gate(
     session: &Session,
@@ -249,31 +263,43 @@ fn gate(
     let path = session.path();
     let keys = session.keys();
     let now = session.clock().now();
-    let (vault, ratified) = if options.ratify {
-        let (r, vault) = ratify::ratify(path, keys, now)?;
-        (vault, Some(r))
-    } else {
-        (store::load(path)?, None)
-    };
+    if !options.ratify {
+        let (opened, warnings) = check_and_open(session, &store::load(path)?, names, options)?;
+        return Ok((opened, warnings, None));
+    }
+    let (ratified, vault) = ratify::ratify(path, keys, now)?;
+    match check_and_open(session, &vault, names, options) {
+        Ok((opened, warnings)) => Ok((opened, warnings, Some(ratified))),
+        Err(refusal) => Err(ReleaseError::AfterRatifying {
+            ratified,
+            refusal: Box::new(refusal),
+        }),
+    }
+}
+
+/// The gate proper on `vault` as it now stands, then opening the named credentials.
+fn check_and_open(
+    session: &Session,
+    vault: &Vault,
+    names: &[String],
+    options: ReleaseOptions,
+) -> Result<(Opened, Vec<ReleaseWarning>), ReleaseError> {
+    let path = session.path();
+    let keys = session.keys();
+    let now = session.clock().now();
     if vault.public != keys.public() {
         return Err(ReleaseError::KeysChanged);
     }
     // A ratification resolved any rollback under the writer lock (it signs a generation above
-    // the sidecar's); the copy it hands back predates the write's revision bump, so it is not
-    // compared with the sidecar again.
-    let seen = if ratified.is_some() {
-        None
-    } else {
-        sidecar::read(path)
-    };
-    let assessment = vault.assess(seen);
+    // the sidecar's, and hands back the vault as written), so this check passes after one.
+    let assessment = vault.assess(sidecar::read(path));
     if let Some(r) = assessment.rollback {
         return Err(ReleaseError::RolledBack(r));
     }
     let mut chosen: Vec<&Credential> = Vec::new();
     let mut warnings = Vec::new();
     for name in names {
-        let Some(c) = vault.credentials.get(name) else {
+        let Some(c) = vault.credentials().get(name) else {
             let name = name.clone();
             if assessment.deleted.contains(&name) {
                 return Err(ReleaseError::Deleted { name });
@@ -287,7 +313,7 @@ fn gate(
             return Err(ReleaseError::NotFound { name });
         };
         let name = name.clone();
-        match assessment.state_of(&vault, &name) {
+        match assessment.state_of(vault, &name) {
             Some(EntryState::Ratified) => {}
             Some(EntryState::Pending(p)) => {
                 return Err(ReleaseError::Unratified {
@@ -328,7 +354,7 @@ fn gate(
         let f = seal::open(&vault.vault_id, c, keys.age_identity())?;
         opened.push((c.clone(), f));
     }
-    Ok((opened, warnings, ratified))
+    Ok((opened, warnings))
 }
 
 /// How a program receives credentials as environment variables.

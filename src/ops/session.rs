@@ -328,7 +328,9 @@ impl Session {
 
 /// A quorum of plain SLIP-39 shares with no vault to check against (combining a hardware
 /// wallet's backup, say): nothing is recorded.
-pub fn unlock_without_vault(presented: &Presentation) -> Result<(Unlocked, Hardening), QuorumError> {
+pub fn unlock_without_vault(
+    presented: &Presentation,
+) -> Result<(Unlocked, Hardening), QuorumError> {
     let hardening = harden();
     let unlocked = quorum::unlock(&presented.shares, None, presented.passphrase_bytes())?;
     Ok((unlocked, hardening))

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
+use super::change::{ChangeKind, PendingChange, Rotation};
 use super::credential::{self, Credential, FieldName, Pending, Scope};
 use super::credential_set::{CredentialSet, Malformed};
 use super::ratify::Ratification;
@@ -174,7 +175,7 @@ pub(super) fn to_json(v: &Vault) -> String {
         policy: v.policy.clone(),
         manifest_signature: STANDARD.encode(v.signature.to_bytes()),
         credentials: Some(credentials_to_json(&v.credentials)),
-        pending_change: v.pending_change.as_ref().map(super::change::to_json),
+        pending_change: v.pending_change.as_ref().map(pending_to_json),
     };
     let mut s = serde_json::to_string_pretty(&j).expect("vault JSON serialises");
     s.push('\n');
@@ -236,7 +237,7 @@ pub(super) fn from_json(text: &str) -> Result<Vault, VaultFileError> {
             Some(c) => credentials_from_json(c)?,
             None => CredentialSet::default(),
         },
-        pending_change: j.pending_change.map(super::change::from_json).transpose()?,
+        pending_change: j.pending_change.map(pending_from_json).transpose()?,
         signature: Signature::from_bytes(&sig),
     };
     let computed = v.fingerprint();
@@ -396,4 +397,134 @@ fn credentials_from_json(j: CredentialsJson) -> Result<CredentialSet, VaultFileE
         }
     }
     Ok(set)
+}
+
+// --- The pending change's JSON form ---------------------------------------------------------------------------
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotationJson {
+    ed25519_public_key: String,
+    fingerprint: String,
+    age_recipient: String,
+    credentials_based_on: String,
+    credentials: Vec<serde_json::Value>,
+    new_key_signature: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PendingJson {
+    kind: String,
+    epoch: u32,
+    created: String,
+    slip39: Slip39Json,
+    policy: Policy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rotation: Option<RotationJson>,
+    signature: String,
+}
+
+fn bad_pending(problem: impl Into<String>) -> VaultFileError {
+    VaultFileError::Field {
+        field: "pending_change",
+        problem: problem.into(),
+    }
+}
+
+fn sig_from(s: &str, what: &str) -> Result<Signature, VaultFileError> {
+    let b: [u8; 64] = STANDARD
+        .decode(s)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| bad_pending(format!("{what}: expected base64 of 64 bytes")))?;
+    Ok(Signature::from_bytes(&b))
+}
+
+/// The JSON form of a pending change.
+pub(super) fn pending_to_json(p: &PendingChange) -> serde_json::Value {
+    let j = PendingJson {
+        kind: p.kind.as_str().to_owned(),
+        epoch: p.epoch,
+        created: timefmt::rfc3339(p.created),
+        slip39: Slip39Json::from(&p.slip39),
+        policy: p.policy.clone(),
+        rotation: p.rotation.as_ref().map(|r| RotationJson {
+            ed25519_public_key: hex(r.public.ed25519.as_bytes()),
+            fingerprint: r.public.fingerprint(),
+            age_recipient: r.public.age_recipient.clone(),
+            credentials_based_on: hex(&r.based_on),
+            credentials: r.credentials.iter().map(entry_to_json).collect(),
+            new_key_signature: STANDARD.encode(r.new_signature.to_bytes()),
+        }),
+        signature: STANDARD.encode(p.signature.to_bytes()),
+    };
+    serde_json::to_value(j).expect("pending change JSON serialises")
+}
+
+/// Parse a pending change strictly (every field checked; signatures are checked by
+/// [`PendingChange::verify`] once the vault around it is known).
+pub(super) fn pending_from_json(raw: serde_json::Value) -> Result<PendingChange, VaultFileError> {
+    let j: PendingJson = serde_json::from_value(raw).map_err(|e| bad_pending(e.to_string()))?;
+    let kind = match j.kind.as_str() {
+        "reshare" => ChangeKind::Reshare,
+        "rotate-master" => ChangeKind::RotateMaster,
+        k => return Err(bad_pending(format!("unknown kind `{k}`"))),
+    };
+    let created = timefmt::parse_rfc3339(&j.created)
+        .ok_or_else(|| bad_pending("`created` is not RFC 3339"))?;
+    if j.slip39.identifier >= 1 << 15 || j.slip39.iteration_exponent > 15 {
+        return Err(bad_pending(
+            "SLIP-39 identifier or iteration exponent out of range",
+        ));
+    }
+    let rotation = match j.rotation {
+        None => None,
+        Some(r) => {
+            let pk: [u8; 32] = unhex(&r.ed25519_public_key)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| {
+                    bad_pending("rotation.ed25519_public_key: expected 64 hex digits")
+                })?;
+            let ed25519 = VerifyingKey::from_bytes(&pk)
+                .map_err(|_| bad_pending("rotation.ed25519_public_key: not a valid Ed25519 key"))?;
+            r.age_recipient
+                .parse::<age::x25519::Recipient>()
+                .map_err(|e| bad_pending(format!("rotation.age_recipient: {e}")))?;
+            let public = PublicKeys {
+                ed25519,
+                age_recipient: r.age_recipient,
+            };
+            if public.fingerprint() != r.fingerprint {
+                return Err(bad_pending("rotation.fingerprint is not the new key's"));
+            }
+            let based_on: [u8; 32] = unhex(&r.credentials_based_on)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| {
+                    bad_pending("rotation.credentials_based_on: expected 64 hex digits")
+                })?;
+            let mut credentials = Vec::with_capacity(r.credentials.len());
+            for (i, e) in r.credentials.iter().enumerate() {
+                credentials.push(
+                    entry_from_json(e)
+                        .map_err(|p| bad_pending(format!("rotation.credentials[{i}]: {p}")))?,
+                );
+            }
+            Some(Rotation {
+                public,
+                credentials,
+                based_on,
+                new_signature: sig_from(&r.new_key_signature, "rotation.new_key_signature")?,
+            })
+        }
+    };
+    Ok(PendingChange {
+        kind,
+        epoch: j.epoch,
+        created,
+        slip39: Slip39Params::from(&j.slip39),
+        policy: j.policy,
+        rotation,
+        signature: sig_from(&j.signature, "signature")?,
+    })
 }

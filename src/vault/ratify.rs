@@ -52,7 +52,8 @@ impl EntryState {
             EntryState::Ratified => "ratified".into(),
             EntryState::Pending(p) => format!("unratified ({})", p.as_str()),
             EntryState::Changed => {
-                "TAMPERED: changed since the quorum ratified it, not by a rotation through custody".into()
+                "TAMPERED: changed since the quorum ratified it, not by a rotation through custody"
+                    .into()
             }
             EntryState::Unlisted => {
                 "TAMPERED: not in the ratified record and not added through custody".into()

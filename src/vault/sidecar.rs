@@ -6,7 +6,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::store::{self, StoreError, WriteLock};
 use crate::wire;
 
 /// The highest numbers written beside a vault.
@@ -67,13 +66,13 @@ pub fn check(file: Seen, seen: Option<Seen>) -> Option<Rollback> {
         .then_some(Rollback { file, seen })
 }
 
-/// Record `seen` atomically (call after the vault itself was replaced).
-pub fn write(vault: &Path, seen: Seen, lock: &WriteLock) -> Result<(), StoreError> {
-    let text = format!(
+/// The sidecar's text for `seen` (the store writes it atomically, under the writer lock, after
+/// the vault itself was replaced).
+pub fn encode(seen: Seen) -> String {
+    format!(
         "{}\ngeneration {}\nrevision {}\n",
         wire::GENERATION_SIDECAR_HEADER,
         seen.generation,
         seen.revision
-    );
-    store::write_atomic(&path_for(vault), text.as_bytes(), lock)
+    )
 }

@@ -204,6 +204,16 @@ pub fn update<T, E: From<StoreError>>(
     on_rollback: OnRollback,
     edit: impl FnOnce(&mut Vault, Option<sidecar::Seen>) -> Result<T, E>,
 ) -> Result<T, E> {
+    update_keeping(path, on_rollback, edit).map(|(out, _)| out)
+}
+
+/// [`update`], also returning the vault as it now stands on disk (its write revision bumped if
+/// anything changed), so that a caller reads what was written without loading it again.
+pub fn update_keeping<T, E: From<StoreError>>(
+    path: &Path,
+    on_rollback: OnRollback,
+    edit: impl FnOnce(&mut Vault, Option<sidecar::Seen>) -> Result<T, E>,
+) -> Result<(T, Vault), E> {
     let lock = lock(path)?;
     let mut vault = load(path)?;
     let seen = sidecar::read(path);
@@ -227,9 +237,13 @@ pub fn update<T, E: From<StoreError>>(
         if let Some(s) = seen {
             numbers.generation = numbers.generation.max(s.generation);
         }
-        sidecar::write(path, numbers, &lock)?;
+        write_atomic(
+            &sidecar::path_for(path),
+            sidecar::encode(numbers).as_bytes(),
+            &lock,
+        )?;
     }
-    Ok(out)
+    Ok((out, vault))
 }
 
 #[cfg(test)]
