@@ -1,6 +1,51 @@
 //! The use cases: each operation takes typed inputs (paths resolved, shares already read) and
 //! returns a typed result or error. Nothing here prints, prompts or knows about flags; the
-//! command line and other front ends are thin shells over these functions.
+//! command line (in the binary, `src/cli/`) and other front ends are thin shells over these
+//! functions, and each maps the typed errors to its own advice.
+//!
+//! A quorum operation runs inside one [`session`]: begin (harden the process, load the vault,
+//! record the start in the audit log), unlock with the shares the front end read, run the
+//! operation, and finish (a signed record of success, or the failure with its reason). A front
+//! end that releases one credential to a program, with the library alone:
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use custody::clock::Clock;
+//! use custody::input;
+//! use custody::ops::release::{self, ReleaseOptions};
+//! use custody::ops::session::{Begun, Presentation};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let vault = Path::new("fund.vault.json");
+//! let begun = Begun::begin(vault, "exec", Clock::system())?;
+//! let presentation = Presentation {
+//!     shares: vec![
+//!         input::read_file(Path::new("01-alice.share.txt"))?,
+//!         input::read_file(Path::new("02-bob.share.txt"))?,
+//!     ],
+//!     ..Presentation::default()
+//! };
+//! let session = begun.unlock(&presentation)?;
+//! let released = release::release(session, &["binance-main".into()], ReleaseOptions::default(), "bot")?;
+//! for (name, value) in release::environment(release::EnvStyle::Plain, &released.opened) {
+//!     // hand `name=value` to the program's environment, then drop `released`
+//!     let _ = (name, value);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! | module | operation |
+//! | --- | --- |
+//! | [`session`] | one quorum ceremony around one action, written to the audit log |
+//! | [`init`] | a new vault and its first share set |
+//! | [`issue`] | signing, self-checking and writing a share set (sheets and share files) |
+//! | [`creds`] | add, rotate, status, show, reveal, remove, rename a credential |
+//! | [`ratify`] | review, test-open and sign what was added or rotated without a quorum |
+//! | [`release`] | the gate deciding which credentials may leave, and opening them |
+//! | [`drill`] | a recovery drill and its certificate |
+//! | [`rekey`] | reshare, rotate-master, confirm, cancel |
+//! | [`extend`] | more custodians for a group, same secret |
 
 pub mod creds;
 pub mod drill;
