@@ -11,6 +11,7 @@
 // Unsafe code only where a local, commented `#[allow(unsafe_code)]` says why (harden, wipe_alloc,
 // the SSSE3 kernel in gf256).
 #![deny(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod audit;
 pub mod certificate;
