@@ -12,60 +12,96 @@ use crate::wire;
 /// SLIP-39's limit on groups, and on members in a group.
 pub const MAX_MEMBERS: usize = 16;
 
+/// One person holding one member share of a group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Custodian {
+    /// The custodian's name, unique (ignoring case) among all custodians of the policy.
     pub name: String,
     /// SLIP-39 member index (0-based); printed on sheets as `index` + 1.
     pub member_index: u8,
 }
 
+/// One SLIP-39 group: named custodians, of whom `member_threshold` must take part.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Group {
+    /// The group's name, unique (ignoring case) among the policy's groups.
     pub name: String,
+    /// How many of the group's custodians must combine their shares (1 to their number; 1
+    /// only when the group has a single custodian).
     pub member_threshold: u8,
+    /// The group's custodians (1 to 16), each with its own member index.
     pub custodians: Vec<Custodian>,
 }
 
+/// Who must take part to open the vault: the groups, and how many of them are needed
+/// (shares-format.md, "Policy rules").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
+    /// How many groups must each meet their member threshold (1 to the number of groups).
     pub group_threshold: u8,
+    /// The groups (1 to 16), in SLIP-39 group-index order.
     pub groups: Vec<Group>,
 }
 
 /// A policy that cannot be used, with what to change.
 #[derive(Debug, PartialEq, Eq)]
 pub enum PolicyError {
+    /// No custodian was named at all (in the whole policy, or in a list of custodians to add).
     NoCustodians,
+    /// This group or custodian name is empty, longer than 64 bytes, has a control character or
+    /// `/`, or has leading or trailing whitespace.
     BadName(String),
+    /// Two custodians, or two groups, have this name (compared ignoring case).
     DuplicateName(String),
+    /// This many groups were given; SLIP-39 allows at most [`MAX_MEMBERS`].
     TooManyGroups(usize),
+    /// A group has (or would have) more than [`MAX_MEMBERS`] custodians.
     TooManyMembers {
+        /// The group's name.
         group: String,
+        /// How many custodians it has or would have.
         count: usize,
     },
+    /// This group has no custodians.
     EmptyGroup(String),
+    /// A group's member threshold is 0 or more than its number of custodians.
     BadMemberThreshold {
+        /// The group's name.
         group: String,
+        /// The member threshold asked for.
         threshold: u8,
+        /// How many custodians the group has.
         count: usize,
     },
+    /// A group has a member threshold of 1 with several custodians, which SLIP-39 forbids.
     OneOfMany {
+        /// The group's name.
         group: String,
+        /// How many custodians the group has.
         count: usize,
     },
+    /// The group threshold is 0 or more than the number of groups.
     BadGroupThreshold {
+        /// The group threshold asked for.
         threshold: u8,
+        /// How many groups the policy has.
         groups: usize,
     },
+    /// A `GROUP/NAME` custodian names this group, which is not defined (or names none).
     UnknownGroup(String),
+    /// Two custodians of a group share a member index, or an index is 16 or more.
     DuplicateMemberIndex {
+        /// The group's name.
         group: String,
+        /// The repeated or out-of-range member index (0-based).
         index: u8,
     },
+    /// Several groups were given but not how many of them must take part.
     GroupThresholdNeeded,
+    /// This group argument is not of the form `NAME:K`.
     BadGroupSpec(String),
     /// No group has this (0-based) index.
     NoGroupIndex(usize),

@@ -26,12 +26,16 @@ pub const EXCHANGES: &[&str] = &[
 /// What a credential allows on the exchange. Ordered from least to most dangerous.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scope {
+    /// Read-only access: balances, orders, positions and history.
     Read,
+    /// Placing and cancelling orders.
     Trade,
+    /// Moving funds off the exchange.
     Withdraw,
 }
 
 impl Scope {
+    /// The scope's lower-case name, as in the vault file and on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Read => "read",
@@ -48,6 +52,7 @@ impl Scope {
         }
     }
 
+    /// The scope named `s` (case-insensitive, surrounding whitespace ignored); `None` if unknown.
     pub fn parse(s: &str) -> Option<Scope> {
         match s.trim().to_ascii_lowercase().as_str() {
             "read" => Some(Scope::Read),
@@ -61,14 +66,20 @@ impl Scope {
 /// The secret fields an entry can hold, in canonical order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FieldName {
+    /// The exchange's API key (`api_key`), which identifies the key pair.
     ApiKey,
+    /// The API secret that signs requests (`api_secret`).
     ApiSecret,
+    /// The API passphrase some exchanges require, such as OKX, KuCoin and Bitget (`passphrase`).
     Passphrase,
+    /// The account's user id, for exchanges that ask for it (`uid`).
     Uid,
+    /// A PEM-encoded private key, as Coinbase's key-based API uses (`private_key_pem`).
     PrivateKeyPem,
 }
 
 impl FieldName {
+    /// Every field, in canonical order (the order of `fields` and of the canonical bytes).
     pub const ALL: [FieldName; 5] = [
         FieldName::ApiKey,
         FieldName::ApiSecret,
@@ -88,6 +99,7 @@ impl FieldName {
         }
     }
 
+    /// The field whose JSON key is exactly `s`; `None` if there is none.
     pub fn parse(s: &str) -> Option<FieldName> {
         FieldName::ALL.into_iter().find(|f| f.as_str() == s)
     }
@@ -107,11 +119,14 @@ impl FieldName {
 /// lets status tell a rotation made by custody from an edit made by hand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pending {
+    /// A new entry written by `creds add` and never ratified.
     Added,
+    /// A ratified entry whose secret `creds rotate` replaced.
     Rotated,
 }
 
 impl Pending {
+    /// The value of the entry's `pending` field in the vault file.
     pub fn as_str(self) -> &'static str {
         match self {
             Pending::Added => "added",
@@ -124,12 +139,15 @@ impl Pending {
 /// encrypts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Credential {
+    /// Unique name, 1 to [`MAX_CRED_NAME_LEN`] bytes of `[A-Za-z0-9._-]`.
     pub name: String,
+    /// One of [`EXCHANGES`], in lower case.
     pub exchange: String,
     /// Account or sub-account; empty when the exchange has only one.
     pub account: String,
     /// Sorted, without repeats, never empty.
     pub scope: Vec<Scope>,
+    /// Free-text note of the exchange-side IP allow-list; may be empty.
     pub ip_allowlist: String,
     /// Unix seconds.
     pub created: u64,
@@ -137,22 +155,33 @@ pub struct Credential {
     pub rotated: u64,
     /// `YYYY-MM-DD`, the day the exchange key stops working.
     pub expires: Option<String>,
+    /// Free note; may be empty.
     pub note: String,
     /// Which secret fields `sealed` holds, sorted.
     pub fields: Vec<FieldName>,
     /// ASCII-armored age ciphertext of the sealed plaintext.
     pub sealed: String,
+    /// Set when the entry was written without a quorum and awaits ratification; not signed.
     pub pending: Option<Pending>,
 }
 
 /// A malformed credential argument or stored field.
 #[derive(Debug, PartialEq, Eq)]
 pub enum EntryError {
+    /// This credential name is empty, too long or has characters outside `[A-Za-z0-9._-]`.
     Name(String),
+    /// This exchange is not one of [`EXCHANGES`] (or is stored other than in lower case).
     Exchange(String),
+    /// This scope word is not `read`, `trade` or `withdraw`.
     Scope(String),
+    /// This expiry is not a `YYYY-MM-DD` date.
     Expires(String),
-    Text { what: &'static str },
+    /// A text is longer than [`MAX_TEXT_LEN`] bytes or contains control characters.
+    Text {
+        /// Which text, in words: `account`, `note` or `IP allow-list note`.
+        what: &'static str,
+    },
+    /// No scope was given.
     NoScope,
 }
 
@@ -190,6 +219,7 @@ impl fmt::Display for EntryError {
 
 impl std::error::Error for EntryError {}
 
+/// Check a credential name: 1 to [`MAX_CRED_NAME_LEN`] bytes of `[A-Za-z0-9._-]`.
 pub fn check_name(name: &str) -> Result<(), EntryError> {
     let ok = (1..=MAX_CRED_NAME_LEN).contains(&name.len())
         && name
@@ -202,6 +232,8 @@ pub fn check_name(name: &str) -> Result<(), EntryError> {
     }
 }
 
+/// Check an exchange name (case-insensitive, surrounding whitespace ignored) and return it in
+/// its canonical lower-case form.
 pub fn check_exchange(ex: &str) -> Result<String, EntryError> {
     let lower = ex.trim().to_ascii_lowercase();
     if EXCHANGES.contains(&lower.as_str()) {
@@ -231,6 +263,8 @@ pub fn parse_date(s: &str) -> Result<Date, EntryError> {
         .map_err(|_| EntryError::Expires(s.to_owned()))
 }
 
+/// Check a one-line text field (account, IP note, note): at most [`MAX_TEXT_LEN`] bytes and no
+/// control characters; `what` names the field in the error.
 pub fn check_text(what: &'static str, s: &str) -> Result<(), EntryError> {
     if s.len() <= MAX_TEXT_LEN && !s.chars().any(char::is_control) {
         Ok(())
@@ -264,10 +298,12 @@ pub fn required_fields(exchange: &str) -> &'static [&'static [FieldName]] {
 }
 
 impl Credential {
+    /// Whether the credential allows `s`.
     pub fn has_scope(&self, s: Scope) -> bool {
         self.scope.contains(&s)
     }
 
+    /// The scopes comma-separated in canonical order, such as `read,trade`.
     pub fn scope_string(&self) -> String {
         self.scope
             .iter()

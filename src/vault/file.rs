@@ -124,7 +124,9 @@ pub enum VaultFileError {
     UnknownFormat(String),
     /// A field's value is malformed.
     Field {
+        /// The field's JSON path, such as `vault_id` or `credentials.rotation_days`.
         field: &'static str,
+        /// What is wrong with its value, in words.
         problem: String,
     },
     /// The content is well formed but does not verify.

@@ -17,14 +17,19 @@ use crate::wire;
 #[derive(Default, Clone, Zeroize, ZeroizeOnDrop, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretFields {
+    /// The exchange's API key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key: Option<String>,
+    /// The API secret that signs requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_secret: Option<String>,
+    /// The API passphrase (also read from the JSON key `password`).
     #[serde(default, alias = "password", skip_serializing_if = "Option::is_none")]
     pub passphrase: Option<String>,
+    /// The account's user id on the exchange.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
+    /// A PEM-encoded private key (also read from the JSON key `private_key`).
     #[serde(
         default,
         alias = "private_key",
@@ -47,23 +52,30 @@ pub enum SealError {
     Input(String),
     /// A field the exchange needs is missing.
     MissingField {
+        /// The credential's exchange.
         exchange: String,
+        /// The missing field, or its alternatives joined by ` or `.
         needs: String,
     },
     /// The vault's age recipient is unusable (the vault file is damaged).
     Recipient(String),
+    /// Serialising the sealed plaintext or age encryption failed (the library's message).
     Encrypt(String),
     /// The ciphertext does not open with this vault's identity.
     Decrypt {
+        /// The credential's name.
         name: String,
     },
     /// It opened but is not a custody sealed credential.
     Plaintext {
+        /// The credential's name.
         name: String,
     },
     /// It opened, but names a different entry: the ciphertext was moved.
     Moved {
+        /// The credential's name.
         name: String,
+        /// What differs: `vault id`, `name`, `exchange`, `account`, `scope` or `field list`.
         what: &'static str,
     },
 }
@@ -131,6 +143,7 @@ impl SecretFields {
         Ok(f)
     }
 
+    /// The value of field `n`, if present.
     pub fn get(&self, n: FieldName) -> Option<&str> {
         match n {
             FieldName::ApiKey => self.api_key.as_deref(),
@@ -141,6 +154,7 @@ impl SecretFields {
         }
     }
 
+    /// Set field `n` to `v`, zeroizing any value it replaces.
     pub fn set(&mut self, n: FieldName, v: String) {
         let slot = match n {
             FieldName::ApiKey => &mut self.api_key,

@@ -11,14 +11,18 @@ use crate::wire;
 /// The highest numbers written beside a vault.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Seen {
+    /// Ratification generation (0 before the first ratification).
     pub generation: u64,
+    /// Write revision, incremented by every write with or without a quorum.
     pub revision: u64,
 }
 
 /// The vault file is older than one this folder has seen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rollback {
+    /// The numbers in the vault file.
     pub file: Seen,
+    /// The numbers the sidecar recorded, at least one of them higher.
     pub seen: Seen,
 }
 
@@ -35,6 +39,7 @@ impl std::fmt::Display for Rollback {
     }
 }
 
+/// The sidecar's path for the vault at `vault`: `<vault>.generation`, in the same folder.
 pub fn path_for(vault: &Path) -> PathBuf {
     let mut name = vault.file_name().unwrap_or_default().to_os_string();
     name.push(".generation");

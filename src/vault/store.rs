@@ -12,23 +12,35 @@ use super::{Vault, VaultFileError};
 /// Why the vault could not be read or written.
 #[derive(Debug)]
 pub enum StoreError {
+    /// The vault file could not be read (or does not exist).
     Read {
+        /// The vault file.
         path: PathBuf,
+        /// The I/O error; `NotFound` when there is no vault there.
         source: io::Error,
     },
+    /// A file could not be created, written, locked or renamed into place.
     Write {
+        /// The file that failed: the vault or a share file, or a temporary, backup, lock or
+        /// sidecar file.
         path: PathBuf,
+        /// The I/O error.
         source: io::Error,
     },
     /// `init` refuses to overwrite.
     Exists(PathBuf),
+    /// The vault file was read but does not parse or does not verify.
     Invalid {
+        /// The vault file.
         path: PathBuf,
+        /// What is wrong with it.
         source: VaultFileError,
     },
     /// A write without a quorum on a vault older than one already seen here.
     RolledBack {
+        /// The vault file.
         path: PathBuf,
+        /// The file's numbers and the higher ones the sidecar recorded.
         rollback: Rollback,
     },
 }
