@@ -231,4 +231,5 @@ fn binary_time_limit() {
     );
     assert_eq!(code, 1, "{t}");
     assert!(t.contains("timed out after 2 seconds"), "{t}");
+    assert!(t.contains("allow more time with --timeout"), "{t}");
 }

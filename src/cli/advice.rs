@@ -47,6 +47,10 @@ pub fn advice(e: &CliError) -> Option<String> {
         },
         CliError::Issue(IssueError::Write(e)) => store(e),
         CliError::Change(e) => change(e),
+        CliError::CeremonyEnded(super::error::CeremonyEnd::TimedOut(_)) => {
+            Some("start again, or allow more time with --timeout".into())
+        }
+        CliError::SelfCheck(_) => Some("please report this".into()),
         CliError::Creds(e) => creds(e),
         CliError::Rekey(e) => rekey(e),
         CliError::Extend(e) => extend(e),

@@ -112,9 +112,7 @@ pub fn run(args: DemoArgs, out: &mut dyn Write) -> Result<(), CliError> {
             &format!("custody: error: {e}\n(expected: two shares are not a quorum)"),
         )?,
         Ok(()) => {
-            return Err(CliError::SelfCheck(
-                "two shares unlocked a 3-of-5 vault".into(),
-            ));
+            return Err(CliError::SelfCheck("two shares unlocked a 3-of-5 vault"));
         }
     }
 
@@ -132,9 +130,7 @@ pub fn run(args: DemoArgs, out: &mut dyn Write) -> Result<(), CliError> {
             &format!("custody: error: {e}\n(expected: a duplicate is never counted twice)"),
         )?,
         Ok(()) => {
-            return Err(CliError::SelfCheck(
-                "a duplicated share was accepted".into(),
-            ));
+            return Err(CliError::SelfCheck("a duplicated share was accepted"));
         }
     }
 

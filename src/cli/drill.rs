@@ -41,7 +41,7 @@ fn print(args: &DrillArgs, report: &DrillReport, out: &mut dyn Write) -> Result<
         Some(Ratification::Waiting(w)) => ratify::print_waiting(w, &mut ratify_report)?,
         None => {}
     }
-    let w = |e: std::io::Error| CliError::Terminal(e.to_string());
+    let w = CliError::Output;
     if args.json {
         let custodians: Vec<_> = q
             .members

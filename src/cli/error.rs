@@ -40,8 +40,26 @@ pub enum CliError {
     Slip39(Slip39Error),
     Token(TokenError),
     Vault(VaultError),
-    /// Reading standard input or the terminal failed.
-    Terminal(String),
+    /// Reading standard input or using the terminal failed.
+    Terminal {
+        /// What was being read or used.
+        channel: Channel,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The terminal ceremony ended before a quorum was gathered (nothing was kept).
+    CeremonyEnded(CeremonyEnd),
+    /// `exec`: the program could not be started.
+    Spawn {
+        /// The program as given.
+        program: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// `exec`: waiting for the program failed.
+    Wait(std::io::Error),
+    /// `exec --stdin-json`: the credentials could not be encoded.
+    Encode(serde_json::Error),
     /// Writing a file failed.
     Write {
         path: PathBuf,
@@ -52,8 +70,8 @@ pub enum CliError {
         failed: usize,
         total: usize,
     },
-    /// A self-check after splitting failed: nothing was written.
-    SelfCheck(String),
+    /// The demo's own expectation failed (a bug in custody: the message says which).
+    SelfCheck(&'static str),
     /// The audit log could not be written or read, or failed verification.
     Audit(AuditError),
     /// A drill certificate could not be written or did not verify.
@@ -65,8 +83,6 @@ pub enum CliError {
     Ratify(RatifyError),
     /// A reshare, rotate-master, confirm or cancel could not go ahead.
     Change(ChangeError),
-    /// A credential command refused (the message says what to do).
-    Refused(String),
     /// `creds status` found problems a quorum must look at (already listed).
     StatusProblems(usize),
     /// A ratification could not be signed or written.
@@ -128,7 +144,25 @@ impl fmt::Display for CliError {
             CliError::Slip39(e) => e.fmt(f),
             CliError::Token(e) => e.fmt(f),
             CliError::Vault(e) => e.fmt(f),
-            CliError::Terminal(e) => f.write_str(e),
+            CliError::Terminal { channel, source } => match channel {
+                Channel::Terminal => write!(f, "cannot use the terminal: {source}"),
+                Channel::Ceremony => {
+                    write!(f, "cannot use the terminal for the ceremony: {source}")
+                }
+                Channel::Stdin => write!(f, "cannot read standard input: {source}"),
+            },
+            CliError::CeremonyEnded(end) => {
+                match end {
+                    CeremonyEnd::Cancelled => f.write_str("the ceremony was cancelled (Ctrl-C)")?,
+                    CeremonyEnd::Aborted => f.write_str("the ceremony was aborted")?,
+                    CeremonyEnd::TimedOut(t) => write!(f, "ceremony timed out after {t}")?,
+                    CeremonyEnd::Closed => f.write_str("the terminal closed during the ceremony")?,
+                }
+                f.write_str("; nothing was kept: every share presented was wiped from memory")
+            }
+            CliError::Spawn { program, source } => write!(f, "cannot start {program}: {source}"),
+            CliError::Wait(e) => write!(f, "waiting for the program failed: {e}"),
+            CliError::Encode(e) => write!(f, "cannot encode the credentials: {e}"),
             CliError::Write { path, source } => {
                 write!(f, "cannot write {}: {source}", path.display())
             }
@@ -144,7 +178,6 @@ impl fmt::Display for CliError {
             CliError::Seal(e) => e.fmt(f),
             CliError::Ratify(e) => e.fmt(f),
             CliError::Change(e) => e.fmt(f),
-            CliError::Refused(s) => f.write_str(s),
             CliError::StatusProblems(n) => write!(
                 f,
                 "{n} problem(s) in the vault need a quorum's attention (listed above)"
@@ -158,15 +191,71 @@ impl fmt::Display for CliError {
             CliError::Release(e) => e.fmt(f),
             CliError::Drill(e) => e.fmt(f),
             CliError::Init(e) => e.fmt(f),
-            CliError::SelfCheck(e) => write!(
-                f,
-                "the new shares failed their own check ({e}); nothing was written. Please report this"
-            ),
+            CliError::SelfCheck(e) => {
+                write!(f, "the demonstration did not behave as expected: {e}")
+            }
         }
     }
 }
 
-impl std::error::Error for CliError {}
+impl std::error::Error for CliError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CliError::Policy(e) => Some(e),
+            CliError::Store(e) => Some(e),
+            CliError::Input(e) => Some(e),
+            CliError::Quorum(e) => Some(e),
+            CliError::Key(e) => Some(e),
+            CliError::Slip39(e) => Some(e),
+            CliError::Token(e) => Some(e),
+            CliError::Vault(e) => Some(e),
+            CliError::Terminal { source, .. }
+            | CliError::Write { source, .. }
+            | CliError::Spawn { source, .. } => Some(source),
+            CliError::Wait(e) | CliError::Output(e) => Some(e),
+            CliError::Encode(e) => Some(e),
+            CliError::Audit(e) => Some(e),
+            CliError::Certificate(e) => Some(e),
+            CliError::Entry(e) => Some(e),
+            CliError::Seal(e) => Some(e),
+            CliError::Ratify(e) => Some(e),
+            CliError::Change(e) => Some(e),
+            CliError::Ratification(e) => Some(e),
+            CliError::Creds(e) => Some(e),
+            CliError::Issue(e) => Some(e),
+            CliError::Rekey(e) => Some(e),
+            CliError::Extend(e) => Some(e),
+            CliError::Release(e) => Some(e),
+            CliError::Drill(e) => Some(e),
+            CliError::Init(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// What a [`CliError::Terminal`] was reading or using.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    /// The controlling terminal (a hidden prompt).
+    Terminal,
+    /// The terminal, for the share-by-share ceremony.
+    Ceremony,
+    /// Standard input.
+    Stdin,
+}
+
+/// How the terminal ceremony ended without a quorum.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CeremonyEnd {
+    /// Ctrl-C.
+    Cancelled,
+    /// An officer typed `abort`.
+    Aborted,
+    /// The time allowed ran out (the limit, as shown to the officers).
+    TimedOut(String),
+    /// The terminal closed (end of input).
+    Closed,
+}
 
 impl From<SessionError> for CliError {
     fn from(e: SessionError) -> Self {

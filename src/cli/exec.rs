@@ -80,7 +80,7 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
     let mut stdin_bytes: Option<Zeroizing<Vec<u8>>> = None;
     if a.stdin_json {
         let buf = release::stdin_json(&opened)
-            .map_err(|e| CliError::Terminal(format!("cannot encode the credentials: {e}")))?;
+            .map_err(CliError::Encode)?;
         stdin_bytes = Some(buf);
         cmd.stdin(Stdio::piped());
     } else {
@@ -95,10 +95,10 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
         Ok(c) => c,
         Err(e) => {
             drop(cmd);
-            return Err(CliError::Refused(format!(
-                "cannot start {}: {e}",
-                program.to_string_lossy()
-            )));
+            return Err(CliError::Spawn {
+                program: program.to_string_lossy().into_owned(),
+                source: e,
+            });
         }
     };
     drop(cmd);
@@ -115,7 +115,7 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
     }
     let status = child
         .wait()
-        .map_err(|e| CliError::Terminal(format!("waiting for the program failed: {e}")))?;
+        .map_err(CliError::Wait)?;
     if let Some(t) = writer {
         let _ = t.join();
     }

@@ -73,7 +73,7 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let vault = &report.vault;
     let fingerprint = vault.fingerprint();
 
-    let w = |e: std::io::Error| CliError::Terminal(e.to_string());
+    let w = CliError::Output;
     writeln!(out, "Created vault {}", args.vault.display()).map_err(w)?;
     writeln!(
         out,

@@ -19,6 +19,8 @@ use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::termios::{self, LocalModes, OptionalActions, SpecialCodeIndex, Termios};
 use zeroize::Zeroizing;
 
+use super::error::CeremonyEnd;
+use super::error::Channel;
 use super::{CliError, ShareArgs, shares_in};
 use custody::gathering::{Gathering, Outcome, WordEntry};
 use custody::input::{self, InputError, InputErrorKind, Presented, Source};
@@ -128,8 +130,11 @@ pub struct TerminalTty {
     saved: Termios,
 }
 
-fn terminal(e: io::Error) -> CliError {
-    CliError::Terminal(format!("cannot use the terminal for the ceremony: {e}"))
+fn terminal(source: io::Error) -> CliError {
+    CliError::Terminal {
+        channel: Channel::Ceremony,
+        source,
+    }
 }
 
 impl TerminalTty {
@@ -278,13 +283,6 @@ fn read_line(tty: &mut dyn Tty, deadline: Instant) -> io::Result<Line> {
     Ok(Line::Text(text))
 }
 
-/// How a ceremony ended without a quorum.
-fn ended(why: &str) -> CliError {
-    CliError::Terminal(format!(
-        "{why}; nothing was kept: every share presented was wiped from memory"
-    ))
-}
-
 struct Session<'t, 'v, 'r> {
     tty: &'t mut dyn Tty,
     ceremony: Gathering<'v>,
@@ -389,7 +387,7 @@ impl Session<'_, '_, '_> {
                 }
                 "abort" | "quit" | "exit" => {
                     self.say("Ceremony aborted. Nothing was kept.\n")?;
-                    return Err(ended("the ceremony was aborted"));
+                    return Err(CliError::CeremonyEnded(CeremonyEnd::Aborted));
                 }
                 "words" => {
                     if let Some(p) = self.words()? {
@@ -537,7 +535,7 @@ impl Session<'_, '_, '_> {
                 }
                 "abort" => {
                     self.say("Ceremony aborted. Nothing was kept.\n")?;
-                    return Err(ended("the ceremony was aborted"));
+                    return Err(CliError::CeremonyEnded(CeremonyEnd::Aborted));
                 }
                 "status" => {
                     self.say(&format!("{} words typed so far.\n", entry.len()))?;
@@ -644,20 +642,18 @@ impl Session<'_, '_, '_> {
             Line::Text(t) => Ok(t),
             Line::Cancelled => {
                 self.say("\n^C Ceremony cancelled. Nothing was kept.\n")?;
-                Err(ended("the ceremony was cancelled (Ctrl-C)"))
+                Err(CliError::CeremonyEnded(CeremonyEnd::Cancelled))
             }
             Line::TimedOut => {
                 self.say(&format!(
                     "\nTime is up ({}). Nothing was kept.\n",
                     self.timeout
                 ))?;
-                Err(CliError::Terminal(format!(
-                    "ceremony timed out after {}; nothing was kept: every share presented was \
-                     wiped from memory. Start again, or allow more time with --timeout",
-                    self.timeout
+                Err(CliError::CeremonyEnded(CeremonyEnd::TimedOut(
+                    self.timeout.to_string(),
                 )))
             }
-            Line::Eof => Err(ended("the terminal closed during the ceremony")),
+            Line::Eof => Err(CliError::CeremonyEnded(CeremonyEnd::Closed)),
         }
     }
 

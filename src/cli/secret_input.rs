@@ -7,10 +7,21 @@ use std::io::{BufRead, BufReader, Read, Write};
 use rustix::termios::{self, LocalModes, OptionalActions};
 use zeroize::Zeroizing;
 
+use super::error::Channel;
 use super::{CliError, PassphraseArgs};
 
-fn terminal(e: std::io::Error) -> CliError {
-    CliError::Terminal(format!("cannot use the terminal: {e}"))
+fn terminal(source: std::io::Error) -> CliError {
+    CliError::Terminal {
+        channel: Channel::Terminal,
+        source,
+    }
+}
+
+fn stdin(source: std::io::Error) -> CliError {
+    CliError::Terminal {
+        channel: Channel::Stdin,
+        source,
+    }
 }
 
 /// Ask `prompt` on the controlling terminal and read one line without echo.
@@ -48,7 +59,7 @@ pub fn stdin_line() -> Result<Zeroizing<String>, CliError> {
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| CliError::Terminal(format!("cannot read standard input: {e}")))?;
+        .map_err(stdin)?;
     trim_newline(&mut line);
     Ok(line)
 }
@@ -59,7 +70,7 @@ pub fn stdin_all() -> Result<Zeroizing<Vec<u8>>, CliError> {
     std::io::stdin()
         .lock()
         .read_to_end(&mut buf)
-        .map_err(|e| CliError::Terminal(format!("cannot read standard input: {e}")))?;
+        .map_err(stdin)?;
     Ok(buf)
 }
 
