@@ -52,7 +52,7 @@ fn main() {
         .iter()
         .map(|&i| {
             let info = TokenInfo {
-                vault_id: vault.vault_id,
+                vault_id: vault.vault_id(),
                 epoch: 1,
                 created: 1_764_352_800,
                 custodian: names[i].clone(),

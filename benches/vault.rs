@@ -80,7 +80,7 @@ fn make(dir: &Path, n: usize) -> std::path::PathBuf {
                 sealed: String::new(),
                 pending: Some(Pending::Added),
             };
-            c.sealed = seal::seal(&v.vault_id, &c, &f, &v.public.age_recipient).unwrap();
+            c.sealed = seal::seal(&v.vault_id(), &c, &f, &v.public().age_recipient).unwrap();
             v.credentials_mut().insert(c).expect("distinct names");
         }
         Ok::<(), store::StoreError>(())

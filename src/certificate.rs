@@ -202,9 +202,9 @@ impl Certificate {
         now: u64,
     ) -> Result<Certificate, CertError> {
         let mut c = Certificate {
-            vault_id: vault.vault_id,
+            vault_id: vault.vault_id(),
             fingerprint: vault.fingerprint(),
-            epoch: vault.epoch,
+            epoch: vault.epoch(),
             time: now,
             host: cut(&crate::audit::host_name()),
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -481,7 +481,7 @@ impl Certificate {
 /// key over the canonical bytes, and that it names this vault (id and fingerprint).
 pub fn verify_certificate(json: &str, vault: &Vault) -> Result<Certificate, CertError> {
     let c = Certificate::parse_unverified(json)?;
-    let ours = c.vault_id == vault.vault_id && c.fingerprint == vault.fingerprint();
+    let ours = c.vault_id == vault.vault_id() && c.fingerprint == vault.fingerprint();
     let wrong_vault = || CertError::WrongVault {
         certificate: format!("{} (fingerprint {})", c.vault_id_hex(), c.fingerprint),
         vault: format!(

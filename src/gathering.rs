@@ -151,7 +151,7 @@ impl<'v> Gathering<'v> {
         let mut out = Vec::new();
         match self.vault {
             Some(v) => {
-                for (gi, g) in v.policy.groups.iter().enumerate() {
+                for (gi, g) in v.policy().groups.iter().enumerate() {
                     let have = count(gi as u8);
                     let need = usize::from(g.member_threshold);
                     out.push(GroupProgress {
@@ -197,8 +197,8 @@ impl<'v> Gathering<'v> {
         match (self.vault, self.accepted.first()) {
             (Some(v), _) => (
                 complete,
-                Some(usize::from(v.policy.group_threshold)),
-                Some(v.policy.groups.len()),
+                Some(usize::from(v.policy().group_threshold)),
+                Some(v.policy().groups.len()),
             ),
             (None, Some((p, _))) => (
                 complete,

@@ -121,7 +121,7 @@ impl fmt::Display for ShareProblem {
 /// Check one share against the vault, on its own (what `check-share` reports).
 pub fn check_share(p: &Presented, vault: &Vault) -> Result<Member, ShareProblem> {
     let s = &p.share;
-    if let Some(pending) = &vault.pending_change {
+    if let Some(pending) = &vault.pending_change() {
         let new_set = match &p.token {
             Some(t) => t.info.epoch == pending.epoch && t.public_key == *pending.public_key(vault),
             None => s.identifier == pending.slip39.identifier,
@@ -137,13 +137,13 @@ pub fn check_share(p: &Presented, vault: &Vault) -> Result<Member, ShareProblem>
         // A token of this vault from before a master rotation carries the retired key: say
         // that it is stale rather than foreign (it is refused either way).
         if t.public_key != *vault.public_key()
-            && t.info.vault_id == vault.vault_id
-            && t.info.epoch < vault.epoch
+            && t.info.vault_id == vault.vault_id()
+            && t.info.epoch < vault.epoch()
         {
             return Err(ShareProblem::Stale {
                 share_epoch: t.info.epoch,
-                vault_epoch: vault.epoch,
-                since: timefmt::date(vault.epoch_started),
+                vault_epoch: vault.epoch(),
+                since: timefmt::date(vault.epoch_started()),
             });
         }
         if t.public_key != *vault.public_key() {
@@ -152,20 +152,20 @@ pub fn check_share(p: &Presented, vault: &Vault) -> Result<Member, ShareProblem>
                 vault_fingerprint: vault.fingerprint(),
             });
         }
-        if t.info.vault_id != vault.vault_id {
+        if t.info.vault_id != vault.vault_id() {
             return Err(ShareProblem::OtherVaultId);
         }
-        if t.info.epoch < vault.epoch {
+        if t.info.epoch < vault.epoch() {
             return Err(ShareProblem::Stale {
                 share_epoch: t.info.epoch,
-                vault_epoch: vault.epoch,
-                since: timefmt::date(vault.epoch_started),
+                vault_epoch: vault.epoch(),
+                since: timefmt::date(vault.epoch_started()),
             });
         }
-        if t.info.epoch > vault.epoch {
+        if t.info.epoch > vault.epoch() {
             return Err(ShareProblem::NewerThanVault {
                 share_epoch: t.info.epoch,
-                vault_epoch: vault.epoch,
+                vault_epoch: vault.epoch(),
             });
         }
     }
@@ -174,28 +174,28 @@ pub fn check_share(p: &Presented, vault: &Vault) -> Result<Member, ShareProblem>
         share,
         vault: v,
     };
-    if s.identifier != vault.slip39.identifier {
+    if s.identifier != vault.slip39().identifier {
         return Err(other(
             "identifier",
             s.identifier.to_string(),
-            vault.slip39.identifier.to_string(),
+            vault.slip39().identifier.to_string(),
         ));
     }
-    if s.extendable != vault.slip39.extendable {
+    if s.extendable != vault.slip39().extendable {
         return Err(other(
             "extendable flag",
             s.extendable.to_string(),
-            vault.slip39.extendable.to_string(),
+            vault.slip39().extendable.to_string(),
         ));
     }
-    if s.iteration_exponent != vault.slip39.iteration_exponent {
+    if s.iteration_exponent != vault.slip39().iteration_exponent {
         return Err(other(
             "iteration exponent",
             s.iteration_exponent.to_string(),
-            vault.slip39.iteration_exponent.to_string(),
+            vault.slip39().iteration_exponent.to_string(),
         ));
     }
-    let policy = &vault.policy;
+    let policy = &vault.policy();
     if usize::from(s.group_count) != policy.groups.len()
         || s.group_threshold != policy.group_threshold
     {
@@ -434,7 +434,7 @@ pub fn set_difference(a: &Presented, b: &Presented) -> Option<&'static str> {
 
 fn group_name(vault: Option<&Vault>, members: &[Member], gi: u8) -> String {
     if let Some(v) = vault
-        && let Some(g) = v.policy.groups.get(usize::from(gi))
+        && let Some(g) = v.policy().groups.get(usize::from(gi))
     {
         return g.name.clone();
     }
@@ -470,10 +470,10 @@ pub fn unlock(
         return Err(QuorumError::Rejected(rejected));
     }
     if let Some(v) = vault {
-        if v.slip39.passphrase && passphrase.is_none() {
+        if v.slip39().passphrase && passphrase.is_none() {
             return Err(QuorumError::PassphraseRequired);
         }
-        if !v.slip39.passphrase && passphrase.is_some() {
+        if !v.slip39().passphrase && passphrase.is_some() {
             return Err(QuorumError::PassphraseNotUsed);
         }
     }
@@ -539,7 +539,7 @@ pub fn unlock(
         }
     }
     if let Some(v) = vault {
-        for (gi, g) in v.policy.groups.iter().enumerate() {
+        for (gi, g) in v.policy().groups.iter().enumerate() {
             if !group_indices.contains(&(gi as u8)) {
                 lines.push(format!(
                     "have 0 of {} for group {}",

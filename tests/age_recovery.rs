@@ -99,7 +99,7 @@ fn standard_age_decrypts_a_credential_with_the_documented_identity() {
     if let Ok(r) = recipient
         && !r.is_empty()
     {
-        assert_eq!(r, v.public.age_recipient);
+        assert_eq!(r, v.public().age_recipient);
     }
 
     // 3. The entry's `sealed` field is a standard armored age file.

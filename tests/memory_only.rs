@@ -307,7 +307,7 @@ fn fixture(seed: u64) -> Fixture {
     for (i, (share, name)) in shares[0].iter().zip(&names).enumerate() {
         let token = Token::sign(
             TokenInfo {
-                vault_id: vault.vault_id,
+                vault_id: vault.vault_id(),
                 epoch: 1,
                 created: 1_764_352_800,
                 custodian: name.clone(),

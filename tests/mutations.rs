@@ -106,7 +106,7 @@ fn token_text(bytes: &[u8]) -> String {
 /// A random valid quorum of `v`: enough complete groups, each with enough members (sometimes
 /// more than needed), in random order, each share as token text or as words.
 fn valid_quorum(rng: &mut ChaCha20Rng, v: &TestVault) -> Vec<Item> {
-    let policy = &v.vault.policy;
+    let policy = &v.vault.policy();
     let mut groups: Vec<usize> = (0..policy.groups.len()).collect();
     shuffle(rng, &mut groups);
     let need = usize::from(policy.group_threshold);
@@ -291,7 +291,7 @@ fn duplicate(rng: &mut ChaCha20Rng, case: &Case, items: &mut Vec<Item>, i: usize
 /// Leave a quorum one share short: keep exactly the threshold of complete groups, then take
 /// one share away from one of them.
 fn drop_one(rng: &mut ChaCha20Rng, case: &Case, items: &mut Vec<Item>) {
-    let policy = &case.own.vault.policy;
+    let policy = &case.own.vault.policy();
     let need = usize::from(policy.group_threshold);
     let mut groups: Vec<usize> = items.iter().map(|x| x.slot.0).collect();
     groups.sort_unstable();

@@ -58,7 +58,7 @@ fn add(path: &Path, name: &str, key: &str) {
         let mut f = SecretFields::default();
         f.set(FieldName::ApiKey, key.into());
         f.set(FieldName::ApiSecret, format!("{key}-secret"));
-        c.sealed = seal::seal(&vault.vault_id, &c, &f, &vault.public.age_recipient)?;
+        c.sealed = seal::seal(&vault.vault_id(), &c, &f, &vault.public().age_recipient)?;
         vault.credentials_mut().insert(c)?;
         Ok::<(), Box<dyn std::error::Error>>(())
     })

@@ -52,7 +52,7 @@ fn creates_a_vault_whose_shares_open_it() {
             ..Presentation::default()
         })
         .unwrap();
-    assert_eq!(session.keys().public(), loaded.public);
+    assert_eq!(&session.keys().public(), loaded.public());
     session
         .finish(Ok::<(), custody::audit::AuditError>(()), |_| "ok".into())
         .unwrap();
@@ -69,7 +69,7 @@ fn with_entropy_and_passphrase() {
         Clock::fixed(NOW),
     )
     .unwrap();
-    assert!(r.vault.slip39.passphrase);
+    assert!(r.vault.slip39().passphrase);
 }
 
 #[test]

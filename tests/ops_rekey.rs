@@ -119,8 +119,8 @@ fn reshare_then_confirm_with_the_new_shares() {
     assert_eq!(p.layout.files()[0], vec![fresh(&v, 1)]);
     assert!(fresh(&v, 3).exists());
     let pending = store::load(&v.vault).unwrap();
-    assert_eq!(pending.epoch, 1);
-    assert!(pending.pending_change.is_some());
+    assert_eq!(pending.epoch(), 1);
+    assert!(pending.pending_change().is_some());
 
     let c = rekey::confirm(&v.vault, &present(&[fresh(&v, 1), fresh(&v, 3)]), clock(2)).unwrap();
     assert_eq!(c.kind, ChangeKind::Reshare);
@@ -128,9 +128,9 @@ fn reshare_then_confirm_with_the_new_shares() {
     assert_eq!(c.fingerprint, before.fingerprint());
     assert_eq!(c.policy, new_policy());
     let after = store::load(&v.vault).unwrap();
-    assert_eq!(after.epoch, 2);
-    assert!(after.pending_change.is_none());
-    assert_eq!(after.policy, new_policy());
+    assert_eq!(after.epoch(), 2);
+    assert!(after.pending_change().is_none());
+    assert_eq!(after.policy(), &new_policy());
     // The new shares make a quorum of the vault now; nothing more to confirm.
     quorum::unlock(
         &present(&[fresh(&v, 2), fresh(&v, 3)]).shares,
@@ -175,8 +175,8 @@ fn confirm_refuses_shares_of_the_current_set() {
         Err(RekeyError::Session(SessionError::Quorum(_)))
     ));
     let j = store::load(&v.vault).unwrap();
-    assert_eq!(j.epoch, 1);
-    assert!(j.pending_change.is_some());
+    assert_eq!(j.epoch(), 1);
+    assert!(j.pending_change().is_some());
 }
 
 #[test]
@@ -192,7 +192,7 @@ fn cancel_by_either_set() {
     assert!(!c.by_new);
     assert_eq!(c.kind, ChangeKind::Reshare);
     assert_eq!((c.epoch, c.cancelled_epoch, c.prepared), (1, 2, T0 + DAY));
-    assert!(store::load(&v.vault).unwrap().pending_change.is_none());
+    assert!(store::load(&v.vault).unwrap().pending_change().is_none());
     assert!(matches!(
         rekey::cancel(
             &v.vault,
@@ -207,8 +207,8 @@ fn cancel_by_either_set() {
     let c = rekey::cancel(&v.vault, &present(&[fresh(&v, 1), fresh(&v, 3)]), clock(2)).unwrap();
     assert!(c.by_new);
     let after = store::load(&v.vault).unwrap();
-    assert!(after.pending_change.is_none());
-    assert_eq!(after.epoch, 1);
+    assert!(after.pending_change().is_none());
+    assert_eq!(after.epoch(), 1);
 }
 
 #[test]
@@ -261,7 +261,7 @@ fn files_in_the_way_are_refused_before_any_quorum() {
         Err(RekeyError::Issue(custody::ops::issue::IssueError::Exists(ref p))) if *p == fresh(&v, 2)
     ));
     assert_eq!(fs::read_to_string(fresh(&v, 2)).unwrap(), "keep me");
-    assert!(store::load(&v.vault).unwrap().pending_change.is_none());
+    assert!(store::load(&v.vault).unwrap().pending_change().is_none());
 }
 
 #[test]
@@ -320,7 +320,7 @@ fn rotate_master_reseals_credentials() {
         None,
     )
     .unwrap();
-    let fields = seal::open(&after.vault_id, entry, new.keys.age_identity()).unwrap();
+    let fields = seal::open(&after.vault_id(), entry, new.keys.age_identity()).unwrap();
     assert_eq!(fields.api_key.as_deref(), Some(KEY));
     let old = quorum::unlock(
         &present(&[v.old(1), v.old(2), v.old(3)]).shares,
@@ -328,7 +328,7 @@ fn rotate_master_reseals_credentials() {
         None,
     )
     .unwrap();
-    assert!(seal::open(&after.vault_id, entry, old.keys.age_identity()).is_err()); // The log verifies across the rotation (the confirm record names the retired key).
+    assert!(seal::open(&after.vault_id(), entry, old.keys.age_identity()).is_err()); // The log verifies across the rotation (the confirm record names the retired key).
     custody::audit::verify(&custody::audit::log_path(&v.vault), after.public_key()).unwrap();
 }
 
@@ -350,9 +350,9 @@ fn extend_adds_a_custodian_whose_share_combines() {
     let fiona = v.share("ext", 6, "fiona");
     assert_eq!(e.layout.files()[0], vec![fiona.clone()]);
     let after = store::load(&v.vault).unwrap();
-    assert_eq!(after.epoch, 1);
-    assert_eq!(after.policy, e.policy);
-    assert_eq!(after.policy.custodian(0, 5).unwrap().1.name, "fiona");
+    assert_eq!(after.epoch(), 1);
+    assert_eq!(after.policy(), &e.policy);
+    assert_eq!(after.policy().custodian(0, 5).unwrap().1.name, "fiona");
     // The new share with two old ones reconstructs the vault's key.
     let u = quorum::unlock(
         &present(&[fiona.clone(), v.old(4), v.old(5)]).shares,
@@ -404,7 +404,7 @@ fn extend_refusals() {
         assert!(!v.root.join(d).exists());
     }
     assert_eq!(
-        store::load(&v.vault).unwrap().policy.groups[0]
+        store::load(&v.vault).unwrap().policy().groups[0]
             .custodians
             .len(),
         5

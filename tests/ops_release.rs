@@ -64,10 +64,10 @@ fn add(path: &Path, name: &str, scope: Vec<Scope>, key: &str) {
             pending: Some(Pending::Added),
         };
         c.sealed = seal::seal(
-            &vault.vault_id,
+            &vault.vault_id(),
             &c,
             &fields(key),
-            &vault.public.age_recipient,
+            &vault.public().age_recipient,
         )?;
         vault.credentials_mut().insert(c)?;
         Ok::<(), Box<dyn std::error::Error>>(())

@@ -80,9 +80,7 @@ fn foreign_key_and_other_vault_id() {
 #[test]
 fn stale_and_newer_epochs() {
     let mut f = fixture(1, 1);
-    f.vault.epoch = 2;
-    f.vault.epoch_started = 1_767_225_600; // 2026-01-01
-    f.vault.sign(&f.keys);
+    f.vault = custody::testkit::at_epoch(&f.vault, &f.keys, 2, 1_767_225_600); // 2026-01-01
     let err = check_share(&presented("old", &f.tokens[0]), &f.vault).unwrap_err();
     assert_eq!(
         err,
@@ -93,7 +91,7 @@ fn stale_and_newer_epochs() {
         }
     );
     assert!(err.to_string().contains("replaced on 2026-01-01"));
-    f.vault.epoch = 1;
+    f.vault = custody::testkit::at_epoch(&f.vault, &f.keys, 1, 1_767_225_600);
     let mut info = f.tokens[0].info.clone();
     info.epoch = 5;
     let t = Token::sign(info, f.tokens[0].share.clone(), f.keys.signing_key()).unwrap();
@@ -127,7 +125,9 @@ fn renamed_custodian_and_unknown_member() {
         check_share(&presented("x", &t), &f.vault),
         Err(ShareProblem::NameMismatch { .. })
     ));
-    f.vault.policy.groups[0].custodians.pop();
+    let mut policy = f.vault.policy().clone();
+    policy.groups[0].custodians.pop();
+    f.vault = f.vault.policy_view(policy);
     assert_eq!(
         check_share(&words("w", &f.tokens[3].share), &f.vault),
         Err(ShareProblem::UnknownMember {

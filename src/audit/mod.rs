@@ -290,7 +290,7 @@ impl Ceremony {
         r.action = Some(action.to_owned());
         r.vault_id = Some(vault.vault_id_hex());
         r.fingerprint = Some(vault.fingerprint());
-        r.epoch = Some(vault.epoch);
+        r.epoch = Some(vault.epoch());
         match c.append(r) {
             Ok(_) => Ok(c),
             Err(e) => {

@@ -28,12 +28,12 @@ pub fn run(args: VerifyCertificateArgs, out: &mut dyn Write) -> Result<(), CliEr
         vault.fingerprint()
     )
     .map_err(w)?;
-    if cert.epoch < vault.epoch {
+    if cert.epoch < vault.epoch() {
         writeln!(
             out,
             "note: the certificate is from epoch {}; the vault is now at epoch {} (the shares \
              were replaced since)",
-            cert.epoch, vault.epoch
+            cert.epoch, vault.epoch()
         )
         .map_err(w)?;
     }

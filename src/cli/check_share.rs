@@ -18,7 +18,7 @@ pub fn run(args: CheckShareArgs, out: &mut dyn Write) -> Result<(), CliError> {
         "Vault {} (fingerprint {}, epoch {})",
         args.vault.display(),
         vault.fingerprint(),
-        vault.epoch
+        vault.epoch()
     )
     .map_err(w)?;
     let mut failed = 0;
@@ -35,7 +35,7 @@ pub fn run(args: CheckShareArgs, out: &mut dyn Write) -> Result<(), CliError> {
                     None => format!("share {label}: {problem}"),
                 }),
                 Ok(m) => {
-                    let g = &vault.policy.groups[usize::from(m.group_index)];
+                    let g = &vault.policy().groups[usize::from(m.group_index)];
                     let proof = if m.signed {
                         "token signature valid"
                     } else {
@@ -49,7 +49,7 @@ pub fn run(args: CheckShareArgs, out: &mut dyn Write) -> Result<(), CliError> {
                         m.group,
                         g.member_threshold,
                         g.custodians.len(),
-                        vault.epoch
+                        vault.epoch()
                     ))
                 }
             },

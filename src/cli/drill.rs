@@ -71,7 +71,7 @@ fn print(args: &DrillArgs, report: &DrillReport, out: &mut dyn Write) -> Result<
             "ed25519_public_key": q.public_key_hex,
             "age_recipient": q.age_recipient,
             "vault_id": vault.map(|v| v.vault_id_hex()),
-            "epoch": vault.map(|v| v.epoch),
+            "epoch": vault.map(|v| v.epoch()),
             "custodians": custodians,
             "incomplete_groups": q.incomplete_groups,
             "secret_bytes": q.secret_bytes,
@@ -88,7 +88,7 @@ fn print(args: &DrillArgs, report: &DrillReport, out: &mut dyn Write) -> Result<
         Some(v) => writeln!(
             out,
             "Drill passed: the quorum reconstructs this vault's master key (epoch {}).",
-            v.epoch
+            v.epoch()
         ),
         None => writeln!(
             out,

@@ -81,11 +81,11 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     )
     .map_err(w)?;
     writeln!(out, "  vault id     {}", vault.vault_id_hex()).map_err(w)?;
-    writeln!(out, "  epoch        {}", vault.epoch).map_err(w)?;
+    writeln!(out, "  epoch        {}", vault.epoch()).map_err(w)?;
     for line in policy.describe() {
         writeln!(out, "  policy       {line}").map_err(w)?;
     }
-    if vault.slip39.passphrase {
+    if vault.slip39().passphrase {
         writeln!(
             out,
             "  passphrase   required with every quorum (not stored anywhere)"

@@ -338,9 +338,9 @@ impl Session<'_, '_, '_> {
                 text.push_str(&format!(
                     "Vault fingerprint {} (epoch {}): compare it with the one on your sheet.\n",
                     v.fingerprint(),
-                    v.epoch
+                    v.epoch()
                 ));
-                for l in v.policy.describe() {
+                for l in v.policy().describe() {
                     text.push_str(&format!("  {l}\n"));
                 }
             }

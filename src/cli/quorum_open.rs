@@ -42,7 +42,7 @@ fn gather(
     let given = secret_input::passphrase(pass, false)?;
     let presented =
         interactive::shares_from_args_or_tty(shares, vault, &mut std::io::stderr(), refused)?;
-    let needed = vault.is_some_and(|v| v.slip39.passphrase);
+    let needed = vault.is_some_and(|v| v.slip39().passphrase);
     Ok((presented, secret_input::or_prompt(given, needed)?))
 }
 

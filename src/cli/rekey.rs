@@ -20,7 +20,7 @@ use custody::vault::store;
 pub(super) fn present(args: &ChangeShareArgs, vault: &Vault) -> Result<Presentation, CliError> {
     // Before any share is read (the operation hardens again when its ceremony begins).
     let _ = harden::for_quorum();
-    let needs_passphrase = vault.slip39.passphrase;
+    let needs_passphrase = vault.slip39().passphrase;
     let share_args = ShareArgs {
         shares: args.shares.clone(),
         words_stdin: args.words_stdin,
@@ -39,7 +39,7 @@ pub(super) fn present(args: &ChangeShareArgs, vault: &Vault) -> Result<Presentat
 /// The vault at `path`, refused when no change is pending in it.
 fn pending_vault(path: &Path) -> Result<Vault, CliError> {
     let vault = store::load(path)?;
-    if vault.pending_change.is_none() {
+    if vault.pending_change().is_none() {
         return Err(ChangeError::NothingPending.into());
     }
     Ok(vault)

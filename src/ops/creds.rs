@@ -229,7 +229,7 @@ pub fn add(
     let Checked { exchange, scope } = new.check()?;
     fields.check_for(&exchange)?;
     store::update(path, OnRollback::Refuse, |vault: &mut Vault, _| {
-        vault.credentials.name_free(&new.name, None)?;
+        vault.credentials().name_free(&new.name, None)?;
         let now = clock.now();
         let mut c = Credential {
             name: new.name.clone(),
@@ -245,8 +245,8 @@ pub fn add(
             sealed: String::new(),
             pending: Some(Pending::Added),
         };
-        c.sealed = seal::seal(&vault.vault_id, &c, fields, &vault.public.age_recipient)?;
-        vault.credentials.insert(c)?;
+        c.sealed = seal::seal(&vault.vault_id(), &c, fields, &vault.public().age_recipient)?;
+        vault.credentials_mut().insert(c)?;
         Ok::<_, CredError>(())
     })?;
     Ok(Added {
@@ -296,7 +296,7 @@ impl Rotation {
 /// The exchange of the credential `name` (it decides which secret fields a rotation needs).
 pub fn exchange_of(path: &Path, name: &str) -> Result<String, CredError> {
     store::load(path)?
-        .credentials
+        .credentials()
         .get(name)
         .map(|c| c.exchange.clone())
         .ok_or_else(|| not_found(name))
@@ -335,7 +335,7 @@ pub fn rotate(
             });
         }
         let mut c = vault
-            .credentials
+            .credentials()
             .get(name)
             .ok_or_else(|| not_found(name))?
             .clone();
@@ -359,9 +359,9 @@ pub fn rotate(
         } else {
             Pending::Rotated
         });
-        c.sealed = seal::seal(&vault.vault_id, &c, fields, &vault.public.age_recipient)?;
+        c.sealed = seal::seal(&vault.vault_id(), &c, fields, &vault.public().age_recipient)?;
         let rotated = c.rotated;
-        vault.credentials.replace(c)?;
+        vault.credentials_mut().replace(c)?;
         Ok(Rotated {
             name: name.clone(),
             rotated,
@@ -490,7 +490,7 @@ pub fn show(path: &Path, name: &str) -> Result<Shown, CredError> {
     let vault = store::load(path)?;
     let assessment = vault.assess(sidecar::read(path));
     let credential = vault
-        .credentials
+        .credentials()
         .get(name)
         .cloned()
         .ok_or_else(|| not_found(name))?;
@@ -535,7 +535,7 @@ fn reveal_in(session: &Session, name: &str, ratify_first: bool) -> Result<Reveal
     let vault = store::load(path)?;
     let assessment = vault.assess(sidecar::read(path));
     let credential = vault
-        .credentials
+        .credentials()
         .get(name)
         .cloned()
         .ok_or_else(|| not_found(name))?;
@@ -543,7 +543,7 @@ fn reveal_in(session: &Session, name: &str, ratify_first: bool) -> Result<Reveal
         .state_of(&vault, name)
         .cloned()
         .ok_or_else(|| not_found(name))?;
-    let fields = seal::open(&vault.vault_id, &credential, session.keys().age_identity())?;
+    let fields = seal::open(&vault.vault_id(), &credential, session.keys().age_identity())?;
     session.credentials_opened(&[name.to_owned()])?;
     Ok(Revealed {
         credential,
@@ -601,7 +601,7 @@ fn remove_in(session: &Session, name: &str, ratify_too: bool) -> Result<Removed,
             let valid = vault.assess(seen).record != RecordState::Invalid;
             let listed = vault.ratified_list();
             let was_listed = listed.iter().any(|(n, _)| n == name);
-            if !vault.credentials.remove(name) && !was_listed {
+            if !vault.credentials_mut().remove(name) && !was_listed {
                 return Err(not_found(name));
             }
             if valid {
@@ -685,9 +685,9 @@ fn rename_in(
                     state,
                 });
             }
-            vault.credentials.name_free(new, Some(old))?;
-            let vault_id = vault.vault_id;
-            let before = vault.credentials.get(old).ok_or_else(|| not_found(old))?;
+            vault.credentials().name_free(new, Some(old))?;
+            let vault_id = vault.vault_id();
+            let before = vault.credentials().get(old).ok_or_else(|| not_found(old))?;
             let fields = seal::open(&vault_id, before, keys.age_identity())?;
             let mut renamed = before.clone();
             renamed.name = new.to_owned();
@@ -695,10 +695,10 @@ fn rename_in(
                 EntryState::Ratified => None,
                 _ => Some(Pending::Added),
             };
-            renamed.sealed = seal::seal(&vault_id, &renamed, &fields, &vault.public.age_recipient)?;
+            renamed.sealed = seal::seal(&vault_id, &renamed, &fields, &vault.public().age_recipient)?;
             drop(fields);
             let digest = renamed.digest(&vault_id);
-            vault.credentials.rename(old, renamed)?;
+            vault.credentials_mut().rename(old, renamed)?;
             if assessment.record != RecordState::Invalid {
                 let mut listed: Vec<_> = vault
                     .ratified_list()

@@ -203,7 +203,7 @@ pub fn test_open(vault: &Vault, unlocked: &Unlocked) -> Vec<CredentialCheck> {
         .iter()
         .map(|c| CredentialCheck {
             name: c.name.clone(),
-            result: seal::open(&vault.vault_id, c, unlocked.keys.age_identity()).map(drop),
+            result: seal::open(&vault.vault_id(), c, unlocked.keys.age_identity()).map(drop),
         })
         .collect()
 }

@@ -193,12 +193,12 @@ pub fn extend(
     // Refusals that need no quorum come before the ceremony.
     let vault = store::load(path)?;
     check_none_pending(&vault)?;
-    let gi = target_group(&vault.policy, group)?;
-    let mut policy = vault.policy.clone();
+    let gi = target_group(&vault.policy(), group)?;
+    let mut policy = vault.policy().clone();
     let new_indices = policy.add_custodians(gi, custodians)?;
     let group_name = policy.groups[gi].name.clone();
     let threshold = policy.groups[gi].member_threshold;
-    let existing: usize = vault.policy.groups.iter().map(|g| g.custodians.len()).sum();
+    let existing: usize = vault.policy().groups.iter().map(|g| g.custodians.len()).sum();
     let numbered: Vec<(usize, String)> = custodians
         .iter()
         .enumerate()
@@ -232,11 +232,10 @@ pub fn extend(
         let now = session.clock().now();
         let keys = session.keys();
         let tokens =
-            issue::sign_tokens(shares, vault.vault_id, vault.epoch, now, keys.signing_key())?;
+            issue::sign_tokens(shares, vault.vault_id(), vault.epoch(), now, keys.signing_key())?;
         // Each new share, with threshold - 1 presented shares of its group (and the other
         // groups' shares of the quorum), must reconstruct this vault's key.
-        let mut view = vault.clone();
-        view.policy = policy.clone();
+        let view = vault.policy_view(policy.clone());
         let (mine, others): (Vec<_>, Vec<_>) = presentation
             .shares
             .iter()
@@ -257,7 +256,7 @@ pub fn extend(
             output.paper,
             || {
                 store::update(path, OnRollback::Refuse, |v: &mut Vault, seen| {
-                    if v.policy != vault.policy || v.epoch != vault.epoch {
+                    if v.policy() != vault.policy() || v.epoch() != vault.epoch() {
                         return Err(ExtendError::VaultChanged);
                     }
                     check_none_pending(v)?;
@@ -271,7 +270,7 @@ pub fn extend(
             group: group_name.clone(),
             custodians: custodians.to_vec(),
             member_indices: new_indices.clone(),
-            epoch: vault.epoch,
+            epoch: vault.epoch(),
             policy: policy.clone(),
             tokens,
             layout,

@@ -225,7 +225,7 @@ impl Planned {
         let tokens = issue::sign_tokens(
             issue::policy_shares(policy, groups),
             vault_id,
-            vault.epoch,
+            vault.epoch(),
             now,
             keys.signing_key(),
         )?;

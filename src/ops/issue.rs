@@ -217,8 +217,8 @@ pub fn self_check(
     passphrase: Option<&[u8]>,
 ) -> Result<(), IssueError> {
     let mut presented = Vec::new();
-    let needed = usize::from(vault.policy.group_threshold);
-    for (gi, g) in vault.policy.groups.iter().enumerate().take(needed) {
+    let needed = usize::from(vault.policy().group_threshold);
+    for (gi, g) in vault.policy().groups.iter().enumerate().take(needed) {
         for t in tokens
             .iter()
             .filter(|t| usize::from(t.share.group_index) == gi)

@@ -75,7 +75,7 @@ pub fn ratify_in(
 ) -> Result<Ratified, RatifyError> {
     let a = vault.assess(seen);
     let reviewed = vault
-        .credentials
+        .credentials()
         .iter()
         .zip(&a.entries)
         .filter(|(_, s)| matches!(s, EntryState::Pending(_) | EntryState::Unverified))
@@ -86,7 +86,7 @@ pub fn ratify_in(
         over_rollback: a.rollback,
         reviewed,
         signed,
-        generation: vault.credentials.generation(),
+        generation: vault.credentials().generation(),
         covered: vault.ratified_list().len(),
     })
 }

@@ -25,7 +25,7 @@ use crate::quorum;
 use crate::sheet::{Format, Paper};
 use crate::slip39::{self, Share, Slip39Error};
 use crate::token::Token;
-use crate::vault::change::{self, ChangeError, PendingChange};
+use crate::vault::change::{ChangeError, PendingChange};
 use crate::vault::credential::Credential;
 use crate::vault::seal::{self, SealError};
 use crate::vault::store::{self, OnRollback, StoreError};
@@ -167,7 +167,7 @@ pub struct Prepared {
 
 /// Whether a change of this vault can start (none is pending).
 pub fn check_none_pending(vault: &Vault) -> Result<(), ChangeError> {
-    match &vault.pending_change {
+    match &vault.pending_change() {
         Some(p) => Err(ChangeError::AlreadyPending {
             kind: p.kind,
             created: p.created,
@@ -215,9 +215,9 @@ fn reseal_all(
     }
     let mut out = Vec::with_capacity(vault.credentials().len());
     for c in vault.credentials().iter() {
-        let fields = seal::open(&vault.vault_id, c, old.age_identity())?;
+        let fields = seal::open(&vault.vault_id(), c, old.age_identity())?;
         let mut n = c.clone();
-        n.sealed = seal::seal(&vault.vault_id, c, &fields, new_recipient)?;
+        n.sealed = seal::seal(&vault.vault_id(), c, &fields, new_recipient)?;
         out.push(n);
     }
     Ok(out)
@@ -298,14 +298,14 @@ pub fn prepare(
             secret,
             pass,
             &policy,
-            vault.slip39.iteration_exponent,
-            vault.slip39.identifier,
+            vault.slip39().iteration_exponent,
+            vault.slip39().identifier,
         )?;
         let params = Slip39Params {
             identifier: groups[0][0].identifier,
             extendable: true,
-            iteration_exponent: vault.slip39.iteration_exponent,
-            passphrase: vault.slip39.passphrase,
+            iteration_exponent: vault.slip39().iteration_exponent,
+            passphrase: vault.slip39().passphrase,
         };
         let rotation = match &new_keys {
             Some(k) => Some((
@@ -319,14 +319,12 @@ pub fn prepare(
         let signing = new_keys.as_ref().unwrap_or(&unlocked.keys);
         let tokens = issue::sign_tokens(
             issue::policy_shares(&policy, groups),
-            vault.vault_id,
+            vault.vault_id(),
             pending.epoch,
             now,
             signing.signing_key(),
         )?;
-        let mut with_pending = vault.clone();
-        with_pending.pending_change = Some(pending.clone());
-        let view = with_pending.pending_view().expect("pending set");
+        let view = vault.view_with(&pending);
         issue::self_check(&tokens, &view, presentation.passphrase_bytes())?;
         drop(new_keys);
         drop(new_master);
@@ -339,18 +337,10 @@ pub fn prepare(
             output.paper,
             || {
                 store::update(path, OnRollback::Refuse, |v: &mut Vault, _| {
-                    check_none_pending(v)?;
-                    // The record is bound to the manifest and credentials it was made from.
-                    pending
-                        .verify(v)
-                        .map_err(|_| ChangeError::ChangedMeanwhile)?;
-                    if let Some(r) = &pending.rotation
-                        && change::credentials_state(v) != r.based_on
-                    {
-                        return Err(ChangeError::CredentialsChanged.into());
-                    }
-                    v.pending_change = Some(pending.clone());
-                    Ok::<_, RekeyError>(())
+                    // One change at a time, bound to the manifest and credentials it was made
+                    // from.
+                    v.propose_change(pending.clone())
+                        .map_err(RekeyError::Change)
                 })
             },
         )?;
@@ -358,7 +348,7 @@ pub fn prepare(
         session.note("new_identifier", &pending.slip39.identifier.to_string())?;
         Ok(Prepared {
             kind,
-            epoch: vault.epoch,
+            epoch: vault.epoch(),
             new_epoch: pending.epoch,
             fingerprint,
             resealed: pending.rotation.as_ref().map_or(0, |r| r.credentials.len()),
@@ -389,8 +379,8 @@ pub fn is_pending_share(p: &Presented, vault: &Vault, pending: &PendingChange) -
 /// The pending change of `vault` and the vault as it will be once it is confirmed.
 fn pending_of(vault: &Vault) -> Result<(PendingChange, Vault), ChangeError> {
     let p = vault
-        .pending_change
-        .clone()
+        .pending_change()
+        .cloned()
         .ok_or(ChangeError::NothingPending)?;
     let view = vault.pending_view().ok_or(ChangeError::NothingPending)?;
     Ok((p, view))
@@ -437,7 +427,7 @@ pub fn confirm(
     if !current.is_empty() {
         return Err(begun.fail(RekeyError::CurrentSetShares {
             labels: current,
-            epoch: vault.epoch,
+            epoch: vault.epoch(),
             kind: pending.kind,
             pending_epoch: pending.epoch,
         })?);
@@ -455,12 +445,12 @@ pub fn confirm(
             // Hand the audit log's older records over to the key this ceremony retires.
             session.note(
                 RETIRED_KEY_NOTE,
-                &keys::hex(vault.public.ed25519.as_bytes()),
+                &keys::hex(vault.public().ed25519.as_bytes()),
             )?;
         }
         Ok(Confirmed {
             kind: pending.kind,
-            old_epoch: vault.epoch,
+            old_epoch: vault.epoch(),
             epoch: pending.epoch,
             began: now,
             fingerprint: keys::fingerprint(&keys.verifying_key()),
@@ -518,7 +508,7 @@ pub fn cancel(
     .map(|()| Cancelled {
         kind: pending.kind,
         prepared: pending.created,
-        epoch: vault.epoch,
+        epoch: vault.epoch(),
         cancelled_epoch: pending.epoch,
         by_new,
         hardening_warnings,

@@ -287,7 +287,7 @@ fn check_and_open(
     let path = session.path();
     let keys = session.keys();
     let now = session.clock().now();
-    if vault.public != keys.public() {
+    if *vault.public() != keys.public() {
         return Err(ReleaseError::KeysChanged);
     }
     // A ratification resolved any rollback under the writer lock (it signs a generation above
@@ -351,7 +351,7 @@ fn check_and_open(
     // Open only the named credentials.
     let mut opened = Vec::with_capacity(chosen.len());
     for c in chosen {
-        let f = seal::open(&vault.vault_id, c, keys.age_identity())?;
+        let f = seal::open(&vault.vault_id(), c, keys.age_identity())?;
         opened.push((c.clone(), f));
     }
     Ok((opened, warnings))

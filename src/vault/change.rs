@@ -272,7 +272,12 @@ impl Vault {
     /// policy and, for a rotation, keys and credentials), for checking the new shares against.
     /// Its manifest signature is the current one, so it does not verify: never write it.
     pub fn pending_view(&self) -> Option<Vault> {
-        let p = self.pending_change.as_ref()?;
+        Some(self.view_with(self.pending_change.as_ref()?))
+    }
+
+    /// The vault as it will be once `p` is confirmed (see [`Vault::pending_view`]), for checking
+    /// new shares before the change is recorded. Never write it.
+    pub fn view_with(&self, p: &PendingChange) -> Vault {
         let mut v = self.clone();
         v.pending_change = None;
         v.epoch = p.epoch;
@@ -283,7 +288,38 @@ impl Vault {
             v.public = r.public.clone();
             v.credentials.replace_entries(r.credentials.clone());
         }
-        Some(v)
+        v
+    }
+
+    /// Record `pending` as the change waiting for confirmation. Refuses when a change is
+    /// already waiting, when `pending` was not made from this vault's manifest (it changed
+    /// meanwhile), and, for a master rotation, when the credentials changed after they were
+    /// resealed.
+    pub fn propose_change(&mut self, pending: PendingChange) -> Result<(), ChangeError> {
+        if let Some(p) = &self.pending_change {
+            return Err(ChangeError::AlreadyPending {
+                kind: p.kind,
+                created: p.created,
+            });
+        }
+        pending
+            .verify(self)
+            .map_err(|_| ChangeError::ChangedMeanwhile)?;
+        if let Some(r) = &pending.rotation
+            && credentials_state(self) != r.based_on
+        {
+            return Err(ChangeError::CredentialsChanged);
+        }
+        self.pending_change = Some(pending);
+        Ok(())
+    }
+
+    /// An unsigned copy with `policy` in place of the current one, for checking the new
+    /// shares of an extended group before the policy is re-signed. Never write it.
+    pub fn policy_view(&self, policy: Policy) -> Vault {
+        let mut v = self.clone();
+        v.policy = policy;
+        v
     }
 
     /// Apply the pending change (`expected` is the record the caller checked the shares

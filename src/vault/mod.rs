@@ -33,25 +33,27 @@ pub struct Slip39Params {
     pub passphrase: bool,
 }
 
-/// A vault as held in memory: everything in it is public.
+/// A vault as held in memory: everything in it is public. Its fields are read through the
+/// accessors below and changed only by the methods that keep its rules: [`Vault::create`],
+/// the custodian-change methods ([`change`]), the ratification methods ([`ratify`]) and
+/// [`CredentialSet`]'s methods.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Vault {
-    pub vault_id: [u8; wire::VAULT_ID_LEN],
+    vault_id: [u8; wire::VAULT_ID_LEN],
     /// Unix seconds.
-    pub created: u64,
-    pub epoch: u32,
+    created: u64,
+    epoch: u32,
     /// When the current epoch began (Unix seconds).
-    pub epoch_started: u64,
-    pub public: PublicKeys,
-    pub slip39: Slip39Params,
-    pub policy: Policy,
+    epoch_started: u64,
+    public: PublicKeys,
+    slip39: Slip39Params,
+    policy: Policy,
     /// Sealed credentials and their ratification (not covered by `signature`; the
-    /// ratification record carries its own signature binding this manifest). Read it with
-    /// [`Vault::credentials`]; change it only through [`CredentialSet`]'s methods.
-    pub(crate) credentials: CredentialSet,
-    /// A reshare or master rotation waiting for `custody confirm` (not covered by `signature`;
+    /// ratification record carries its own signature binding this manifest).
+    credentials: CredentialSet,
+    /// A reshare or master rotation waiting for confirmation (not covered by `signature`;
     /// it carries its own, see [`change`]).
-    pub pending_change: Option<change::PendingChange>,
+    pending_change: Option<change::PendingChange>,
     signature: Signature,
 }
 
@@ -90,6 +92,46 @@ impl fmt::Display for VaultError {
 impl std::error::Error for VaultError {}
 
 impl Vault {
+    /// The vault's random identifier (16 bytes), carried by every share token.
+    pub fn vault_id(&self) -> [u8; wire::VAULT_ID_LEN] {
+        self.vault_id
+    }
+
+    /// When the vault was created (Unix seconds).
+    pub fn created(&self) -> u64 {
+        self.created
+    }
+
+    /// The share-set epoch: 1 at creation, one more with each confirmed reshare or rotation.
+    pub fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    /// When the current epoch began (Unix seconds).
+    pub fn epoch_started(&self) -> u64 {
+        self.epoch_started
+    }
+
+    /// The master key's public halves: Ed25519 verifying key and age recipient.
+    pub fn public(&self) -> &PublicKeys {
+        &self.public
+    }
+
+    /// The SLIP-39 parameters of the current share set.
+    pub fn slip39(&self) -> &Slip39Params {
+        &self.slip39
+    }
+
+    /// Who holds the current shares: groups, thresholds, custodians.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The reshare or master rotation waiting for confirmation, if any.
+    pub fn pending_change(&self) -> Option<&change::PendingChange> {
+        self.pending_change.as_ref()
+    }
+
     /// A new vault at epoch 1, signed with `keys`.
     pub fn create(
         vault_id: [u8; wire::VAULT_ID_LEN],
