@@ -123,13 +123,15 @@ pub fn check_share(p: &Presented, vault: &Vault) -> Result<Member, ShareProblem>
     let s = &p.share;
     if let Some(pending) = &vault.pending_change() {
         let new_set = match &p.token {
-            Some(t) => t.info.epoch == pending.epoch && t.public_key == *pending.public_key(vault),
-            None => s.identifier == pending.slip39.identifier,
+            Some(t) => {
+                t.info.epoch == pending.epoch() && t.public_key == *pending.public_key(vault)
+            }
+            None => s.identifier == pending.slip39().identifier,
         };
         if new_set {
             return Err(ShareProblem::PendingNotConfirmed {
-                kind: pending.kind.as_str(),
-                epoch: pending.epoch,
+                kind: pending.kind().as_str(),
+                epoch: pending.epoch(),
             });
         }
     }

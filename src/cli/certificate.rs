@@ -33,7 +33,8 @@ pub fn run(args: VerifyCertificateArgs, out: &mut dyn Write) -> Result<(), CliEr
             out,
             "note: the certificate is from epoch {}; the vault is now at epoch {} (the shares \
              were replaced since)",
-            cert.epoch, vault.epoch()
+            cert.epoch,
+            vault.epoch()
         )
         .map_err(w)?;
     }

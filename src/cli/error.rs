@@ -156,7 +156,9 @@ impl fmt::Display for CliError {
                     CeremonyEnd::Cancelled => f.write_str("the ceremony was cancelled (Ctrl-C)")?,
                     CeremonyEnd::Aborted => f.write_str("the ceremony was aborted")?,
                     CeremonyEnd::TimedOut(t) => write!(f, "ceremony timed out after {t}")?,
-                    CeremonyEnd::Closed => f.write_str("the terminal closed during the ceremony")?,
+                    CeremonyEnd::Closed => {
+                        f.write_str("the terminal closed during the ceremony")?
+                    }
                 }
                 f.write_str("; nothing was kept: every share presented was wiped from memory")
             }

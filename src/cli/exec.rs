@@ -79,8 +79,7 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
     cmd.args(&a.command[1..]);
     let mut stdin_bytes: Option<Zeroizing<Vec<u8>>> = None;
     if a.stdin_json {
-        let buf = release::stdin_json(&opened)
-            .map_err(CliError::Encode)?;
+        let buf = release::stdin_json(&opened).map_err(CliError::Encode)?;
         stdin_bytes = Some(buf);
         cmd.stdin(Stdio::piped());
     } else {
@@ -113,9 +112,7 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
     for warning in hardening_warnings {
         writeln!(err, "warning: {warning}").ok();
     }
-    let status = child
-        .wait()
-        .map_err(CliError::Wait)?;
+    let status = child.wait().map_err(CliError::Wait)?;
     if let Some(t) = writer {
         let _ = t.join();
     }

@@ -543,7 +543,11 @@ fn reveal_in(session: &Session, name: &str, ratify_first: bool) -> Result<Reveal
         .state_of(&vault, name)
         .cloned()
         .ok_or_else(|| not_found(name))?;
-    let fields = seal::open(&vault.vault_id(), &credential, session.keys().age_identity())?;
+    let fields = seal::open(
+        &vault.vault_id(),
+        &credential,
+        session.keys().age_identity(),
+    )?;
     session.credentials_opened(&[name.to_owned()])?;
     Ok(Revealed {
         credential,
@@ -695,7 +699,8 @@ fn rename_in(
                 EntryState::Ratified => None,
                 _ => Some(Pending::Added),
             };
-            renamed.sealed = seal::seal(&vault_id, &renamed, &fields, &vault.public().age_recipient)?;
+            renamed.sealed =
+                seal::seal(&vault_id, &renamed, &fields, &vault.public().age_recipient)?;
             drop(fields);
             let digest = renamed.digest(&vault_id);
             vault.credentials_mut().rename(old, renamed)?;

@@ -198,7 +198,12 @@ pub fn extend(
     let new_indices = policy.add_custodians(gi, custodians)?;
     let group_name = policy.groups[gi].name.clone();
     let threshold = policy.groups[gi].member_threshold;
-    let existing: usize = vault.policy().groups.iter().map(|g| g.custodians.len()).sum();
+    let existing: usize = vault
+        .policy()
+        .groups
+        .iter()
+        .map(|g| g.custodians.len())
+        .sum();
     let numbered: Vec<(usize, String)> = custodians
         .iter()
         .enumerate()
@@ -231,8 +236,13 @@ pub fn extend(
             .collect();
         let now = session.clock().now();
         let keys = session.keys();
-        let tokens =
-            issue::sign_tokens(shares, vault.vault_id(), vault.epoch(), now, keys.signing_key())?;
+        let tokens = issue::sign_tokens(
+            shares,
+            vault.vault_id(),
+            vault.epoch(),
+            now,
+            keys.signing_key(),
+        )?;
         // Each new share, with threshold - 1 presented shares of its group (and the other
         // groups' shares of the quorum), must reconstruct this vault's key.
         let view = vault.policy_view(policy.clone());

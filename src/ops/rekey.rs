@@ -169,8 +169,8 @@ pub struct Prepared {
 pub fn check_none_pending(vault: &Vault) -> Result<(), ChangeError> {
     match &vault.pending_change() {
         Some(p) => Err(ChangeError::AlreadyPending {
-            kind: p.kind,
-            created: p.created,
+            kind: p.kind(),
+            created: p.created(),
         }),
         None => Ok(()),
     }
@@ -320,7 +320,7 @@ pub fn prepare(
         let tokens = issue::sign_tokens(
             issue::policy_shares(&policy, groups),
             vault.vault_id(),
-            pending.epoch,
+            pending.epoch(),
             now,
             signing.signing_key(),
         )?;
@@ -344,14 +344,17 @@ pub fn prepare(
                 })
             },
         )?;
-        session.note("new_epoch", &pending.epoch.to_string())?;
-        session.note("new_identifier", &pending.slip39.identifier.to_string())?;
+        session.note("new_epoch", &pending.epoch().to_string())?;
+        session.note("new_identifier", &pending.slip39().identifier.to_string())?;
         Ok(Prepared {
             kind,
             epoch: vault.epoch(),
-            new_epoch: pending.epoch,
+            new_epoch: pending.epoch(),
             fingerprint,
-            resealed: pending.rotation.as_ref().map_or(0, |r| r.credentials.len()),
+            resealed: pending
+                .rotation()
+                .as_ref()
+                .map_or(0, |r| r.credentials().len()),
             policy,
             tokens,
             layout,
@@ -371,8 +374,8 @@ pub fn prepare(
 /// Whether a presented share belongs to the pending set (by its token, else its identifier).
 pub fn is_pending_share(p: &Presented, vault: &Vault, pending: &PendingChange) -> bool {
     match &p.token {
-        Some(t) => t.info.epoch == pending.epoch && t.public_key == *pending.public_key(vault),
-        None => p.share.identifier == pending.slip39.identifier,
+        Some(t) => t.info.epoch == pending.epoch() && t.public_key == *pending.public_key(vault),
+        None => p.share.identifier == pending.slip39().identifier,
     }
 }
 
@@ -428,8 +431,8 @@ pub fn confirm(
         return Err(begun.fail(RekeyError::CurrentSetShares {
             labels: current,
             epoch: vault.epoch(),
-            kind: pending.kind,
-            pending_epoch: pending.epoch,
+            kind: pending.kind(),
+            pending_epoch: pending.epoch(),
         })?);
     }
     let hardening_warnings = begun.hardening_warnings();
@@ -441,7 +444,7 @@ pub fn confirm(
             v.confirm_pending(&pending, keys, seen, now)
                 .map_err(RekeyError::from)
         })?;
-        if pending.kind == ChangeKind::RotateMaster {
+        if pending.kind() == ChangeKind::RotateMaster {
             // Hand the audit log's older records over to the key this ceremony retires.
             session.note(
                 RETIRED_KEY_NOTE,
@@ -449,12 +452,12 @@ pub fn confirm(
             )?;
         }
         Ok(Confirmed {
-            kind: pending.kind,
+            kind: pending.kind(),
             old_epoch: vault.epoch(),
-            epoch: pending.epoch,
+            epoch: pending.epoch(),
             began: now,
             fingerprint: keys::fingerprint(&keys.verifying_key()),
-            policy: pending.policy.clone(),
+            policy: pending.policy().clone(),
             hardening_warnings,
         })
     })();
@@ -506,10 +509,10 @@ pub fn cancel(
         v.cancel_pending(&pending).map_err(RekeyError::from)
     })
     .map(|()| Cancelled {
-        kind: pending.kind,
-        prepared: pending.created,
+        kind: pending.kind(),
+        prepared: pending.created(),
         epoch: vault.epoch(),
-        cancelled_epoch: pending.epoch,
+        cancelled_epoch: pending.epoch(),
         by_new,
         hardening_warnings,
     });

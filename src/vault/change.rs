@@ -49,12 +49,12 @@ impl ChangeKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rotation {
     /// The new master key's public halves.
-    pub public: PublicKeys,
+    pub(super) public: PublicKeys,
     /// Every credential entry, resealed to the new age recipient (same order and metadata).
-    pub credentials: Vec<Credential>,
+    pub(super) credentials: Vec<Credential>,
     /// [`credentials_state`] of the vault when the entries were resealed: confirm refuses if
     /// the credentials changed since.
-    pub based_on: [u8; 32],
+    pub(super) based_on: [u8; 32],
     /// The new key's signature over the same canonical bytes.
     pub(super) new_signature: Signature,
 }
@@ -62,17 +62,69 @@ pub struct Rotation {
 /// A prepared change waiting to be confirmed (or cancelled).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingChange {
-    pub kind: ChangeKind,
+    /// Reshare or master rotation.
+    pub(super) kind: ChangeKind,
     /// The epoch the new shares carry (the vault's epoch + 1).
-    pub epoch: u32,
+    pub(super) epoch: u32,
     /// When the change was prepared (Unix seconds); the new tokens' creation time.
-    pub created: u64,
-    pub slip39: Slip39Params,
-    pub policy: Policy,
+    pub(super) created: u64,
+    /// The new share set's SLIP-39 parameters.
+    pub(super) slip39: Slip39Params,
+    /// Who will hold the new shares.
+    pub(super) policy: Policy,
     /// Present exactly for [`ChangeKind::RotateMaster`].
-    pub rotation: Option<Rotation>,
+    pub(super) rotation: Option<Rotation>,
     /// The current master key's signature.
     pub(super) signature: Signature,
+}
+
+impl Rotation {
+    /// The new master key's public halves.
+    pub fn public(&self) -> &PublicKeys {
+        &self.public
+    }
+
+    /// Every credential entry, resealed to the new age recipient.
+    pub fn credentials(&self) -> &[Credential] {
+        &self.credentials
+    }
+
+    /// The digest of the vault's credentials when they were resealed.
+    pub fn based_on(&self) -> [u8; 32] {
+        self.based_on
+    }
+}
+
+impl PendingChange {
+    /// Reshare or master rotation.
+    pub fn kind(&self) -> ChangeKind {
+        self.kind
+    }
+
+    /// The epoch the new shares carry (the vault's epoch + 1).
+    pub fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    /// When the change was prepared (Unix seconds); the new tokens' creation time.
+    pub fn created(&self) -> u64 {
+        self.created
+    }
+
+    /// The new share set's SLIP-39 parameters.
+    pub fn slip39(&self) -> &Slip39Params {
+        &self.slip39
+    }
+
+    /// Who will hold the new shares.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The new keys and resealed credentials, exactly for [`ChangeKind::RotateMaster`].
+    pub fn rotation(&self) -> Option<&Rotation> {
+        self.rotation.as_ref()
+    }
 }
 
 /// Why a pending change cannot be made, confirmed or cancelled.
