@@ -21,11 +21,13 @@ use crate::vault::Vault;
 /// How far one group is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupProgress {
+    /// The group's name, from the vault's policy (or the accepted shares' tokens).
     pub name: String,
     /// Shares of this group accepted so far.
     pub have: usize,
     /// Shares of this group needed (`None`: not known yet, no vault and no share of it seen).
     pub need: Option<usize>,
+    /// Whether the group has as many shares as it needs.
     pub complete: bool,
 }
 
@@ -43,11 +45,19 @@ impl fmt::Display for GroupProgress {
 #[derive(Debug)]
 pub enum Outcome {
     /// The share belongs here; `progress` is the summary line after accepting it.
-    Accepted { member: Member, progress: String },
+    Accepted {
+        /// Whose share it is; its label now reads `<custodian>'s <label>`.
+        member: Member,
+        /// The ceremony's [`Gathering::summary_line`] with this share counted.
+        progress: String,
+    },
     /// The share was not kept (and was wiped); `reason` says why, for the officers, and
     /// `problem` is the typed reason when the share does not belong to the vault.
     Rejected {
+        /// Why the share was not kept, in a sentence for the officers.
         reason: String,
+        /// The vault check's verdict; `None` when the share clashes with shares already
+        /// accepted (another set, or a custodian presented twice).
         problem: Option<ShareProblem>,
     },
 }
@@ -326,9 +336,17 @@ impl<'v> Gathering<'v> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WordProblem {
     /// Neither a SLIP-39 word nor the start of one.
-    Unknown { position: usize },
+    Unknown {
+        /// 1-based position of the word in the share.
+        position: usize,
+    },
     /// Several words start with what was typed; `candidates` is how many.
-    Ambiguous { position: usize, candidates: usize },
+    Ambiguous {
+        /// 1-based position of the word in the share.
+        position: usize,
+        /// How many SLIP-39 words start with what was typed.
+        candidates: usize,
+    },
     /// The share already has the most words a share can have.
     TooMany,
 }
@@ -413,6 +431,7 @@ impl WordEntry {
         self.indices.len()
     }
 
+    /// Whether no word has been taken yet.
     pub fn is_empty(&self) -> bool {
         self.indices.is_empty()
     }

@@ -14,13 +14,18 @@ use crate::wire;
 /// How a share was presented.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
+    /// The text form of a signed share token (`custody-share:` + base64url).
     Token,
+    /// A text share file (`NN-<custodian>.txt`): details, token and words.
     ShareFile,
+    /// Bare SLIP-39 words, typed or pasted; no token, so nothing signed.
     Words,
+    /// A photo or scan of a share sheet (or of its QR code) holding a token.
     Image,
 }
 
 impl Source {
+    /// The source's name in messages: `token`, `share file`, `words` or `image`.
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Token => "token",
@@ -36,25 +41,38 @@ impl Source {
 pub struct Presented {
     /// Where it came from: a file path, `stdin`, or `stdin line N`.
     pub label: String,
+    /// What kind of input it was.
     pub source: Source,
+    /// The token, when the input carried one; verified under its own embedded key only, not
+    /// yet against the vault's.
     pub token: Option<Token>,
+    /// The SLIP-39 share itself (secret).
     pub share: Share,
 }
 
 /// A share input that could not be read, naming it.
 #[derive(Debug)]
 pub struct InputError {
+    /// The input's label, as in [`Presented::label`].
     pub label: String,
+    /// What went wrong.
     pub kind: InputErrorKind,
 }
 
+/// What went wrong reading one share input.
 #[derive(Debug)]
 pub enum InputErrorKind {
+    /// The file could not be read.
     Io(std::io::Error),
+    /// The input is empty or only whitespace.
     Empty,
+    /// The bytes are neither UTF-8 text nor a PNG or JPEG picture.
     NotText,
+    /// The text starts with `custody-share:` but is not a valid token.
     Token(TokenError),
+    /// The text looks like a share file but does not parse as one.
     ShareFile(ShareFileError),
+    /// The text, read as bare SLIP-39 words, is not a valid share.
     Words(Slip39Error),
     /// The picture could not be read, or no QR code was found in it.
     Image(crate::scan::ScanError),

@@ -18,7 +18,10 @@ use crate::wire;
 #[derive(Debug)]
 pub enum KeyError {
     /// The recovered secret's length is outside what custody derives keys from.
-    SecretLength { len: usize },
+    SecretLength {
+        /// The secret's length in bytes.
+        len: usize,
+    },
     /// The age identity could not be formed (an internal error: report it).
     AgeIdentity(String),
 }
@@ -76,18 +79,23 @@ impl MasterSecret {
         }
     }
 
+    /// The secret bytes, for reading. Do not copy them out of locked memory.
     pub fn expose(&self) -> &[u8] {
         self.0.expose()
     }
 
+    /// The secret's length in bytes (even, 16 to 128).
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether the secret has no bytes (never, for a secret made by this type).
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// Whether the secret's pages are locked in RAM (kept out of swap); locking can fail
+    /// when `RLIMIT_MEMLOCK` is too low, and the secret is still zeroized on drop.
     pub fn is_locked(&self) -> bool {
         self.0.is_locked()
     }
@@ -136,22 +144,28 @@ pub struct DerivedKeys {
 }
 
 impl DerivedKeys {
+    /// The Ed25519 signing key: signs share tokens, the vault manifest, audit records and
+    /// drill certificates.
     pub fn signing_key(&self) -> &SigningKey {
         &self.signing
     }
 
+    /// The X25519 age identity that opens the sealed credentials.
     pub fn age_identity(&self) -> &age::x25519::Identity {
         &self.age
     }
 
+    /// The Ed25519 public key, which the vault file stores and every token embeds.
     pub fn verifying_key(&self) -> VerifyingKey {
         self.signing.verifying_key()
     }
 
+    /// The age recipient (public key) the credentials are sealed to.
     pub fn age_recipient(&self) -> age::x25519::Recipient {
         self.age.to_public()
     }
 
+    /// Both public halves, as the vault file stores them.
     pub fn public(&self) -> PublicKeys {
         PublicKeys {
             ed25519: self.verifying_key(),
@@ -172,11 +186,14 @@ impl fmt::Debug for DerivedKeys {
 /// The public halves: what the vault file stores.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicKeys {
+    /// The Ed25519 key that verifies tokens, the manifest, audit records and certificates.
     pub ed25519: VerifyingKey,
+    /// The age recipient the credentials are sealed to, in its Bech32 `age1...` text form.
     pub age_recipient: String,
 }
 
 impl PublicKeys {
+    /// The spoken fingerprint of the Ed25519 key (see [`fingerprint`]).
     pub fn fingerprint(&self) -> String {
         fingerprint(&self.ed25519)
     }

@@ -16,12 +16,18 @@ use crate::vault::Vault;
 /// Whose share this is, as far as the vault (or the token) says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
+    /// How the share was presented: its [`Presented::label`] (a file path, `stdin`, ...).
     pub label: String,
+    /// The custodian the vault's policy (or the token) gives the share to; `member N` without
+    /// either.
     pub custodian: String,
+    /// The custodian's group, as the vault's policy (or the token) names it; `#N` without either.
     pub group: String,
+    /// 0-based SLIP-39 group index of the share.
     pub group_index: u8,
     /// 1-based number within the group (SLIP-39 member index + 1).
     pub member_number: u8,
+    /// What kind of input the share came in (token, share file, words, image).
     pub source: Source,
     /// The share carried a token whose signature verified under the vault's key.
     pub signed: bool,
@@ -32,32 +38,61 @@ pub struct Member {
 pub enum ShareProblem {
     /// Signed by a different key: another vault, or a forgery.
     ForeignKey {
+        /// Spoken fingerprint of the key that signed the share's token.
         share_fingerprint: String,
+        /// Spoken fingerprint of this vault's signing key.
         vault_fingerprint: String,
     },
     /// Signed by this vault's key but names another vault id.
     OtherVaultId,
     /// From an earlier epoch: replaced by a reshare or master rotation.
     Stale {
+        /// Epoch the share's token carries.
         share_epoch: u32,
+        /// The vault's current epoch.
         vault_epoch: u32,
+        /// Date (`YYYY-MM-DD`) the vault's current epoch began, when the share was replaced.
         since: String,
     },
     /// From a later epoch than this vault file.
-    NewerThanVault { share_epoch: u32, vault_epoch: u32 },
+    NewerThanVault {
+        /// Epoch the share's token carries.
+        share_epoch: u32,
+        /// Epoch of the vault file given, older than the share.
+        vault_epoch: u32,
+    },
     /// From the new set of a reshare or rotate-master that `custody confirm` has not yet
     /// confirmed.
-    PendingNotConfirmed { kind: &'static str, epoch: u32 },
+    PendingNotConfirmed {
+        /// The pending change: `reshare` or `rotate-master`.
+        kind: &'static str,
+        /// The epoch the pending change's new shares carry.
+        epoch: u32,
+    },
     /// SLIP-39 identifier or parameters differ from the vault's current share set.
     OtherSet {
+        /// The parameter that differs: `identifier`, `extendable flag`, `iteration exponent`,
+        /// `group policy` or `member threshold`.
         what: &'static str,
+        /// The parameter's value in the share.
         share: String,
+        /// The parameter's value in the vault's current share set.
         vault: String,
     },
     /// No custodian of this vault holds that member index.
-    UnknownMember { group_index: u8, member_index: u8 },
+    UnknownMember {
+        /// 0-based SLIP-39 group index of the share.
+        group_index: u8,
+        /// 0-based SLIP-39 member index of the share.
+        member_index: u8,
+    },
     /// The token names a different custodian or group than the vault's policy.
-    NameMismatch { token: String, vault: String },
+    NameMismatch {
+        /// Custodian and group the token names, as `name (group G)`.
+        token: String,
+        /// Custodian and group the vault gives that share to, as `name (group G)`.
+        vault: String,
+    },
 }
 
 impl fmt::Display for ShareProblem {
@@ -264,29 +299,41 @@ pub fn member_without_vault(p: &Presented) -> Member {
 /// Why a set of shares did not yield the master secret. Never a wrong secret.
 #[derive(Debug)]
 pub enum QuorumError {
+    /// No share was presented at all.
     NoShares,
     /// One or more shares failed their individual checks.
     Rejected(Vec<(String, ShareProblem)>),
     /// The same share was presented twice.
     Duplicate {
+        /// Label of the first copy presented.
         first: String,
+        /// Label of the second copy.
         second: String,
+        /// Whose share it is: `custodian, member N of group G`.
         who: String,
     },
     /// Two different shares claim the same custodian slot.
     Conflict {
+        /// Label of the first share claiming the slot.
         first: String,
+        /// Label of the other share claiming it.
         second: String,
+        /// The slot both claim: `custodian, member N of group G`.
         who: String,
     },
     /// Shares from different vaults, sets or epochs.
     Mixed {
+        /// Label of the first share presented, which the others are compared with.
         first: String,
+        /// Label of the share whose set differs from it.
         other: String,
+        /// The parameter that differs (see [`set_difference`]).
         what: &'static str,
     },
     /// Not enough shares: one line per group, e.g. "have 2 of 3 for group Ops".
     TooFew {
+        /// One line per group, complete or not, then (with several groups) how many groups
+        /// are complete of how many needed.
         lines: Vec<String>,
     },
     /// The vault needs the SLIP-39 passphrase and none was given.
@@ -295,19 +342,26 @@ pub enum QuorumError {
     PassphraseNotUsed,
     /// These shares disagree with the rest of the quorum.
     Inconsistent {
+        /// Labels of the shares off the polynomial the rest agree on.
         labels: Vec<String>,
     },
     /// The shares combine to something whose digest does not verify.
     Digest {
+        /// The group whose member shares fail their digest; `None` when the combined groups do.
         group: Option<String>,
     },
     /// The secret recovered does not derive the vault's key.
     WrongSecret {
+        /// Spoken fingerprint of the vault's key (without a vault, of the tokens' key).
         expected: String,
+        /// Spoken fingerprint of the key the recovered secret derives.
         derived: String,
+        /// Whether a SLIP-39 passphrase was given (then it is most likely mistyped).
         passphrase_given: bool,
     },
+    /// SLIP-39 could not combine the shares for another reason (see [`Slip39Error`]).
     Slip39(Slip39Error),
+    /// The recovered secret does not yield custody's keys (see [`KeyError`]).
     Key(KeyError),
 }
 
@@ -401,7 +455,10 @@ impl std::error::Error for QuorumError {}
 
 /// The result of a successful quorum. Dropping it zeroizes the secret and keys.
 pub struct Unlocked {
+    /// The reconstructed master secret, in locked memory.
     pub master: MasterSecret,
+    /// The signing key and age identity derived from it; their public key is the vault's
+    /// (or the tokens').
     pub keys: DerivedKeys,
     /// Every share presented, in order of presentation.
     pub members: Vec<Member>,

@@ -20,13 +20,19 @@ pub enum TokenError {
     /// The text after the prefix is not base64url.
     Base64,
     /// The bytes end inside a field.
-    Truncated { field: &'static str },
+    Truncated {
+        /// The field the bytes end in, e.g. `epoch` or `custodian name`.
+        field: &'static str,
+    },
     /// The first four bytes are not `CUST`.
     BadMagic,
     /// A token version this build does not know.
     UnsupportedVersion(u8),
     /// A name is empty, longer than 64 bytes, not UTF-8, or contains control characters.
-    BadName { field: &'static str },
+    BadName {
+        /// Which name: `custodian name` or `group name`.
+        field: &'static str,
+    },
     /// The SLIP-39 word count is outside 20..=59.
     WordCount(usize),
     /// The unused bits after the packed words are not zero.
@@ -34,7 +40,10 @@ pub enum TokenError {
     /// Bytes follow the signature.
     TrailingBytes(usize),
     /// The text is longer than any token can be.
-    TooLong { chars: usize },
+    TooLong {
+        /// Length of the text after the `custody-share:` prefix, in characters.
+        chars: usize,
+    },
     /// The embedded SLIP-39 share is invalid.
     Share(Slip39Error),
     /// The embedded public key is not a valid Ed25519 point.
@@ -112,11 +121,15 @@ impl std::error::Error for TokenError {}
 /// Who holds a share and where it belongs: the signed fields beside the share itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenInfo {
+    /// The 16-byte identifier of the vault the share belongs to.
     pub vault_id: [u8; wire::VAULT_ID_LEN],
+    /// The vault epoch the share was made in (a reshare or master rotation starts a new one).
     pub epoch: u32,
     /// Creation time, Unix seconds UTC.
     pub created: u64,
+    /// Name of the custodian who holds the share (1 to 64 UTF-8 bytes).
     pub custodian: String,
+    /// Name of the custodian's group in the vault's policy (1 to 64 UTF-8 bytes).
     pub group: String,
 }
 
@@ -124,8 +137,11 @@ pub struct TokenInfo {
 /// is the vault's is the caller's check.
 #[derive(Clone, Debug)]
 pub struct Token {
+    /// The signed fields beside the share: vault, epoch, creation time, names.
     pub info: TokenInfo,
+    /// The SLIP-39 share the token carries (secret).
     pub share: Share,
+    /// The embedded Ed25519 key the signature verified under; compare it with the vault's.
     pub public_key: VerifyingKey,
     signature: Signature,
 }

@@ -15,12 +15,13 @@ pub const TOKEN_SIGNATURE_DOMAIN: &[u8] = b"custody/v1/share-token\0";
 pub const VAULT_ID_LEN: usize = 16;
 /// Longest custodian or group name, in UTF-8 bytes.
 pub const MAX_NAME_LEN: usize = 64;
-/// Fewest and most SLIP-39 words a token may carry (20 words = 128-bit secret;
-/// 59 words = 512-bit secret).
+/// Fewest SLIP-39 words a token may carry (20 words = 128-bit secret).
 pub const MIN_TOKEN_WORDS: usize = 20;
+/// Most SLIP-39 words a token may carry (59 words = 512-bit secret).
 pub const MAX_TOKEN_WORDS: usize = 59;
-/// Ed25519 public key and signature lengths.
+/// Ed25519 public key length in bytes.
 pub const PUBLIC_KEY_LEN: usize = 32;
+/// Ed25519 signature length in bytes.
 pub const SIGNATURE_LEN: usize = 64;
 /// Longest possible token in bytes: magic, version, vault id, epoch, created, two names with
 /// their length bytes, word count byte and packed words, public key, signature.
@@ -54,6 +55,7 @@ pub const VAULT_FORMAT: &str = "custody-vault/1";
 pub const MANIFEST_SIGNATURE_DOMAIN: &[u8] = b"custody/v1/vault-manifest\0";
 /// Master secret lengths accepted (bytes). SLIP-39 requires at least 16 and an even length; the upper bound matches our SLIP-39 layer (1024 bits, twice the longest BIP-32 seed).
 pub const MIN_SECRET_LEN: usize = 16;
+/// Longest master secret accepted, in bytes (see [`MIN_SECRET_LEN`]).
 pub const MAX_SECRET_LEN: usize = 128;
 /// Length of a master secret made by `custody init`.
 pub const INIT_SECRET_LEN: usize = 32;

@@ -26,8 +26,9 @@ pub enum ScanError {
     Decode(String),
     /// The picture was read but no QR code could be decoded in it.
     NoQrFound {
-        /// Width and height of the picture in pixels.
+        /// Width of the picture in pixels.
         width: u32,
+        /// Height of the picture in pixels.
         height: u32,
     },
 }

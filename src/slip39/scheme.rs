@@ -164,10 +164,15 @@ fn check_share(position: usize, s: &Share) -> Result<(), Slip39Error> {
 /// A public parameter on which two shares of one set disagree (see [`check_consistent`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Inconsistency {
+    /// The random 15-bit identifier common to all shares of a set.
     Identifier,
+    /// The extendable backup flag.
     Extendable,
+    /// The iteration exponent of the passphrase encryption.
     IterationExponent,
+    /// The number of groups needed to recover the secret.
     GroupThreshold,
+    /// The number of groups.
     GroupCount,
     /// The share values' length (the master secret's length).
     ShareLength,
