@@ -28,7 +28,9 @@ pub const MAX_FIELD_LEN: usize = 1024;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Participant {
+    /// The custodian's name, as the vault (or the share token) records it.
     pub custodian: String,
+    /// The name of the share group the custodian's share belongs to.
     pub group: String,
     /// 1-based member number within the group.
     pub member: u8,
@@ -40,6 +42,7 @@ pub struct Participant {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialResult {
+    /// The credential's name in the vault.
     pub name: String,
     /// `opened`, or `failed: <reason>`.
     pub result: String,
@@ -48,15 +51,23 @@ pub struct CredentialResult {
 /// A drill certificate. Build with [`Certificate::issue`]; read with [`verify_certificate`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Certificate {
+    /// The drilled vault's random id (16 bytes; 32 hex digits in the JSON).
     pub vault_id: [u8; wire::VAULT_ID_LEN],
+    /// The spoken fingerprint of the vault's Ed25519 key, as on the custodians' sheets.
     pub fingerprint: String,
+    /// The vault's epoch at the drill: which share set (a reshare or master rotation raises it).
     pub epoch: u32,
     /// Unix seconds.
     pub time: u64,
+    /// Host name of the machine the drill ran on, from the kernel.
     pub host: String,
+    /// The custody version that issued the certificate (the crate's package version).
     pub tool_version: String,
+    /// How many shares took part in the combination (shares of incomplete groups do not).
     pub shares_used: u16,
+    /// Every custodian who presented a share, in the order presented.
     pub participants: Vec<Participant>,
+    /// Each credential the drill tried to open, with its outcome.
     pub credentials: Vec<CredentialResult>,
     /// The audit log's head when the certificate was issued (the drill's signed record).
     pub audit_head: LogHead,
@@ -96,12 +107,16 @@ pub enum CertError {
     UnknownFormat(String),
     /// A field's value is malformed.
     Field {
+        /// The JSON field's name, e.g. `vault_id` or `audit_head.hash`.
         field: &'static str,
+        /// What the value should have been, e.g. "expected 64 hex digits".
         problem: String,
     },
     /// The certificate names another vault than the one given.
     WrongVault {
+        /// The vault id (hex) and fingerprint the certificate names.
         certificate: String,
+        /// The vault id (hex) and fingerprint of the vault file it was checked against.
         vault: String,
     },
     /// The signature does not verify under the vault's key: edited or forged.
@@ -110,10 +125,13 @@ pub enum CertError {
     WrongKey,
     /// A value is too long to be certified.
     TooLong {
+        /// Which part is too long: "header", "lists", "participant", "credential result"
+        /// or "share count".
         field: &'static str,
     },
     /// The certificate file (or its `.txt`) already exists.
     Exists(PathBuf),
+    /// Writing the certificate's JSON or text file failed.
     Store(StoreError),
 }
 
@@ -326,6 +344,7 @@ impl Certificate {
         out
     }
 
+    /// The vault id as 32 lowercase hex digits, as in the JSON form.
     pub fn vault_id_hex(&self) -> String {
         hex(&self.vault_id)
     }

@@ -46,7 +46,9 @@ pub use verify::{
 /// hash is the empty log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LogHead {
+    /// Sequence number of the last record (records count from 1; 0 means no record yet).
     pub seq: u64,
+    /// SHA-256 of the last record's line, without its newline ([`GENESIS_PREV`] if empty).
     pub hash: [u8; 32],
 }
 
@@ -59,6 +61,7 @@ impl LogHead {
         }
     }
 
+    /// The hash as 64 lowercase hex digits, the form [`LogHead::parse`] reads back.
     pub fn hash_hex(&self) -> String {
         hex(&self.hash)
     }
@@ -83,19 +86,37 @@ impl fmt::Display for LogHead {
 pub enum AuditError {
     /// The file system refused (`action` is "open", "read", "lock", "append to").
     Io {
+        /// What was being attempted, phrased to follow "cannot".
         action: &'static str,
+        /// The file concerned: the log or its lock file.
         path: PathBuf,
+        /// The operating system's error.
         source: io::Error,
     },
     /// Appending is refused: the last line is not a complete record.
-    Damaged { path: PathBuf, problem: String },
+    Damaged {
+        /// The log file.
+        path: PathBuf,
+        /// What is wrong with its end, e.g. truncated inside a record.
+        problem: String,
+    },
     /// A record would exceed [`MAX_LINE_LEN`].
-    RecordTooLong { len: usize },
+    RecordTooLong {
+        /// The record's length in bytes, without the newline.
+        len: usize,
+    },
     /// `succeed` was given keys that are not the vault's.
-    WrongKey { vault: String, given: String },
+    WrongKey {
+        /// Fingerprint of the vault's public key (see [`fingerprint`]).
+        vault: String,
+        /// Fingerprint of the public key of the keys that were given.
+        given: String,
+    },
     /// Verification found problems (each names its line).
     Tampered {
+        /// The log file that was verified.
         path: PathBuf,
+        /// Every problem found, each naming its line.
         problems: Vec<Problem>,
     },
 }

@@ -139,7 +139,10 @@ pub enum DrillError {
     /// The drill certificate could not be issued.
     Certificate(CertError),
     /// The quorum is good, but these credentials did not open.
-    CredentialsFailed { names: Vec<String> },
+    CredentialsFailed {
+        /// The names of the credentials that did not open, in vault order.
+        names: Vec<String>,
+    },
 }
 
 impl fmt::Display for DrillError {

@@ -42,8 +42,11 @@ pub struct InitRequest {
 /// One custodian's new files.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssuedFiles {
+    /// The custodian's name, as in the policy.
     pub custodian: String,
+    /// The name of the policy group the custodian belongs to.
     pub group: String,
+    /// The paths written for this custodian, one per requested format, in that order.
     pub files: Vec<PathBuf>,
 }
 
@@ -64,7 +67,10 @@ pub struct InitReport {
 #[derive(Debug)]
 pub enum InitError {
     /// The officer entropy is too short to count.
-    ShortEntropy { len: usize },
+    ShortEntropy {
+        /// How many bytes of officer entropy were given.
+        len: usize,
+    },
     /// A share file or sheet could not be planned or written (one exists already, say), or
     /// the new set failed its self-check.
     Issue(IssueError),

@@ -35,11 +35,19 @@ pub struct ReleaseOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReleaseWarning {
     /// Past its expiry day: the exchange will probably refuse it.
-    Expired { name: String, expires: String },
+    Expired {
+        /// The credential's name.
+        name: String,
+        /// Its expiry day, `YYYY-MM-DD` (UTC).
+        expires: String,
+    },
     /// Older than the vault's rotation policy.
     Overdue {
+        /// The credential's name.
         name: String,
+        /// Whole days since its last rotation.
         age_days: u64,
+        /// The vault's rotation policy: days after a rotation before a credential is overdue.
         policy_days: u32,
     },
 }
@@ -81,24 +89,48 @@ pub struct Released {
 #[derive(Debug)]
 pub enum ReleaseError {
     /// No credential of that name in the vault.
-    NotFound { name: String },
+    NotFound {
+        /// The name asked for.
+        name: String,
+    },
     /// Ratified once, now missing from the vault: deleted outside custody.
-    Deleted { name: String },
+    Deleted {
+        /// The credential's name.
+        name: String,
+    },
     /// The entry does not parse: it was edited outside custody.
-    Malformed { name: String, problem: String },
+    Malformed {
+        /// The entry's name.
+        name: String,
+        /// Why it does not parse or validate.
+        problem: String,
+    },
     /// Added or rotated without a quorum and not ratified since.
     Unratified {
+        /// The credential's name.
         name: String,
+        /// Whether it was added or rotated.
         change: Pending,
         /// When it was added or rotated (Unix seconds).
         date: u64,
     },
     /// The quorum's ratification record does not verify, so nothing can be vouched for.
-    Unverified { name: String },
+    Unverified {
+        /// The credential asked for.
+        name: String,
+    },
     /// Changed outside custody since the quorum ratified it, or never added by custody.
-    Tampered { name: String, state: EntryState },
+    Tampered {
+        /// The credential's name.
+        name: String,
+        /// What the assessment found: changed since ratified, or unlisted.
+        state: EntryState,
+    },
     /// Its scope includes withdraw, and that was not allowed.
-    Withdraw { name: String },
+    Withdraw {
+        /// The credential's name.
+        name: String,
+    },
     /// The vault file is an older copy than one already used here.
     RolledBack(Rollback),
     /// The vault's keys are no longer the quorum's (the file changed while the quorum met).

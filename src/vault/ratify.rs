@@ -23,6 +23,8 @@ pub struct Ratification {
     pub ratified_at: u64,
     /// Ratified entries: name and SHA-256 of canonical bytes, sorted by name.
     pub entries: Vec<(String, [u8; 32])>,
+    /// The vault key's Ed25519 signature over the ratification manifest (shares-format.md,
+    /// "Ratification manifest").
     pub signature: Signature,
 }
 
@@ -47,6 +49,7 @@ impl EntryState {
         matches!(self, EntryState::Changed | EntryState::Unlisted)
     }
 
+    /// A short phrase for reports, e.g. "ratified" or "TAMPERED: ..." with what was changed.
     pub fn describe(&self) -> String {
         match self {
             EntryState::Ratified => "ratified".into(),
@@ -68,7 +71,9 @@ impl EntryState {
 pub enum RecordState {
     /// No quorum has ratified anything yet.
     Never,
+    /// The signature verifies under the vault's key.
     Valid {
+        /// The record's generation (see [`Ratification::generation`]).
         generation: u64,
     },
     /// The signature does not verify: the record was edited outside custody.
@@ -79,16 +84,21 @@ pub enum RecordState {
 /// the sidecar's numbers). Indices in `entries` match `vault.credentials().entries()`.
 #[derive(Clone, Debug)]
 pub struct Assessment {
+    /// Whether there is a ratification record and whether its signature verifies.
     pub record: RecordState,
+    /// How each parsed entry stands, in the vault's entry order.
     pub entries: Vec<EntryState>,
     /// Ratified names with no entry: deleted outside custody.
     pub deleted: Vec<String>,
     /// Entries that do not parse: (name, problem).
     pub malformed: Vec<(String, String)>,
+    /// Set when the file's generation or revision is below the sidecar's: an older copy.
     pub rollback: Option<Rollback>,
 }
 
 impl Assessment {
+    /// The state of the entry called `name` in `vault` (the vault assessed); `None` if no
+    /// parsed entry has that name.
     pub fn state_of(&self, vault: &Vault, name: &str) -> Option<&EntryState> {
         let i = vault.credentials.iter().position(|c| c.name == name)?;
         self.entries.get(i)
