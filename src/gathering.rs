@@ -93,7 +93,7 @@ impl<'v> Gathering<'v> {
 
     /// Check one share and keep it, or say why not. A rejected share is dropped (wiped) here.
     /// `p.label` says how it was presented ("pasted token", a file path); an accepted share is
-    /// relabelled "<custodian>'s <label>" so that every later message names its holder.
+    /// relabelled "`<custodian>'s <label>`" so that every later message names its holder.
     pub fn present(&mut self, mut p: Presented) -> Outcome {
         let reject = |reason: String| Outcome::Rejected {
             reason,

@@ -184,7 +184,7 @@ fn basis_at(xs: &[u8], x: u8) -> Vec<u8> {
 }
 
 /// Evaluates at `x` the polynomial of least degree through `points`, byte by byte: for every
-/// k, the result's byte k is f_k(x) where f_k passes through (x_i, y_i[k]).
+/// k, the result's byte k is f_k(x) where f_k passes through (x_i, y_i\[k\]).
 ///
 /// Errors if `points` is empty, an x-coordinate repeats, or the y-vectors differ in length.
 /// If `x` is one of the points' x-coordinates, a copy of that point's y is returned.

@@ -48,7 +48,9 @@ pub fn vault_for(keys: &DerivedKeys, vault_id: u8) -> Vault {
 
 /// A vault, its keys, and a signed token (epoch 1) for every member.
 pub struct TestVault {
+    /// The keys derived from the test master secret.
     pub keys: DerivedKeys,
+    /// The signed vault (no credentials).
     pub vault: Vault,
     /// Per group, per member: the token.
     pub tokens: Vec<Vec<Token>>,

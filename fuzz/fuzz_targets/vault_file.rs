@@ -11,8 +11,8 @@ fuzz_target!(|text: &str| {
         let json = v.to_json();
         let again = Vault::from_json(&json).expect("a vault's own to_json must parse");
         assert_eq!(again.to_json(), json);
-        assert_eq!(again.vault_id, v.vault_id);
-        assert_eq!(again.epoch, v.epoch);
+        assert_eq!(again.vault_id(), v.vault_id());
+        assert_eq!(again.epoch(), v.epoch());
         assert_eq!(again.public_key(), v.public_key());
     }
 });

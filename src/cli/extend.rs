@@ -15,7 +15,7 @@ pub fn run(args: ExtendArgs, out: &mut dyn Write) -> Result<(), CliError> {
     // Refusals that need no shares come first.
     let vault = store::load(&args.vault)?;
     check_none_pending(&vault).map_err(ExtendError::from)?;
-    extend::target_group(&vault.policy(), args.group.as_deref())?;
+    extend::target_group(vault.policy(), args.group.as_deref())?;
     let names: Vec<String> = args
         .custodians
         .iter()

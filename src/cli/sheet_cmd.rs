@@ -44,7 +44,7 @@ pub fn run(args: SheetArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let bytes = issue::render_sheet(
         args.format,
         &token,
-        &vault.policy(),
+        vault.policy(),
         &vault.fingerprint(),
         args.paper,
     );

@@ -193,7 +193,7 @@ pub fn extend(
     // Refusals that need no quorum come before the ceremony.
     let vault = store::load(path)?;
     check_none_pending(&vault)?;
-    let gi = target_group(&vault.policy(), group)?;
+    let gi = target_group(vault.policy(), group)?;
     let mut policy = vault.policy().clone();
     let new_indices = policy.add_custodians(gi, custodians)?;
     let group_name = policy.groups[gi].name.clone();

@@ -30,6 +30,7 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
+    /// The name used in the vault file and the audit log.
     pub fn as_str(self) -> &'static str {
         match self {
             ChangeKind::Reshare => "reshare",
@@ -131,7 +132,12 @@ impl PendingChange {
 #[derive(Debug, PartialEq, Eq)]
 pub enum ChangeError {
     /// A change is already waiting.
-    AlreadyPending { kind: ChangeKind, created: u64 },
+    AlreadyPending {
+        /// What is waiting.
+        kind: ChangeKind,
+        /// When it was prepared (Unix seconds).
+        created: u64,
+    },
     /// Nothing to confirm or cancel.
     NothingPending,
     /// The pending record changed between reading it and writing the vault.
@@ -141,7 +147,12 @@ pub enum ChangeError {
     /// The credential ratification record does not verify or entries were tampered with.
     Tampered(Vec<String>),
     /// The given keys are not those the change expects.
-    WrongKey { expected: String, given: String },
+    WrongKey {
+        /// The fingerprint the change expects.
+        expected: String,
+        /// The fingerprint of the keys given.
+        given: String,
+    },
 }
 
 impl fmt::Display for ChangeError {

@@ -26,8 +26,11 @@ pub use file::VaultFileError;
 /// SLIP-39 parameters shared by every share of the current epoch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Slip39Params {
+    /// The SLIP-39 identifier (15 bits) every share of the set carries.
     pub identifier: u16,
+    /// The SLIP-39 extendable flag (the identifier is not mixed into the encryption).
     pub extendable: bool,
+    /// The SLIP-39 iteration exponent (PBKDF2 rounds = 10000 * 2^e).
     pub iteration_exponent: u8,
     /// Whether the shares were made with a SLIP-39 passphrase (the passphrase itself is never stored).
     pub passphrase: bool,
@@ -60,12 +63,15 @@ pub struct Vault {
 /// What is wrong with a vault's content (beyond its file syntax).
 #[derive(Debug)]
 pub enum VaultError {
+    /// The policy in the vault is not a valid policy.
     Policy(PolicyError),
     /// The manifest signature does not verify: the file was edited outside custody.
     BadSignature,
     /// The stored fingerprint is not the public key's.
     FingerprintMismatch {
+        /// The fingerprint written in the file.
         stored: String,
+        /// The fingerprint of the public key in the file.
         computed: String,
     },
 }
@@ -182,14 +188,17 @@ impl Vault {
         &mut self.credentials
     }
 
+    /// The master key's Ed25519 verifying key.
     pub fn public_key(&self) -> &VerifyingKey {
         &self.public.ed25519
     }
 
+    /// The master key's fingerprint, as printed on every sheet.
     pub fn fingerprint(&self) -> String {
         self.public.fingerprint()
     }
 
+    /// The vault id in lower-case hex (32 digits).
     pub fn vault_id_hex(&self) -> String {
         crate::keys::hex(&self.vault_id)
     }
