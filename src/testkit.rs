@@ -122,13 +122,7 @@ pub fn test_vault(
 }
 
 /// `vault` as it would stand at share-set `epoch`, begun at `started` (Unix seconds), re-signed
-/// with `keys`: for tests of the epoch rules. Built through the vault's JSON form, as a file
-/// written by custody after reshares would be.
+/// with `keys`: for tests of the epoch rules.
 pub fn at_epoch(vault: &Vault, keys: &DerivedKeys, epoch: u32, started: u64) -> Vault {
-    let mut j: serde_json::Value = serde_json::from_str(&vault.to_json()).expect("vault JSON");
-    j["epoch"] = epoch.into();
-    j["epoch_started"] = crate::timefmt::rfc3339(started).into();
-    let mut v = Vault::from_json(&j.to_string()).expect("vault JSON with another epoch");
-    v.sign(keys);
-    v
+    vault.at_epoch_for_tests(keys, epoch, started)
 }

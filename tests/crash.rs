@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use custody::vault::{sidecar, store};
+use custody::vault::store;
 
 const RUNS: usize = 120;
 
@@ -104,7 +104,7 @@ fn sigkill_at_random_instants_never_corrupts_or_loses() {
             );
         }
         assert!(v.credentials().malformed().is_empty());
-        let a = v.assess(sidecar::read(&vault));
+        let a = v.assess_beside(&vault);
         assert!(a.rollback.is_none(), "run {i}: false rollback");
         assert!(
             a.tamper_lines(&v).is_empty(),

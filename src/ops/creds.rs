@@ -19,8 +19,8 @@ use crate::vault::credential::{
 };
 use crate::vault::ratify::{EntryState, RatifyError, RecordState};
 use crate::vault::seal::{self, SealError, SecretFields};
-use crate::vault::sidecar::{self, Rollback, Seen};
 use crate::vault::store::{self, OnRollback, StoreError};
+use crate::vault::{Rollback, Seen};
 use crate::vault::{SetError, Vault};
 
 /// Why a credential operation did not happen. Nothing was written unless the variant says so.
@@ -437,7 +437,7 @@ fn names(rows: &[Row], keep: impl Fn(&Row) -> bool) -> Vec<String> {
 /// The status of every credential in the vault at `path` at `clock`'s time (no quorum).
 pub fn status(path: &Path, clock: Clock) -> Result<Status, CredError> {
     let vault = store::load(path)?;
-    let assessment = vault.assess(sidecar::read(path));
+    let assessment = vault.assess_beside(path);
     let now = clock.now();
     let set = vault.credentials();
     let rows: Vec<Row> = set
@@ -488,7 +488,7 @@ pub struct Shown {
 /// The metadata of the credential `name` (no quorum; nothing secret).
 pub fn show(path: &Path, name: &str) -> Result<Shown, CredError> {
     let vault = store::load(path)?;
-    let assessment = vault.assess(sidecar::read(path));
+    let assessment = vault.assess_beside(path);
     let credential = vault
         .credentials()
         .get(name)
@@ -533,7 +533,7 @@ fn reveal_in(session: &Session, name: &str, ratify_first: bool) -> Result<Reveal
         None
     };
     let vault = store::load(path)?;
-    let assessment = vault.assess(sidecar::read(path));
+    let assessment = vault.assess_beside(path);
     let credential = vault
         .credentials()
         .get(name)

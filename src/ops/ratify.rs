@@ -9,8 +9,8 @@ use crate::keys::DerivedKeys;
 use crate::vault::Vault;
 use crate::vault::credential::Credential;
 use crate::vault::ratify::{EntryState, RatifyError};
-use crate::vault::sidecar::{self, Rollback, Seen};
 use crate::vault::store::{self, OnRollback, StoreError};
+use crate::vault::{Rollback, Seen};
 
 /// What a ratification reviewed and signed.
 #[derive(Clone, Debug)]
@@ -114,7 +114,7 @@ pub struct Waiting {
 
 /// Without a ratification: list what awaits one and any tampering.
 pub fn waiting(vault: &Vault, path: &Path) -> Waiting {
-    let a = vault.assess(sidecar::read(path));
+    let a = vault.assess_beside(path);
     Waiting {
         pending: a.pending(vault).into_iter().cloned().collect(),
         tampered: a.tamper_lines(vault),

@@ -29,7 +29,7 @@ use crate::vault::change::{ChangeError, PendingChange};
 use crate::vault::credential::Credential;
 use crate::vault::seal::{self, SealError};
 use crate::vault::store::{self, OnRollback, StoreError};
-use crate::vault::{Slip39Params, Vault, sidecar};
+use crate::vault::{Slip39Params, Vault};
 
 pub use crate::vault::change::ChangeKind;
 
@@ -209,7 +209,7 @@ fn reseal_all(
     old: &DerivedKeys,
     new_recipient: &str,
 ) -> Result<Vec<Credential>, RekeyError> {
-    let tampered = vault.assess(sidecar::read(path)).tamper_lines(vault);
+    let tampered = vault.assess_beside(path).tamper_lines(vault);
     if !tampered.is_empty() {
         return Err(ChangeError::Tampered(tampered).into());
     }

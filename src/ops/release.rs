@@ -15,11 +15,11 @@ use crate::audit::AuditError;
 use crate::ops::ratify::{self, Ratified, RatifyFailure};
 use crate::ops::session::Session;
 use crate::timefmt;
+use crate::vault::Rollback;
 use crate::vault::Vault;
 use crate::vault::credential::{Credential, Pending, Scope, env_prefix};
 use crate::vault::ratify::EntryState;
 use crate::vault::seal::{self, SealError, SecretFields};
-use crate::vault::sidecar::{self, Rollback};
 use crate::vault::store::{self, StoreError};
 
 /// What the quorum allows beyond the default.
@@ -324,7 +324,7 @@ fn check_and_open(
     }
     // A ratification resolved any rollback under the writer lock (it signs a generation above
     // the sidecar's, and hands back the vault as written), so this check passes after one.
-    let assessment = vault.assess(sidecar::read(path));
+    let assessment = vault.assess_beside(path);
     if let Some(r) = assessment.rollback {
         return Err(ReleaseError::RolledBack(r));
     }

@@ -1,15 +1,22 @@
 //! The vault: the public record of one custody set-up (identity, public keys, SLIP-39
 //! parameters, policy, epoch), signed with the master key, and the sealed exchange credentials
 //! beside it with the quorum's ratification record.
+//!
+//! The public surface: [`Vault`] and its parameters here; the namespaces [`store`] (the only
+//! way a vault is read and written), [`seal`] (age sealing of a credential's secret fields),
+//! [`credential`] (one entry's public metadata and its rules), [`ratify`] (the quorum's
+//! ratification record and the assessment of every entry) and [`change`] (a pending reshare
+//! or master rotation). The credential set, the rollback sidecar, the file form and the
+//! canonical manifest are private; what of them is public is re-exported below.
 
 pub mod change;
 pub mod credential;
-pub mod credential_set;
+mod credential_set;
 mod file;
 mod manifest;
 pub mod ratify;
 pub mod seal;
-pub mod sidecar;
+mod sidecar;
 pub mod store;
 
 use std::fmt;
@@ -22,6 +29,7 @@ use crate::wire;
 
 pub use credential_set::{CredentialSet, DEFAULT_ROTATION_DAYS, SetError};
 pub use file::VaultFileError;
+pub use sidecar::{Rollback, Seen};
 
 /// SLIP-39 parameters shared by every share of the current epoch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -216,5 +224,18 @@ impl Vault {
     /// Parse the JSON file form and verify it (format, fingerprint, signature, policy).
     pub fn from_json(text: &str) -> Result<Vault, VaultFileError> {
         file::from_json(text)
+    }
+}
+
+#[cfg(feature = "testkit")]
+impl Vault {
+    /// Test support ([`crate::testkit::at_epoch`]): this vault at share-set `epoch`, begun at
+    /// `started`, re-signed with `keys`.
+    pub(crate) fn at_epoch_for_tests(&self, keys: &DerivedKeys, epoch: u32, started: u64) -> Vault {
+        let mut v = self.clone();
+        v.epoch = epoch;
+        v.epoch_started = started;
+        v.sign(keys);
+        v
     }
 }

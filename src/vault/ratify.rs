@@ -201,6 +201,11 @@ impl Vault {
         }
     }
 
+    /// Assess every entry against the generation sidecar beside the vault file at `path`.
+    pub fn assess_beside(&self, path: &std::path::Path) -> Assessment {
+        self.assess(sidecar::read(path))
+    }
+
     /// Assess every entry; `seen` is the sidecar's record, if any.
     pub fn assess(&self, seen: Option<Seen>) -> Assessment {
         let set = &self.credentials;
