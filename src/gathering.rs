@@ -284,37 +284,26 @@ impl<'v> Gathering<'v> {
     /// Check that the accepted shares fit together (SLIP-39 digest, and every extra share on the
     /// same polynomial as the rest) without decrypting the master secret. `Err` names the
     /// shares at fault. Call it only when [`Gathering::is_ready`].
-    pub fn cross_check(&self) -> Result<(), String> {
+    pub fn cross_check(&self) -> Result<(), Disagreement> {
         let shares: Vec<Share> = self.accepted.iter().map(|(p, _)| p.share.clone()).collect();
         match slip39::recover_ems(&shares) {
             Ok(_ems) => Ok(()),
-            Err(Slip39Error::InconsistentShares { shares, .. }) => {
-                let names: Vec<String> = shares
+            Err(Slip39Error::InconsistentShares { shares, .. }) => Err(Disagreement::Outliers {
+                labels: shares
                     .iter()
                     .filter_map(|&i| self.accepted.get(i))
                     .map(|(p, _)| p.label.clone())
-                    .collect();
-                Err(format!(
-                    "{} {} not agree with the rest of the quorum: damaged, forged, or from \
-                     another set. The others are consistent; leave {} out",
-                    names.join(", "),
-                    if names.len() == 1 { "does" } else { "do" },
-                    if names.len() == 1 { "it" } else { "them" },
-                ))
-            }
-            Err(Slip39Error::DigestMismatch { group_index }) => Err(format!(
-                "the shares{} do not fit together (the SLIP-39 digest check failed): at least \
-                 one is damaged or forged",
-                group_index
-                    .and_then(|gi| {
-                        self.accepted
-                            .iter()
-                            .find(|(p, _)| p.share.group_index == gi)
-                            .map(|(_, m)| format!(" of group {}", m.group))
-                    })
-                    .unwrap_or_default()
-            )),
-            Err(e) => Err(e.to_string()),
+                    .collect(),
+            }),
+            Err(Slip39Error::DigestMismatch { group_index }) => Err(Disagreement::Digest {
+                group: group_index.and_then(|gi| {
+                    self.accepted
+                        .iter()
+                        .find(|(p, _)| p.share.group_index == gi)
+                        .map(|(_, m)| m.group.clone())
+                }),
+            }),
+            Err(e) => Err(Disagreement::Other(e)),
         }
     }
 
@@ -517,6 +506,57 @@ impl WordEntry {
     }
 }
 
+/// Why the accepted shares of a ready [`Gathering`] do not fit together.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Disagreement {
+    /// These shares (input labels) disagree with the rest, which are consistent.
+    Outliers {
+        /// The labels of the shares at fault.
+        labels: Vec<String>,
+    },
+    /// The SLIP-39 digest check failed: at least one share is damaged or forged.
+    Digest {
+        /// The group whose shares failed, when one can be named.
+        group: Option<String>,
+    },
+    /// The shares could not be combined for another reason.
+    Other(Slip39Error),
+}
+
+impl std::fmt::Display for Disagreement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Disagreement::Outliers { labels } => write!(
+                f,
+                "{} {} not agree with the rest of the quorum: damaged, forged, or from another \
+                 set. The others are consistent; leave {} out",
+                labels.join(", "),
+                if labels.len() == 1 { "does" } else { "do" },
+                if labels.len() == 1 { "it" } else { "them" },
+            ),
+            Disagreement::Digest { group } => write!(
+                f,
+                "the shares{} do not fit together (the SLIP-39 digest check failed): at least \
+                 one is damaged or forged",
+                group
+                    .as_ref()
+                    .map(|g| format!(" of group {g}"))
+                    .unwrap_or_default()
+            ),
+            Disagreement::Other(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Disagreement {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Disagreement::Other(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -705,8 +745,15 @@ mod tests {
         accepted(c.present(words("typed words", &bad)));
         assert!(c.has_extra_shares());
         let why = c.cross_check().unwrap_err();
+        assert_eq!(
+            why,
+            Disagreement::Outliers {
+                labels: vec!["dave's typed words".into()]
+            }
+        );
         assert!(
-            why.starts_with("dave's typed words does not agree"),
+            why.to_string()
+                .starts_with("dave's typed words does not agree"),
             "{why}"
         );
         let shares = c.into_shares();

@@ -15,7 +15,7 @@ use custody::ops::session::{Presentation, SessionError};
 use custody::policy::{Policy, PolicyError};
 use custody::quorum;
 use custody::sheet::{Format, Paper};
-use custody::vault::change::ChangeError;
+use custody::vault::change::{ChangeError, PendingInvalid};
 use custody::vault::seal;
 use custody::vault::store;
 
@@ -243,6 +243,41 @@ fn one_change_at_a_time() {
         ),
         Err(ExtendError::Change(ChangeError::AlreadyPending { .. }))
     ));
+}
+
+#[test]
+fn a_pending_record_belongs_to_one_manifest() {
+    let v = vault();
+    reshare(&v);
+    let with = store::load(&v.vault).unwrap();
+    let pending = with.pending_change().unwrap().clone();
+    assert_eq!(pending.verify(&with), Ok(()));
+    // The same vault once the change is dropped: the record still fits its manifest.
+    let mut without = with.clone();
+    without.cancel_pending(&pending).unwrap();
+    assert_eq!(pending.verify(&without), Ok(()));
+    // A second record is refused while one waits.
+    let mut again = with.clone();
+    assert!(matches!(
+        again.propose_change(pending.clone()),
+        Err(ChangeError::AlreadyPending { .. })
+    ));
+    // Another vault (another key) does not accept the record: its signature is not that key's.
+    let other = vault();
+    let other_vault = store::load(&other.vault).unwrap();
+    assert_eq!(
+        pending.verify(&other_vault),
+        Err(PendingInvalid::CurrentSignature)
+    );
+    let mut other_vault = other_vault;
+    assert_eq!(
+        other_vault.propose_change(pending.clone()),
+        Err(ChangeError::ChangedMeanwhile)
+    );
+    assert!(other_vault.pending_change().is_none());
+    // Back on its own vault it is accepted again.
+    without.propose_change(pending.clone()).unwrap();
+    assert_eq!(without.pending_change(), Some(&pending));
 }
 
 #[test]

@@ -16,7 +16,7 @@ use super::ratify::RecordState;
 use super::sidecar::Seen;
 use super::{Slip39Params, Vault, manifest};
 use crate::keys::{DerivedKeys, PublicKeys, fingerprint};
-use crate::policy::Policy;
+use crate::policy::{Policy, PolicyError};
 use crate::timefmt;
 use crate::wire;
 
@@ -304,29 +304,75 @@ impl PendingChange {
     }
 
     /// Check both signatures against `vault` (the record must belong to this manifest).
-    pub fn verify(&self, vault: &Vault) -> Result<(), String> {
+    pub fn verify(&self, vault: &Vault) -> Result<(), PendingInvalid> {
         if (self.kind == ChangeKind::RotateMaster) != self.rotation.is_some() {
-            return Err("its kind does not match its content".into());
+            return Err(PendingInvalid::KindMismatch);
         }
         if self.epoch != vault.epoch.wrapping_add(1) {
-            return Err(format!(
-                "it is for epoch {}, but the vault is at epoch {}",
-                self.epoch, vault.epoch
-            ));
+            return Err(PendingInvalid::Epoch {
+                record: self.epoch,
+                vault: vault.epoch,
+            });
         }
-        self.policy.validate().map_err(|e| e.to_string())?;
+        self.policy.validate().map_err(PendingInvalid::Policy)?;
         let msg = signed_bytes(vault, self);
         vault
             .public_key()
             .verify_strict(&msg, &self.signature)
-            .map_err(|_| "the current key's signature does not verify".to_owned())?;
+            .map_err(|_| PendingInvalid::CurrentSignature)?;
         if let Some(r) = &self.rotation {
             r.public
                 .ed25519
                 .verify_strict(&msg, &r.new_signature)
-                .map_err(|_| "the new key's signature does not verify".to_owned())?;
+                .map_err(|_| PendingInvalid::NewSignature)?;
         }
         Ok(())
+    }
+}
+
+/// Why a pending-change record does not belong to its vault or does not verify.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PendingInvalid {
+    /// A rotation without new keys, or a reshare with them.
+    KindMismatch,
+    /// The record is for another epoch than the vault's next one.
+    Epoch {
+        /// The epoch the record's new shares carry.
+        record: u32,
+        /// The vault's current epoch.
+        vault: u32,
+    },
+    /// The new policy is not a valid policy.
+    Policy(PolicyError),
+    /// The current master key's signature over the record does not verify.
+    CurrentSignature,
+    /// The new master key's signature over the record does not verify.
+    NewSignature,
+}
+
+impl fmt::Display for PendingInvalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PendingInvalid::KindMismatch => f.write_str("its kind does not match its content"),
+            PendingInvalid::Epoch { record, vault } => write!(
+                f,
+                "it is for epoch {record}, but the vault is at epoch {vault}"
+            ),
+            PendingInvalid::Policy(e) => e.fmt(f),
+            PendingInvalid::CurrentSignature => {
+                f.write_str("the current key's signature does not verify")
+            }
+            PendingInvalid::NewSignature => f.write_str("the new key's signature does not verify"),
+        }
+    }
+}
+
+impl std::error::Error for PendingInvalid {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PendingInvalid::Policy(e) => Some(e),
+            _ => None,
+        }
     }
 }
 

@@ -251,9 +251,9 @@ pub(super) fn from_json(text: &str) -> Result<Vault, VaultFileError> {
     }
     v.verify().map_err(VaultFileError::Content)?;
     if let Some(p) = &v.pending_change {
-        p.verify(&v).map_err(|problem| VaultFileError::Field {
+        p.verify(&v).map_err(|e| VaultFileError::Field {
             field: "pending_change",
-            problem,
+            problem: e.to_string(),
         })?;
     }
     Ok(v)
