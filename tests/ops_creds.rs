@@ -130,11 +130,11 @@ fn add_refuses_duplicates_clashes_and_bad_arguments() {
     assert!(!added.withdraw);
     assert!(matches!(
         f.add("binance-main"),
-        Err(CredError::Exists { name }) if name == "binance-main"
+        Err(CredError::Set(SetError::Exists { name })) if name == "binance-main"
     ));
     assert!(matches!(
         f.add("BINANCE_MAIN"),
-        Err(CredError::Clash { name, other }) if name == "BINANCE_MAIN" && other == "binance-main"
+        Err(CredError::Set(SetError::Clash { name, other })) if name == "BINANCE_MAIN" && other == "binance-main"
     ));
     assert!(matches!(
         f.add("a b"),
@@ -197,7 +197,7 @@ fn rotate_reseals_and_awaits_ratification() {
     assert_eq!(creds::exchange_of(&f.path, "a").unwrap(), "binance");
     assert!(matches!(
         creds::exchange_of(&f.path, "zz"),
-        Err(CredError::NotFound { name }) if name == "zz"
+        Err(CredError::Set(SetError::NotFound { name })) if name == "zz"
     ));
     let later = Clock::fixed(T0 + 86_400 * 3);
     let r = Rotation {
@@ -213,11 +213,11 @@ fn rotate_reseals_and_awaits_ratification() {
     assert_eq!(shown.credential.note, "new key");
     assert!(matches!(
         creds::rotate(&f.path, &rotation("zz"), &fields("k", "s"), clock()),
-        Err(CredError::NotFound { .. })
+        Err(CredError::Set(SetError::NotFound { .. }))
     ));
     assert!(matches!(
         creds::show(&f.path, "zz"),
-        Err(CredError::NotFound { .. })
+        Err(CredError::Set(SetError::NotFound { .. }))
     ));
     // The quorum reveals the new secret once it has ratified it.
     let revealed = creds::reveal(f.session("creds show --reveal"), "a", true).unwrap();
@@ -257,21 +257,21 @@ fn remove_and_rename_keep_the_ratification_in_step() {
     assert!(removed.ratified.is_none());
     assert!(matches!(
         creds::remove(f.session("creds remove"), "b", false),
-        Err(CredError::NotFound { name }) if name == "b"
+        Err(CredError::Set(SetError::NotFound { name })) if name == "b"
     ));
     let renamed = creds::rename(f.session("creds rename"), "a", "a-new", false).unwrap();
     assert_eq!(renamed.env_prefix, "A_NEW");
     assert!(matches!(
         creds::rename(f.session("creds rename"), "a-new", "c", false),
-        Err(CredError::Exists { name }) if name == "c"
+        Err(CredError::Set(SetError::Exists { name })) if name == "c"
     ));
     assert!(matches!(
         creds::rename(f.session("creds rename"), "a-new", "C", false),
-        Err(CredError::Clash { name, other }) if name == "C" && other == "c"
+        Err(CredError::Set(SetError::Clash { name, other })) if name == "C" && other == "c"
     ));
     assert!(matches!(
         creds::rename(f.session("creds rename"), "zz", "y", false),
-        Err(CredError::NotFound { name }) if name == "zz"
+        Err(CredError::Set(SetError::NotFound { name })) if name == "zz"
     ));
     assert!(matches!(
         creds::rename(f.session("creds rename"), "c", "no good", false),
@@ -353,7 +353,11 @@ fn errors_chain_to_their_cause() {
     assert!(e.source().is_some());
     f.add("a").unwrap();
     let e = f.add("a").unwrap_err();
-    assert!(e.source().is_none());
+    // The set's rule is the cause; the operation adds nothing of its own to the message.
+    let cause = e.source().unwrap().downcast_ref::<SetError>().unwrap();
+    assert_eq!(cause, &SetError::Exists { name: "a".into() });
+    assert_eq!(e.to_string(), cause.to_string());
+    assert!(CredError::RecordInvalid.source().is_none());
     // No flag or command name in the library's wording.
     for e in [e, CredError::RecordInvalid] {
         let m = e.to_string();

@@ -17,6 +17,7 @@ use custody::ops::session::SessionError;
 use custody::policy::PolicyError;
 use custody::quorum::{QuorumError, ShareProblem};
 use custody::scan::ScanError;
+use custody::vault::SetError;
 use custody::vault::change::ChangeError;
 use custody::vault::credential::EntryError;
 use custody::vault::ratify::RatifyError;
@@ -206,11 +207,11 @@ fn change(e: &ChangeError) -> Option<String> {
 
 fn creds(e: &CredError) -> Option<String> {
     match e {
-        CredError::NotFound { .. } => Some("`custody creds list` shows them".into()),
-        CredError::Exists { name } => Some(format!(
+        CredError::Set(SetError::NotFound { .. }) => Some("`custody creds list` shows them".into()),
+        CredError::Set(SetError::Exists { name }) => Some(format!(
             "replace its secret with `custody creds rotate {name}`, or choose another name"
         )),
-        CredError::Clash { .. } => Some("choose another name".into()),
+        CredError::Set(SetError::Clash { .. }) => Some("choose another name".into()),
         CredError::Tampered { name, .. } => Some(format!(
             "restore the vault from its backup (VAULT.bak), or remove the entry (quorum: \
              `custody creds remove {name}`) and add it again"

@@ -26,23 +26,8 @@ use crate::vault::{SetError, Vault};
 /// Why a credential operation did not happen. Nothing was written unless the variant says so.
 #[derive(Debug)]
 pub enum CredError {
-    /// No credential of that name.
-    NotFound {
-        /// The name asked for.
-        name: String,
-    },
-    /// A credential of that name exists already.
-    Exists {
-        /// The name asked for.
-        name: String,
-    },
-    /// The name gives the same environment variables as the existing credential `other`.
-    Clash {
-        /// The name asked for.
-        name: String,
-        /// The existing credential it clashes with.
-        other: String,
-    },
+    /// The name is not there, exists already, or clashes with another's variables.
+    Set(SetError),
     /// The entry was changed outside custody; a quorum must look at it first.
     Tampered {
         /// The entry's name.
@@ -71,13 +56,7 @@ pub enum CredError {
 impl fmt::Display for CredError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CredError::NotFound { name } => write!(f, "no credential `{name}` in the vault"),
-            CredError::Exists { name } => write!(f, "credential `{name}` already exists"),
-            CredError::Clash { name, other } => write!(
-                f,
-                "the name `{name}` gives the same variable names as the existing credential \
-                 `{other}`"
-            ),
+            CredError::Set(e) => e.fmt(f),
             CredError::Tampered { name, state } => write!(
                 f,
                 "credential `{name}` was changed outside custody ({}); a quorum must look at it \
@@ -108,12 +87,10 @@ impl std::error::Error for CredError {
             CredError::Ratify(e) => Some(e),
             CredError::Session(e) => Some(e),
             CredError::Audit(e) => Some(e),
-            CredError::NotFound { .. }
-            | CredError::Exists { .. }
-            | CredError::Clash { .. }
-            | CredError::Tampered { .. }
-            | CredError::RecordInvalid
-            | CredError::RolledBack(_) => None,
+            CredError::Set(e) => Some(e),
+            CredError::Tampered { .. } | CredError::RecordInvalid | CredError::RolledBack(_) => {
+                None
+            }
         }
     }
 }
@@ -135,17 +112,8 @@ from!(
     RatifyError => Ratify,
     SessionError => Session,
     AuditError => Audit,
+    SetError => Set,
 );
-
-impl From<SetError> for CredError {
-    fn from(e: SetError) -> Self {
-        match e {
-            SetError::NotFound { name } => CredError::NotFound { name },
-            SetError::Exists { name } => CredError::Exists { name },
-            SetError::Clash { name, other } => CredError::Clash { name, other },
-        }
-    }
-}
 
 impl From<RatifyFailure> for CredError {
     fn from(e: RatifyFailure) -> Self {
@@ -157,7 +125,7 @@ impl From<RatifyFailure> for CredError {
 }
 
 fn not_found(name: &str) -> CredError {
-    CredError::NotFound { name: name.into() }
+    CredError::Set(SetError::NotFound { name: name.into() })
 }
 
 /// A credential to add: its public metadata as given (checked by [`add`]).
