@@ -8,15 +8,15 @@ use std::path::{Path, PathBuf};
 use custody::certificate::verify_certificate;
 use custody::clock::Clock;
 use custody::input;
+use custody::ops::creds::{self, NewCredential};
 use custody::ops::drill::{self, DrillError, DrillOptions, Ratification};
 use custody::ops::session::{Begun, Presentation, SessionError};
 use custody::quorum::QuorumError;
 use custody::testkit::{self, TestVault};
 use custody::token::Token;
-use custody::vault::Vault;
-use custody::vault::credential::{Credential, FieldName, Pending, Scope};
-use custody::vault::seal::{self, SecretFields};
-use custody::vault::store::{self, OnRollback};
+use custody::vault::credential::FieldName;
+use custody::vault::seal::SecretFields;
+use custody::vault::store::{self};
 use serde_json::Value;
 
 const NOW: u64 = testkit::CREATED + 86_400;
@@ -39,30 +39,18 @@ fn fixture() -> Fx {
     }
 }
 
+/// Add a credential with the library's own operation: sealed, awaiting ratification.
 fn add(path: &Path, name: &str, key: &str) {
-    store::update(path, OnRollback::Refuse, |vault: &mut Vault, _| {
-        let mut c = Credential {
-            name: name.into(),
-            exchange: "binance".into(),
-            account: String::new(),
-            scope: vec![Scope::Trade],
-            ip_allowlist: String::new(),
-            created: NOW,
-            rotated: NOW,
-            expires: None,
-            note: String::new(),
-            fields: vec![FieldName::ApiKey, FieldName::ApiSecret],
-            sealed: String::new(),
-            pending: Some(Pending::Added),
-        };
-        let mut f = SecretFields::default();
-        f.set(FieldName::ApiKey, key.into());
-        f.set(FieldName::ApiSecret, format!("{key}-secret"));
-        c.sealed = seal::seal(&vault.vault_id(), &c, &f, &vault.public().age_recipient)?;
-        vault.credentials_mut().insert(c)?;
-        Ok::<(), Box<dyn std::error::Error>>(())
-    })
-    .unwrap();
+    let new = NewCredential {
+        name: name.into(),
+        exchange: "binance".into(),
+        scope: "trade".into(),
+        ..NewCredential::default()
+    };
+    let mut f = SecretFields::default();
+    f.set(FieldName::ApiKey, key.into());
+    f.set(FieldName::ApiSecret, format!("{key}-secret"));
+    creds::add(path, &new, &f, Clock::fixed(NOW)).unwrap();
 }
 
 fn presentation(tokens: &[&Token]) -> Presentation {

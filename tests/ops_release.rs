@@ -6,17 +6,17 @@ use std::path::{Path, PathBuf};
 
 use custody::clock::Clock;
 use custody::input;
+use custody::ops::creds::{self, NewCredential};
 use custody::ops::ratify;
 use custody::ops::release::{
     self, EnvStyle, ReleaseError, ReleaseOptions, ReleaseWarning, Released,
 };
 use custody::ops::session::{Begun, Presentation};
 use custody::testkit::{self, TestVault};
-use custody::vault::Vault;
-use custody::vault::credential::{Credential, FieldName, Pending, Scope};
+use custody::vault::credential::{FieldName, Pending, Scope};
 use custody::vault::ratify::EntryState;
-use custody::vault::seal::{self, SecretFields};
-use custody::vault::store::{self, OnRollback};
+use custody::vault::seal::SecretFields;
+use custody::vault::store::{self};
 use serde_json::Value;
 
 const NOW: u64 = testkit::CREATED + 86_400;
@@ -46,33 +46,16 @@ fn fields(key: &str) -> SecretFields {
     f
 }
 
-/// Add a credential as `creds add` does: sealed, awaiting ratification.
+/// Add a credential with the library's own operation: sealed, awaiting ratification.
 fn add(path: &Path, name: &str, scope: Vec<Scope>, key: &str) {
-    store::update(path, OnRollback::Refuse, |vault: &mut Vault, _| {
-        let mut c = Credential {
-            name: name.into(),
-            exchange: "binance".into(),
-            account: String::new(),
-            scope: scope.clone(),
-            ip_allowlist: String::new(),
-            created: NOW,
-            rotated: NOW,
-            expires: None,
-            note: String::new(),
-            fields: vec![FieldName::ApiKey, FieldName::ApiSecret],
-            sealed: String::new(),
-            pending: Some(Pending::Added),
-        };
-        c.sealed = seal::seal(
-            &vault.vault_id(),
-            &c,
-            &fields(key),
-            &vault.public().age_recipient,
-        )?;
-        vault.credentials_mut().insert(c)?;
-        Ok::<(), Box<dyn std::error::Error>>(())
-    })
-    .unwrap();
+    let scope: Vec<&str> = scope.iter().map(|s| s.as_str()).collect();
+    let new = NewCredential {
+        name: name.into(),
+        exchange: "binance".into(),
+        scope: scope.join(","),
+        ..NewCredential::default()
+    };
+    creds::add(path, &new, &fields(key), Clock::fixed(NOW)).unwrap();
 }
 
 fn ratify_all(fx: &Fx) {
