@@ -102,7 +102,9 @@ struct CertificateJson {
 #[derive(Debug)]
 pub enum CertError {
     /// Not JSON, or a field is missing, unknown or of the wrong type.
-    Syntax(String),
+    Syntax(serde_json::Error),
+    /// JSON without a `format` field: not a custody certificate.
+    NoFormat,
     /// Another document, or a certificate format this build does not read.
     UnknownFormat(String),
     /// A field's value is malformed.
@@ -142,6 +144,11 @@ impl fmt::Display for CertError {
                 f,
                 "this is not a custody drill certificate ({e}); check that you gave the .json \
                  file, not the .txt page"
+            ),
+            CertError::NoFormat => write!(
+                f,
+                "this is not a custody drill certificate (no `format` field); check that you \
+                 gave the .json file, not the .txt page"
             ),
             CertError::UnknownFormat(s) => write!(
                 f,
@@ -185,7 +192,15 @@ impl fmt::Display for CertError {
     }
 }
 
-impl std::error::Error for CertError {}
+impl std::error::Error for CertError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CertError::Syntax(e) => Some(e),
+            CertError::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
     let b = s.as_bytes();
@@ -375,15 +390,13 @@ impl Certificate {
 
     /// Parse the JSON form without checking the signature (use [`verify_certificate`]).
     pub fn parse_unverified(text: &str) -> Result<Certificate, CertError> {
-        let loose: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| CertError::Syntax(e.to_string()))?;
+        let loose: serde_json::Value = serde_json::from_str(text).map_err(CertError::Syntax)?;
         match loose.get("format").and_then(|f| f.as_str()) {
             Some(f) if f == wire::CERTIFICATE_FORMAT => {}
             Some(f) => return Err(CertError::UnknownFormat(f.to_owned())),
-            None => return Err(CertError::Syntax("no `format` field".into())),
+            None => return Err(CertError::NoFormat),
         }
-        let j: CertificateJson =
-            serde_json::from_value(loose).map_err(|e| CertError::Syntax(e.to_string()))?;
+        let j: CertificateJson = serde_json::from_value(loose).map_err(CertError::Syntax)?;
         let field = |field: &'static str, problem: &str| CertError::Field {
             field,
             problem: problem.to_owned(),

@@ -171,9 +171,14 @@ fn every_field_edit_is_detected() {
         verify_certificate(&edit(&json, &["extra"], |x| *x = s("y")), &v),
         Err(CertError::Syntax(_))
     ));
+    let e = verify_certificate("not json", &v).unwrap_err();
+    assert!(matches!(e, CertError::Syntax(_)));
+    // The JSON parser's error is the cause, not a copy of its text.
+    let cause = std::error::Error::source(&e).unwrap();
+    assert!(cause.downcast_ref::<serde_json::Error>().is_some());
     assert!(matches!(
-        verify_certificate("not json", &v),
-        Err(CertError::Syntax(_))
+        verify_certificate("{\"vault_id\": \"00\"}", &v),
+        Err(CertError::NoFormat)
     ));
 }
 

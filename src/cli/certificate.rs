@@ -6,16 +6,14 @@
 use std::io::Write;
 
 use super::{CliError, VerifyCertificateArgs};
-use custody::certificate::{self, CertError};
+use custody::certificate;
 use custody::vault::store;
 
 pub fn run(args: VerifyCertificateArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let vault = store::load(&args.vault)?;
-    let text = std::fs::read_to_string(&args.file).map_err(|e| {
-        CliError::Certificate(CertError::Syntax(format!(
-            "cannot read {}: {e}",
-            args.file.display()
-        )))
+    let text = std::fs::read_to_string(&args.file).map_err(|source| CliError::Read {
+        path: args.file.clone(),
+        source,
     })?;
     let cert = certificate::verify_certificate(&text, &vault)?;
     let w = CliError::Output;

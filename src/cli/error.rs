@@ -60,6 +60,13 @@ pub enum CliError {
     Wait(std::io::Error),
     /// `exec --stdin-json`: the credentials could not be encoded.
     Encode(serde_json::Error),
+    /// Reading a file given on the command line failed.
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
     /// Writing a file failed.
     Write {
         path: PathBuf,
@@ -165,6 +172,9 @@ impl fmt::Display for CliError {
             CliError::Spawn { program, source } => write!(f, "cannot start {program}: {source}"),
             CliError::Wait(e) => write!(f, "waiting for the program failed: {e}"),
             CliError::Encode(e) => write!(f, "cannot encode the credentials: {e}"),
+            CliError::Read { path, source } => {
+                write!(f, "cannot read {}: {source}", path.display())
+            }
             CliError::Write { path, source } => {
                 write!(f, "cannot write {}: {source}", path.display())
             }
@@ -212,6 +222,7 @@ impl std::error::Error for CliError {
             CliError::Token(e) => Some(e),
             CliError::Vault(e) => Some(e),
             CliError::Terminal { source, .. }
+            | CliError::Read { source, .. }
             | CliError::Write { source, .. }
             | CliError::Spawn { source, .. } => Some(source),
             CliError::Wait(e) | CliError::Output(e) => Some(e),

@@ -119,7 +119,9 @@ struct EntryJson {
 #[derive(Debug)]
 pub enum VaultFileError {
     /// Not JSON, or a field is missing, unknown or of the wrong type.
-    Syntax(String),
+    Syntax(serde_json::Error),
+    /// JSON without a `format` field: not a custody vault.
+    NoFormat,
     /// The `format` field names a format this build does not read.
     UnknownFormat(String),
     /// A field's value is malformed.
@@ -140,6 +142,11 @@ impl fmt::Display for VaultFileError {
                 f,
                 "the vault file is not a valid custody vault ({e}); restore it from its backup"
             ),
+            VaultFileError::NoFormat => write!(
+                f,
+                "the vault file is not a valid custody vault (no `format` field); restore it \
+                 from its backup"
+            ),
             VaultFileError::UnknownFormat(s) => write!(
                 f,
                 "the vault file has format `{s}`; this custody reads `{}`: use a matching version of custody",
@@ -154,7 +161,15 @@ impl fmt::Display for VaultFileError {
     }
 }
 
-impl std::error::Error for VaultFileError {}
+impl std::error::Error for VaultFileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            VaultFileError::Syntax(e) => Some(e),
+            VaultFileError::Content(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 fn field(field: &'static str, problem: impl Into<String>) -> VaultFileError {
     VaultFileError::Field {
@@ -186,15 +201,13 @@ pub(super) fn to_json(v: &Vault) -> String {
 
 pub(super) fn from_json(text: &str) -> Result<Vault, VaultFileError> {
     // Read `format` first so that a future format gets its own error, not a syntax error.
-    let loose: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| VaultFileError::Syntax(e.to_string()))?;
+    let loose: serde_json::Value = serde_json::from_str(text).map_err(VaultFileError::Syntax)?;
     match loose.get("format").and_then(|f| f.as_str()) {
         Some(f) if f == wire::VAULT_FORMAT => {}
         Some(f) => return Err(VaultFileError::UnknownFormat(f.to_owned())),
-        None => return Err(VaultFileError::Syntax("no `format` field".into())),
+        None => return Err(VaultFileError::NoFormat),
     }
-    let j: VaultJson =
-        serde_json::from_value(loose).map_err(|e| VaultFileError::Syntax(e.to_string()))?;
+    let j: VaultJson = serde_json::from_value(loose).map_err(VaultFileError::Syntax)?;
     let vault_id: [u8; wire::VAULT_ID_LEN] = unhex(&j.vault_id)
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| field("vault_id", "expected 32 hex digits"))?;
@@ -529,4 +542,24 @@ pub(super) fn pending_from_json(raw: serde_json::Value) -> Result<PendingChange,
         rotation,
         signature: sig_from(&j.signature, "signature")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn syntax_errors_keep_the_parser_error_as_their_cause() {
+        let e = from_json("not json").unwrap_err();
+        assert!(matches!(e, VaultFileError::Syntax(_)));
+        assert!(e.source().unwrap().is::<serde_json::Error>());
+        assert!(matches!(
+            from_json("{\"vault_id\": \"00\"}"),
+            Err(VaultFileError::NoFormat)
+        ));
+        let e = from_json("{\"format\": \"custody-vault/999\"}").unwrap_err();
+        assert!(matches!(&e, VaultFileError::UnknownFormat(f) if f == "custody-vault/999"));
+        assert!(e.source().is_none());
+    }
 }
