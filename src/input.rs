@@ -108,7 +108,18 @@ impl fmt::Display for InputError {
     }
 }
 
-impl std::error::Error for InputError {}
+impl std::error::Error for InputError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            InputErrorKind::Io(e) => Some(e),
+            InputErrorKind::Token(e) => Some(e),
+            InputErrorKind::ShareFile(e) => Some(e),
+            InputErrorKind::Words(e) => Some(e),
+            InputErrorKind::Image(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// Drop list numbering ("1.", "2)", "12") that people add when copying words.
 fn strip_numbering(text: &str) -> Zeroizing<String> {

@@ -451,7 +451,15 @@ impl fmt::Display for QuorumError {
     }
 }
 
-impl std::error::Error for QuorumError {}
+impl std::error::Error for QuorumError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            QuorumError::Slip39(e) => Some(e),
+            QuorumError::Key(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// The result of a successful quorum. Dropping it zeroizes the secret and keys.
 pub struct Unlocked {

@@ -83,7 +83,15 @@ impl fmt::Display for ShareFileError {
     }
 }
 
-impl std::error::Error for ShareFileError {}
+impl std::error::Error for ShareFileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ShareFileError::Token(e) => Some(e),
+            ShareFileError::Words(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// Render the text share file for one custodian.
 pub fn render(token: &Token, policy: &Policy, fingerprint: &str) -> Zeroizing<String> {

@@ -116,7 +116,14 @@ impl fmt::Display for TokenError {
     }
 }
 
-impl std::error::Error for TokenError {}
+impl std::error::Error for TokenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TokenError::Share(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// Who holds a share and where it belongs: the signed fields beside the share itself.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -170,7 +170,14 @@ impl fmt::Display for AuditError {
     }
 }
 
-impl std::error::Error for AuditError {}
+impl std::error::Error for AuditError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AuditError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
 
 /// The audit log of one vault: `<vault>.audit` and its lock file `<vault>.audit.lock`.
 #[derive(Clone, Debug)]

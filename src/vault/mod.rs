@@ -103,7 +103,14 @@ impl fmt::Display for VaultError {
     }
 }
 
-impl std::error::Error for VaultError {}
+impl std::error::Error for VaultError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            VaultError::Policy(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl Vault {
     /// The vault's random identifier (16 bytes), carried by every share token.

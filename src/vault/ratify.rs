@@ -175,7 +175,14 @@ impl fmt::Display for RatifyError {
     }
 }
 
-impl std::error::Error for RatifyError {}
+impl std::error::Error for RatifyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RatifyError::Open(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl Vault {
     /// Check the ratification signature (independent of the base signature).

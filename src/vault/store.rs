@@ -73,7 +73,15 @@ impl std::fmt::Display for StoreError {
     }
 }
 
-impl std::error::Error for StoreError {}
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Read { source, .. } | StoreError::Write { source, .. } => Some(source),
+            StoreError::Invalid { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
 
 fn write_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
     move |source| StoreError::Write {
@@ -261,6 +269,24 @@ pub fn update_keeping<T, E: From<StoreError>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_errors_chain_to_the_system_error() {
+        use std::error::Error as _;
+        let dir = tempfile::tempdir().unwrap();
+        let e = load(&dir.path().join("none.json")).unwrap_err();
+        let io = e.source().unwrap().downcast_ref::<io::Error>().unwrap();
+        assert_eq!(io.kind(), io::ErrorKind::NotFound);
+        let p = dir.path().join("v.json");
+        fs::write(&p, "not json").unwrap();
+        let e = load(&p).unwrap_err();
+        let file = e
+            .source()
+            .unwrap()
+            .downcast_ref::<VaultFileError>()
+            .unwrap();
+        assert!(file.source().unwrap().is::<serde_json::Error>());
+    }
 
     #[test]
     fn create_new_refuses_to_overwrite() {
