@@ -115,11 +115,6 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// What to type next, if the command line has advice for this error (src/cli/advice.rs).
-    pub fn advice(&self) -> Option<String> {
-        super::advice::advice(self)
-    }
-
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => 2,

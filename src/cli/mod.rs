@@ -540,7 +540,7 @@ pub fn main() -> std::process::ExitCode {
         // The reader of the report went away (`| head`): end quietly, as if killed by SIGPIPE.
         Err(e) if advice::is_broken_pipe(&e) => std::process::ExitCode::from(128 + 13),
         Err(e) => {
-            let advice = e.advice();
+            let advice = advice::advice(&e);
             if json {
                 let mut obj = serde_json::json!({ "ok": false, "error": e.to_string() });
                 if let Some(a) = &advice {
