@@ -9,7 +9,7 @@ use custody::input;
 use custody::ops::creds::{self, NewCredential};
 use custody::ops::ratify;
 use custody::ops::release::{
-    self, EnvStyle, ReleaseError, ReleaseOptions, ReleaseWarning, Released,
+    self, EnvStyle, ReleaseError, ReleaseOptions, ReleaseWarning, Released, Releasing,
 };
 use custody::ops::session::{Begun, Presentation};
 use custody::testkit::{self, TestVault};
@@ -87,7 +87,10 @@ fn release(fx: &Fx, names: &[&str], options: ReleaseOptions) -> Result<Released,
     let begun = Begun::begin(&fx.path, "exec", Clock::fixed(NOW)).unwrap();
     let session = begun.unlock(&presentation(&fx.tv)).unwrap();
     let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-    release::release(session, &names, options, "bot")
+    let mut releasing = release::open(session, &names, options)?;
+    let released = std::mem::take(&mut releasing.released);
+    releasing.started("bot", 4242).unwrap();
+    Ok(released)
 }
 
 fn edit_json(path: &Path, edit: impl FnOnce(&mut Value)) {
@@ -320,36 +323,102 @@ fn vault_replaced_while_the_quorum_met_is_refused() {
     // Another vault (other keys) put in its place.
     let other = testkit::test_vault(8, 3, 12, &[("", 2, &["alice", "bob", "carol"])], 1);
     fs::write(&fx.path, other.vault.to_json()).unwrap();
-    let e = release::release(
-        session,
-        &["a".to_string()],
-        ReleaseOptions::default(),
-        "bot",
-    )
-    .err()
-    .unwrap();
+    let e = release::open(session, &["a".to_string()], ReleaseOptions::default())
+        .err()
+        .unwrap();
     assert!(matches!(e, ReleaseError::KeysChanged), "{e:?}");
 }
 
+fn open_at(
+    fx: &Fx,
+    at: u64,
+    name: &str,
+    options: ReleaseOptions,
+) -> Result<Releasing, ReleaseError> {
+    let begun = Begun::begin(&fx.path, "exec", Clock::fixed(at)).unwrap();
+    let session = begun.unlock(&presentation(&fx.tv)).unwrap();
+    release::open(session, &[name.to_string()], options)
+}
+
+fn audit_text(fx: &Fx) -> String {
+    fs::read_to_string(custody::audit::AuditLog::open(&fx.path).unwrap().path()).unwrap()
+}
+
 #[test]
-fn expired_and_overdue_credentials_are_released_with_warnings() {
+fn overdue_credentials_are_released_with_a_warning() {
     let fx = fixture();
     add(&fx.path, "old", vec![Scope::Trade], "key-old");
     ratify_all(&fx);
     // Far in the future: overdue for rotation.
-    let later = NOW + 400 * 86_400;
-    let begun = Begun::begin(&fx.path, "exec", Clock::fixed(later)).unwrap();
-    let session = begun.unlock(&presentation(&fx.tv)).unwrap();
-    let r = release::release(
-        session,
-        &["old".to_string()],
-        ReleaseOptions::default(),
-        "bot",
-    )
-    .unwrap();
+    let mut r = open_at(&fx, NOW + 400 * 86_400, "old", ReleaseOptions::default()).unwrap();
+    let released = std::mem::take(&mut r.released);
+    r.started("bot", 7).unwrap();
     assert!(
-        matches!(&r.warnings[..], [ReleaseWarning::Overdue { name, .. }] if name == "old"),
+        matches!(&released.warnings[..], [ReleaseWarning::Overdue { name, .. }] if name == "old"),
         "{:?}",
-        r.warnings
+        released.warnings
     );
+}
+
+#[test]
+fn expired_credentials_are_refused_unless_allowed_and_then_recorded() {
+    let fx = fixture();
+    let new = NewCredential {
+        name: "short".into(),
+        exchange: "binance".into(),
+        scope: "trade".into(),
+        expires: Some("2025-12-31".into()),
+        ..NewCredential::default()
+    };
+    creds::add(&fx.path, &new, &fields("key-s"), Clock::fixed(NOW)).unwrap();
+    ratify_all(&fx);
+    let after = NOW + 40 * 86_400; // 2026-01-08
+    let e = open_at(&fx, after, "short", ReleaseOptions::default())
+        .err()
+        .unwrap();
+    assert_eq!(
+        format!("{e:?}"),
+        format!(
+            "{:?}",
+            ReleaseError::Expired {
+                name: "short".into(),
+                expires: "2025-12-31".into()
+            }
+        )
+    );
+    assert!(!audit_text(&fx).contains("expired_allowed"));
+    let options = ReleaseOptions {
+        allow_expired: true,
+        ..ReleaseOptions::default()
+    };
+    let mut r = open_at(&fx, after, "short", options).unwrap();
+    assert!(matches!(
+        &r.released.warnings[..],
+        [ReleaseWarning::Expired { name, .. }] if name == "short"
+    ));
+    assert_eq!(r.released.opened[0].1.api_key.as_deref(), Some("key-s"));
+    drop(std::mem::take(&mut r.released));
+    r.started("bot", 4242).unwrap();
+    let log = audit_text(&fx);
+    assert!(log.contains("expired_allowed"), "{log}");
+    assert!(
+        log.contains("credentials handed to bot (pid 4242)"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_program_that_does_not_start_is_recorded_as_such() {
+    let fx = ratified_pair();
+    let r = open_at(&fx, NOW, "a", ReleaseOptions::default()).unwrap();
+    r.not_started("/nonexistent/bot", "No such file or directory (os error 2)")
+        .unwrap();
+    let log = audit_text(&fx);
+    let last = log.lines().last().unwrap();
+    assert!(
+        last.contains("cannot start /nonexistent/bot: No such file or directory")
+            && last.contains("no credential left custody"),
+        "{last}"
+    );
+    assert!(!log.contains("credentials handed to"), "{log}");
 }

@@ -290,6 +290,10 @@ fn release(e: &ReleaseError) -> Option<String> {
             "put the newest vault back, or run exec with --ratify to review and re-sign".into(),
         ),
         ReleaseError::KeysChanged => Some("run exec again".into()),
+        ReleaseError::Expired { name, .. } => Some(format!(
+            "rotate it (`custody creds rotate {name}`) with a new key from the exchange, or \
+             give --allow-expired if the exchange still accepts it"
+        )),
         ReleaseError::Ratify(custody::ops::ratify::RatifyFailure::Store(e)) => store(e),
         ReleaseError::Ratify(custody::ops::ratify::RatifyFailure::Refused(e)) => ratify(e),
         ReleaseError::Seal(e) => seal(e),

@@ -58,6 +58,8 @@ pub enum CliError {
     },
     /// `exec`: waiting for the program failed.
     Wait(std::io::Error),
+    /// `exec`: the signals to forward to the program could not be caught.
+    Signals(std::io::Error),
     /// `exec --stdin-json`: the credentials could not be encoded.
     Encode(serde_json::Error),
     /// Reading a file given on the command line failed.
@@ -166,6 +168,10 @@ impl fmt::Display for CliError {
             }
             CliError::Spawn { program, source } => write!(f, "cannot start {program}: {source}"),
             CliError::Wait(e) => write!(f, "waiting for the program failed: {e}"),
+            CliError::Signals(e) => write!(
+                f,
+                "cannot catch the signals to forward to the program: {e}; nothing was started"
+            ),
             CliError::Encode(e) => write!(f, "cannot encode the credentials: {e}"),
             CliError::Read { path, source } => {
                 write!(f, "cannot read {}: {source}", path.display())
@@ -220,7 +226,7 @@ impl std::error::Error for CliError {
             | CliError::Read { source, .. }
             | CliError::Write { source, .. }
             | CliError::Spawn { source, .. } => Some(source),
-            CliError::Wait(e) | CliError::Output(e) => Some(e),
+            CliError::Wait(e) | CliError::Output(e) | CliError::Signals(e) => Some(e),
             CliError::Encode(e) => Some(e),
             CliError::Audit(e) => Some(e),
             CliError::Certificate(e) => Some(e),

@@ -1,14 +1,16 @@
 //! `custody exec`: a quorum opens only the named credentials ([`custody::ops::release`] decides
 //! which may leave), custody starts the program with them (variables in the child's
 //! environment, or one JSON object on its standard input), wipes its own copies, waits, and
-//! exits with the child's status (128 + signal if killed).
+//! exits with the child's status (128 + signal if killed). Signals, and the program's life
+//! bound to custody's, are in `child.rs`. The audit record closes once the program has started
+//! ("credentials handed to PROGRAM (pid N)") or failed to ("cannot start PROGRAM: ...").
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
 use zeroize::Zeroizing;
 
-use super::{CliError, EnvStyle, ExecArgs, quorum_open, ratify};
+use super::{CliError, EnvStyle, ExecArgs, child, quorum_open, ratify};
 use custody::ops::release::{self, ReleaseOptions};
 use custody::vault::credential::check_name;
 
@@ -49,11 +51,13 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
         quorum_open::open_session(&a.vault, "exec", &a.quorum.shares, &a.quorum.passphrase)?;
     let options = ReleaseOptions {
         allow_withdraw: a.allow_withdraw,
+        allow_expired: a.allow_expired,
         ratify: a.quorum.ratify,
     };
-    // The ceremony is closed (and the master key erased) when this returns.
     let mut err = std::io::stderr();
-    let released = match release::release(session, &names, options, &program.to_string_lossy()) {
+    // The ceremony stays open (with the master key) only until the program has started or
+    // failed to: its closing record says which.
+    let mut releasing = match release::open(session, &names, options) {
         Ok(r) => r,
         Err(e) => {
             // A ratification that was signed before the refusal stands: show what it covered.
@@ -63,20 +67,22 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
             return Err(e.into());
         }
     };
-    if let Some(r) = &released.ratified {
-        ratify::print_ratified(r, &mut err)?;
-    }
-    for w in &released.warnings {
-        writeln!(err, "warning: {w}").ok();
-    }
     let release::Released {
         opened,
+        warnings,
+        ratified,
         hardening_warnings,
-        ..
-    } = released;
+    } = std::mem::take(&mut releasing.released);
+    if let Some(r) = &ratified {
+        ratify::print_ratified(r, &mut err)?;
+    }
+    for w in &warnings {
+        writeln!(err, "warning: {w}").ok();
+    }
 
     let mut cmd = Command::new(&program);
     cmd.args(&a.command[1..]);
+    child::die_with_custody(&mut cmd);
     let mut stdin_bytes: Option<Zeroizing<Vec<u8>>> = None;
     if a.stdin_json {
         let buf = release::stdin_json(&opened).map_err(CliError::Encode)?;
@@ -87,20 +93,25 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
             cmd.env(k, v);
         }
     }
+    let program_name = program.to_string_lossy().into_owned();
+    // Caught from now on, so that no signal ends custody before the program can have it.
+    let forwarder = child::Forwarder::install().map_err(CliError::Signals)?;
     let spawned = cmd.spawn();
     // The child has its copy; erase ours (the allocator wipes what Command freed).
     drop(opened);
+    drop(cmd);
     let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
-            drop(cmd);
+            releasing.not_started(&program_name, &e.to_string())?;
             return Err(CliError::Spawn {
-                program: program.to_string_lossy().into_owned(),
+                program: program_name,
                 source: e,
             });
         }
     };
-    drop(cmd);
+    let forwarding = forwarder.forward_to(child.id());
+    releasing.started(&program_name, child.id())?;
     let writer = match (stdin_bytes, child.stdin.take()) {
         (Some(buf), Some(mut pipe)) => Some(std::thread::spawn(move || {
             // A child that exits without reading makes this fail with EPIPE: that is its choice.
@@ -113,18 +124,12 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
         writeln!(err, "warning: {warning}").ok();
     }
     let status = child.wait().map_err(CliError::Wait)?;
+    forwarding.stop();
     if let Some(t) = writer {
         let _ = t.join();
     }
-    use std::os::unix::process::ExitStatusExt;
-    let code = match (status.code(), status.signal()) {
-        (Some(c), _) => c.clamp(0, 255) as u8,
-        (None, Some(sig)) => (128 + sig).clamp(0, 255) as u8,
-        _ => 1,
-    };
-    if code == 0 {
-        Ok(())
-    } else {
-        Err(CliError::ChildExited(code))
+    match child::exit_code(status) {
+        0 => Ok(()),
+        code => Err(CliError::ChildExited(code)),
     }
 }

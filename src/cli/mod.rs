@@ -6,6 +6,7 @@ mod advice;
 mod audit;
 mod certificate;
 mod check_share;
+mod child;
 mod creds;
 mod demo;
 mod drill;
@@ -475,6 +476,9 @@ pub struct ExecArgs {
     /// Allow credentials whose scope includes withdraw.
     #[arg(long)]
     pub allow_withdraw: bool,
+    /// Allow credentials past their expiry day (recorded in the audit log).
+    #[arg(long)]
+    pub allow_expired: bool,
     /// Variable names for the child.
     #[arg(long, value_enum, default_value_t = EnvStyle::Plain)]
     pub env_style: EnvStyle,

@@ -27,6 +27,8 @@ use crate::vault::store::{self, StoreError};
 pub struct ReleaseOptions {
     /// Release credentials whose scope includes withdraw.
     pub allow_withdraw: bool,
+    /// Release credentials past their expiry day (recorded in the audit log).
+    pub allow_expired: bool,
     /// Review, test-open and sign what awaits ratification first.
     pub ratify: bool,
 }
@@ -34,7 +36,7 @@ pub struct ReleaseOptions {
 /// Something the officers should know about a released credential (it is released anyway).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReleaseWarning {
-    /// Past its expiry day: the exchange will probably refuse it.
+    /// Past its expiry day, released because the quorum allowed it.
     Expired {
         /// The credential's name.
         name: String,
@@ -57,7 +59,8 @@ impl fmt::Display for ReleaseWarning {
         match self {
             ReleaseWarning::Expired { name, expires } => write!(
                 f,
-                "credential `{name}` expired on {expires}; the exchange will probably refuse it"
+                "credential `{name}` expired on {expires} and is released as allowed; the \
+                 exchange will probably refuse it"
             ),
             ReleaseWarning::Overdue {
                 name,
@@ -74,6 +77,7 @@ impl fmt::Display for ReleaseWarning {
 
 /// The credentials released, opened. The secret fields zeroize on drop: drop them as soon as
 /// the program has its copy.
+#[derive(Default)]
 pub struct Released {
     /// The named credentials, in the order named, with their secret fields.
     pub opened: Vec<(Credential, SecretFields)>,
@@ -131,6 +135,13 @@ pub enum ReleaseError {
         /// The credential's name.
         name: String,
     },
+    /// It is past its expiry day, and that was not allowed.
+    Expired {
+        /// The credential's name.
+        name: String,
+        /// Its expiry day, `YYYY-MM-DD` (UTC).
+        expires: String,
+    },
     /// The vault file is an older copy than one already used here.
     RolledBack(Rollback),
     /// The vault's keys are no longer the quorum's (the file changed while the quorum met).
@@ -163,7 +174,8 @@ impl ReleaseError {
             | ReleaseError::Unratified { name, .. }
             | ReleaseError::Unverified { name }
             | ReleaseError::Tampered { name, .. }
-            | ReleaseError::Withdraw { name } => Some(name),
+            | ReleaseError::Withdraw { name }
+            | ReleaseError::Expired { name, .. } => Some(name),
             ReleaseError::AfterRatifying { refusal, .. } => refusal.credential(),
             _ => None,
         }
@@ -203,6 +215,10 @@ impl fmt::Display for ReleaseError {
             ReleaseError::Withdraw { name } => {
                 write!(f, "credential `{name}`: its scope includes withdraw")
             }
+            ReleaseError::Expired { name, expires } => write!(
+                f,
+                "credential `{name}`: it expired on {expires}; the exchange will probably refuse it"
+            ),
             ReleaseError::RolledBack(r) => r.fmt(f),
             ReleaseError::KeysChanged => {
                 f.write_str("the vault file changed its keys while the quorum was read")
@@ -259,27 +275,76 @@ impl From<AuditError> for ReleaseError {
 /// Run the gate on `names` (no repeats) with the quorum of `session` and open them. With
 /// `options.ratify` the quorum first ratifies what awaits it. The vault is read once more
 /// (or taken as the ratification wrote it): what is released is what the vault holds now.
-/// On success the opened names are recorded and the ceremony closes with a signed record
-/// "credentials handed to `program`"; on refusal it closes as failed with the reason.
-pub fn release(
+/// The opened names (and any expired credential released as allowed) are recorded; on refusal
+/// the ceremony closes as failed with the reason. On success the ceremony stays open until the
+/// front end says what became of the program: [`Releasing::started`] or
+/// [`Releasing::not_started`] (dropping it records the ceremony as abandoned).
+pub fn open(
     session: Session,
     names: &[String],
     options: ReleaseOptions,
-    program: &str,
-) -> Result<Released, ReleaseError> {
+) -> Result<Releasing, ReleaseError> {
     let hardening_warnings = session.hardening_warnings();
     let outcome = gate(&session, names, options).and_then(|r| {
         session.credentials_opened(names)?;
+        let expired: Vec<&str> =
+            r.1.iter()
+                .filter_map(|w| match w {
+                    ReleaseWarning::Expired { name, .. } => Some(name.as_str()),
+                    ReleaseWarning::Overdue { .. } => None,
+                })
+                .collect();
+        if !expired.is_empty() {
+            session.note("expired_allowed", &expired.join(","))?;
+        }
         Ok(r)
     });
-    let (opened, warnings, ratified) =
-        session.finish(outcome, |_| format!("credentials handed to {program}"))?;
-    Ok(Released {
-        opened,
-        warnings,
-        ratified,
-        hardening_warnings,
-    })
+    match outcome {
+        Ok((opened, warnings, ratified)) => Ok(Releasing {
+            session,
+            released: Released {
+                opened,
+                warnings,
+                ratified,
+                hardening_warnings,
+            },
+        }),
+        Err(e) => Err(session.finish(Err(e), |_: &()| String::new()).unwrap_err()),
+    }
+}
+
+/// Credentials that passed the gate and are open, with the ceremony still open: the front end
+/// starts the program with the credentials in `released` (taking them out with
+/// `std::mem::take` lets it erase them as soon as the program has its copy), then closes the
+/// record with what happened. The master secret is erased when it is closed or dropped.
+pub struct Releasing {
+    session: Session,
+    /// The credentials opened, the warnings and any ratification.
+    pub released: Released,
+}
+
+impl Releasing {
+    /// The program started with the credentials (process `pid`): close the ceremony with a
+    /// record signed with the master key, "credentials handed to `program` (pid N)".
+    pub fn started(self, program: &str, pid: u32) -> Result<(), AuditError> {
+        let Releasing { session, released } = self;
+        drop(released);
+        session
+            .close_succeeded(&format!("credentials handed to {program} (pid {pid})"))
+            .map(drop)
+    }
+
+    /// The program could not be started (`reason`): no credential left custody; close the
+    /// ceremony as failed with the reason.
+    pub fn not_started(self, program: &str, reason: &str) -> Result<(), AuditError> {
+        let Releasing { session, released } = self;
+        drop(released);
+        session
+            .close_failed(&format!(
+                "cannot start {program}: {reason}; no credential left custody"
+            ))
+            .map(drop)
+    }
 }
 
 /// The credentials opened for the program, with their secret fields.
@@ -365,6 +430,12 @@ fn check_and_open(
         }
         if c.has_scope(Scope::Withdraw) && !options.allow_withdraw {
             return Err(ReleaseError::Withdraw { name });
+        }
+        if c.is_expired(now) && !options.allow_expired {
+            return Err(ReleaseError::Expired {
+                name,
+                expires: c.expires.clone().unwrap_or_default(),
+            });
         }
         if c.is_expired(now) {
             warnings.push(ReleaseWarning::Expired {
