@@ -27,10 +27,11 @@ fn vocabulary() -> Vec<String> {
 // ---- the binary on a pseudo-terminal (needs `drill` to call the ceremony) ----
 
 /// A Python driver: runs the command on a new pseudo-terminal (its controlling terminal) and
-/// plays `steps` — ["expect", text] waits for text, ["send", text] types it — then prints the
-/// whole transcript and the exit status as the last line.
+/// plays `steps` — ["expect", text] waits for text, ["send", text] types it, ["kill", "TERM"]
+/// sends custody a signal — then prints the whole transcript, the terminal's echo and
+/// canonical-mode flags as custody left them, and the exit status as the last line.
 const DRIVER: &str = r#"
-import json, os, pty, select, sys, time
+import json, os, pty, select, signal, sys, termios, time
 steps = json.loads(sys.argv[1]); cmd = sys.argv[2:]
 pid, fd = pty.fork()
 if pid == 0:
@@ -52,6 +53,8 @@ def read_some(limit):
 for kind, text in steps:
     if kind == "send":
         os.write(fd, text.encode()); time.sleep(0.05); continue
+    if kind == "kill":
+        os.kill(pid, getattr(signal, "SIG" + text)); continue
     end = time.time() + 120
     while text.encode() not in seen:
         if time.time() > end or read_some(0.5) is None:
@@ -61,6 +64,8 @@ while read_some(60) is not None:
     pass
 _, status = os.waitpid(pid, 0)
 sys.stdout.write(seen.decode(errors="replace"))
+lflag = termios.tcgetattr(fd)[3]
+sys.stdout.write("\nTERMINAL echo=%d icanon=%d\n" % (bool(lflag & termios.ECHO), bool(lflag & termios.ICANON)))
 sys.stdout.write("\nEXIT %d\n" % os.waitstatus_to_exitcode(status))
 "#;
 
@@ -232,4 +237,22 @@ fn binary_time_limit() {
     assert_eq!(code, 1, "{t}");
     assert!(t.contains("timed out after 2 seconds"), "{t}");
     assert!(t.contains("allow more time with --timeout"), "{t}");
+}
+
+#[test]
+fn a_signal_during_the_ceremony_leaves_the_terminal_as_it_was() {
+    let d = init_vault();
+    let (bob_token, _) = share_file(&d, "02-bob.txt");
+    for (sig, number) in [("TERM", 15), ("HUP", 1), ("INT", 2), ("QUIT", 3)] {
+        let steps = [
+            ("expect", "> ".to_owned()),
+            ("send", format!("{bob_token}\r")),
+            ("expect", "Accepted: bob".to_owned()),
+            ("kill", sig.to_owned()),
+        ];
+        let (t, code) = drive(&steps, &["drill", "--vault", &d.vault, "--interactive"]);
+        // Ended by the signal itself (the shell's 128 + n is Python's -n here).
+        assert_eq!(code, -number, "{sig}: {t}");
+        assert!(t.contains("TERMINAL echo=1 icanon=1"), "{sig}: {t}");
+    }
 }

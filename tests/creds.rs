@@ -259,10 +259,15 @@ fn status_reports_age_overdue_expired_withdraw() {
         .assert()
         .code(1)
         .stderr(contains("--allow-withdraw"));
+    // It also expired (2026-09-01): that needs --allow-expired too.
+    v.exec("wd", &["--allow-withdraw"], "true")
+        .assert()
+        .code(1)
+        .stderr(contains("expired on 2026-09-01").and(contains("--allow-expired")));
     let out = v
         .exec(
             "wd",
-            &["--allow-withdraw"],
+            &["--allow-withdraw", "--allow-expired"],
             "test \"$WD_API_PASSPHRASE\" = PASS-okx-55d1e7",
         )
         .assert()

@@ -62,9 +62,11 @@ impl Forwarder {
     /// Catch the forwarded signals (call before starting the program).
     pub fn install() -> io::Result<Forwarder> {
         let numbers: Vec<i32> = FORWARDED.iter().map(|s| s.as_raw()).collect();
-        Ok(Forwarder {
-            signals: SignalsInfo::<WithOrigin>::new(numbers)?,
-        })
+        let signals = SignalsInfo::<WithOrigin>::new(numbers)?;
+        // After a terminal ceremony, actions that end custody on these signals are left
+        // behind (see terminal_guard.rs); from now on the signals are forwarded instead.
+        super::terminal_guard::stand_down();
+        Ok(Forwarder { signals })
     }
 
     /// Send every caught signal that a process sent to custody on to `pid`, until

@@ -21,6 +21,7 @@ use zeroize::Zeroizing;
 
 use super::error::CeremonyEnd;
 use super::error::Channel;
+use super::terminal_guard::TerminalGuard;
 use super::{CliError, ShareArgs, shares_in};
 use custody::gathering::{Gathering, Outcome, WordEntry};
 use custody::input::{self, InputError, InputErrorKind, Presented, Source};
@@ -128,6 +129,8 @@ pub trait Tty {
 pub struct TerminalTty {
     file: File,
     saved: Termios,
+    /// Restores `saved` if a signal ends custody during the ceremony.
+    _guard: TerminalGuard,
 }
 
 fn terminal(source: io::Error) -> CliError {
@@ -161,8 +164,13 @@ impl TerminalTty {
         );
         quiet.special_codes[SpecialCodeIndex::VMIN] = 1;
         quiet.special_codes[SpecialCodeIndex::VTIME] = 0;
+        let guard = TerminalGuard::new(&file, &saved);
         termios::tcsetattr(&file, OptionalActions::Flush, &quiet)?;
-        Ok(TerminalTty { file, saved })
+        Ok(TerminalTty {
+            file,
+            saved,
+            _guard: guard,
+        })
     }
 }
 

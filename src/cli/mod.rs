@@ -24,6 +24,7 @@ mod secret_input;
 mod shares_in;
 mod sheet_cmd;
 mod sheets;
+mod terminal_guard;
 
 use std::path::PathBuf;
 

@@ -8,6 +8,7 @@ use rustix::termios::{self, LocalModes, OptionalActions};
 use zeroize::Zeroizing;
 
 use super::error::Channel;
+use super::terminal_guard::TerminalGuard;
 use super::{CliError, PassphraseArgs};
 
 fn terminal(source: std::io::Error) -> CliError {
@@ -38,10 +39,12 @@ pub fn prompt_hidden(prompt: &str) -> Result<Zeroizing<String>, CliError> {
     let mut quiet = orig.clone();
     quiet.local_modes.remove(LocalModes::ECHO);
     quiet.local_modes.insert(LocalModes::ECHONL);
+    let guard = TerminalGuard::new(&tty, &orig);
     termios::tcsetattr(&tty, OptionalActions::Now, &quiet).map_err(|e| terminal(e.into()))?;
     let mut line = Zeroizing::new(String::new());
     let read = BufReader::new(&tty).read_line(&mut line);
     let _ = termios::tcsetattr(&tty, OptionalActions::Now, &orig);
+    drop(guard);
     read.map_err(terminal)?;
     trim_newline(&mut line);
     Ok(line)

@@ -26,10 +26,18 @@
 //!     ..Presentation::default()
 //! };
 //! let session = begun.unlock(&presentation)?;
-//! let released = release::release(session, &["binance-main".into()], ReleaseOptions::default(), "bot")?;
+//! let names = ["binance-main".to_string()];
+//! let mut releasing = release::open(session, &names, ReleaseOptions::default())?;
+//! let released = std::mem::take(&mut releasing.released);
+//! let mut bot = std::process::Command::new("./bot");
 //! for (name, value) in release::environment(release::EnvStyle::Plain, &released.opened) {
-//!     // hand `name=value` to the program's environment, then drop `released`
-//!     let _ = (name, value);
+//!     bot.env(name, value);
+//! }
+//! let spawned = bot.spawn();
+//! drop((released, bot)); // the program has its copy; erase ours
+//! match spawned {
+//!     Ok(child) => releasing.started("./bot", child.id())?,
+//!     Err(e) => releasing.not_started("./bot", &e.to_string())?,
 //! }
 //! # Ok(())
 //! # }
