@@ -419,3 +419,44 @@ fn credential_set_keeps_names_distinct() {
     assert!(!set.remove("OTHER"));
     assert_eq!(set.revision(), 0);
 }
+
+#[test]
+fn new_names_must_give_shell_variable_names() {
+    let f = fixture();
+    for bad in ["1abc", ".", "..", "_x"] {
+        assert!(
+            matches!(f.add(bad), Err(CredError::Entry(EntryError::NameStart(n))) if n == bad),
+            "{bad}"
+        );
+    }
+    f.add("a1").unwrap();
+    assert!(f.status().rows.iter().all(|r| r.credential.name == "a1"));
+}
+
+#[test]
+fn the_write_revision_never_wraps() {
+    let f = fixture();
+    f.add("a").unwrap();
+    let mut j = f.json();
+    j["credentials"]["revision"] = serde_json::json!(u64::MAX);
+    f.write_json(&j);
+    let sidecar = f.path.with_file_name("vault.json.generation");
+    let text = fs::read_to_string(&sidecar).unwrap();
+    let generation = text.lines().find(|l| l.starts_with("generation ")).unwrap();
+    fs::write(
+        &sidecar,
+        format!(
+            "custody-vault-generation/1\n{generation}\nrevision {}\n",
+            u64::MAX
+        ),
+    )
+    .unwrap();
+    let before = fs::read(&f.path).unwrap();
+    let e = f.add("b").unwrap_err();
+    assert!(
+        matches!(&e, CredError::Store(StoreError::RevisionExhausted(p)) if *p == f.path),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("Nothing was written"), "{e}");
+    assert_eq!(fs::read(&f.path).unwrap(), before);
+}

@@ -14,8 +14,8 @@ use crate::keys::DerivedKeys;
 use crate::ops::ratify::{self, Ratified, RatifyFailure};
 use crate::ops::session::{Session, SessionError};
 use crate::vault::credential::{
-    Credential, EntryError, Pending, Scope, check_exchange, check_name, check_text, env_prefix,
-    parse_date, parse_scopes,
+    Credential, EntryError, Pending, Scope, check_exchange, check_name, check_new_name, check_text,
+    env_prefix, parse_date, parse_scopes,
 };
 use crate::vault::ratify::{EntryState, RatifyError, RecordState};
 use crate::vault::seal::{self, SealError, SecretFields};
@@ -159,7 +159,7 @@ pub struct Checked {
 impl NewCredential {
     /// Check every field (a front end calls this before asking for the secret fields).
     pub fn check(&self) -> Result<Checked, CredError> {
-        check_name(&self.name)?;
+        check_new_name(&self.name)?;
         let exchange = check_exchange(&self.exchange)?;
         let scope = parse_scopes(&self.scope)?;
         if let Some(e) = &self.expires {
@@ -627,7 +627,7 @@ pub fn rename(
     new: &str,
     ratify_too: bool,
 ) -> Result<Renamed, CredError> {
-    let outcome = check_name(new)
+    let outcome = check_new_name(new)
         .map_err(CredError::from)
         .and_then(|()| rename_in(&session, old, new, ratify_too));
     session.finish(outcome, |r| format!("creds rename {}", r.old))

@@ -170,6 +170,9 @@ pub struct Credential {
 pub enum EntryError {
     /// This credential name is empty, too long or has characters outside `[A-Za-z0-9._-]`.
     Name(String),
+    /// This new credential name does not start with a letter, so its variables would not be
+    /// names a POSIX shell accepts (`1abc` gives `1ABC_API_KEY`, `.` gives `__API_KEY`).
+    NameStart(String),
     /// This exchange is not one of [`EXCHANGES`] (or is stored other than in lower case).
     Exchange(String),
     /// This scope word is not `read`, `trade` or `withdraw`.
@@ -191,6 +194,12 @@ impl fmt::Display for EntryError {
             EntryError::Name(n) => write!(
                 f,
                 "`{n}` is not a valid credential name: use 1 to {MAX_CRED_NAME_LEN} letters, digits, `.`, `_` or `-`"
+            ),
+            EntryError::NameStart(n) => write!(
+                f,
+                "`{n}` cannot be a new credential name: a name must start with a letter, so that \
+                 its variables (`{}_API_KEY`...) are names a POSIX shell accepts",
+                env_prefix(n)
             ),
             EntryError::Exchange(e) => write!(
                 f,
@@ -229,6 +238,19 @@ pub fn check_name(name: &str) -> Result<(), EntryError> {
         Ok(())
     } else {
         Err(EntryError::Name(name.to_owned()))
+    }
+}
+
+/// Check a name for a new credential (added or renamed to): [`check_name`]'s rule, and a
+/// letter first, so that every variable `exec` sets for it (`NAME_API_KEY`...) matches
+/// `[A-Za-z_][A-Za-z0-9_]*`, the names a POSIX shell accepts. Entries already in a vault are
+/// read with [`check_name`] alone.
+pub fn check_new_name(name: &str) -> Result<(), EntryError> {
+    check_name(name)?;
+    if name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        Ok(())
+    } else {
+        Err(EntryError::NameStart(name.to_owned()))
     }
 }
 
@@ -385,6 +407,21 @@ mod tests {
         assert!(check_name("").is_err());
         assert!(check_name("a b").is_err());
         assert!(check_name(&"a".repeat(65)).is_err());
+        // New names start with a letter: their variables are shell names.
+        assert!(check_new_name("binance-main_1.x").is_ok());
+        for bad in ["1abc", ".", "..", "_x", "-x", ""] {
+            assert!(check_new_name(bad).is_err(), "{bad}");
+        }
+        assert!(matches!(
+            check_new_name("1abc"),
+            Err(EntryError::NameStart(_))
+        ));
+        assert!(check_name("1abc").is_ok(), "an existing entry still reads");
+        let m = EntryError::NameStart("1abc".into()).to_string();
+        assert!(
+            m.contains("1ABC_API_KEY") && m.contains("start with a letter"),
+            "{m}"
+        );
         assert_eq!(
             parse_scopes("trade, read,trade").unwrap(),
             vec![Scope::Read, Scope::Trade]

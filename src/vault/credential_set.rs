@@ -239,9 +239,12 @@ impl CredentialSet {
         before != self.entries.len() + self.malformed.len()
     }
 
-    /// Move the write revision past both this file's and `seen` (the sidecar's).
-    pub(crate) fn bump_revision(&mut self, seen: u64) {
-        self.revision = self.revision.max(seen) + 1;
+    /// Move the write revision past both this file's and `seen` (the sidecar's). `None`, and
+    /// nothing changed, when the revision is already the largest there is: it never wraps to 0
+    /// (which would make every later write look like a rollback, or hide a real one).
+    pub(crate) fn bump_revision(&mut self, seen: u64) -> Option<()> {
+        self.revision = self.revision.max(seen).checked_add(1)?;
+        Some(())
     }
 
     /// Install a newly signed ratification record.

@@ -43,6 +43,9 @@ pub enum StoreError {
         /// The file's numbers and the higher ones the sidecar recorded.
         rollback: Rollback,
     },
+    /// The write revision (in the file or its sidecar) is already 2^64 - 1: no later write can
+    /// be numbered above it, so none is made.
+    RevisionExhausted(PathBuf),
 }
 
 impl std::fmt::Display for StoreError {
@@ -69,6 +72,13 @@ impl std::fmt::Display for StoreError {
             StoreError::RolledBack { path, rollback } => {
                 write!(f, "{}: {rollback}. Nothing was written", path.display())
             }
+            StoreError::RevisionExhausted(path) => write!(
+                f,
+                "{}: the write revision (in the file or its .generation sidecar) is already \
+                 the largest number there is, which custody never writes itself: the file or the \
+                 sidecar was edited. Nothing was written",
+                path.display()
+            ),
         }
     }
 }
@@ -251,7 +261,8 @@ pub fn update_keeping<T, E: From<StoreError>>(
     if vault != before {
         vault
             .credentials
-            .bump_revision(seen.map_or(0, |s| s.revision));
+            .bump_revision(seen.map_or(0, |s| s.revision))
+            .ok_or_else(|| StoreError::RevisionExhausted(path.to_path_buf()))?;
         replace(path, vault.to_json().as_bytes(), &lock)?;
         let mut numbers = vault.seen_numbers();
         if let Some(s) = seen {
