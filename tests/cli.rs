@@ -673,3 +673,32 @@ fn drill_combines_a_hardware_wallet_backup_without_a_vault() {
         custody::keys::hex(keys.verifying_key().as_bytes()).as_str()
     );
 }
+
+#[test]
+fn files_custody_creates_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("v.json");
+    let out = dir.path().join("new/shares");
+    let bin = assert_cmd::cargo::cargo_bin("custody");
+    // umask 000 lets every mode bit through: custody must ask for the private modes itself.
+    let script = format!(
+        "umask 000 && '{bin}' init --vault '{vault}' --out-dir '{out}' --threshold 2 \
+         --iteration-exponent 0 --sheets txt --custodian alice bob carol && \
+         printf '%s' '{{\"api_key\":\"k\",\"api_secret\":\"s\"}}' | '{bin}' creds add bn \
+         --exchange binance --scope trade --from-json - --vault '{vault}'",
+        bin = bin.display(),
+        vault = vault.display(),
+        out = out.display(),
+    );
+    let status = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .env_remove("CUSTODY_VAULT")
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&out), 0o700, "share folder");
+    assert_eq!(mode(&out.join("01-alice.txt")), 0o600, "share file");
+    assert_eq!(mode(&dir.path().join("v.json.lock")), 0o600, "lock file");
+}

@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::fs;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::SigningKey;
@@ -251,10 +252,16 @@ pub fn write_all<E: From<IssueError>>(
     paper: Paper,
     commit: impl FnOnce() -> Result<(), E>,
 ) -> Result<(), E> {
-    fs::create_dir_all(&layout.out_dir).map_err(|source| IssueError::CreateDir {
-        path: layout.out_dir.clone(),
-        source,
-    })?;
+    // Folders custody creates hold shares: owner only, whatever the umask (an existing folder
+    // is left as its owner set it).
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&layout.out_dir)
+        .map_err(|source| IssueError::CreateDir {
+            path: layout.out_dir.clone(),
+            source,
+        })?;
     let mut written: Vec<&PathBuf> = Vec::new();
     let result = (|| -> Result<(), E> {
         for (t, paths) in tokens.iter().zip(&layout.files) {

@@ -4,6 +4,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::sidecar::{self, Rollback};
@@ -131,7 +132,6 @@ fn fsync_dir(dir: &Path) -> io::Result<()> {
 
 /// Write `bytes` to a fresh temporary file beside `path`, fsynced.
 fn write_temp(path: &Path, bytes: &[u8], mode: u32) -> Result<PathBuf, StoreError> {
-    use std::os::unix::fs::OpenOptionsExt;
     let tmp = sibling(path, &format!(".tmp.{}", std::process::id()));
     let mut f = OpenOptions::new()
         .write(true)
@@ -172,10 +172,12 @@ pub struct WriteLock {
 /// Take the vault's writer lock (`<vault>.lock`), waiting for other writers.
 pub fn lock(path: &Path) -> Result<WriteLock, StoreError> {
     let lock_path = sibling(path, ".lock");
+    // Owner read/write only, whatever the umask (it holds nothing, but nobody else needs it).
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(&lock_path)
         .map_err(write_err(&lock_path))?;
     file.lock().map_err(write_err(&lock_path))?;
