@@ -195,6 +195,8 @@ fn terminal_qr_is_drawn_and_needs_no_file() {
     assert!(text.contains('█') || text.contains('▀') || text.contains('▄'));
     assert!(text.contains("alice — share 1 of group custodians"));
     assert!(!text.contains(&field(&shares.join("01-alice.txt"), "token")));
+    // Standard output is a pipe here, not a terminal: no colour codes.
+    assert!(!text.contains('\x1b'), "{text:?}");
 }
 
 #[test]

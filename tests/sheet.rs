@@ -280,7 +280,14 @@ fn qr_uses_level_q_and_fits_a_320_character_token() {
 #[test]
 fn terminal_qr_decodes_when_redrawn_as_pixels() {
     let t = token_text(9);
-    let term = sheet::render_terminal(&t);
+    let term = sheet::render_terminal(&t, true);
+    let plain = sheet::render_terminal(&t, false);
+    assert!(!plain.contains('\x1b'));
+    assert_eq!(
+        plain.lines().count(),
+        term.lines().count(),
+        "the same drawing without colours"
+    );
     let lines: Vec<Vec<char>> = term
         .lines()
         .map(|l| {

@@ -1,7 +1,7 @@
 //! `custody sheet`: reprint one share as a PDF, PNG or SVG sheet, or draw its QR code on the
 //! terminal for an air-gapped phone to read. The share must carry a signed token of this vault.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use super::shares_in::read_one;
 use super::{CliError, SheetArgs};
@@ -25,7 +25,8 @@ pub fn run(args: SheetArgs, out: &mut dyn Write) -> Result<(), CliError> {
     })?;
     let w = CliError::Output;
     if args.format == Format::Terminal {
-        let qr = sheet::render_terminal(&token.to_text());
+        // Colours only for a terminal; a file or a pipe gets the plain half blocks.
+        let qr = sheet::render_terminal(&token.to_text(), std::io::stdout().is_terminal());
         out.write_all(qr.as_bytes()).map_err(w)?;
         writeln!(
             out,

@@ -324,7 +324,11 @@ pub fn render_sheet(
                 .as_bytes()
                 .to_vec(),
         ),
-        Format::Terminal => Zeroizing::new(sheet::render_terminal(&data.token).as_bytes().to_vec()),
+        Format::Terminal => Zeroizing::new(
+            sheet::render_terminal(&data.token, false)
+                .as_bytes()
+                .to_vec(),
+        ),
     }
 }
 

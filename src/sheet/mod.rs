@@ -180,13 +180,14 @@ pub fn render_png(data: &SheetData, paper: Paper) -> Zeroizing<Vec<u8>> {
 pub const PNG_DPI: u32 = 300;
 
 /// Draws `token` as a QR code with Unicode half blocks (two modules per character cell) and a
-/// 4-module quiet zone, forcing black-on-white with ANSI colours so that it scans from light
-/// and dark terminals alike.
+/// 4-module quiet zone. With `colours` (for a terminal) it forces black-on-white with ANSI
+/// colours so that it scans from light and dark terminals alike; without (a file, a pipe) it
+/// writes no escape codes.
 ///
 /// # Panics
 /// As [`render_pdf`].
-pub fn render_terminal(token: &str) -> Zeroizing<String> {
-    terminal::render(&QrMatrix::encode(token))
+pub fn render_terminal(token: &str, colours: bool) -> Zeroizing<String> {
+    terminal::render(&QrMatrix::encode(token), colours)
 }
 
 /// The text lines of the sheet in reading order (snapshot tests, accessibility, `txt` output).
