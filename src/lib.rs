@@ -29,6 +29,7 @@ pub mod secret;
 pub mod sharefile;
 pub mod sheet;
 pub mod slip39;
+pub mod terminal_text;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod timefmt;

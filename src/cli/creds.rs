@@ -334,17 +334,23 @@ fn show(a: CredShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
     if let Some(r) = &revealed.ratified {
         print_ratified(r, out)?;
     }
-    eprintln!(
+    let mut err = super::escaping::stderr();
+    writeln!(
+        err,
         "WARNING: break-glass. The secret fields of `{}` follow on standard output. Anyone who \
          sees them can use the exchange key: clear the screen, and rotate the key at the \
          exchange (then `custody creds rotate {}`) if it may have been exposed.",
         a.name, a.name
-    );
+    )?;
     if revealed.state != EntryState::Ratified {
-        eprintln!("warning: this credential is {}", revealed.state.describe());
+        writeln!(
+            err,
+            "warning: this credential is {}",
+            revealed.state.describe()
+        )?;
     }
     for l in &revealed.warnings {
-        eprintln!("warning: {l}");
+        writeln!(err, "warning: {l}")?;
     }
     writeln!(out, "{}", describe(&revealed.credential))?;
     for n in FieldName::ALL {
@@ -353,7 +359,7 @@ fn show(a: CredShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
         }
     }
     for warning in &revealed.hardening_warnings {
-        eprintln!("warning: {warning}");
+        writeln!(err, "warning: {warning}")?;
     }
     Ok(())
 }

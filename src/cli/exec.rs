@@ -54,7 +54,7 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
         allow_expired: a.allow_expired,
         ratify: a.quorum.ratify,
     };
-    let mut err = std::io::stderr();
+    let mut err = super::escaping::stderr();
     // The ceremony stays open (with the master key) only until the program has started or
     // failed to: its closing record says which.
     let mut releasing = match release::open(session, &names, options) {

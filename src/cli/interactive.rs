@@ -310,8 +310,15 @@ const HELP: &str = "\
   abort          end the ceremony and wipe everything (Ctrl-C does the same)\n";
 
 impl Session<'_, '_, '_> {
+    /// Show `text`, escaping what a terminal would obey (names, labels and paths in it come
+    /// from share files and the officers); a lone "\r" is the ceremony's own carriage return.
     fn say(&mut self, text: &str) -> Result<(), CliError> {
-        self.tty.write_str(text).map_err(terminal)
+        if text == "\r" {
+            return self.tty.write_str(text).map_err(terminal);
+        }
+        self.tty
+            .write_str(&custody::terminal_text::escape(text))
+            .map_err(terminal)
     }
 
     /// The next line, turning Ctrl-C, the time limit and a closed terminal into errors.

@@ -11,6 +11,7 @@ mod creds;
 mod demo;
 mod drill;
 mod error;
+mod escaping;
 mod exec;
 mod extend;
 mod init;
@@ -538,8 +539,17 @@ pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let json = matches!(&cli.command, Command::Drill(d) if d.json)
         || matches!(&cli.command, Command::Creds(CredsArgs { command: CredsCommand::Status(a) }) if a.json);
-    let mut stdout = std::io::stdout().lock();
-    match run(cli, &mut stdout) {
+    // Everything printed is escaped (text from share files, vaults and audit logs included),
+    // except the coloured QR code `sheet --format terminal` draws on a terminal.
+    let raw =
+        matches!(&cli.command, Command::Sheet(a) if a.format == custody::sheet::Format::Terminal);
+    let mut stdout: Box<dyn std::io::Write> = if raw {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(escaping::Escaping::new(std::io::stdout().lock()))
+    };
+    let result = run(cli, &mut stdout).and_then(|()| stdout.flush().map_err(CliError::Output));
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(CliError::ChildExited(code)) => std::process::ExitCode::from(code),
         // The reader of the report went away (`| head`): end quietly, as if killed by SIGPIPE.
@@ -553,9 +563,11 @@ pub fn main() -> std::process::ExitCode {
                 }
                 let _ = writeln!(stdout, "{obj}");
             }
-            eprintln!("custody: error: {e}");
+            let _ = stdout.flush();
+            let mut err = escaping::stderr();
+            let _ = writeln!(err, "custody: error: {e}");
             for line in advice.iter().flat_map(|a| a.lines()) {
-                eprintln!("custody: {line}");
+                let _ = writeln!(err, "custody: {line}");
             }
             std::process::ExitCode::from(e.exit_code())
         }

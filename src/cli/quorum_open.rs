@@ -40,8 +40,12 @@ fn gather(
     // With --passphrase-stdin the passphrase is the first line of standard input, so read it
     // before any share that also comes from standard input.
     let given = secret_input::passphrase(pass, false)?;
-    let presented =
-        interactive::shares_from_args_or_tty(shares, vault, &mut std::io::stderr(), refused)?;
+    let presented = interactive::shares_from_args_or_tty(
+        shares,
+        vault,
+        &mut super::escaping::stderr(),
+        refused,
+    )?;
     let needed = vault.is_some_and(|v| v.slip39().passphrase);
     Ok((presented, secret_input::or_prompt(given, needed)?))
 }
