@@ -546,6 +546,31 @@ pub fn text_path(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Check, before a ceremony, that [`write_certificate`] can write `path` and `path.txt`: neither
+/// exists, and the folder exists and is writable. (A drill that passes and is recorded but
+/// then cannot write its certificate is what this avoids; a full disk can still stop it.)
+pub fn check_destination(path: &Path) -> Result<(), CertError> {
+    for p in [path.to_path_buf(), text_path(path)] {
+        if p.symlink_metadata().is_ok() {
+            return Err(CertError::Exists(p));
+        }
+    }
+    let folder = match path.parent() {
+        Some(f) if !f.as_os_str().is_empty() => f,
+        _ => Path::new("."),
+    };
+    rustix::fs::access(
+        folder,
+        rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK,
+    )
+    .map_err(|e| {
+        CertError::Store(StoreError::Write {
+            path: path.to_path_buf(),
+            source: e.into(),
+        })
+    })
+}
+
 /// Write `path` (JSON) and `path.txt` (the text page), refusing to overwrite either. Returns
 /// the two paths.
 pub fn write_certificate(path: &Path, cert: &Certificate) -> Result<(PathBuf, PathBuf), CertError> {

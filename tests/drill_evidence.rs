@@ -124,13 +124,40 @@ fn drill_records_ratifies_test_opens_and_certifies() {
         .arg(&s.vault)
         .assert()
         .code(1);
-    // The certificate is never overwritten.
+    // The certificate is never overwritten, and that is known before the ceremony: the
+    // audit log and the vault stay as they were (no ratification, no record).
+    custody()
+        .args(["creds", "add", "--vault"])
+        .arg(&s.vault)
+        .args([
+            "later",
+            "--exchange",
+            "binance",
+            "--scope",
+            "trade",
+            "--from-json",
+            "-",
+        ])
+        .write_stdin(r#"{"api_key":"k2","api_secret":"s2"}"#)
+        .assert()
+        .success();
+    let (log_before, vault_before) = (audit_lines(&s.vault).len(), fs::read(&s.vault).unwrap());
     s.drill()
+        .arg("--ratify")
         .arg("--certificate")
         .arg(&cert)
         .assert()
         .code(1)
         .stderr(contains("exists"));
+    // A certificate in a folder that does not exist: refused before the ceremony too.
+    s.drill()
+        .arg("--certificate")
+        .arg(s.root.join("no-such-folder/cert.json"))
+        .assert()
+        .code(1)
+        .stderr(contains("cannot write"));
+    assert_eq!(audit_lines(&s.vault).len(), log_before);
+    assert_eq!(fs::read(&s.vault).unwrap(), vault_before);
 }
 
 #[test]

@@ -39,6 +39,11 @@ pub fn advice(e: &CliError) -> Option<String> {
         CliError::Quorum(e) => quorum(e),
         CliError::Audit(e) => audit(e),
         CliError::Certificate(e) => certificate(e),
+        CliError::CertificateAfterDrill(_) => Some(
+            "to have a certificate, hold the drill again with --certificate naming a new file in \
+             a writable folder"
+                .into(),
+        ),
         CliError::Entry(e) => entry(e),
         CliError::Seal(e) => seal(e),
         CliError::Ratify(e) => ratify(e),

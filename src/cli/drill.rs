@@ -8,7 +8,7 @@ use std::io::Write;
 use serde_json::json;
 
 use super::{CliError, DrillArgs, quorum_open, ratify};
-use custody::certificate::write_certificate;
+use custody::certificate::{check_destination, write_certificate};
 use custody::ops::drill::{self, DrillOptions, DrillReport, Ratification};
 
 pub fn run(args: DrillArgs, out: &mut dyn Write) -> Result<(), CliError> {
@@ -18,6 +18,10 @@ pub fn run(args: DrillArgs, out: &mut dyn Write) -> Result<(), CliError> {
         drop(presentation);
         return print(&args, &report, out);
     };
+    // Where the certificate goes is checked before the ceremony, not after it was recorded.
+    if let Some(cert_path) = &args.certificate {
+        check_destination(cert_path)?;
+    }
     let session = quorum_open::open_session(path, "drill", &args.shares, &args.passphrase)?;
     let options = DrillOptions {
         ratify: args.ratify,
@@ -25,7 +29,7 @@ pub fn run(args: DrillArgs, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let report = drill::drill(session, options)?;
     if let (Some(cert_path), Some(cert)) = (&args.certificate, &report.certificate) {
-        write_certificate(cert_path, cert)?;
+        write_certificate(cert_path, cert).map_err(CliError::CertificateAfterDrill)?;
     }
     print(&args, &report, out)?;
     report.verdict()?;

@@ -85,6 +85,9 @@ pub enum CliError {
     Audit(AuditError),
     /// A drill certificate could not be written or did not verify.
     Certificate(CertError),
+    /// The drill ran and is recorded (and any ratification stands), but its certificate could
+    /// not be written afterwards.
+    CertificateAfterDrill(CertError),
     /// A credential argument or stored field is malformed.
     Entry(EntryError),
     /// Secret fields could not be read, sealed or opened.
@@ -201,6 +204,11 @@ impl fmt::Display for CliError {
             CliError::Ratification(e) => e.fmt(f),
             CliError::Output(e) => write!(f, "cannot write the report: {e}"),
             CliError::Certificate(e) => e.fmt(f),
+            CliError::CertificateAfterDrill(e) => write!(
+                f,
+                "the drill ran and is recorded in the audit log (a ratification asked for was \
+                 signed), but its certificate was not written: {e}"
+            ),
             CliError::Release(e) => e.fmt(f),
             CliError::Drill(e) => e.fmt(f),
             CliError::Init(e) => e.fmt(f),
@@ -229,7 +237,7 @@ impl std::error::Error for CliError {
             CliError::Wait(e) | CliError::Output(e) | CliError::Signals(e) => Some(e),
             CliError::Encode(e) => Some(e),
             CliError::Audit(e) => Some(e),
-            CliError::Certificate(e) => Some(e),
+            CliError::Certificate(e) | CliError::CertificateAfterDrill(e) => Some(e),
             CliError::Entry(e) => Some(e),
             CliError::Seal(e) => Some(e),
             CliError::Ratify(e) => Some(e),

@@ -60,7 +60,7 @@ impl std::fmt::Display for StoreError {
             }
             StoreError::Write { path, source } => write!(
                 f,
-                "cannot write {}: {source}; nothing was changed",
+                "cannot write {}: {source} (that file is as it was)",
                 path.display()
             ),
             StoreError::Exists(path) => write!(
