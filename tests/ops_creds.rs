@@ -460,3 +460,30 @@ fn the_write_revision_never_wraps() {
     assert!(e.to_string().contains("Nothing was written"), "{e}");
     assert_eq!(fs::read(&f.path).unwrap(), before);
 }
+
+#[test]
+fn a_sidecar_that_cannot_be_written_does_not_hide_the_change() {
+    let f = fixture();
+    f.add("a").unwrap();
+    let sidecar = f.path.with_file_name("vault.json.generation");
+    fs::remove_file(&sidecar).unwrap();
+    fs::create_dir(&sidecar).unwrap();
+    let e = f.add("b").unwrap_err();
+    assert!(
+        matches!(&e, CredError::Store(StoreError::SidecarNotWritten { path, .. }) if *path == f.path),
+        "{e:?}"
+    );
+    let m = e.to_string();
+    assert!(
+        m.contains("the change stands") && !m.contains("nothing"),
+        "{m}"
+    );
+    // It was added.
+    let names: Vec<String> = f
+        .status()
+        .rows
+        .iter()
+        .map(|r| r.credential.name.clone())
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+}

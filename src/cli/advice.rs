@@ -73,6 +73,10 @@ pub fn store(e: &StoreError) -> Option<String> {
         StoreError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
             Some("give the right path with --vault or $CUSTODY_VAULT".into())
         }
+        StoreError::SidecarNotWritten { path, .. } => Some(format!(
+            "make {}.generation writable (a file, not a folder); the next write rewrites it",
+            path.display()
+        )),
         StoreError::RolledBack { .. } => Some(
             "if restoring the old file was deliberate, a quorum re-ratifies it with \
              `custody drill --vault VAULT --ratify`"

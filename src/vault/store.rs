@@ -44,6 +44,15 @@ pub enum StoreError {
         /// The file's numbers and the higher ones the sidecar recorded.
         rollback: Rollback,
     },
+    /// The vault was written, but the generation sidecar beside it could not be: the change
+    /// stands; until the sidecar is written again, a copy of the old vault put back would not be
+    /// recognised as one.
+    SidecarNotWritten {
+        /// The vault file (written).
+        path: PathBuf,
+        /// Why the sidecar was not.
+        source: Box<StoreError>,
+    },
     /// The write revision (in the file or its sidecar) is already 2^64 - 1: no later write can
     /// be numbered above it, so none is made.
     RevisionExhausted(PathBuf),
@@ -73,6 +82,12 @@ impl std::fmt::Display for StoreError {
             StoreError::RolledBack { path, rollback } => {
                 write!(f, "{}: {rollback}. Nothing was written", path.display())
             }
+            StoreError::SidecarNotWritten { path, source } => write!(
+                f,
+                "{} was written (the change stands), but its .generation sidecar was not: \
+                 {source}",
+                path.display()
+            ),
             StoreError::RevisionExhausted(path) => write!(
                 f,
                 "{}: the write revision (in the file or its .generation sidecar) is already \
@@ -89,6 +104,7 @@ impl std::error::Error for StoreError {
         match self {
             StoreError::Read { source, .. } | StoreError::Write { source, .. } => Some(source),
             StoreError::Invalid { source, .. } => Some(source),
+            StoreError::SidecarNotWritten { source, .. } => Some(source.as_ref()),
             _ => None,
         }
     }
@@ -270,11 +286,16 @@ pub fn update_keeping<T, E: From<StoreError>>(
         if let Some(s) = seen {
             numbers.generation = numbers.generation.max(s.generation);
         }
+        // The vault is replaced: an error from here on must not read as "nothing changed".
         write_atomic(
             &sidecar::path_for(path),
             sidecar::encode(numbers).as_bytes(),
             &lock,
-        )?;
+        )
+        .map_err(|e| StoreError::SidecarNotWritten {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        })?;
     }
     Ok((out, vault))
 }
