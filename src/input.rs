@@ -80,6 +80,13 @@ pub enum InputErrorKind {
     NoShareToken,
     /// The picture shows this many different share tokens.
     SeveralTokens(usize),
+    /// The path is not a regular file (a device such as `/dev/zero`, a FIFO, a folder).
+    NotAFile,
+    /// The file is larger than any share input can be.
+    TooLarge {
+        /// The limit, in bytes ([`wire::MAX_SHARE_INPUT_BYTES`]).
+        limit: u64,
+    },
 }
 
 impl fmt::Display for InputError {
@@ -88,6 +95,17 @@ impl fmt::Display for InputError {
         match &self.kind {
             InputErrorKind::Io(e) => write!(f, "cannot read it: {e}"),
             InputErrorKind::Empty => write!(f, "it is empty"),
+            InputErrorKind::NotAFile => write!(
+                f,
+                "it is not a regular file (a device, a pipe or a folder); give the share file \
+                 or a photo of the sheet"
+            ),
+            InputErrorKind::TooLarge { limit } => write!(
+                f,
+                "it is larger than {} MiB, more than any share file or sheet photo; give the \
+                 share file, or a smaller photo of the sheet",
+                limit / (1024 * 1024)
+            ),
             InputErrorKind::NotText => write!(
                 f,
                 "it is neither text nor a PNG/JPEG image; give a share file, a token, the words, or a photo of the sheet"
@@ -219,12 +237,33 @@ pub fn parse_bytes(label: &str, bytes: &[u8]) -> Result<Presented, InputError> {
     parse_text(label, text)
 }
 
-/// Read one share from a file.
+/// Read one share from a file: a regular file of at most [`wire::MAX_SHARE_INPUT_BYTES`].
+/// The file is opened without waiting (a FIFO with no writer does not block) and checked to be
+/// a regular file before anything is read.
 pub fn read_file(path: &Path) -> Result<Presented, InputError> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
     let label = path.display().to_string();
-    let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| InputError {
+    let err = |kind| InputError {
         label: label.clone(),
-        kind: InputErrorKind::Io(e),
-    })?);
+        kind,
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+        .map_err(|e| err(InputErrorKind::Io(e)))?;
+    let meta = file.metadata().map_err(|e| err(InputErrorKind::Io(e)))?;
+    if !meta.is_file() {
+        return Err(err(InputErrorKind::NotAFile));
+    }
+    let limit = wire::MAX_SHARE_INPUT_BYTES;
+    let mut bytes = Zeroizing::new(Vec::with_capacity(meta.len().min(limit) as usize));
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| err(InputErrorKind::Io(e)))?;
+    if bytes.len() as u64 > limit {
+        return Err(err(InputErrorKind::TooLarge { limit }));
+    }
     parse_bytes(&label, &bytes)
 }

@@ -82,3 +82,8 @@ pub const CERTIFICATE_SIGNATURE_DOMAIN: &[u8] = b"custody/v1/drill-certificate\0
 /// Prefix of the bytes a pending custodian change's signatures cover (`reshare` /
 /// `rotate-master` waiting for `confirm`; shares-format.md, "Epochs and pending changes").
 pub const PENDING_CHANGE_SIGNATURE_DOMAIN: &[u8] = b"custody/v1/pending-change\0";
+
+/// The largest share input read from a file (a share file, a token, words, or a photo or scan
+/// of a sheet): 64 MiB, above any phone photo or 600 dpi page scan, far below what would
+/// exhaust memory.
+pub const MAX_SHARE_INPUT_BYTES: u64 = 64 * 1024 * 1024;

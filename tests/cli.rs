@@ -702,3 +702,54 @@ fn files_custody_creates_are_private_whatever_the_umask() {
     assert_eq!(mode(&out.join("01-alice.txt")), 0o600, "share file");
     assert_eq!(mode(&dir.path().join("v.json.lock")), 0o600, "lock file");
 }
+
+#[test]
+fn share_inputs_that_are_not_regular_files_or_too_large_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("v.json");
+    init_args(&mut custody(), &vault, &dir.path().join("sh"), "2", "txt")
+        .args(["--custodian", "alice", "bob", "carol"])
+        .assert()
+        .success();
+    let fifo = dir.path().join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Sparse: 65 MiB of zeros that take no disk space.
+    let big = dir.path().join("big.png");
+    fs::File::create(&big)
+        .unwrap()
+        .set_len(65 * 1024 * 1024)
+        .unwrap();
+    for (input, want) in [
+        (PathBuf::from("/dev/zero"), "not a regular file"),
+        (fifo, "not a regular file"),
+        (dir.path().to_path_buf(), "not a regular file"),
+        (big, "larger than 64 MiB"),
+    ] {
+        let start = std::time::Instant::now();
+        let out = custody()
+            .arg("check-share")
+            .arg("--vault")
+            .arg(&vault)
+            .arg(&input)
+            .timeout(std::time::Duration::from_secs(30))
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(1), "{input:?}: {all}");
+        assert!(all.contains(want), "{input:?}: {all}");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "{input:?}"
+        );
+    }
+}
