@@ -753,3 +753,81 @@ fn share_inputs_that_are_not_regular_files_or_too_large_are_refused_at_once() {
         );
     }
 }
+
+#[test]
+fn endless_or_oversized_standard_input_is_refused_at_its_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("v.json");
+    // --entropy-stdin < /dev/zero: refused at 1 MiB instead of reading forever.
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("custody"))
+        .env_remove("CUSTODY_VAULT")
+        .args(["init", "--vault"])
+        .arg(&vault)
+        .arg("--out-dir")
+        .arg(dir.path().join("sh"))
+        .args([
+            "--threshold",
+            "2",
+            "--iteration-exponent",
+            "0",
+            "--sheets",
+            "txt",
+        ])
+        .args(["--custodian", "alice", "bob", "carol", "--entropy-stdin"])
+        .stdin(fs::File::open("/dev/zero").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--entropy-stdin is larger than 1024 KiB"),
+        "{err}"
+    );
+    assert!(!vault.exists());
+    init_args(&mut custody(), &vault, &dir.path().join("sh"), "2", "txt")
+        .args(["--custodian", "alice", "bob", "carol"])
+        .assert()
+        .success();
+    let before = fs::read(&vault).unwrap();
+    // A 100 KiB api_secret: refused, the vault untouched.
+    let json = format!(
+        r#"{{"api_key":"k","api_secret":"{}"}}"#,
+        "s".repeat(100 * 1024)
+    );
+    custody()
+        .args([
+            "creds",
+            "add",
+            "bn",
+            "--exchange",
+            "binance",
+            "--scope",
+            "trade",
+        ])
+        .args(["--from-json", "-", "--vault"])
+        .arg(&vault)
+        .write_stdin(json.clone())
+        .assert()
+        .code(1)
+        .stderr(contains("larger than 64 KiB"));
+    let file = dir.path().join("cred.json");
+    fs::write(&file, json).unwrap();
+    custody()
+        .args([
+            "creds",
+            "add",
+            "bn",
+            "--exchange",
+            "binance",
+            "--scope",
+            "trade",
+        ])
+        .arg("--from-json")
+        .arg(&file)
+        .arg("--vault")
+        .arg(&vault)
+        .assert()
+        .code(1)
+        .stderr(contains("larger than 64 KiB"));
+    assert_eq!(fs::read(&vault).unwrap(), before);
+}

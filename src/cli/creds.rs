@@ -38,12 +38,24 @@ fn read_fields(
     name: &str,
 ) -> Result<SecretFields, CliError> {
     let fields = match &src.from_json {
-        Some(p) if p == Path::new("-") => SecretFields::from_json(&secret_input::stdin_all()?)?,
+        Some(p) if p == Path::new("-") => SecretFields::from_json(&secret_input::stdin_all(
+            "the credential JSON on standard input",
+            secret_input::MAX_CREDENTIAL_JSON,
+        )?)?,
         Some(p) => {
-            let bytes = zeroize::Zeroizing::new(
-                std::fs::read(p)
-                    .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", p.display())))?,
-            );
+            let read = |source| CliError::Read {
+                path: p.clone(),
+                source,
+            };
+            let file = std::fs::File::open(p).map_err(read)?;
+            if !file.metadata().map_err(read)?.is_file() {
+                return Err(read(std::io::Error::other("not a regular file")));
+            }
+            let bytes = secret_input::read_capped(
+                file,
+                "the credential JSON file",
+                secret_input::MAX_CREDENTIAL_JSON,
+            )?;
             SecretFields::from_json(&bytes)?
         }
         None => {

@@ -62,6 +62,13 @@ pub enum CliError {
     Signals(std::io::Error),
     /// `exec --stdin-json`: the credentials could not be encoded.
     Encode(serde_json::Error),
+    /// An input is larger than anything custody reads from there can be.
+    TooLarge {
+        /// What was being read.
+        what: &'static str,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// Reading a file given on the command line failed.
     Read {
         /// The file.
@@ -176,6 +183,12 @@ impl fmt::Display for CliError {
                 "cannot catch the signals to forward to the program: {e}; nothing was started"
             ),
             CliError::Encode(e) => write!(f, "cannot encode the credentials: {e}"),
+            CliError::TooLarge { what, limit } => write!(
+                f,
+                "{what} is larger than {} KiB, more than it can legitimately be; nothing was read \
+                 beyond that",
+                limit / 1024
+            ),
             CliError::Read { path, source } => {
                 write!(f, "cannot read {}: {source}", path.display())
             }

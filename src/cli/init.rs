@@ -50,7 +50,7 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     })?;
 
     let entropy = if args.entropy_stdin {
-        let e = secret_input::stdin_all()?;
+        let e = secret_input::stdin_all("--entropy-stdin", secret_input::MAX_STDIN_TEXT)?;
         if e.len() < init::MIN_OFFICER_ENTROPY {
             return Err(CliError::Usage(
                 "--entropy-stdin read fewer than 16 bytes; give more (for example 100 dice rolls)"

@@ -56,26 +56,60 @@ fn trim_newline(s: &mut Zeroizing<String>) {
     }
 }
 
-/// The first line of standard input.
+/// The most a passphrase line read from standard input may hold.
+const MAX_LINE: u64 = 64 * 1024;
+
+/// The first line of standard input (at most 64 KiB).
 pub fn stdin_line() -> Result<Zeroizing<String>, CliError> {
     let mut line = Zeroizing::new(String::new());
     std::io::stdin()
         .lock()
+        .take(MAX_LINE + 1)
         .read_line(&mut line)
         .map_err(stdin)?;
+    if line.len() as u64 > MAX_LINE {
+        return Err(CliError::TooLarge {
+            what: "the line on standard input",
+            limit: MAX_LINE,
+        });
+    }
     trim_newline(&mut line);
     Ok(line)
 }
 
-/// All of standard input, as bytes.
-pub fn stdin_all() -> Result<Zeroizing<Vec<u8>>, CliError> {
+/// All of standard input, as bytes: at most `limit` bytes of `what` (refused beyond, without
+/// reading further).
+pub fn stdin_all(what: &'static str, limit: u64) -> Result<Zeroizing<Vec<u8>>, CliError> {
+    read_capped(std::io::stdin().lock(), what, limit).map_err(|e| match e {
+        CliError::Read { source, .. } => stdin(source),
+        e => e,
+    })
+}
+
+/// At most `limit` bytes from `r`; more is refused as [`CliError::TooLarge`].
+pub fn read_capped(
+    r: impl Read,
+    what: &'static str,
+    limit: u64,
+) -> Result<Zeroizing<Vec<u8>>, CliError> {
     let mut buf = Zeroizing::new(Vec::new());
-    std::io::stdin()
-        .lock()
+    r.take(limit + 1)
         .read_to_end(&mut buf)
-        .map_err(stdin)?;
+        .map_err(|source| CliError::Read {
+            path: what.into(),
+            source,
+        })?;
+    if buf.len() as u64 > limit {
+        return Err(CliError::TooLarge { what, limit });
+    }
     Ok(buf)
 }
+
+/// The most credential JSON (`--from-json`) may hold: room for a PEM private key and a few
+/// fields, nothing like the 50 MB that would bloat every later read of the vault.
+pub const MAX_CREDENTIAL_JSON: u64 = 64 * 1024;
+/// The most `--entropy-stdin` or `--words-stdin` reads.
+pub const MAX_STDIN_TEXT: u64 = 1024 * 1024;
 
 /// SLIP-39 passphrases are printable ASCII.
 fn check_passphrase(p: &str) -> Result<(), CliError> {

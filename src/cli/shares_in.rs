@@ -6,14 +6,18 @@ use std::path::Path;
 use super::secret_input::stdin_all;
 use super::{CliError, ShareArgs};
 use custody::input::{self, InputError, InputErrorKind, Presented};
+use custody::wire::MAX_SHARE_INPUT_BYTES;
 
 /// Read one share input path (`-` = all of standard input).
 pub fn read_one(path: &Path) -> Result<Presented, InputError> {
     if path == Path::new("-") {
-        let bytes = stdin_all().map_err(|e| InputError {
-            label: "stdin".into(),
-            kind: InputErrorKind::Io(std::io::Error::other(e.to_string())),
-        })?;
+        let bytes =
+            stdin_all("the share on standard input", MAX_SHARE_INPUT_BYTES).map_err(|e| {
+                InputError {
+                    label: "stdin".into(),
+                    kind: InputErrorKind::Io(std::io::Error::other(e.to_string())),
+                }
+            })?;
         return input::parse_bytes("stdin", &bytes);
     }
     input::read_file(path)
@@ -37,7 +41,7 @@ pub fn collect(args: &ShareArgs) -> Result<Vec<Presented>, CliError> {
         }
     }
     if args.words_stdin {
-        let bytes = stdin_all()?;
+        let bytes = stdin_all("--words-stdin", super::secret_input::MAX_STDIN_TEXT)?;
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| CliError::Usage("standard input is not text".into()))?;
         for (i, line) in text.lines().enumerate() {
