@@ -95,17 +95,7 @@ impl std::error::Error for CredError {
     }
 }
 
-macro_rules! from {
-    ($($t:ty => $v:ident),* $(,)?) => {
-        $(impl From<$t> for CredError {
-            fn from(e: $t) -> Self {
-                CredError::$v(e)
-            }
-        })*
-    };
-}
-
-from!(
+super::wrap_errors!(CredError,
     EntryError => Entry,
     SealError => Seal,
     StoreError => Store,

@@ -174,29 +174,13 @@ impl std::error::Error for DrillError {
     }
 }
 
-impl From<QuorumError> for DrillError {
-    fn from(e: QuorumError) -> Self {
-        DrillError::Quorum(e)
-    }
-}
-
-impl From<RatifyFailure> for DrillError {
-    fn from(e: RatifyFailure) -> Self {
-        DrillError::Ratify(e)
-    }
-}
-
-impl From<AuditError> for DrillError {
-    fn from(e: AuditError) -> Self {
-        DrillError::Audit(e)
-    }
-}
-
-impl From<CertError> for DrillError {
-    fn from(e: CertError) -> Self {
-        DrillError::Certificate(e)
-    }
-}
+super::wrap_errors!(
+    DrillError,
+    QuorumError => Quorum,
+    RatifyFailure => Ratify,
+    AuditError => Audit,
+    CertError => Certificate,
+);
 
 /// Test-open every credential of `vault`: the age ciphertext must authenticate under the
 /// quorum's identity and repeat the entry's identity. Nothing opened is kept.

@@ -121,17 +121,7 @@ impl std::error::Error for ExtendError {
     }
 }
 
-macro_rules! from {
-    ($($t:ty => $v:ident),* $(,)?) => {
-        $(impl From<$t> for ExtendError {
-            fn from(e: $t) -> Self {
-                ExtendError::$v(e)
-            }
-        })*
-    };
-}
-
-from!(
+super::wrap_errors!(ExtendError,
     SessionError => Session,
     StoreError => Store,
     ChangeError => Change,

@@ -114,35 +114,14 @@ impl std::error::Error for InitError {
     }
 }
 
-impl From<IssueError> for InitError {
-    fn from(e: IssueError) -> Self {
-        InitError::Issue(e)
-    }
-}
-
-impl From<StoreError> for InitError {
-    fn from(e: StoreError) -> Self {
-        InitError::Store(e)
-    }
-}
-
-impl From<KeyError> for InitError {
-    fn from(e: KeyError) -> Self {
-        InitError::Key(e)
-    }
-}
-
-impl From<Slip39Error> for InitError {
-    fn from(e: Slip39Error) -> Self {
-        InitError::Slip39(e)
-    }
-}
-
-impl From<VaultError> for InitError {
-    fn from(e: VaultError) -> Self {
-        InitError::Vault(e)
-    }
-}
+super::wrap_errors!(
+    InitError,
+    IssueError => Issue,
+    StoreError => Store,
+    KeyError => Key,
+    Slip39Error => Slip39,
+    VaultError => Vault,
+);
 
 /// A vault creation checked to write nothing over anything, with the process hardened; no
 /// secret exists yet. The front end reads the officer entropy and passphrase next, then calls

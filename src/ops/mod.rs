@@ -55,6 +55,19 @@
 //! | [`rekey`] | reshare, rotate-master, confirm, cancel |
 //! | [`extend`] | more custodians for a group, same secret |
 
+/// `From` conversions that wrap a cause in one variant of an operation's error:
+/// `wrap_errors!(CredError, StoreError => Store, ...)`.
+macro_rules! wrap_errors {
+    ($target:ident, $($t:ty => $v:ident),* $(,)?) => {
+        $(impl From<$t> for $target {
+            fn from(e: $t) -> Self {
+                $target::$v(e)
+            }
+        })*
+    };
+}
+use wrap_errors;
+
 pub mod creds;
 pub mod drill;
 pub mod extend;

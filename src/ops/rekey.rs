@@ -110,17 +110,7 @@ impl std::error::Error for RekeyError {
     }
 }
 
-macro_rules! from {
-    ($($t:ty => $v:ident),* $(,)?) => {
-        $(impl From<$t> for RekeyError {
-            fn from(e: $t) -> Self {
-                RekeyError::$v(e)
-            }
-        })*
-    };
-}
-
-from!(
+super::wrap_errors!(RekeyError,
     SessionError => Session,
     StoreError => Store,
     ChangeError => Change,

@@ -248,29 +248,13 @@ impl std::error::Error for ReleaseError {
     }
 }
 
-impl From<RatifyFailure> for ReleaseError {
-    fn from(e: RatifyFailure) -> Self {
-        ReleaseError::Ratify(e)
-    }
-}
-
-impl From<SealError> for ReleaseError {
-    fn from(e: SealError) -> Self {
-        ReleaseError::Seal(e)
-    }
-}
-
-impl From<StoreError> for ReleaseError {
-    fn from(e: StoreError) -> Self {
-        ReleaseError::Store(e)
-    }
-}
-
-impl From<AuditError> for ReleaseError {
-    fn from(e: AuditError) -> Self {
-        ReleaseError::Audit(e)
-    }
-}
+super::wrap_errors!(
+    ReleaseError,
+    RatifyFailure => Ratify,
+    SealError => Seal,
+    StoreError => Store,
+    AuditError => Audit,
+);
 
 /// Run the gate on `names` (no repeats) with the quorum of `session` and open them. With
 /// `options.ratify` the quorum first ratifies what awaits it. The vault is read once more

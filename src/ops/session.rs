@@ -76,17 +76,11 @@ impl std::error::Error for SessionError {
     }
 }
 
-impl From<StoreError> for SessionError {
-    fn from(e: StoreError) -> Self {
-        SessionError::Vault(e)
-    }
-}
-
-impl From<AuditError> for SessionError {
-    fn from(e: AuditError) -> Self {
-        SessionError::Audit(e)
-    }
-}
+super::wrap_errors!(
+    SessionError,
+    StoreError => Vault,
+    AuditError => Audit,
+);
 
 /// A ceremony that has started (and is recorded) but has no quorum yet.
 pub struct Begun {
