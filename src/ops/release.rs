@@ -415,17 +415,12 @@ fn check_and_open(
         if c.has_scope(Scope::Withdraw) && !options.allow_withdraw {
             return Err(ReleaseError::Withdraw { name });
         }
-        if c.is_expired(now) && !options.allow_expired {
-            return Err(ReleaseError::Expired {
-                name,
-                expires: c.expires.clone().unwrap_or_default(),
-            });
-        }
         if c.is_expired(now) {
-            warnings.push(ReleaseWarning::Expired {
-                name,
-                expires: c.expires.clone().unwrap_or_default(),
-            });
+            let expires = c.expires.clone().unwrap_or_default();
+            if !options.allow_expired {
+                return Err(ReleaseError::Expired { name, expires });
+            }
+            warnings.push(ReleaseWarning::Expired { name, expires });
         } else if c.age_days(now) > u64::from(vault.credentials().rotation_days()) {
             warnings.push(ReleaseWarning::Overdue {
                 name,
