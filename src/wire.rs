@@ -53,6 +53,9 @@ pub const ENTROPY_MIX_SALT: &[u8] = b"custody/v1/entropy-mix";
 pub const VAULT_FORMAT: &str = "custody-vault/1";
 /// Prefix of the bytes the vault manifest signature covers.
 pub const MANIFEST_SIGNATURE_DOMAIN: &[u8] = b"custody/v1/vault-manifest\0";
+/// Tag (a str16 after the policy) of the optional manifest field recording when a confirmed
+/// rotate-master last replaced the master key.
+pub const MANIFEST_MASTER_ROTATED_TAG: &str = "master_rotated";
 /// Master secret lengths accepted (bytes). SLIP-39 requires at least 16 and an even length; the upper bound matches our SLIP-39 layer (1024 bits, twice the longest BIP-32 seed).
 pub const MIN_SECRET_LEN: usize = 16;
 /// Longest master secret accepted, in bytes (see [`MIN_SECRET_LEN`]).

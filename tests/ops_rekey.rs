@@ -344,7 +344,19 @@ fn rotate_master_reseals_credentials() {
     let c = rekey::confirm(&v.vault, &present(&[fresh(&v, 2), fresh(&v, 3)]), clock(2)).unwrap();
     assert_eq!(c.kind, ChangeKind::RotateMaster);
     assert_eq!(c.fingerprint, p.fingerprint);
+    assert_eq!(
+        c.rotate_at_exchange,
+        vec![("main".to_owned(), "binance".to_owned())]
+    );
+    let bak = c.backup.clone().unwrap().unwrap();
+    assert_eq!(store::load(&bak).unwrap().fingerprint(), p.fingerprint);
     let after = store::load(&v.vault).unwrap();
+    assert_eq!(after.master_rotated(), Some(clock(2).now()));
+    assert!(
+        after
+            .sealed_before_rotation(after.credentials().get("main").unwrap())
+            .is_some()
+    );
     assert_eq!(after.fingerprint(), p.fingerprint);
     let entry = after.credentials().get("main").unwrap();
     assert_ne!(entry.sealed, old_sealed);

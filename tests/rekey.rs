@@ -505,3 +505,91 @@ fn extend_names_the_group_flag_when_the_group_is_unclear() {
         .success()
         .stdout(contains("06-fay.txt"));
 }
+
+/// After a master rotation the old quorum's sheets must open nothing anywhere custody keeps a
+/// copy: `.bak` holds the new state. The exchange keys themselves were readable under the old
+/// master, so confirm lists them, and `creds status` flags each until `creds rotate` replaces it.
+#[test]
+fn after_rotate_master_the_backup_is_new_and_exchange_keys_are_flagged_until_rotated() {
+    let v = vault();
+    for name in ["main", "spare"] {
+        custody(T0)
+            .args(["creds", "add", name, "--exchange", "kraken"])
+            .args(["--scope", "trade", "--vault"])
+            .arg(&v.vault)
+            .args(["--from-json", "-"])
+            .write_stdin(format!(r#"{{"api_key":"k-{name}","api_secret":"s-{name}"}}"#))
+            .assert()
+            .success();
+    }
+    v.run(T0, &["drill", "--ratify"], &[v.old(1), v.old(2), v.old(3)])
+        .assert()
+        .success();
+    let old_fp = v.json()["fingerprint"].as_str().unwrap().to_owned();
+    v.change(T0 + DAY, "rotate-master").assert().success();
+    v.run(T0 + 2 * DAY, &["confirm"], &[v.fresh(2), v.fresh(3)])
+        .assert()
+        .success()
+        .stdout(
+            contains("rotate these exchange keys at the exchange")
+                .and(contains("main (kraken)"))
+                .and(contains("spare (kraken)"))
+                .and(contains("vault.json.bak now holds the new vault")),
+        );
+    let new_fp = v.json()["fingerprint"].as_str().unwrap().to_owned();
+    assert_ne!(new_fp, old_fp);
+    let bak: Value =
+        serde_json::from_str(&fs::read_to_string(v.root.join("vault.json.bak")).unwrap()).unwrap();
+    assert_eq!(bak["fingerprint"].as_str().unwrap(), new_fp);
+    assert_eq!(v.json()["master_rotated"], "2026-09-23T14:13:20Z");
+
+    let status = |now: u64| {
+        let out = custody(now)
+            .args(["creds", "status", "--vault"])
+            .arg(&v.vault)
+            .assert()
+            .get_output()
+            .clone();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let s = status(T0 + 3 * DAY);
+    let flag = "ROTATE AT EXCHANGE (sealed before master rotation on 2026-09-23)";
+    let line = |s: &str, name: &str| {
+        s.lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap()
+            .to_owned()
+    };
+    assert!(line(&s, "main").contains(flag), "{s}");
+    assert!(line(&s, "spare").contains(flag), "{s}");
+    custody(T0 + 3 * DAY)
+        .args(["creds", "rotate", "main", "--vault"])
+        .arg(&v.vault)
+        .args(["--from-json", "-"])
+        .write_stdin(r#"{"api_key":"k-main-2","api_secret":"s-main-2"}"#)
+        .assert()
+        .success();
+    let s = status(T0 + 3 * DAY);
+    assert!(!line(&s, "main").contains("ROTATE AT EXCHANGE"), "{s}");
+    assert!(line(&s, "spare").contains(flag), "{s}");
+    let out = custody(T0 + 3 * DAY)
+        .args(["creds", "status", "--json", "--vault"])
+        .arg(&v.vault)
+        .assert()
+        .get_output()
+        .stdout
+        .clone();
+    let j: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(j["rotate_at_exchange"], serde_json::json!(["spare"]));
+
+    // The rotation date is signed with the manifest: removing it is tampering.
+    let mut edited = v.json();
+    edited.as_object_mut().unwrap().remove("master_rotated");
+    fs::write(&v.vault, serde_json::to_string_pretty(&edited).unwrap()).unwrap();
+    custody(T0 + 3 * DAY)
+        .args(["creds", "status", "--vault"])
+        .arg(&v.vault)
+        .assert()
+        .code(1)
+        .stderr(contains("signature does not verify"));
+}

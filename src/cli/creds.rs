@@ -219,6 +219,7 @@ fn row_json(r: &Row) -> serde_json::Value {
         "age_days": r.age_days,
         "overdue": r.overdue,
         "expired": r.expired,
+        "sealed_before_rotation": r.sealed_before_rotation.map(timefmt::rfc3339),
         "withdraw": r.withdraw(),
         "ratified": r.state == EntryState::Ratified,
         "state": r.state.describe(),
@@ -246,6 +247,7 @@ fn status(a: CredListArgs, out: &mut dyn Write) -> Result<(), CliError> {
             "unratified": s.unratified,
             "overdue": s.overdue,
             "expired": s.expired,
+            "rotate_at_exchange": s.rotate_at_exchange,
             "withdraw_scoped": s.withdraw_scoped,
             "deleted": s.deleted,
             "malformed": s.malformed.iter().map(|(n, p)| json!({"name": n, "problem": p})).collect::<Vec<_>>(),
@@ -273,6 +275,12 @@ fn status(a: CredListArgs, out: &mut dyn Write) -> Result<(), CliError> {
         }
         if r.expired {
             flags.push("EXPIRED".to_owned());
+        }
+        if let Some(at) = r.sealed_before_rotation {
+            flags.push(format!(
+                "ROTATE AT EXCHANGE (sealed before master rotation on {})",
+                timefmt::date(at)
+            ));
         }
         if r.withdraw() {
             flags.push("WITHDRAW-SCOPED".to_owned());
@@ -302,6 +310,15 @@ fn status(a: CredListArgs, out: &mut dyn Write) -> Result<(), CliError> {
             "{} credential(s) unratified: a quorum ratifies them with \
              `custody drill --vault {} --ratify`.",
             s.unratified.len(),
+            a.vault.display()
+        )?;
+    }
+    if !s.rotate_at_exchange.is_empty() {
+        writeln!(
+            out,
+            "{} exchange key(s) were readable with the retired master's shares: rotate each at \
+             its exchange, then `custody creds rotate --vault {} NAME`.",
+            s.rotate_at_exchange.len(),
             a.vault.display()
         )?;
     }

@@ -157,6 +157,31 @@ pub fn confirm(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
              `custody audit verify` still checks the records signed before the rotation."
         ),
     }?;
+    match &c.backup {
+        Some(Ok(bak)) => writeln!(
+            out,
+            "The backup {} now holds the new vault. Destroy every other copy of the vault taken \
+             before this change: with the old sheets it still opens the credentials.",
+            bak.display()
+        )?,
+        Some(Err(e)) => writeln!(
+            out,
+            "WARNING: the backup could not be replaced ({e}): it is still sealed to the retired \
+             key and the old sheets open it. Delete `{}.bak` by hand.",
+            args.vault.display()
+        )?,
+        None => {}
+    }
+    if !c.rotate_at_exchange.is_empty() {
+        writeln!(
+            out,
+            "The old quorum could read these exchange keys until now: rotate these exchange keys \
+             at the exchange, then record each new key with `custody creds rotate NAME`:"
+        )?;
+        for (name, exchange) in &c.rotate_at_exchange {
+            writeln!(out, "  {name} ({exchange})")?;
+        }
+    }
     warnings(out, &c.hardening_warnings)
 }
 

@@ -340,6 +340,9 @@ pub struct Row {
     pub overdue: bool,
     /// On or past its expiry day.
     pub expired: bool,
+    /// Its exchange key was sealed before the master rotation at this time (Unix seconds):
+    /// the retired quorum could read it, so it must be rotated at the exchange.
+    pub sealed_before_rotation: Option<u64>,
 }
 
 impl Row {
@@ -375,6 +378,8 @@ pub struct Status {
     pub overdue: Vec<String>,
     /// Names past their expiry day.
     pub expired: Vec<String>,
+    /// Names whose exchange key was sealed before the last master rotation.
+    pub rotate_at_exchange: Vec<String>,
     /// Names that can withdraw funds.
     pub withdraw_scoped: Vec<String>,
     /// Ratified names with no entry: deleted outside custody.
@@ -409,6 +414,7 @@ pub fn status(path: &Path, clock: Clock) -> Result<Status, CredError> {
                 age_days,
                 overdue: age_days > u64::from(set.rotation_days()),
                 expired: c.is_expired(now),
+                sealed_before_rotation: vault.sealed_before_rotation(c),
             }
         })
         .collect();
@@ -421,6 +427,7 @@ pub fn status(path: &Path, clock: Clock) -> Result<Status, CredError> {
         unratified: names(&rows, Row::unratified),
         overdue: names(&rows, |r| r.overdue),
         expired: names(&rows, |r| r.expired),
+        rotate_at_exchange: names(&rows, |r| r.sealed_before_rotation.is_some()),
         withdraw_scoped: names(&rows, Row::withdraw),
         problems: assessment.tamper_lines(&vault),
         rows,

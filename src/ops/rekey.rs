@@ -394,6 +394,14 @@ pub struct Confirmed {
     pub fingerprint: String,
     /// The policy now in force.
     pub policy: Policy,
+    /// For a master rotation: every credential (name, exchange) whose exchange key was sealed
+    /// to the retired master, so readable with the old shares and any older copy of the vault:
+    /// each must be rotated at its exchange (then `creds rotate`). Empty for a reshare.
+    pub rotate_at_exchange: Vec<(String, String)>,
+    /// For a master rotation: the backup `<vault>.bak`, now a copy of the new vault (the one
+    /// it replaced was sealed to the retired key), or why it could not be replaced (the
+    /// change itself is confirmed either way).
+    pub backup: Option<Result<PathBuf, String>>,
     /// What the process hardening could not do.
     pub hardening_warnings: Vec<String>,
 }
@@ -430,16 +438,27 @@ pub fn confirm(
     let outcome = (|| -> Result<Confirmed, RekeyError> {
         let now = session.clock().now();
         let keys = session.keys();
-        store::update(path, OnRollback::Refuse, |v: &mut Vault, seen| {
-            v.confirm_pending(&pending, keys, seen, now)
-                .map_err(RekeyError::from)
-        })?;
+        let ((), now_vault) =
+            store::update_keeping(path, OnRollback::Refuse, |v: &mut Vault, seen| {
+                v.confirm_pending(&pending, keys, seen, now)
+                    .map_err(RekeyError::from)
+            })?;
+        let mut rotate_at_exchange = Vec::new();
+        let mut backup = None;
         if pending.kind() == ChangeKind::RotateMaster {
             // Hand the audit log's older records over to the key this ceremony retires.
             session.note(
                 RETIRED_KEY_NOTE,
                 &keys::hex(vault.public().ed25519.as_bytes()),
             )?;
+            // The backup held the vault sealed to the retired key: replace it.
+            backup = Some(store::refresh_backup(path).map_err(|e| e.to_string()));
+            rotate_at_exchange = now_vault
+                .credentials()
+                .iter()
+                .filter(|c| now_vault.sealed_before_rotation(c).is_some())
+                .map(|c| (c.name.clone(), c.exchange.clone()))
+                .collect();
         }
         Ok(Confirmed {
             kind: pending.kind(),
@@ -448,6 +467,8 @@ pub fn confirm(
             began: now,
             fingerprint: keys::fingerprint(&keys.verifying_key()),
             policy: pending.policy().clone(),
+            rotate_at_exchange,
+            backup,
             hardening_warnings,
         })
     })();

@@ -478,6 +478,7 @@ impl Vault {
             }
             self.public = r.public.clone();
             self.credentials.replace_entries(r.credentials.clone());
+            self.master_rotated = Some(now);
         }
         self.pending_change = None;
         self.epoch = p.epoch;

@@ -58,6 +58,9 @@ struct VaultJson {
     created: String,
     epoch: u32,
     epoch_started: String,
+    /// Present once a rotate-master was confirmed (covered by the manifest signature).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    master_rotated: Option<String>,
     fingerprint: String,
     ed25519_public_key: String,
     age_recipient: String,
@@ -185,6 +188,7 @@ pub(super) fn to_json(v: &Vault) -> String {
         created: timefmt::rfc3339(v.created),
         epoch: v.epoch,
         epoch_started: timefmt::rfc3339(v.epoch_started),
+        master_rotated: v.master_rotated.map(timefmt::rfc3339),
         fingerprint: v.fingerprint(),
         ed25519_public_key: hex(v.public.ed25519.as_bytes()),
         age_recipient: v.public.age_recipient.clone(),
@@ -215,6 +219,14 @@ pub(super) fn from_json(text: &str) -> Result<Vault, VaultFileError> {
         .ok_or_else(|| field("created", "expected an RFC 3339 time"))?;
     let epoch_started = timefmt::parse_rfc3339(&j.epoch_started)
         .ok_or_else(|| field("epoch_started", "expected an RFC 3339 time"))?;
+    let master_rotated = j
+        .master_rotated
+        .as_deref()
+        .map(|t| {
+            timefmt::parse_rfc3339(t)
+                .ok_or_else(|| field("master_rotated", "expected an RFC 3339 time"))
+        })
+        .transpose()?;
     let pk: [u8; 32] = unhex(&j.ed25519_public_key)
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| field("ed25519_public_key", "expected 64 hex digits"))?;
@@ -242,6 +254,7 @@ pub(super) fn from_json(text: &str) -> Result<Vault, VaultFileError> {
         created,
         epoch: j.epoch,
         epoch_started,
+        master_rotated,
         public: PublicKeys {
             ed25519,
             age_recipient: j.age_recipient,

@@ -33,7 +33,9 @@ pub(super) fn put_params(out: &mut Vec<u8>, slip39: &Slip39Params, policy: &Poli
 }
 
 /// DOMAIN || format || vault id || created || epoch || epoch started || Ed25519 key ||
-/// age recipient || SLIP-39 parameters || policy.
+/// age recipient || SLIP-39 parameters || policy, then, only for a vault whose master key was
+/// rotated, str16("master_rotated") || u64 time (so that vaults signed before the field
+/// existed verify unchanged, and removing the field breaks the signature).
 pub(super) fn bytes(v: &Vault) -> Vec<u8> {
     let mut out = wire::MANIFEST_SIGNATURE_DOMAIN.to_vec();
     put_str(&mut out, wire::VAULT_FORMAT);
@@ -44,6 +46,10 @@ pub(super) fn bytes(v: &Vault) -> Vec<u8> {
     out.extend_from_slice(v.public.ed25519.as_bytes());
     put_str(&mut out, &v.public.age_recipient);
     put_params(&mut out, &v.slip39, &v.policy);
+    if let Some(at) = v.master_rotated {
+        put_str(&mut out, wire::MANIFEST_MASTER_ROTATED_TAG);
+        out.extend_from_slice(&at.to_be_bytes());
+    }
     out
 }
 

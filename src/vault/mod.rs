@@ -56,6 +56,9 @@ pub struct Vault {
     epoch: u32,
     /// When the current epoch began (Unix seconds).
     epoch_started: u64,
+    /// When a confirmed rotate-master last replaced the master key (Unix seconds); `None` if
+    /// it never was (or was before custody recorded it). Covered by `signature`.
+    master_rotated: Option<u64>,
     public: PublicKeys,
     slip39: Slip39Params,
     policy: Policy,
@@ -133,6 +136,20 @@ impl Vault {
         self.epoch_started
     }
 
+    /// When a confirmed master rotation last replaced the master key (Unix seconds), if ever.
+    /// Every exchange key whose secret was last set before then was readable with the retired
+    /// master's shares and must be rotated at its exchange ([`Vault::sealed_before_rotation`]).
+    pub fn master_rotated(&self) -> Option<u64> {
+        self.master_rotated
+    }
+
+    /// The master rotation `credential` predates, if it does: its secret was last set
+    /// (`rotated`) before the current master key replaced the one it was first sealed to, so
+    /// anyone holding the old quorum's shares and an old copy of the vault can read it.
+    pub fn sealed_before_rotation(&self, credential: &credential::Credential) -> Option<u64> {
+        self.master_rotated.filter(|&at| credential.rotated < at)
+    }
+
     /// The master key's public halves: Ed25519 verifying key and age recipient.
     pub fn public(&self) -> &PublicKeys {
         &self.public
@@ -167,6 +184,7 @@ impl Vault {
             created,
             epoch: 1,
             epoch_started: created,
+            master_rotated: None,
             public: keys.public(),
             slip39,
             policy,

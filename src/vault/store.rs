@@ -224,6 +224,20 @@ pub fn replace(path: &Path, bytes: &[u8], _lock: &WriteLock) -> Result<(), Store
     fsync_dir(parent_dir(path)).map_err(write_err(path))
 }
 
+/// Make `<vault>.bak` a copy of the vault as it now is, under the writer lock. After a master
+/// rotation the previous backup is still sealed to the retired key, which the old quorum's
+/// sheets open: the backup must not keep that state. Returns the backup's path.
+pub fn refresh_backup(path: &Path) -> Result<PathBuf, StoreError> {
+    let lock = lock(path)?;
+    let bytes = fs::read(path).map_err(|source| StoreError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bak = sibling(path, ".bak");
+    write_atomic(&bak, &bytes, &lock)?;
+    Ok(bak)
+}
+
 /// Replace `path` with `bytes` atomically, without a backup (for small companion files such
 /// as the generation sidecar), while holding the vault's `lock`.
 pub fn write_atomic(path: &Path, bytes: &[u8], _lock: &WriteLock) -> Result<(), StoreError> {
