@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, Signer};
 use serde::{Deserialize, Serialize};
 
-use crate::audit::LogHead;
+use crate::audit::{LogHead, RetiredKey};
 use crate::keys::{DerivedKeys, fingerprint, hex, unhex};
 use crate::quorum::{Member, Unlocked};
 use crate::timefmt;
@@ -123,6 +123,14 @@ pub enum CertError {
     },
     /// The signature does not verify under the vault's key: edited or forged.
     Forged,
+    /// The certificate names this vault but a master key it no longer has, and no retired key
+    /// the audit log vouches for is that key (the log is missing, or the certificate forged).
+    EarlierKeyNotVouched {
+        /// The fingerprint the certificate names.
+        fingerprint: String,
+        /// The certificate's epoch.
+        epoch: u32,
+    },
     /// `issue` was given keys that are not the vault's.
     WrongKey,
     /// A value is too long to be certified.
@@ -171,6 +179,14 @@ impl fmt::Display for CertError {
                 "FORGED OR ALTERED: the certificate's signature does not verify under the \
                  vault's key — a field was edited after signing, or it was signed with another \
                  key. Do not rely on it; hold a new drill and report this to the other officers"
+            ),
+            CertError::EarlierKeyNotVouched { fingerprint, epoch } => write!(
+                f,
+                "the certificate names this vault, but it is signed by an earlier master key of \
+                 this vault (epoch {epoch}, fingerprint {fingerprint}), and the vault's audit \
+                 log does not vouch for that key: the master rotation that retired it is \
+                 recorded only there. Check the certificate beside the vault's complete audit \
+                 log (`<vault>.audit`), or treat it as unverified"
             ),
             CertError::WrongKey => write!(
                 f,
@@ -537,6 +553,47 @@ pub fn verify_certificate(json: &str, vault: &Vault) -> Result<Certificate, Cert
         return Err(wrong_vault());
     }
     Ok(c)
+}
+
+/// Which key a valid certificate was signed with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignedBy {
+    /// The vault's current master key.
+    Current,
+    /// A master key the vault retired by a rotation the audit log records.
+    Retired(RetiredKey),
+}
+
+/// [`verify_certificate`], also accepting a certificate signed before a master rotation: if
+/// it names this vault and one of `retired` (the keys the audit log says this vault retired,
+/// [`crate::audit::AuditReport::retired_keys`]) has its fingerprint and verifies its
+/// signature, it is valid and [`SignedBy::Retired`] says so.
+pub fn verify_certificate_across_rotations(
+    json: &str,
+    vault: &Vault,
+    retired: &[RetiredKey],
+) -> Result<(Certificate, SignedBy), CertError> {
+    match verify_certificate(json, vault) {
+        Ok(c) => Ok((c, SignedBy::Current)),
+        Err(CertError::WrongVault { .. }) | Err(CertError::Forged) => {
+            let c = Certificate::parse_unverified(json)?;
+            if c.vault_id != vault.vault_id() || c.fingerprint == vault.fingerprint() {
+                // Another vault, or this key's signature that does not verify.
+                return verify_certificate(json, vault).map(|c| (c, SignedBy::Current));
+            }
+            let Some(old) = retired.iter().find(|r| fingerprint(&r.key) == c.fingerprint) else {
+                return Err(CertError::EarlierKeyNotVouched {
+                    fingerprint: c.fingerprint,
+                    epoch: c.epoch,
+                });
+            };
+            if old.key.verify_strict(&c.canonical_bytes(), &c.signature).is_err() {
+                return Err(CertError::Forged);
+            }
+            Ok((c, SignedBy::Retired(old.clone())))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The `.txt` companion of a certificate file: `FILE` with `.txt` appended.

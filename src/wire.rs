@@ -77,6 +77,9 @@ pub const AUDIT_FORMAT: &str = "custody-audit/1";
 /// Prefix of the message a successful ceremony's audit record signature covers (followed by
 /// u64 seq, the 32-byte `prev` hash and SHA-256 of the record's body line).
 pub const AUDIT_SIGNATURE_DOMAIN: &[u8] = b"custody/v1/audit-record\0";
+/// Prefix of the bytes the vault's audit anchor signature covers (followed by the vault id,
+/// u64 seq, the 32-byte line hash and u64 time).
+pub const AUDIT_ANCHOR_DOMAIN: &[u8] = b"custody/v1/audit-anchor\0";
 /// `format` field of a drill certificate.
 pub const CERTIFICATE_FORMAT: &str = "custody-drill-certificate/1";
 /// Prefix of a drill certificate's canonical signed bytes.

@@ -627,9 +627,12 @@ fn tamper_deleted_injected_malformed_and_record_edited() {
         .assert()
         .code(1)
         .stderr(contains("malformed"));
-    // Ratification record edited: nothing can be vouched for.
+    // Ratification record edited: nothing can be vouched for. (The exec above anchored its
+    // audit record in the vault, a write: the copy carries the current write revision, so
+    // that it is not an old file put back.)
     let mut j = good.clone();
     j["credentials"]["ratification"]["generation"] = 99.into();
+    j["credentials"]["revision"] = v.json()["credentials"]["revision"].clone();
     v.write_json(&j);
     v.cmd(&["creds", "status"])
         .assert()

@@ -593,3 +593,58 @@ fn after_rotate_master_the_backup_is_new_and_exchange_keys_are_flagged_until_rot
         .code(1)
         .stderr(contains("signature does not verify"));
 }
+
+/// A drill certificate signed before a master rotation stays verifiable after it: the audit
+/// log beside the vault records, signed by the new key, which key the rotation retired.
+#[test]
+fn a_certificate_from_before_rotate_master_still_verifies() {
+    let v = vault();
+    let cert = v.root.join("drill-2026q3.json");
+    v.run(T0, &["drill"], &[v.old(1), v.old(2), v.old(3)])
+        .arg("--certificate")
+        .arg(&cert)
+        .assert()
+        .success();
+    let old_fp = v.json()["fingerprint"].as_str().unwrap().to_owned();
+    v.change(T0 + DAY, "rotate-master").assert().success();
+    v.run(T0 + 2 * DAY, &["confirm"], &[v.fresh(2), v.fresh(3)])
+        .assert()
+        .success();
+    let check = || {
+        let mut c = custody(T0 + 3 * DAY);
+        c.arg("verify-certificate")
+            .arg(&cert)
+            .arg("--vault")
+            .arg(&v.vault);
+        c
+    };
+    check().assert().success().stdout(
+        contains("valid: signed by this vault's master key of epoch 1")
+            .and(contains(format!("fingerprint {old_fp}")))
+            .and(contains("retired on 2026-09-23")),
+    );
+    // Without the log that records the handover, the old key cannot be vouched for: custody
+    // says so instead of calling the certificate another vault's.
+    fs::rename(
+        format!("{}.audit", v.vault.display()),
+        v.root.join("elsewhere.audit"),
+    )
+    .unwrap();
+    check()
+        .assert()
+        .code(1)
+        .stderr(
+            contains("signed by an earlier master key of this vault")
+                .and(contains(&old_fp))
+                .and(contains("not this vault").not()),
+        );
+    // A certificate of this vault edited after signing is still forged.
+    fs::rename(
+        v.root.join("elsewhere.audit"),
+        format!("{}.audit", v.vault.display()),
+    )
+    .unwrap();
+    let text = fs::read_to_string(&cert).unwrap();
+    fs::write(&cert, text.replacen("\"shares_used\": 3", "\"shares_used\": 2", 1)).unwrap();
+    check().assert().code(1).stderr(contains("FORGED OR ALTERED"));
+}

@@ -17,6 +17,7 @@
 //!
 //! Nothing secret is ever written: the API takes only names, labels and reasons.
 
+mod anchor;
 mod chain;
 mod record;
 mod verify;
@@ -35,11 +36,12 @@ use crate::timefmt;
 use crate::vault::Vault;
 use crate::wire;
 
+pub use anchor::anchor_in_vault;
 pub use chain::{GENESIS_PREV, MAX_LINE_LEN, line_hash, signed_message, split_signature};
 pub use record::{Event, Outcome, Record};
 pub use verify::{
-    AuditReport, CeremonySummary, Problem, RETIRED_KEY_NOTE, inspect, inspect_bytes, verify,
-    verify_against_head,
+    AuditReport, CeremonySummary, Problem, RETIRED_KEY_NOTE, RetiredKey, anchor_problem, inspect,
+    inspect_bytes, verify, verify_against_head,
 };
 
 /// The last record of a log: its seq and the SHA-256 of its line. `seq` 0 with the all-zero
@@ -112,6 +114,24 @@ pub enum AuditError {
         /// Fingerprint of the public key of the keys that were given.
         given: String,
     },
+    /// The ceremony is recorded (its closing record is `head`) but the vault could not be
+    /// updated to anchor it.
+    NotAnchored {
+        /// The closing record that was not anchored.
+        head: LogHead,
+        /// The vault file.
+        vault: PathBuf,
+        /// Why the vault could not be written.
+        source: Box<crate::vault::store::StoreError>,
+    },
+    /// The ceremony is recorded (`head`), but the log no longer holds the record the vault
+    /// anchored before: records were removed or the log replaced. The anchor was kept.
+    AnchoredRecordMissing {
+        /// The closing record of this ceremony.
+        head: LogHead,
+        /// The head the vault anchors, which the log no longer holds.
+        anchored: LogHead,
+    },
     /// Verification found problems (each names its line).
     Tampered {
         /// The log file that was verified.
@@ -150,6 +170,25 @@ impl fmt::Display for AuditError {
                 "the key given to sign the audit record has fingerprint {given}, but the vault's \
                  is {vault}; nothing was signed (please report this)"
             ),
+            AuditError::NotAnchored {
+                head,
+                vault,
+                source,
+            } => write!(
+                f,
+                "the ceremony is recorded in the audit log (seq {}), but the vault {} could not \
+                 be updated to anchor it: {source}. What the ceremony did stands; the next \
+                 successful ceremony anchors the log",
+                head.seq,
+                vault.display()
+            ),
+            AuditError::AnchoredRecordMissing { head, anchored } => write!(
+                f,
+                "the ceremony is recorded in the audit log (seq {}), but the log no longer holds \
+                 the record the vault anchored ({anchored}): records were removed from the log, \
+                 or it was replaced. The vault's anchor was left as it was, as evidence",
+                head.seq
+            ),
             AuditError::Tampered { path, problems } => {
                 write!(
                     f,
@@ -174,6 +213,7 @@ impl std::error::Error for AuditError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             AuditError::Io { source, .. } => Some(source),
+            AuditError::NotAnchored { source, .. } => Some(source.as_ref()),
             _ => None,
         }
     }

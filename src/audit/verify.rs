@@ -207,6 +207,19 @@ pub struct AuditReport {
     pub problems: Vec<Problem>,
     /// Every parsed record with its line number (for `audit show`).
     pub lines: Vec<(usize, Record)>,
+    /// The master keys this vault retired, newest first, each vouched for by the signed
+    /// record of the master rotation that retired it (the chain of handovers from the
+    /// vault's current key). Drill certificates signed before a rotation verify under these.
+    pub retired_keys: Vec<RetiredKey>,
+}
+
+/// A master key a confirmed rotate-master retired, as the audit log records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetiredKey {
+    /// The retired Ed25519 public key.
+    pub key: VerifyingKey,
+    /// When the rotation that retired it was recorded (the note's RFC 3339 `time`).
+    pub retired_at: String,
 }
 
 impl AuditReport {
@@ -272,29 +285,7 @@ pub fn verify_against_head(
     anchored: &LogHead,
 ) -> Result<AuditReport, AuditError> {
     let mut report = inspect(log_path, key)?;
-    if anchored.seq > 0 {
-        let bytes = std::fs::read(log_path).unwrap_or_default();
-        let found = bytes
-            .split(|&b| b == b'\n')
-            .enumerate()
-            .take(report.records)
-            .find(|(_, l)| {
-                serde_json::from_slice::<Record>(l).is_ok_and(|r| r.seq == anchored.seq)
-            });
-        match found {
-            None => report.problems.push(Problem::HeadMissing {
-                anchored: *anchored,
-                last_seq: report.head.seq,
-            }),
-            Some((i, l)) if line_hash(l) != anchored.hash => {
-                report.problems.push(Problem::HeadMismatch {
-                    anchored: *anchored,
-                    line: i + 1,
-                })
-            }
-            Some(_) => {}
-        }
-    }
+    report.problems.extend(anchor_problem(log_path, anchored)?);
     if report.is_intact() {
         Ok(report)
     } else {
@@ -303,6 +294,46 @@ pub fn verify_against_head(
             problems: report.problems,
         })
     }
+}
+
+/// Whether the log at `log_path` still holds the record `anchored` with the same hash: `None`
+/// if it does (or `anchored` is the empty log's head), else [`Problem::HeadMissing`] or
+/// [`Problem::HeadMismatch`]. Reads the lines only; the chain is [`inspect`]'s business.
+pub fn anchor_problem(log_path: &Path, anchored: &LogHead) -> Result<Option<Problem>, AuditError> {
+    if anchored.seq == 0 {
+        return Ok(None);
+    }
+    let bytes = match std::fs::read(log_path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(source) => {
+            return Err(AuditError::Io {
+                action: "read",
+                path: log_path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    // Complete lines only: a torn final line is not a record.
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let lines = bytes[..complete].split(|&b| b == b'\n');
+    let mut last_seq = 0;
+    for (i, l) in lines.enumerate() {
+        let Ok(r) = serde_json::from_slice::<Record>(l) else {
+            continue;
+        };
+        last_seq = last_seq.max(r.seq);
+        if r.seq == anchored.seq {
+            return Ok((line_hash(l) != anchored.hash).then_some(Problem::HeadMismatch {
+                anchored: *anchored,
+                line: i + 1,
+            }));
+        }
+    }
+    Ok(Some(Problem::HeadMissing {
+        anchored: *anchored,
+        last_seq,
+    }))
 }
 
 /// [`inspect`] on log bytes already in memory (also what the `audit_log` fuzz target feeds).
@@ -323,11 +354,12 @@ pub fn inspect_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
         ceremonies: Vec::new(),
         problems: Vec::new(),
         lines: Vec::new(),
+        retired_keys: Vec::new(),
     };
     let mut prev_hash = GENESIS_PREV;
     let mut prev_seq: Option<u64> = None;
     let mut signed: Vec<SignedRecord> = Vec::new();
-    let mut retired: Vec<(String, VerifyingKey)> = Vec::new();
+    let mut retired: Vec<(String, RetiredKey)> = Vec::new();
     for (i, raw) in pieces.iter().enumerate() {
         let line = i + 1;
         let hash = line_hash(raw);
@@ -407,7 +439,13 @@ pub fn inspect_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
                 .and_then(|b| <[u8; 32]>::try_from(b).ok())
                 .and_then(|b| VerifyingKey::from_bytes(&b).ok())
         {
-            retired.push((rec.ceremony.clone(), k));
+            retired.push((
+                rec.ceremony.clone(),
+                RetiredKey {
+                    key: k,
+                    retired_at: rec.time.clone(),
+                },
+            ));
         }
         summarise(&mut report.ceremonies, line, &rec);
         report.lines.push((line, rec));
@@ -441,8 +479,11 @@ pub fn inspect_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
                     r.line,
                 ));
             }
-            if let Some((_, old)) = retired.iter().find(|(c, _)| *c == r.ceremony) {
-                key = *old;
+            if let Some((_, old)) = retired.iter().find(|(c, _)| *c == r.ceremony)
+                && !report.retired_keys.contains(old)
+            {
+                key = old.key;
+                report.retired_keys.push(old.clone());
             }
         } else {
             problems.push(Problem::BadSignature { line: r.line });

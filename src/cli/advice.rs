@@ -141,6 +141,14 @@ fn policy(e: &PolicyError) -> Option<String> {
 fn audit(e: &AuditError) -> Option<String> {
     match e {
         AuditError::Damaged { .. } => Some("run `custody audit verify`".into()),
+        AuditError::AnchoredRecordMissing { .. } => Some(
+            "run `custody audit verify --vault VAULT`, keep the log and vault files as \
+             evidence, and restore the log from a copy"
+                .into(),
+        ),
+        AuditError::NotAnchored { .. } => {
+            Some("fix the vault file's problem above; nothing needs to be repeated".into())
+        }
         _ => None,
     }
 }

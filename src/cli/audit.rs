@@ -6,6 +6,8 @@ use std::io::Write;
 
 use super::{AuditShowArgs, AuditVerifyArgs, CliError};
 use custody::audit::{self, AuditError, LogHead, Problem};
+use custody::ops::audit_verify::{self, AuditVerifyError};
+use custody::timefmt;
 use custody::vault::store;
 
 /// A failed write of the report (a closed pipe ends quietly in `main`).
@@ -25,16 +27,12 @@ fn parse_anchor(s: &str) -> Result<LogHead, CliError> {
 }
 
 pub fn verify(args: AuditVerifyArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let vault = store::load(&args.vault)?;
-    let anchor = args.anchor.as_deref().map(parse_anchor).transpose()?;
-    let path = audit::log_path(&args.vault);
-    let mut report = audit::inspect(&path, vault.public_key())?;
-    if let Some(a) = &anchor
-        && let Err(AuditError::Tampered { problems, .. }) =
-            audit::verify_against_head(&path, vault.public_key(), a)
-    {
-        report.problems = problems;
-    }
+    let kept = args.anchor.as_deref().map(parse_anchor).transpose()?;
+    let checked = audit_verify::verify(&args.vault, kept).map_err(|e| match e {
+        AuditVerifyError::Vault(e) => CliError::from(e),
+        AuditVerifyError::Audit(e) => CliError::Audit(e),
+    })?;
+    let (vault, path, report) = (&checked.vault, &checked.log, &checked.report);
     writeln!(
         out,
         "Audit log {} (vault fingerprint {})",
@@ -58,6 +56,20 @@ pub fn verify(args: AuditVerifyArgs, out: &mut dyn Write) -> Result<(), CliError
         },
         report.head
     )
+    .map_err(w)?;
+    match &checked.anchor {
+        Some(a) => writeln!(
+            out,
+            "  anchored in the vault at seq {} (signed {} by the master key at the last \
+             successful ceremony)",
+            a.seq,
+            timefmt::rfc3339(a.at)
+        ),
+        None => writeln!(
+            out,
+            "  not anchored in the vault yet (the first successful ceremony anchors it)"
+        ),
+    }
     .map_err(w)?;
     match report.last_signed {
         Some((h, line)) => writeln!(
@@ -92,15 +104,20 @@ pub fn verify(args: AuditVerifyArgs, out: &mut dyn Write) -> Result<(), CliError
             .map_err(w)?;
         }
     }
-    if anchor.is_some() && report.problems.is_empty() {
-        writeln!(out, "  the anchored head is present and unchanged").map_err(w)?;
+    if checked.kept.is_some() && report.problems.is_empty() {
+        writeln!(out, "  the anchored head is present and unchanged (the head you kept)").map_err(w)?;
     }
     if report.problems.is_empty() {
         writeln!(
             out,
             "Intact: every line parses, seq is continuous, the hash chain holds and every \
-             signature verifies. To detect removal of whole records from the end, keep the head \
-             above and check later with --anchor SEQ:HASH."
+             signature verifies{}",
+            if checked.anchor.is_some() {
+                "; the log holds the head the vault anchors, so no record up to it was removed."
+            } else {
+                ". Nothing anchors the log yet: until a successful ceremony does, records \
+                 removed from its end go unnoticed."
+            }
         )
         .map_err(w)?;
         Ok(())
@@ -110,8 +127,8 @@ pub fn verify(args: AuditVerifyArgs, out: &mut dyn Write) -> Result<(), CliError
             writeln!(out, "  {p}").map_err(w)?;
         }
         Err(CliError::Audit(AuditError::Tampered {
-            path,
-            problems: report.problems,
+            path: path.clone(),
+            problems: report.problems.clone(),
         }))
     }
 }

@@ -6,7 +6,8 @@
 use std::io::Write;
 
 use super::{CliError, VerifyCertificateArgs};
-use custody::certificate;
+use custody::audit;
+use custody::certificate::{self, SignedBy};
 use custody::vault::store;
 
 pub fn run(args: VerifyCertificateArgs, out: &mut dyn Write) -> Result<(), CliError> {
@@ -15,16 +16,34 @@ pub fn run(args: VerifyCertificateArgs, out: &mut dyn Write) -> Result<(), CliEr
         path: args.file.clone(),
         source,
     })?;
-    let cert = certificate::verify_certificate(&text, &vault)?;
+    // A certificate from before a master rotation is signed by a key the vault retired; the
+    // audit log beside the vault vouches for each retired key (a missing log vouches for none).
+    let retired = audit::inspect(&audit::log_path(&args.vault), vault.public_key())
+        .map(|r| r.retired_keys)
+        .unwrap_or_default();
+    let (cert, signed_by) =
+        certificate::verify_certificate_across_rotations(&text, &vault, &retired)?;
     let w = CliError::Output;
     out.write_all(cert.render_text().as_bytes()).map_err(w)?;
     writeln!(out).map_err(w)?;
-    writeln!(
-        out,
-        "valid: signed by this vault's master key (fingerprint {}); compare it with the \
-         custodians' sheets",
-        vault.fingerprint()
-    )
+    match signed_by {
+        SignedBy::Current => writeln!(
+            out,
+            "valid: signed by this vault's master key (fingerprint {}); compare it with the \
+             custodians' sheets",
+            vault.fingerprint()
+        ),
+        SignedBy::Retired(old) => writeln!(
+            out,
+            "valid: signed by this vault's master key of epoch {} (fingerprint {}), retired on \
+             {} by a master rotation that the audit log records under the current key \
+             (fingerprint {})",
+            cert.epoch,
+            cert.fingerprint,
+            old.retired_at.get(..10).unwrap_or(&old.retired_at),
+            vault.fingerprint()
+        ),
+    }
     .map_err(w)?;
     if cert.epoch < vault.epoch() {
         writeln!(

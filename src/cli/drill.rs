@@ -27,13 +27,16 @@ pub fn run(args: DrillArgs, out: &mut dyn Write) -> Result<(), CliError> {
         ratify: args.ratify,
         certificate: args.certificate.is_some(),
     };
-    let report = drill::drill(session, options)?;
+    let mut report = drill::drill(session, options)?;
     if let (Some(cert_path), Some(cert)) = (&args.certificate, &report.certificate) {
         write_certificate(cert_path, cert).map_err(CliError::CertificateAfterDrill)?;
     }
     print(&args, &report, out)?;
     report.verdict()?;
-    Ok(())
+    match report.not_anchored.take() {
+        Some(e) => Err(CliError::Audit(e)),
+        None => Ok(()),
+    }
 }
 
 fn print(args: &DrillArgs, report: &DrillReport, out: &mut dyn Write) -> Result<(), CliError> {

@@ -111,7 +111,9 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
         }
     };
     let forwarding = forwarder.forward_to(child.id());
-    releasing.started(&program_name, child.id())?;
+    if let Some(problem) = releasing.started(&program_name, child.id())? {
+        writeln!(err, "warning: {problem}").ok();
+    }
     let writer = match (stdin_bytes, child.stdin.take()) {
         (Some(buf), Some(mut pipe)) => Some(std::thread::spawn(move || {
             // A child that exits without reading makes this fail with EPIPE: that is its choice.

@@ -97,6 +97,9 @@ pub struct DrillReport {
     pub ratification: Option<Ratification>,
     /// The signed certificate, when asked for (the front end writes it).
     pub certificate: Option<Certificate>,
+    /// The drill is recorded, but its closing record could not be anchored in the vault (the
+    /// front end reports it after the drill's result).
+    pub not_anchored: Option<AuditError>,
 }
 
 impl DrillReport {
@@ -235,7 +238,7 @@ pub fn drill(session: Session, options: DrillOptions) -> Result<DrillReport, Dri
     )?;
     let hardening_warnings = session.hardening_warnings();
     let now = session.clock().now();
-    let (head, unlocked) = if failed.is_empty() {
+    let closed = if failed.is_empty() {
         session.close_succeeded("drill passed")?
     } else {
         session.close_failed(&format!(
@@ -243,6 +246,7 @@ pub fn drill(session: Session, options: DrillOptions) -> Result<DrillReport, Dri
             failed.join(", ")
         ))?
     };
+    let (head, unlocked, not_anchored) = (closed.head, closed.unlocked, closed.not_anchored);
     let certificate = if options.certificate {
         let results: Vec<(String, Result<(), String>)> = checks
             .iter()
@@ -267,6 +271,7 @@ pub fn drill(session: Session, options: DrillOptions) -> Result<DrillReport, Dri
         credentials: checks,
         ratification: Some(ratification),
         certificate,
+        not_anchored,
     })
 }
 
@@ -282,5 +287,6 @@ pub fn drill_without_vault(presented: &Presentation) -> Result<DrillReport, Dril
         credentials: Vec::new(),
         ratification: None,
         certificate: None,
+        not_anchored: None,
     })
 }

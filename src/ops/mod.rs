@@ -36,7 +36,13 @@
 //! let spawned = bot.spawn();
 //! drop((released, bot)); // the program has its copy; erase ours
 //! match spawned {
-//!     Ok(child) => releasing.started("./bot", child.id())?,
+//!     Ok(child) => {
+//!         // Recorded and signed; a vault that could not be updated to anchor the record is
+//!         // reported, not fatal: the bot is already running.
+//!         if let Some(problem) = releasing.started("./bot", child.id())? {
+//!             eprintln!("warning: {problem}");
+//!         }
+//!     }
 //!     Err(e) => releasing.not_started("./bot", &e.to_string())?,
 //! }
 //! # Ok(())
@@ -68,6 +74,7 @@ macro_rules! wrap_errors {
 }
 use wrap_errors;
 
+pub mod audit_verify;
 pub mod creds;
 pub mod drill;
 pub mod extend;

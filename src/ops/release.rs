@@ -309,13 +309,15 @@ pub struct Releasing {
 
 impl Releasing {
     /// The program started with the credentials (process `pid`): close the ceremony with a
-    /// record signed with the master key, "credentials handed to `program` (pid N)".
-    pub fn started(self, program: &str, pid: u32) -> Result<(), AuditError> {
+    /// record signed with the master key, "credentials handed to `program` (pid N)", and
+    /// anchor it in the vault. The program runs either way: a failure to anchor comes back as
+    /// `Ok(Some(problem))` to report, not as an error that would stop it.
+    pub fn started(self, program: &str, pid: u32) -> Result<Option<AuditError>, AuditError> {
         let Releasing { session, released } = self;
         drop(released);
-        session
-            .close_succeeded(&format!("credentials handed to {program} (pid {pid})"))
-            .map(drop)
+        let closed =
+            session.close_succeeded(&format!("credentials handed to {program} (pid {pid})"))?;
+        Ok(closed.not_anchored)
     }
 
     /// The program could not be started (`reason`): no credential left custody; close the

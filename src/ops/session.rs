@@ -290,11 +290,16 @@ impl Session {
         E: fmt::Display + From<AuditError>,
     {
         let Session {
-            unlocked, ceremony, ..
+            path,
+            unlocked,
+            ceremony,
+            clock,
+            ..
         } = self;
         match outcome {
             Ok(v) => {
-                ceremony.succeed(&unlocked.keys, &summary(&v))?;
+                let head = ceremony.succeed(&unlocked.keys, &summary(&v))?;
+                audit::anchor_in_vault(&path, &unlocked.keys, head, clock.now())?;
                 Ok(v)
             }
             Err(e) => {
@@ -304,20 +309,43 @@ impl Session {
         }
     }
 
-    /// Close the ceremony as succeeded (a record signed with the master key) and keep the
-    /// unlocked quorum, for an action that still needs the keys afterwards (signing a drill
-    /// certificate that cites the closing record). Drop the returned quorum promptly.
-    pub fn close_succeeded(self, summary: &str) -> Result<(LogHead, Unlocked), AuditError> {
+    /// Close the ceremony as succeeded (a record signed with the master key, then anchored in
+    /// the vault) and keep the unlocked quorum, for an action that still needs the keys
+    /// afterwards (signing a drill certificate that cites the closing record). Drop the
+    /// returned quorum promptly. The closing record is written or this fails; anchoring it is
+    /// reported in [`Closed::not_anchored`], so that the action's result is not lost.
+    pub fn close_succeeded(self, summary: &str) -> Result<Closed, AuditError> {
         let head = self.ceremony.succeed(&self.unlocked.keys, summary)?;
-        Ok((head, self.unlocked))
+        let not_anchored =
+            audit::anchor_in_vault(&self.path, &self.unlocked.keys, head, self.clock.now()).err();
+        Ok(Closed {
+            head,
+            unlocked: self.unlocked,
+            not_anchored,
+        })
     }
 
     /// Close the ceremony as failed with `reason` and keep the unlocked quorum (see
     /// [`Session::close_succeeded`]).
-    pub fn close_failed(self, reason: &str) -> Result<(LogHead, Unlocked), AuditError> {
+    pub fn close_failed(self, reason: &str) -> Result<Closed, AuditError> {
         let head = self.ceremony.fail(reason)?;
-        Ok((head, self.unlocked))
+        Ok(Closed {
+            head,
+            unlocked: self.unlocked,
+            not_anchored: None,
+        })
     }
+}
+
+/// A ceremony closed as succeeded, with its quorum still open.
+pub struct Closed {
+    /// The signed closing record.
+    pub head: LogHead,
+    /// The quorum: drop it as soon as the keys are no longer needed.
+    pub unlocked: Unlocked,
+    /// Why the closing record could not be anchored in the vault, if it could not (the
+    /// ceremony is recorded either way).
+    pub not_anchored: Option<AuditError>,
 }
 
 /// A quorum of plain SLIP-39 shares with no vault to check against (combining a hardware

@@ -486,6 +486,7 @@ impl Vault {
         self.slip39 = p.slip39;
         self.policy = p.policy;
         self.sign(keys);
+        self.resign_anchor(keys);
         if was_valid {
             self.sign_ratification(keys, listed, seen, now);
         }

@@ -12,6 +12,7 @@ use super::change::{ChangeKind, PendingChange, Rotation};
 use super::credential::{self, Credential, FieldName, Pending, Scope};
 use super::credential_set::{CredentialSet, Malformed};
 use super::ratify::Ratification;
+use super::audit_anchor::AuditAnchor;
 use super::{Slip39Params, Vault, VaultError};
 use crate::keys::{PublicKeys, hex, unhex};
 use crate::policy::Policy;
@@ -73,6 +74,49 @@ struct VaultJson {
     /// A reshare or rotate-master waiting for `custody confirm` (see `change.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pending_change: Option<serde_json::Value>,
+    /// The audit head signed at the last successful ceremony (see `audit_anchor.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    audit_anchor: Option<AuditAnchorJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditAnchorJson {
+    seq: u64,
+    hash: String,
+    at: String,
+    signature: String,
+}
+
+fn anchor_to_json(a: &AuditAnchor) -> AuditAnchorJson {
+    AuditAnchorJson {
+        seq: a.seq,
+        hash: hex(&a.hash),
+        at: timefmt::rfc3339(a.at),
+        signature: STANDARD.encode(a.signature_bytes()),
+    }
+}
+
+fn anchor_from_json(j: AuditAnchorJson) -> Result<AuditAnchor, VaultFileError> {
+    let hash: [u8; 32] = unhex(&j.hash)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| field("audit_anchor.hash", "expected 64 hex digits"))?;
+    let at = timefmt::parse_rfc3339(&j.at)
+        .ok_or_else(|| field("audit_anchor.at", "expected an RFC 3339 time"))?;
+    let sig: [u8; 64] = STANDARD
+        .decode(&j.signature)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| field("audit_anchor.signature", "expected base64 of 64 bytes"))?;
+    if j.seq == 0 {
+        return Err(field("audit_anchor.seq", "records count from 1"));
+    }
+    Ok(AuditAnchor {
+        seq: j.seq,
+        hash,
+        at,
+        signature: Signature::from_bytes(&sig),
+    })
 }
 
 #[derive(Serialize, Deserialize)]
@@ -197,6 +241,7 @@ pub(super) fn to_json(v: &Vault) -> String {
         manifest_signature: STANDARD.encode(v.signature.to_bytes()),
         credentials: Some(credentials_to_json(&v.credentials)),
         pending_change: v.pending_change.as_ref().map(pending_to_json),
+        audit_anchor: v.audit_anchor.as_ref().map(anchor_to_json),
     };
     let mut s = serde_json::to_string_pretty(&j).expect("vault JSON serialises");
     s.push('\n');
@@ -266,6 +311,7 @@ pub(super) fn from_json(text: &str) -> Result<Vault, VaultFileError> {
             None => CredentialSet::default(),
         },
         pending_change: j.pending_change.map(pending_from_json).transpose()?,
+        audit_anchor: j.audit_anchor.map(anchor_from_json).transpose()?,
         signature: Signature::from_bytes(&sig),
     };
     let computed = v.fingerprint();
@@ -276,6 +322,14 @@ pub(super) fn from_json(text: &str) -> Result<Vault, VaultFileError> {
         }));
     }
     v.verify().map_err(VaultFileError::Content)?;
+    if let Some(a) = &v.audit_anchor
+        && !a.verifies(&v.vault_id, &v.public.ed25519)
+    {
+        return Err(field(
+            "audit_anchor",
+            "its signature does not verify under the vault's key: it was edited outside custody",
+        ));
+    }
     if let Some(p) = &v.pending_change {
         p.verify(&v).map_err(|e| VaultFileError::Field {
             field: "pending_change",

@@ -9,6 +9,7 @@
 //! or master rotation). The credential set, the rollback sidecar, the file form and the
 //! canonical manifest are private; what of them is public is re-exported below.
 
+mod audit_anchor;
 pub mod change;
 pub mod credential;
 mod credential_set;
@@ -27,6 +28,7 @@ use crate::keys::{DerivedKeys, PublicKeys};
 use crate::policy::{Policy, PolicyError};
 use crate::wire;
 
+pub use audit_anchor::{AnchorRefused, AuditAnchor};
 pub use credential_set::{CredentialSet, DEFAULT_ROTATION_DAYS, SetError};
 pub use file::VaultFileError;
 pub use sidecar::{Rollback, Seen};
@@ -68,6 +70,9 @@ pub struct Vault {
     /// A reshare or master rotation waiting for confirmation (not covered by `signature`;
     /// it carries its own, see [`change`]).
     pending_change: Option<change::PendingChange>,
+    /// The audit log's head at the last successful quorum ceremony (not covered by
+    /// `signature`; it carries its own, see [`AuditAnchor`]).
+    audit_anchor: Option<AuditAnchor>,
     signature: Signature,
 }
 
@@ -190,6 +195,7 @@ impl Vault {
             policy,
             credentials: CredentialSet::default(),
             pending_change: None,
+            audit_anchor: None,
             signature: Signature::from_bytes(&[0; 64]),
         };
         v.sign(keys);

@@ -15,6 +15,9 @@ pub struct Seen {
     pub generation: u64,
     /// Write revision, incremented by every write with or without a quorum.
     pub revision: u64,
+    /// The newest audit head (seq, line hash) the vault has anchored here, if any: the log must
+    /// still hold it even if the vault's own anchor was removed or an older vault put back.
+    pub audit_head: Option<(u64, [u8; 32])>,
 }
 
 /// The vault file is older than one this folder has seen.
@@ -58,10 +61,26 @@ pub fn read(vault: &Path) -> Option<Seen> {
         match line.split_once(' ')? {
             ("generation", n) => seen.generation = n.parse().ok()?,
             ("revision", n) => seen.revision = n.parse().ok()?,
+            ("audit_head", v) => {
+                let (seq, hash) = v.split_once(' ')?;
+                let hash = crate::keys::unhex(hash)?.try_into().ok()?;
+                seen.audit_head = Some((seq.parse().ok()?, hash));
+            }
             _ => return None,
         }
     }
     Some(seen)
+}
+
+/// The newer (higher seq) of two anchored heads.
+pub fn newer_head(
+    a: Option<(u64, [u8; 32])>,
+    b: Option<(u64, [u8; 32])>,
+) -> Option<(u64, [u8; 32])> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(if y.0 > x.0 { y } else { x }),
+        (x, y) => x.or(y),
+    }
 }
 
 /// Compare a vault's numbers with what the sidecar recorded.
@@ -74,10 +93,14 @@ pub fn check(file: Seen, seen: Option<Seen>) -> Option<Rollback> {
 /// The sidecar's text for `seen` (the store writes it atomically, under the writer lock, after
 /// the vault itself was replaced).
 pub fn encode(seen: Seen) -> String {
-    format!(
+    let mut s = format!(
         "{}\ngeneration {}\nrevision {}\n",
         wire::GENERATION_SIDECAR_HEADER,
         seen.generation,
         seen.revision
-    )
+    );
+    if let Some((seq, hash)) = seen.audit_head {
+        s.push_str(&format!("audit_head {seq} {}\n", crate::keys::hex(&hash)));
+    }
+    s
 }

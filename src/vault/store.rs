@@ -224,6 +224,12 @@ pub fn replace(path: &Path, bytes: &[u8], _lock: &WriteLock) -> Result<(), Store
     fsync_dir(parent_dir(path)).map_err(write_err(path))
 }
 
+/// What the generation sidecar beside the vault at `path` recorded (`None` when it is missing
+/// or unreadable).
+pub fn seen_beside(path: &Path) -> Option<sidecar::Seen> {
+    sidecar::read(path)
+}
+
 /// Make `<vault>.bak` a copy of the vault as it now is, under the writer lock. After a master
 /// rotation the previous backup is still sealed to the retired key, which the old quorum's
 /// sheets open: the backup must not keep that state. Returns the backup's path.
@@ -299,6 +305,7 @@ pub fn update_keeping<T, E: From<StoreError>>(
         let mut numbers = vault.seen_numbers();
         if let Some(s) = seen {
             numbers.generation = numbers.generation.max(s.generation);
+            numbers.audit_head = sidecar::newer_head(numbers.audit_head, s.audit_head);
         }
         // The vault is replaced: an error from here on must not read as "nothing changed".
         write_atomic(

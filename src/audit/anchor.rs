@@ -1,0 +1,86 @@
+//! Anchoring the log in the vault: after the closing record of a successful ceremony, its head
+//! is signed into the vault file ([`crate::vault::AuditAnchor`]). The anchor only moves forward,
+//! and never past a log that no longer holds a record anchored before (the vault's, or the
+//! newest one the generation sidecar saw): that evidence is kept for `audit verify`.
+
+use std::path::Path;
+
+use super::verify::anchor_problem;
+use super::{AuditError, LogHead, log_path};
+use crate::keys::DerivedKeys;
+use crate::vault::store::{self, OnRollback, StoreError};
+use crate::vault::{AnchorRefused, Vault};
+
+/// What stopped the anchor from moving (inside the vault's write lock).
+enum Stop {
+    Store(StoreError),
+    Audit(AuditError),
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Stop {
+        Stop::Store(e)
+    }
+}
+
+/// Sign `head` (the closing record of a successful ceremony) into the vault at `vault_path`
+/// with `keys`, at time `now`. Keys that are not the vault's (a ceremony of a pending share
+/// set) anchor nothing. The ceremony is recorded whatever this returns; the errors say so.
+pub fn anchor_in_vault(
+    vault_path: &Path,
+    keys: &DerivedKeys,
+    head: LogHead,
+    now: u64,
+) -> Result<(), AuditError> {
+    let log = log_path(vault_path);
+    let outcome = store::update(vault_path, OnRollback::Refuse, |v: &mut Vault, seen| {
+        if keys.verifying_key() != *v.public_key() {
+            return Ok(());
+        }
+        // Every head anchored before — the vault's, and the newest the sidecar saw (the vault's
+        // may have been removed, or an older vault put back) — must still be in the log.
+        let heads = [
+            v.audit_anchor().map(|a| (a.seq, a.hash)),
+            seen.and_then(|s| s.audit_head),
+        ];
+        let mut before = None;
+        for (seq, hash) in heads.into_iter().flatten() {
+            let anchored = LogHead { seq, hash };
+            if anchor_problem(&log, &anchored).map_err(Stop::Audit)?.is_some() {
+                return Err(Stop::Audit(AuditError::AnchoredRecordMissing { head, anchored }));
+            }
+            before = before.max(Some(anchored.seq));
+        }
+        if before.is_some_and(|b| b > head.seq) {
+            return Err(Stop::Audit(AuditError::AnchoredRecordMissing {
+                head,
+                anchored: LogHead {
+                    seq: before.unwrap_or_default(),
+                    hash: [0; 32],
+                },
+            }));
+        }
+        match v.anchor_audit(keys, head.seq, head.hash, now) {
+            Ok(()) | Err(AnchorRefused::OtherKey) => Ok(()),
+            // Cannot happen after the checks above (the log holds the anchored record, so its
+            // head is not behind it); refused all the same.
+            Err(AnchorRefused::Older { anchored }) => {
+                Err(Stop::Audit(AuditError::AnchoredRecordMissing {
+                    head,
+                    anchored: LogHead {
+                        seq: anchored,
+                        hash: [0; 32],
+                    },
+                }))
+            }
+        }
+    });
+    outcome.map_err(|stop| match stop {
+        Stop::Audit(e) => e,
+        Stop::Store(source) => AuditError::NotAnchored {
+            head,
+            vault: vault_path.to_path_buf(),
+            source: Box::new(source),
+        },
+    })
+}
