@@ -561,7 +561,7 @@ pub enum SignedBy {
     /// The vault's current master key.
     Current,
     /// A master key the vault retired by a rotation the audit log records.
-    Retired(RetiredKey),
+    Retired(Box<RetiredKey>),
 }
 
 /// [`verify_certificate`], also accepting a certificate signed before a master rotation: if
@@ -581,16 +581,23 @@ pub fn verify_certificate_across_rotations(
                 // Another vault, or this key's signature that does not verify.
                 return verify_certificate(json, vault).map(|c| (c, SignedBy::Current));
             }
-            let Some(old) = retired.iter().find(|r| fingerprint(&r.key) == c.fingerprint) else {
+            let Some(old) = retired
+                .iter()
+                .find(|r| fingerprint(&r.key) == c.fingerprint)
+            else {
                 return Err(CertError::EarlierKeyNotVouched {
                     fingerprint: c.fingerprint,
                     epoch: c.epoch,
                 });
             };
-            if old.key.verify_strict(&c.canonical_bytes(), &c.signature).is_err() {
+            if old
+                .key
+                .verify_strict(&c.canonical_bytes(), &c.signature)
+                .is_err()
+            {
                 return Err(CertError::Forged);
             }
-            Ok((c, SignedBy::Retired(old.clone())))
+            Ok((c, SignedBy::Retired(Box::new(old.clone()))))
         }
         Err(e) => Err(e),
     }

@@ -34,10 +34,16 @@ impl V {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         let vault = root.join(format!("{name}.json"));
-        init_args(&mut custody(), &vault, &root.join(format!("{name}-sh")), "2", "txt")
-            .args(["--custodian", "alice", "bob", "carol"])
-            .assert()
-            .success();
+        init_args(
+            &mut custody(),
+            &vault,
+            &root.join(format!("{name}-sh")),
+            "2",
+            "txt",
+        )
+        .args(["--custodian", "alice", "bob", "carol"])
+        .assert()
+        .success();
         V {
             _dir: dir,
             root,
@@ -202,4 +208,30 @@ fn a_ceremony_does_not_re_anchor_a_cut_log() {
         .stderr(contains("no longer holds the record the vault anchored"));
     assert_eq!(v.json()["audit_anchor"], anchored);
     v.verify().assert().code(1);
+}
+
+/// Two ceremonies that close in one order and anchor in the other: the later anchor stands and
+/// the earlier ceremony's anchoring is not an error (its record is covered by the chain).
+#[test]
+fn an_older_head_arriving_late_is_covered_not_an_error() {
+    use custody::audit;
+    use custody::vault::store;
+    let v = V::new("fund");
+    v.drill().assert().success();
+    let first = audit::head(&v.log()).unwrap();
+    v.drill().assert().success();
+    let second = audit::head(&v.log()).unwrap();
+    assert!(second.seq > first.seq);
+    // Re-anchoring the first head needs the keys: take them from a quorum of the shares.
+    let vault = store::load(&v.vault).unwrap();
+    let shares: Vec<_> = [v.share(1), v.share(2)]
+        .iter()
+        .map(|p| custody::input::read_file(p).unwrap())
+        .collect();
+    let unlocked = custody::quorum::unlock(&shares, Some(&vault), None).unwrap();
+    audit::anchor_in_vault(&v.vault, &unlocked.keys, first, T0).unwrap();
+    assert_eq!(
+        v.json()["audit_anchor"]["seq"].as_u64().unwrap(),
+        second.seq
+    );
 }

@@ -518,7 +518,9 @@ fn after_rotate_master_the_backup_is_new_and_exchange_keys_are_flagged_until_rot
             .args(["--scope", "trade", "--vault"])
             .arg(&v.vault)
             .args(["--from-json", "-"])
-            .write_stdin(format!(r#"{{"api_key":"k-{name}","api_secret":"s-{name}"}}"#))
+            .write_stdin(format!(
+                r#"{{"api_key":"k-{name}","api_secret":"s-{name}"}}"#
+            ))
             .assert()
             .success();
     }
@@ -630,14 +632,11 @@ fn a_certificate_from_before_rotate_master_still_verifies() {
         v.root.join("elsewhere.audit"),
     )
     .unwrap();
-    check()
-        .assert()
-        .code(1)
-        .stderr(
-            contains("signed by an earlier master key of this vault")
-                .and(contains(&old_fp))
-                .and(contains("not this vault").not()),
-        );
+    check().assert().code(1).stderr(
+        contains("signed by an earlier master key of this vault")
+            .and(contains(&old_fp))
+            .and(contains("not this vault").not()),
+    );
     // A certificate of this vault edited after signing is still forged.
     fs::rename(
         v.root.join("elsewhere.audit"),
@@ -645,6 +644,13 @@ fn a_certificate_from_before_rotate_master_still_verifies() {
     )
     .unwrap();
     let text = fs::read_to_string(&cert).unwrap();
-    fs::write(&cert, text.replacen("\"shares_used\": 3", "\"shares_used\": 2", 1)).unwrap();
-    check().assert().code(1).stderr(contains("FORGED OR ALTERED"));
+    fs::write(
+        &cert,
+        text.replacen("\"shares_used\": 3", "\"shares_used\": 2", 1),
+    )
+    .unwrap();
+    check()
+        .assert()
+        .code(1)
+        .stderr(contains("FORGED OR ALTERED"));
 }

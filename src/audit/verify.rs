@@ -324,10 +324,12 @@ pub fn anchor_problem(log_path: &Path, anchored: &LogHead) -> Result<Option<Prob
         };
         last_seq = last_seq.max(r.seq);
         if r.seq == anchored.seq {
-            return Ok((line_hash(l) != anchored.hash).then_some(Problem::HeadMismatch {
-                anchored: *anchored,
-                line: i + 1,
-            }));
+            return Ok(
+                (line_hash(l) != anchored.hash).then_some(Problem::HeadMismatch {
+                    anchored: *anchored,
+                    line: i + 1,
+                }),
+            );
         }
     }
     Ok(Some(Problem::HeadMissing {

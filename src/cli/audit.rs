@@ -105,7 +105,11 @@ pub fn verify(args: AuditVerifyArgs, out: &mut dyn Write) -> Result<(), CliError
         }
     }
     if checked.kept.is_some() && report.problems.is_empty() {
-        writeln!(out, "  the anchored head is present and unchanged (the head you kept)").map_err(w)?;
+        writeln!(
+            out,
+            "  the anchored head is present and unchanged (the head you kept)"
+        )
+        .map_err(w)?;
     }
     if report.problems.is_empty() {
         writeln!(

@@ -80,7 +80,7 @@ pub fn verify(vault_path: &Path, kept: Option<LogHead>) -> Result<Verified, Audi
         .as_ref()
         .map(|a| (a.seq, a.hash))
         .into_iter()
-        .chain(store::seen_beside(vault_path).and_then(|s| s.audit_head))
+        .chain(store::anchored_head_beside(vault_path))
         .map(|(seq, hash)| LogHead { seq, hash })
         .chain(kept);
     for head in heads {

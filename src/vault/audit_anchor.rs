@@ -27,7 +27,12 @@ pub struct AuditAnchor {
 
 impl AuditAnchor {
     /// The signed bytes: DOMAIN || vault id || u64 seq || hash || u64 at.
-    pub(super) fn message(vault_id: &[u8; wire::VAULT_ID_LEN], seq: u64, hash: &[u8; 32], at: u64) -> Vec<u8> {
+    pub(super) fn message(
+        vault_id: &[u8; wire::VAULT_ID_LEN],
+        seq: u64,
+        hash: &[u8; 32],
+        at: u64,
+    ) -> Vec<u8> {
         let mut m = wire::AUDIT_ANCHOR_DOMAIN.to_vec();
         m.extend_from_slice(vault_id);
         m.extend_from_slice(&seq.to_be_bytes());
@@ -103,9 +108,9 @@ impl Vault {
     }
 
     fn signed_anchor(&self, keys: &DerivedKeys, seq: u64, hash: [u8; 32], at: u64) -> AuditAnchor {
-        let signature = keys
-            .signing_key()
-            .sign(&AuditAnchor::message(&self.vault_id, seq, &hash, at));
+        let signature =
+            keys.signing_key()
+                .sign(&AuditAnchor::message(&self.vault_id, seq, &hash, at));
         AuditAnchor {
             seq,
             hash,

@@ -8,11 +8,11 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
+use super::audit_anchor::AuditAnchor;
 use super::change::{ChangeKind, PendingChange, Rotation};
 use super::credential::{self, Credential, FieldName, Pending, Scope};
 use super::credential_set::{CredentialSet, Malformed};
 use super::ratify::Ratification;
-use super::audit_anchor::AuditAnchor;
 use super::{Slip39Params, Vault, VaultError};
 use crate::keys::{PublicKeys, hex, unhex};
 use crate::policy::Policy;

@@ -205,7 +205,6 @@ impl Vault {
         Seen {
             generation: self.credentials.generation(),
             revision: self.credentials.revision(),
-            audit_head: self.audit_anchor.as_ref().map(|a| (a.seq, a.hash)),
         }
     }
 

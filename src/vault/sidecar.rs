@@ -15,10 +15,10 @@ pub struct Seen {
     pub generation: u64,
     /// Write revision, incremented by every write with or without a quorum.
     pub revision: u64,
-    /// The newest audit head (seq, line hash) the vault has anchored here, if any: the log must
-    /// still hold it even if the vault's own anchor was removed or an older vault put back.
-    pub audit_head: Option<(u64, [u8; 32])>,
 }
+
+/// An audit head (seq, line hash) the vault anchored.
+pub type AnchoredHead = (u64, [u8; 32]);
 
 /// The vault file is older than one this folder has seen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,14 +49,16 @@ pub fn path_for(vault: &Path) -> PathBuf {
     vault.with_file_name(name)
 }
 
-/// Read the sidecar; `None` when it is missing or unreadable.
-pub fn read(vault: &Path) -> Option<Seen> {
+/// Read the sidecar: the numbers, and the newest audit head anchored (if any). `None` when it
+/// is missing or unreadable.
+fn read_all(vault: &Path) -> Option<(Seen, Option<AnchoredHead>)> {
     let text = fs::read_to_string(path_for(vault)).ok()?;
     let mut lines = text.lines();
     if lines.next()? != wire::GENERATION_SIDECAR_HEADER {
         return None;
     }
     let mut seen = Seen::default();
+    let mut head = None;
     for line in lines {
         match line.split_once(' ')? {
             ("generation", n) => seen.generation = n.parse().ok()?,
@@ -64,19 +66,27 @@ pub fn read(vault: &Path) -> Option<Seen> {
             ("audit_head", v) => {
                 let (seq, hash) = v.split_once(' ')?;
                 let hash = crate::keys::unhex(hash)?.try_into().ok()?;
-                seen.audit_head = Some((seq.parse().ok()?, hash));
+                head = Some((seq.parse().ok()?, hash));
             }
             _ => return None,
         }
     }
-    Some(seen)
+    Some((seen, head))
+}
+
+/// Read the sidecar's numbers; `None` when it is missing or unreadable.
+pub fn read(vault: &Path) -> Option<Seen> {
+    read_all(vault).map(|(seen, _)| seen)
+}
+
+/// The newest audit head the sidecar saw anchored: the log must still hold it even if the
+/// vault's own anchor was removed or an older vault put back.
+pub fn read_audit_head(vault: &Path) -> Option<AnchoredHead> {
+    read_all(vault).and_then(|(_, head)| head)
 }
 
 /// The newer (higher seq) of two anchored heads.
-pub fn newer_head(
-    a: Option<(u64, [u8; 32])>,
-    b: Option<(u64, [u8; 32])>,
-) -> Option<(u64, [u8; 32])> {
+pub fn newer_head(a: Option<AnchoredHead>, b: Option<AnchoredHead>) -> Option<AnchoredHead> {
     match (a, b) {
         (Some(x), Some(y)) => Some(if y.0 > x.0 { y } else { x }),
         (x, y) => x.or(y),
@@ -92,15 +102,41 @@ pub fn check(file: Seen, seen: Option<Seen>) -> Option<Rollback> {
 
 /// The sidecar's text for `seen` (the store writes it atomically, under the writer lock, after
 /// the vault itself was replaced).
-pub fn encode(seen: Seen) -> String {
+pub fn encode(seen: Seen, audit_head: Option<AnchoredHead>) -> String {
     let mut s = format!(
         "{}\ngeneration {}\nrevision {}\n",
         wire::GENERATION_SIDECAR_HEADER,
         seen.generation,
         seen.revision
     );
-    if let Some((seq, hash)) = seen.audit_head {
+    if let Some((seq, hash)) = audit_head {
         s.push_str(&format!("audit_head {seq} {}\n", crate::keys::hex(&hash)));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_anchored_head_round_trips_and_the_newer_one_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("v.json");
+        let seen = Seen {
+            generation: 3,
+            revision: 9,
+        };
+        let head = Some((42, [7; 32]));
+        std::fs::write(path_for(&vault), encode(seen, head)).unwrap();
+        assert_eq!(read(&vault), Some(seen));
+        assert_eq!(read_audit_head(&vault), head);
+        std::fs::write(path_for(&vault), encode(seen, None)).unwrap();
+        assert_eq!(read(&vault), Some(seen));
+        assert_eq!(read_audit_head(&vault), None);
+        let older = Some((41, [1; 32]));
+        assert_eq!(newer_head(head, older), head);
+        assert_eq!(newer_head(older, head), head);
+        assert_eq!(newer_head(None, older), older);
+    }
 }

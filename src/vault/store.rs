@@ -224,10 +224,10 @@ pub fn replace(path: &Path, bytes: &[u8], _lock: &WriteLock) -> Result<(), Store
     fsync_dir(parent_dir(path)).map_err(write_err(path))
 }
 
-/// What the generation sidecar beside the vault at `path` recorded (`None` when it is missing
-/// or unreadable).
-pub fn seen_beside(path: &Path) -> Option<sidecar::Seen> {
-    sidecar::read(path)
+/// The newest audit head (seq, line hash) the generation sidecar beside the vault at `path`
+/// saw anchored, if any.
+pub fn anchored_head_beside(path: &Path) -> Option<(u64, [u8; 32])> {
+    sidecar::read_audit_head(path)
 }
 
 /// Make `<vault>.bak` a copy of the vault as it now is, under the writer lock. After a master
@@ -305,12 +305,15 @@ pub fn update_keeping<T, E: From<StoreError>>(
         let mut numbers = vault.seen_numbers();
         if let Some(s) = seen {
             numbers.generation = numbers.generation.max(s.generation);
-            numbers.audit_head = sidecar::newer_head(numbers.audit_head, s.audit_head);
         }
+        let audit_head = sidecar::newer_head(
+            vault.audit_anchor().map(|a| (a.seq, a.hash)),
+            sidecar::read_audit_head(path),
+        );
         // The vault is replaced: an error from here on must not read as "nothing changed".
         write_atomic(
             &sidecar::path_for(path),
-            sidecar::encode(numbers).as_bytes(),
+            sidecar::encode(numbers, audit_head).as_bytes(),
             &lock,
         )
         .map_err(|e| StoreError::SidecarNotWritten {
