@@ -7,15 +7,27 @@ use std::io::Write;
 
 use super::{CliError, VerifyCertificateArgs};
 use custody::certificate;
+use custody::safe_file::{self, FileError, ReadRules};
 use custody::vault::store;
 
 pub fn run(args: VerifyCertificateArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let vault = store::load(&args.vault)?;
-    let text = std::fs::read_to_string(&args.file).map_err(|source| CliError::Read {
-        path: args.file.clone(),
-        source,
+    let rules = ReadRules::named(certificate::MAX_CERTIFICATE_BYTES);
+    let bytes = safe_file::read(&args.file, rules).map_err(|e| match e {
+        FileError::Io(source) => CliError::Read {
+            path: args.file.clone(),
+            source,
+        },
+        FileError::Refused(problem) => CliError::Refused {
+            path: args.file.clone(),
+            problem,
+        },
     })?;
-    let cert = certificate::verify_certificate(&text, &vault)?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| CliError::Read {
+        path: args.file.clone(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    })?;
+    let cert = certificate::verify_certificate(text, &vault)?;
     let w = CliError::Output;
     out.write_all(cert.render_text().as_bytes()).map_err(w)?;
     writeln!(out).map_err(w)?;

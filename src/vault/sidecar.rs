@@ -3,10 +3,13 @@
 //! file whose numbers are lower is an older copy put back ("rollback"). The sidecar is only as
 //! trustworthy as the folder it sits in (shares-format.md, "Rollback detection").
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::safe_file::{self, FileError, ReadRules, Refusal};
 use crate::wire;
+
+/// The most a sidecar is read: its three short lines fit many times over.
+const MAX_SIDECAR_BYTES: u64 = 4096;
 
 /// The highest numbers written beside a vault.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -46,9 +49,23 @@ pub fn path_for(vault: &Path) -> PathBuf {
     vault.with_file_name(name)
 }
 
-/// Read the sidecar; `None` when it is missing or unreadable.
-pub fn read(vault: &Path) -> Option<Seen> {
-    let text = fs::read_to_string(path_for(vault)).ok()?;
+/// The sidecar (this path) is a symbolic link: custody neither reads through it nor replaces
+/// it (the store reports it as refused).
+#[derive(Debug, PartialEq, Eq)]
+pub struct LinkedSidecar(pub PathBuf);
+
+/// Read the sidecar; `None` when it is missing, unreadable (a folder, a device, too large) or
+/// malformed. A symbolic link is refused.
+pub fn read(vault: &Path) -> Result<Option<Seen>, LinkedSidecar> {
+    let path = path_for(vault);
+    match safe_file::read(&path, ReadRules::own(MAX_SIDECAR_BYTES)) {
+        Ok(bytes) => Ok(std::str::from_utf8(&bytes).ok().and_then(parse)),
+        Err(FileError::Refused(Refusal::SymbolicLink)) => Err(LinkedSidecar(path)),
+        Err(_) => Ok(None),
+    }
+}
+
+fn parse(text: &str) -> Option<Seen> {
     let mut lines = text.lines();
     if lines.next()? != wire::GENERATION_SIDECAR_HEADER {
         return None;
