@@ -24,6 +24,10 @@ use crate::wire;
 /// Longest string field of a certificate, in bytes (a failure reason is cut to this).
 pub const MAX_FIELD_LEN: usize = 1024;
 
+/// The largest certificate file read (`verify-certificate`): 1 MiB, room for hundreds of
+/// custodians and credentials at [`MAX_FIELD_LEN`] each.
+pub const MAX_CERTIFICATE_BYTES: u64 = 1024 * 1024;
+
 /// One custodian who presented a share.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -237,33 +237,27 @@ pub fn parse_bytes(label: &str, bytes: &[u8]) -> Result<Presented, InputError> {
     parse_text(label, text)
 }
 
-/// Read one share from a file: a regular file of at most [`wire::MAX_SHARE_INPUT_BYTES`].
-/// The file is opened without waiting (a FIFO with no writer does not block) and checked to be
-/// a regular file before anything is read.
+/// Read one share from a file: a regular file of at most [`wire::MAX_SHARE_INPUT_BYTES`]
+/// (links followed). The file is opened without waiting (a FIFO with no writer does not
+/// block) and checked to be a regular file before anything is read ([`crate::safe_file`]).
 pub fn read_file(path: &Path) -> Result<Presented, InputError> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
+    use crate::safe_file::{self, FileError, ReadRules, Refusal};
     let label = path.display().to_string();
-    let err = |kind| InputError {
-        label: label.clone(),
-        kind,
-    };
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-        .open(path)
-        .map_err(|e| err(InputErrorKind::Io(e)))?;
-    let meta = file.metadata().map_err(|e| err(InputErrorKind::Io(e)))?;
-    if !meta.is_file() {
-        return Err(err(InputErrorKind::NotAFile));
-    }
-    let limit = wire::MAX_SHARE_INPUT_BYTES;
-    let mut bytes = Zeroizing::new(Vec::with_capacity(meta.len().min(limit) as usize));
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| err(InputErrorKind::Io(e)))?;
-    if bytes.len() as u64 > limit {
-        return Err(err(InputErrorKind::TooLarge { limit }));
-    }
+    let bytes =
+        safe_file::read(path, ReadRules::named(wire::MAX_SHARE_INPUT_BYTES)).map_err(|e| {
+            InputError {
+                label: label.clone(),
+                kind: match e {
+                    FileError::Io(e) => InputErrorKind::Io(e),
+                    FileError::Refused(Refusal::TooLarge { limit }) => {
+                        InputErrorKind::TooLarge { limit }
+                    }
+                    // Links are followed here, so only "not a regular file" remains.
+                    FileError::Refused(Refusal::NotAFile { .. } | Refusal::SymbolicLink) => {
+                        InputErrorKind::NotAFile
+                    }
+                },
+            }
+        })?;
     parse_bytes(&label, &bytes)
 }

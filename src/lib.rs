@@ -24,6 +24,7 @@ pub mod keys;
 pub mod ops;
 pub mod policy;
 pub mod quorum;
+pub mod safe_file;
 pub mod scan;
 pub mod secret;
 pub mod sharefile;

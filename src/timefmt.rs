@@ -21,6 +21,20 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
     u64::try_from(t.unix_timestamp()).ok()
 }
 
+/// `20261128T180000Z`: basic ISO 8601 in UTC, for file names (no `:`).
+pub fn compact(secs: u64) -> String {
+    let t = datetime(secs);
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 /// `2026-11-28`.
 pub fn date(secs: u64) -> String {
     let d = datetime(secs).date();
@@ -35,6 +49,7 @@ mod tests {
     fn formats() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(date(1_764_352_800), "2025-11-28");
+        assert_eq!(compact(1_790_000_000), "20260921T141320Z");
         assert_eq!(parse_rfc3339(&rfc3339(1_764_352_800)), Some(1_764_352_800));
         assert_eq!(parse_rfc3339("yesterday"), None);
     }

@@ -93,3 +93,18 @@ pub const PENDING_CHANGE_SIGNATURE_DOMAIN: &[u8] = b"custody/v1/pending-change\0
 /// of a sheet): 64 MiB, above any phone photo or 600 dpi page scan, far below what would
 /// exhaust memory.
 pub const MAX_SHARE_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The largest vault file custody reads or writes: 16 MiB. A credential's secret fields are at
+/// most [`MAX_SECRET_FIELDS_BYTES`] (about 90 KiB once sealed and armored, with its metadata),
+/// so this holds over 170 credentials of the largest size, thousands of ordinary ones; a vault
+/// that would be larger is not written.
+pub const MAX_VAULT_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The most a credential's secret fields may hold together, in bytes (and the most credential
+/// JSON custody parses): room for a PEM private key and a few API strings.
+pub const MAX_SECRET_FIELDS_BYTES: u64 = 64 * 1024;
+
+/// The largest audit log (`<vault>.audit`) custody reads whole (`audit verify`, `audit show`,
+/// `audit repair`): 64 MiB, some 200 000 records (about 300 MiB of memory to verify).
+/// Appending reads only the log's end, so ceremonies are recorded whatever its size.
+pub const MAX_AUDIT_LOG_BYTES: u64 = 64 * 1024 * 1024;

@@ -104,7 +104,7 @@ fn sigkill_at_random_instants_never_corrupts_or_loses() {
             );
         }
         assert!(v.credentials().malformed().is_empty());
-        let a = v.assess_beside(&vault);
+        let a = v.assess_beside(&vault).unwrap();
         assert!(a.rollback.is_none(), "run {i}: false rollback");
         assert!(
             a.tamper_lines(&v).is_empty(),

@@ -41,7 +41,7 @@ pub fn anchor_in_vault(
         // may have been removed, or an older vault put back) — must still be in the log.
         let heads = [
             v.audit_anchor().map(|a| (a.seq, a.hash)),
-            store::anchored_head_beside(vault_path),
+            store::anchored_head_beside(vault_path)?,
         ];
         let mut before = None;
         for (seq, hash) in heads.into_iter().flatten() {

@@ -1,17 +1,21 @@
 //! The hash chain and the append path: each line's `prev` is the SHA-256 of the previous
 //! line's exact bytes; a successful ceremony's outcome line is signed over the chain up to and
-//! including its own body; appends happen under `<vault>.audit.lock` with O_APPEND and fsync.
+//! including its own body; appends happen under `<vault>.audit.lock` with O_APPEND, one write
+//! per record and fsync, and a failed append is cut back so that no torn line stays behind.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 
 use super::record::Record;
-use super::{AuditError, AuditLog, LogHead};
+use super::{AuditError, AuditLog, LogHead, Restored};
 use crate::keys::hex;
+use crate::safe_file::{self, FileError, Refusal};
 use crate::wire;
 
 /// `prev` of the first record: 32 zero bytes.
@@ -60,28 +64,29 @@ pub fn parse_hash(s: &str) -> Option<[u8; 32]> {
     crate::keys::unhex(s)?.try_into().ok()
 }
 
-/// The last complete line of the log (seq and hash), reading only the file's tail.
-fn read_tail(log: &AuditLog, file: &mut File) -> Result<LogHead, AuditError> {
-    let len = file
-        .metadata()
-        .map_err(|e| log.io("read", &log.path, e))?
-        .len();
+/// The last complete line of the log at `path` (seq and hash), reading only the file's tail
+/// (at most two records' worth: a longer last line is refused). `len` is the file's length.
+pub(super) fn read_tail(path: &Path, file: &mut File, len: u64) -> Result<LogHead, AuditError> {
+    let io = |source| AuditError::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    };
     if len == 0 {
         return Ok(LogHead::genesis());
     }
     let mut want: u64 = 4096;
     loop {
         let start = len.saturating_sub(want);
-        file.seek(SeekFrom::Start(start))
-            .map_err(|e| log.io("read", &log.path, e))?;
+        file.seek(SeekFrom::Start(start)).map_err(io)?;
         let mut buf = Vec::with_capacity((len - start) as usize);
         Read::by_ref(file)
             .take(len - start)
             .read_to_end(&mut buf)
-            .map_err(|e| log.io("read", &log.path, e))?;
+            .map_err(io)?;
         if buf.last() != Some(&b'\n') {
             return Err(AuditError::Damaged {
-                path: log.path.clone(),
+                path: path.to_path_buf(),
                 problem: "it ends inside a record (truncated, or a write was interrupted)".into(),
             });
         }
@@ -91,7 +96,7 @@ fn read_tail(log: &AuditLog, file: &mut File) -> Result<LogHead, AuditError> {
             None if start == 0 => body,
             None if want as usize > 2 * MAX_LINE_LEN => {
                 return Err(AuditError::Damaged {
-                    path: log.path.clone(),
+                    path: path.to_path_buf(),
                     problem: "its last line is longer than any record".into(),
                 });
             }
@@ -100,8 +105,14 @@ fn read_tail(log: &AuditLog, file: &mut File) -> Result<LogHead, AuditError> {
                 continue;
             }
         };
+        if line.len() > MAX_LINE_LEN {
+            return Err(AuditError::Damaged {
+                path: path.to_path_buf(),
+                problem: "its last line is longer than any record".into(),
+            });
+        }
         let rec: Record = serde_json::from_slice(line).map_err(|e| AuditError::Damaged {
-            path: log.path.clone(),
+            path: path.to_path_buf(),
             problem: format!("its last line is not an audit record ({e})"),
         })?;
         return Ok(LogHead {
@@ -111,47 +122,153 @@ fn read_tail(log: &AuditLog, file: &mut File) -> Result<LogHead, AuditError> {
     }
 }
 
-/// Append one record. `build` receives the new record's seq and prev and returns the full line
-/// (without newline); it runs under the lock, so the chain cannot fork between reading the
-/// tail and writing. Returns the new head.
+/// A file of the log's, opened or refused.
+fn file_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(FileError) -> AuditError + 'a {
+    move |e| match e {
+        FileError::Io(source) => AuditError::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        },
+        FileError::Refused(problem) => AuditError::Refused {
+            path: path.to_path_buf(),
+            problem,
+        },
+    }
+}
+
+/// Open the log at `path` for reading (and appending, with `append`), never through a link,
+/// without waiting; it must be a regular file. Returns the file and its length.
+pub(super) fn open_log(path: &Path, append: bool) -> Result<(File, u64), AuditError> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    if append {
+        options.append(true).create(true).mode(0o644);
+    }
+    let file = safe_file::open_own(path, &mut options).map_err(file_err("open", path))?;
+    let meta = file.metadata().map_err(|source| AuditError::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !meta.is_file() {
+        return Err(AuditError::Refused {
+            path: path.to_path_buf(),
+            problem: Refusal::NotAFile {
+                pipes_allowed: false,
+            },
+        });
+    }
+    Ok((file, meta.len()))
+}
+
+/// The log held under its exclusive append lock (`<vault>.audit.lock`) until dropped: records
+/// are appended, and the log may be cut back, only through it.
+#[derive(Debug)]
+pub struct LockedLog<'a> {
+    log: &'a AuditLog,
+    _lock: File,
+}
+
+impl AuditLog {
+    /// Take the log's exclusive append lock, waiting for other appenders. The lock file is
+    /// never followed through a link.
+    pub fn lock(&self) -> Result<LockedLog<'_>, AuditError> {
+        let lock = safe_file::open_own(
+            &self.lock_path,
+            OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .mode(0o600),
+        )
+        .map_err(file_err("open", &self.lock_path))?;
+        lock.lock()
+            .map_err(|e| self.io("lock", &self.lock_path, e))?;
+        Ok(LockedLog {
+            log: self,
+            _lock: lock,
+        })
+    }
+}
+
+impl LockedLog<'_> {
+    /// Append one record. `build` receives the new record's seq and prev and returns the full
+    /// line (without newline); the lock is held, so the chain cannot fork between reading the
+    /// tail and writing. The line and its newline go to the file in one write; if that write
+    /// is short or fails, or the fsync after it fails, the file is cut back to its previous
+    /// length ([`AuditError::AppendFailed`] says whether that worked). Returns the new head.
+    pub(super) fn append(
+        &self,
+        build: impl FnOnce(u64, &[u8; 32]) -> Result<String, AuditError>,
+    ) -> Result<LogHead, AuditError> {
+        let log = self.log;
+        let (mut file, len) = open_log(&log.path, true)?;
+        let tail = read_tail(&log.path, &mut file, len)?;
+        let seq = tail.seq + 1;
+        let line = build(seq, &tail.hash)?;
+        if line.len() > MAX_LINE_LEN || line.contains('\n') {
+            return Err(AuditError::RecordTooLong { len: line.len() });
+        }
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+        // One write, never retried: a second write after a short one is what a file-size
+        // limit answers with SIGXFSZ, which would end custody with half a record written.
+        let written = match file.write(&bytes) {
+            Ok(n) if n == bytes.len() => file.sync_data(),
+            Ok(n) => Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                format!(
+                    "only {n} of the record's {} bytes could be written (the disk or a quota \
+                     is full, or the file-size limit was reached)",
+                    bytes.len()
+                ),
+            )),
+            Err(e) => Err(e),
+        };
+        if let Err(source) = written {
+            return Err(AuditError::AppendFailed {
+                path: log.path.clone(),
+                source,
+                restored: cut_back(&file, len),
+            });
+        }
+        Ok(LogHead {
+            seq,
+            hash: line_hash(line.as_bytes()),
+        })
+    }
+
+    /// Cut the log back to its first `len` bytes and fsync it (removing a torn final line).
+    pub fn truncate(&self, len: u64) -> Result<(), AuditError> {
+        let log = self.log;
+        let file = safe_file::open_own(&log.path, OpenOptions::new().write(true))
+            .map_err(file_err("open", &log.path))?;
+        file.set_len(len)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| log.io("truncate", &log.path, e))
+    }
+}
+
+/// Put the log back to `len` bytes after a failed append, and say whether it is as it was.
+fn cut_back(file: &File, len: u64) -> Restored {
+    match file.set_len(len).and_then(|()| file.sync_all()) {
+        Ok(()) => Restored::AsItWas,
+        // Nothing may have been written at all: then it is as it was anyway.
+        Err(undo) => match file.metadata() {
+            Ok(m) if m.len() == len => Restored::AsItWas,
+            _ => Restored::Torn { undo },
+        },
+    }
+}
+
+/// Append one record under the log's lock (see [`LockedLog::append`]).
 pub(super) fn append(
     log: &AuditLog,
     build: impl FnOnce(u64, &[u8; 32]) -> Result<String, AuditError>,
 ) -> Result<LogHead, AuditError> {
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&log.lock_path)
-        .map_err(|e| log.io("open", &log.lock_path, e))?;
-    lock.lock().map_err(|e| log.io("lock", &log.lock_path, e))?;
-    let mut file = {
-        use std::os::unix::fs::OpenOptionsExt;
-        OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .mode(0o644)
-            .open(&log.path)
-            .map_err(|e| log.io("open", &log.path, e))?
-    };
-    let tail = read_tail(log, &mut file)?;
-    let seq = tail.seq + 1;
-    let line = build(seq, &tail.hash)?;
-    if line.len() > MAX_LINE_LEN || line.contains('\n') {
-        return Err(AuditError::RecordTooLong { len: line.len() });
-    }
-    let mut bytes = Vec::with_capacity(line.len() + 1);
-    bytes.extend_from_slice(line.as_bytes());
-    bytes.push(b'\n');
-    file.write_all(&bytes)
-        .and_then(|()| file.sync_data())
-        .map_err(|e| log.io("append to", &log.path, e))?;
-    drop(lock);
-    Ok(LogHead {
-        seq,
-        hash: line_hash(line.as_bytes()),
-    })
+    log.lock()?.append(build)
 }
 
 /// Serialise `rec` (which must not yet carry `sig`) with the chain fields filled in.

@@ -6,8 +6,11 @@
 //! [`Ceremony::note`] and [`Ceremony::credentials_opened`] record its steps;
 //! [`Ceremony::succeed`] (signed, needs the quorum's [`DerivedKeys`]) or [`Ceremony::fail`]
 //! closes it. Dropping an unfinished ceremony records the outcome `abandoned`. Every record is
-//! appended under an exclusive lock (`<vault>.audit.lock`) with O_APPEND and fsync, so
-//! concurrent ceremonies interleave without forking the chain.
+//! appended under an exclusive lock (`<vault>.audit.lock`) with O_APPEND, in one write, and
+//! fsync, so concurrent ceremonies interleave without forking the chain; a write that fails
+//! half-way is cut back off ([`AuditError::AppendFailed`]). [`LockedLog::record_repair`]
+//! records the removal of a torn final line (the `audit repair` operation). Neither the log
+//! nor its lock file is ever reached through a symbolic link.
 //!
 //! Reading: [`inspect`] / [`verify`] check every line (syntax, seq continuity, hash chain,
 //! signatures) and name the line of every problem; [`head`] gives the last record's seq and hash
@@ -20,6 +23,7 @@
 mod anchor;
 mod chain;
 mod record;
+mod repair;
 mod verify;
 
 use std::fmt;
@@ -32,12 +36,15 @@ use rand_core::{OsRng, RngCore};
 use crate::clock::Clock;
 use crate::keys::{DerivedKeys, fingerprint, hex};
 use crate::quorum::Member;
+use crate::safe_file::{self, FileError, ReadRules, Refusal};
 use crate::timefmt;
 use crate::vault::Vault;
 use crate::wire;
 
 pub use anchor::anchor_in_vault;
-pub use chain::{GENESIS_PREV, MAX_LINE_LEN, line_hash, signed_message, split_signature};
+pub use chain::{
+    GENESIS_PREV, LockedLog, MAX_LINE_LEN, line_hash, signed_message, split_signature,
+};
 pub use record::{Event, Outcome, Record};
 pub use verify::{
     AuditReport, CeremonySummary, Problem, RETIRED_KEY_NOTE, RetiredKey, anchor_problem, inspect,
@@ -94,6 +101,24 @@ pub enum AuditError {
         path: PathBuf,
         /// The operating system's error.
         source: io::Error,
+    },
+    /// A record could not be appended (a full disk, a quota, the file-size limit, an I/O
+    /// error): the part written, if any, was cut off again — or could not be.
+    AppendFailed {
+        /// The log file.
+        path: PathBuf,
+        /// Why the write (or its fsync) failed.
+        source: io::Error,
+        /// Whether the log is as it was before this record.
+        restored: Restored,
+    },
+    /// The log or its lock file was refused before it was read or written: a symbolic link,
+    /// not a regular file, or larger than [`wire::MAX_AUDIT_LOG_BYTES`].
+    Refused {
+        /// The file refused.
+        path: PathBuf,
+        /// Why.
+        problem: Refusal,
     },
     /// Appending is refused: the last line is not a complete record.
     Damaged {
@@ -154,10 +179,45 @@ impl fmt::Display for AuditError {
                  free space (the ceremony is not recorded until this works)",
                 path.display()
             ),
+            AuditError::AppendFailed {
+                path,
+                source,
+                restored: Restored::AsItWas,
+            } => write!(
+                f,
+                "cannot append to the audit log {}: {source}; the log is as it was before this \
+                 record (the part written was cut off again). Free space (or raise the limit), \
+                 then run the ceremony again: it is not recorded until this works",
+                path.display()
+            ),
+            AuditError::AppendFailed {
+                path,
+                source,
+                restored: Restored::Torn { undo },
+            } => write!(
+                f,
+                "cannot append to the audit log {}: {source}, and the part of the record already \
+                 written could not be cut off again ({undo}): the log may now end inside a \
+                 record, and no ceremony can be recorded until that torn line is repaired",
+                path.display()
+            ),
+            AuditError::Refused {
+                path,
+                problem: Refusal::TooLarge { limit },
+            } => write!(
+                f,
+                "{} is larger than {}, the most custody reads whole (some 200 000 records); \
+                 nothing was read. Ceremonies are still recorded (appending reads only the end \
+                 of the log); keep the file",
+                path.display(),
+                safe_file::human_size(*limit)
+            ),
+            AuditError::Refused { path, problem } => write!(f, "{} {problem}", path.display()),
             AuditError::Damaged { path, problem } => write!(
                 f,
-                "the audit log {} cannot be appended to: {problem}. Verify the log \
-                 and keep a copy of the file for investigation before repairing it",
+                "the audit log {} cannot be appended to: {problem}. Verify the log; if its only \
+                 problem is a torn final line (a write that was interrupted), it can be repaired, \
+                 keeping a copy of the damaged file",
                 path.display()
             ),
             AuditError::RecordTooLong { len } => write!(
@@ -212,11 +272,24 @@ impl fmt::Display for AuditError {
 impl std::error::Error for AuditError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            AuditError::Io { source, .. } => Some(source),
+            AuditError::Io { source, .. } | AuditError::AppendFailed { source, .. } => Some(source),
             AuditError::NotAnchored { source, .. } => Some(source.as_ref()),
             _ => None,
         }
     }
+}
+
+/// Whether a failed append left the log as it was.
+#[derive(Debug)]
+pub enum Restored {
+    /// The log is byte for byte as it was before the record (the part written, if any, was
+    /// cut off and the file fsynced).
+    AsItWas,
+    /// Cutting the part written off again failed: the log may end inside a record.
+    Torn {
+        /// Why the cut failed.
+        undo: io::Error,
+    },
 }
 
 /// The audit log of one vault: `<vault>.audit` and its lock file `<vault>.audit.lock`.
@@ -277,39 +350,33 @@ impl AuditLog {
 }
 
 /// The head (seq and hash of the last complete line) of the log at `log_path`, without
-/// verifying the chain. A missing or empty file gives [`LogHead::genesis`].
+/// verifying the chain, reading only the log's end. A missing or empty file gives
+/// [`LogHead::genesis`]; a link or a file that is not a regular one is refused.
 pub fn head(log_path: &Path) -> Result<LogHead, AuditError> {
-    match std::fs::read(log_path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(LogHead::genesis()),
-        Err(source) => Err(AuditError::Io {
+    match chain::open_log(log_path, false) {
+        Err(AuditError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+            Ok(LogHead::genesis())
+        }
+        Err(e) => Err(e),
+        Ok((mut file, len)) => chain::read_tail(log_path, &mut file, len),
+    }
+}
+
+/// The whole log at `log_path`, `None` when there is none: a regular file (not a link) of at
+/// most [`wire::MAX_AUDIT_LOG_BYTES`], opened without waiting.
+pub fn read_log(log_path: &Path) -> Result<Option<Vec<u8>>, AuditError> {
+    match safe_file::read(log_path, ReadRules::own(wire::MAX_AUDIT_LOG_BYTES)) {
+        Ok(mut bytes) => Ok(Some(std::mem::take(&mut *bytes))),
+        Err(FileError::Io(e)) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(FileError::Io(source)) => Err(AuditError::Io {
             action: "read",
             path: log_path.to_path_buf(),
             source,
         }),
-        Ok(bytes) => {
-            if bytes.is_empty() {
-                return Ok(LogHead::genesis());
-            }
-            if bytes.last() != Some(&b'\n') {
-                return Err(AuditError::Damaged {
-                    path: log_path.to_path_buf(),
-                    problem: "it ends inside a record (truncated)".into(),
-                });
-            }
-            let body = &bytes[..bytes.len() - 1];
-            let line = body
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(body, |i| &body[i + 1..]);
-            let rec: Record = serde_json::from_slice(line).map_err(|e| AuditError::Damaged {
-                path: log_path.to_path_buf(),
-                problem: format!("its last line is not an audit record ({e})"),
-            })?;
-            Ok(LogHead {
-                seq: rec.seq,
-                hash: line_hash(line),
-            })
-        }
+        Err(FileError::Refused(problem)) => Err(AuditError::Refused {
+            path: log_path.to_path_buf(),
+            problem,
+        }),
     }
 }
 

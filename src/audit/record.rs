@@ -21,6 +21,9 @@ pub enum Event {
     CredentialsOpened,
     /// The ceremony ended (outcome; a success is signed).
     Outcome,
+    /// An officer removed a torn final line from the log (`removed_bytes`, `copy`); written
+    /// without a quorum, so never signed.
+    AuditRepair,
 }
 
 impl Event {
@@ -33,6 +36,7 @@ impl Event {
             Event::Note => "note",
             Event::CredentialsOpened => "credentials-opened",
             Event::Outcome => "outcome",
+            Event::AuditRepair => "audit-repair",
         }
     }
 }
@@ -125,6 +129,13 @@ pub struct Record {
     /// What a successful ceremony did, in one line (succeeded outcome records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// How many bytes of a torn final line an audit repair removed (audit-repair records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_bytes: Option<u64>,
+    /// The file name (beside the log) of the copy of the damaged log an audit repair kept
+    /// (audit-repair records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<String>,
     /// Base64 Ed25519 signature (successful outcome only). Always the last member.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sig: Option<String>,
@@ -179,6 +190,14 @@ impl Record {
                 }
                 s
             }
+            Event::AuditRepair => format!(
+                "audit repaired: removed a torn final line of {} bytes; the damaged log was kept \
+                 as {}",
+                self.removed_bytes
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "?".into()),
+                opt(&self.copy)
+            ),
         }
     }
 }

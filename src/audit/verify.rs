@@ -182,10 +182,11 @@ pub struct CeremonySummary {
 
 impl CeremonySummary {
     /// The outcome with its reason or summary, e.g. `failed: <reason>`; without an outcome,
-    /// says the ceremony is in progress or was stopped.
+    /// says the ceremony is in progress or was stopped (or, for an audit repair, what it did).
     pub fn status(&self) -> String {
         match (self.outcome, &self.detail) {
-            (None, _) => "no outcome: in progress, or the program was stopped".into(),
+            (None, Some(d)) => d.clone(),
+            (None, None) => "no outcome: in progress, or the program was stopped".into(),
             (Some(o), Some(d)) => format!("{}: {d}", o.as_str()),
             (Some(o), None) => o.as_str().into(),
         }
@@ -249,17 +250,7 @@ impl AuditReport {
 /// Read and check the whole log at `log_path` against the vault key `key`, collecting every
 /// problem. Fails only when the file cannot be read; a missing file is an empty log.
 pub fn inspect(log_path: &Path, key: &VerifyingKey) -> Result<AuditReport, AuditError> {
-    let bytes = match std::fs::read(log_path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(source) => {
-            return Err(AuditError::Io {
-                action: "read",
-                path: log_path.to_path_buf(),
-                source,
-            });
-        }
-    };
+    let bytes = super::read_log(log_path)?.unwrap_or_default();
     Ok(inspect_bytes(&bytes, key))
 }
 
@@ -539,6 +530,10 @@ fn summarise(ceremonies: &mut Vec<CeremonySummary>, line: usize, rec: &Record) {
         Event::Outcome => {
             c.outcome = rec.outcome;
             c.detail = rec.reason.clone().or_else(|| rec.summary.clone());
+        }
+        Event::AuditRepair => {
+            c.action = Event::AuditRepair.as_str().into();
+            c.detail = Some(rec.describe());
         }
         _ => {}
     }

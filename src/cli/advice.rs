@@ -3,9 +3,10 @@
 //! line knows, matching on the typed errors. `main` prints it after the error; `check-share`
 //! prints it after each failed share.
 
-use custody::audit::AuditError;
+use custody::audit::{AuditError, Restored};
 use custody::certificate::CertError;
 use custody::input::{InputError, InputErrorKind};
+use custody::ops::audit_repair::RepairError;
 use custody::ops::creds::CredError;
 use custody::ops::drill::DrillError;
 use custody::ops::extend::ExtendError;
@@ -38,6 +39,7 @@ pub fn advice(e: &CliError) -> Option<String> {
         CliError::Inputs(list) => join(list.iter().map(|e| input(e).map(str::to_owned))),
         CliError::Quorum(e) => quorum(e),
         CliError::Audit(e) => audit(e),
+        CliError::Repair(e) => repair(e),
         CliError::Certificate(e) => certificate(e),
         CliError::CertificateAfterDrill(_) => Some(
             "to have a certificate, hold the drill again with --certificate naming a new file in \
@@ -139,8 +141,14 @@ fn policy(e: &PolicyError) -> Option<String> {
 }
 
 fn audit(e: &AuditError) -> Option<String> {
+    const REPAIR: &str = "run `custody audit verify`; if its only problem is a torn final line, \
+                          `custody audit repair` removes it (keeping a copy of the log)";
     match e {
-        AuditError::Damaged { .. } => Some("run `custody audit verify`".into()),
+        AuditError::Damaged { .. } => Some(REPAIR.into()),
+        AuditError::AppendFailed {
+            restored: Restored::Torn { .. },
+            ..
+        } => Some(format!("free space first, then {REPAIR}")),
         AuditError::AnchoredRecordMissing { .. } => Some(
             "run `custody audit verify --vault VAULT`, keep the log and vault files as \
              evidence, and restore the log from a copy"
@@ -148,6 +156,16 @@ fn audit(e: &AuditError) -> Option<String> {
         ),
         AuditError::NotAnchored { .. } => {
             Some("fix the vault file's problem above; nothing needs to be repeated".into())
+        }
+        _ => None,
+    }
+}
+
+fn repair(e: &RepairError) -> Option<String> {
+    match e {
+        RepairError::Store(e) => store(e),
+        RepairError::NotOnlyTorn { .. } => {
+            Some("run `custody audit verify` for the whole report".into())
         }
         _ => None,
     }

@@ -1,11 +1,14 @@
-//! `custody audit verify` and `custody audit show`: check the vault's audit log (syntax, seq,
-//! hash chain, signatures; optionally against an anchored head) and print it as a table or as
-//! its raw JSON lines. Read-only; no quorum needed.
+//! `custody audit verify`, `custody audit show` and `custody audit repair`: check the vault's
+//! audit log (syntax, seq, hash chain, signatures; optionally against an anchored head), print
+//! it as a table or as its raw JSON lines, and remove a torn final line
+//! (`custody::ops::audit_repair`). No quorum needed.
 
 use std::io::Write;
 
-use super::{AuditShowArgs, AuditVerifyArgs, CliError};
+use super::{AuditRepairArgs, AuditShowArgs, AuditVerifyArgs, CliError};
 use custody::audit::{self, AuditError, LogHead, Problem};
+use custody::clock::Clock;
+use custody::ops::audit_repair::{self, Repair};
 use custody::ops::audit_verify::{self, AuditVerifyError};
 use custody::timefmt;
 use custody::vault::store;
@@ -88,7 +91,7 @@ pub fn verify(args: AuditVerifyArgs, out: &mut dyn Write) -> Result<(), CliError
         writeln!(
             out,
             "  {tail} record(s) after the last signed record (normal for a failed, abandoned or \
-             running ceremony; they are protected only by the hash chain):"
+             running ceremony, or an audit repair; they are protected only by the hash chain):"
         )
         .map_err(w)?;
         for c in report.tail_ceremonies() {
@@ -140,17 +143,10 @@ pub fn verify(args: AuditVerifyArgs, out: &mut dyn Write) -> Result<(), CliError
 pub fn show(args: AuditShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let path = audit::log_path(&args.vault);
     if args.json {
-        match std::fs::read(&path) {
-            Ok(bytes) => return out.write_all(&bytes).map_err(w),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(source) => {
-                return Err(CliError::Audit(AuditError::Io {
-                    action: "read",
-                    path,
-                    source,
-                }));
-            }
-        }
+        return match audit::read_log(&path)? {
+            Some(bytes) => out.write_all(&bytes).map_err(w),
+            None => Ok(()),
+        };
     }
     let vault = store::load(&args.vault)?;
     let report = audit::inspect(&path, vault.public_key())?;
@@ -204,4 +200,57 @@ pub fn show(args: AuditShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
         .map_err(w)?;
     }
     Ok(())
+}
+
+pub fn repair(args: AuditRepairArgs, clock: Clock, out: &mut dyn Write) -> Result<(), CliError> {
+    let path = audit::log_path(&args.vault);
+    match audit_repair::repair(&args.vault, clock).map_err(CliError::Repair)? {
+        Repair::Missing => writeln!(
+            out,
+            "There is no audit log at {} yet: nothing to repair; nothing was changed.",
+            path.display()
+        )
+        .map_err(w),
+        Repair::Intact { records } => writeln!(
+            out,
+            "The audit log {} is intact ({records} record(s)): nothing to repair; nothing was \
+             changed.",
+            path.display()
+        )
+        .map_err(w),
+        Repair::Repaired {
+            removed_bytes,
+            copy,
+            head,
+        } => {
+            writeln!(
+                out,
+                "Audit log {}: removed the torn final line ({removed_bytes} bytes) that an \
+                 interrupted write left.",
+                path.display()
+            )
+            .map_err(w)?;
+            writeln!(
+                out,
+                "  the damaged log is kept as {} (mode 0600): keep it with your records",
+                copy.display()
+            )
+            .map_err(w)?;
+            writeln!(
+                out,
+                "  the repair is recorded in the log (not signed: no quorum was present); \
+                 head: {head}"
+            )
+            .map_err(w)?;
+            let vault = store::load(&args.vault)?;
+            let report = audit::verify(&path, vault.public_key())?;
+            writeln!(
+                out,
+                "Intact: {} record(s); the hash chain holds and every signature verifies. \
+                 Ceremonies are recorded again.",
+                report.records
+            )
+            .map_err(w)
+        }
+    }
 }

@@ -8,13 +8,25 @@ use std::io::Write;
 use super::{CliError, VerifyCertificateArgs};
 use custody::audit;
 use custody::certificate::{self, SignedBy};
+use custody::safe_file::{self, FileError, ReadRules};
 use custody::vault::store;
 
 pub fn run(args: VerifyCertificateArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let vault = store::load(&args.vault)?;
-    let text = std::fs::read_to_string(&args.file).map_err(|source| CliError::Read {
+    let rules = ReadRules::named(certificate::MAX_CERTIFICATE_BYTES);
+    let bytes = safe_file::read(&args.file, rules).map_err(|e| match e {
+        FileError::Io(source) => CliError::Read {
+            path: args.file.clone(),
+            source,
+        },
+        FileError::Refused(problem) => CliError::Refused {
+            path: args.file.clone(),
+            problem,
+        },
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| CliError::Read {
         path: args.file.clone(),
-        source,
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
     })?;
     // A certificate from before a master rotation is signed by a key the vault retired; the
     // audit log beside the vault vouches for each retired key (a missing log vouches for none).
@@ -22,7 +34,7 @@ pub fn run(args: VerifyCertificateArgs, out: &mut dyn Write) -> Result<(), CliEr
         .map(|r| r.retired_keys)
         .unwrap_or_default();
     let (cert, signed_by) =
-        certificate::verify_certificate_across_rotations(&text, &vault, &retired)?;
+        certificate::verify_certificate_across_rotations(text, &vault, &retired)?;
     let w = CliError::Output;
     out.write_all(cert.render_text().as_bytes()).map_err(w)?;
     writeln!(out).map_err(w)?;

@@ -43,19 +43,24 @@ fn read_fields(
             secret_input::MAX_CREDENTIAL_JSON,
         )?)?,
         Some(p) => {
-            let read = |source| CliError::Read {
-                path: p.clone(),
-                source,
-            };
-            let file = std::fs::File::open(p).map_err(read)?;
-            if !file.metadata().map_err(read)?.is_file() {
-                return Err(read(std::io::Error::other("not a regular file")));
-            }
-            let bytes = secret_input::read_capped(
-                file,
-                "the credential JSON file",
-                secret_input::MAX_CREDENTIAL_JSON,
-            )?;
+            // A regular file or a pipe (`--from-json <(pass show x)`), links followed, up to
+            // the cap; a device or a folder is refused without reading.
+            use custody::safe_file::{self, FileError, ReadRules, Refusal};
+            let rules = ReadRules::named(secret_input::MAX_CREDENTIAL_JSON).or_pipe();
+            let bytes = safe_file::read(p, rules).map_err(|e| match e {
+                FileError::Io(source) => CliError::Read {
+                    path: p.clone(),
+                    source,
+                },
+                FileError::Refused(Refusal::TooLarge { limit }) => CliError::TooLarge {
+                    what: "the credential JSON file",
+                    limit,
+                },
+                FileError::Refused(problem) => CliError::Refused {
+                    path: p.clone(),
+                    problem,
+                },
+            })?;
             SecretFields::from_json(&bytes)?
         }
         None => {

@@ -69,6 +69,14 @@ pub enum CliError {
         /// The limit, in bytes.
         limit: u64,
     },
+    /// A file given on the command line was refused before it was read (not a regular file
+    /// or a pipe, for example).
+    Refused {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        problem: custody::safe_file::Refusal,
+    },
     /// Reading a file given on the command line failed.
     Read {
         /// The file.
@@ -90,6 +98,8 @@ pub enum CliError {
     SelfCheck(&'static str),
     /// The audit log could not be written or read, or failed verification.
     Audit(AuditError),
+    /// `audit repair` did not repair the log.
+    Repair(custody::ops::audit_repair::RepairError),
     /// A drill certificate could not be written or did not verify.
     Certificate(CertError),
     /// The drill ran and is recorded (and any ratification stands), but its certificate could
@@ -189,6 +199,7 @@ impl fmt::Display for CliError {
                  beyond that",
                 limit / 1024
             ),
+            CliError::Refused { path, problem } => write!(f, "{} {problem}", path.display()),
             CliError::Read { path, source } => {
                 write!(f, "cannot read {}: {source}", path.display())
             }
@@ -213,6 +224,7 @@ impl fmt::Display for CliError {
             ),
             CliError::ChildExited(code) => write!(f, "the program exited with status {code}"),
             CliError::Audit(e) => e.fmt(f),
+            CliError::Repair(e) => e.fmt(f),
             CliError::Issue(e) => e.fmt(f),
             CliError::Ratification(e) => e.fmt(f),
             CliError::Output(e) => write!(f, "cannot write the report: {e}"),
@@ -250,6 +262,7 @@ impl std::error::Error for CliError {
             CliError::Wait(e) | CliError::Output(e) | CliError::Signals(e) => Some(e),
             CliError::Encode(e) => Some(e),
             CliError::Audit(e) => Some(e),
+            CliError::Repair(e) => Some(e),
             CliError::Certificate(e) | CliError::CertificateAfterDrill(e) => Some(e),
             CliError::Entry(e) => Some(e),
             CliError::Seal(e) => Some(e),

@@ -163,6 +163,16 @@ pub enum AuditCommand {
     Verify(AuditVerifyArgs),
     /// Print the log as a table (or its JSON lines as they are, with --json).
     Show(AuditShowArgs),
+    /// Remove a torn final line (a write that was interrupted), keeping a copy of the damaged
+    /// log and recording the repair in it. Refuses any other damage; no quorum needed.
+    Repair(AuditRepairArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AuditRepairArgs {
+    /// The vault whose log (`<vault>.audit`) to repair; its public key checks the signatures.
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -523,6 +533,7 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::Demo(a) => demo::run(a, out),
         Command::Audit(AuditCommand::Verify(a)) => audit::verify(a, out),
         Command::Audit(AuditCommand::Show(a)) => audit::show(a, out),
+        Command::Audit(AuditCommand::Repair(a)) => audit::repair(a, clock(), out),
         Command::VerifyCertificate(a) => certificate::run(a, out),
         Command::Creds(a) => creds::run(a, out),
         Command::Exec(a) => exec::run(a, out),

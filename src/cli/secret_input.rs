@@ -87,7 +87,7 @@ pub fn stdin_all(what: &'static str, limit: u64) -> Result<Zeroizing<Vec<u8>>, C
 }
 
 /// At most `limit` bytes from `r`; more is refused as [`CliError::TooLarge`].
-pub fn read_capped(
+fn read_capped(
     r: impl Read,
     what: &'static str,
     limit: u64,
@@ -106,8 +106,9 @@ pub fn read_capped(
 }
 
 /// The most credential JSON (`--from-json`) may hold: room for a PEM private key and a few
-/// fields, nothing like the 50 MB that would bloat every later read of the vault.
-pub const MAX_CREDENTIAL_JSON: u64 = 64 * 1024;
+/// fields, nothing like the 50 MB that would bloat every later read of the vault (the library
+/// holds the secret fields to the same cap).
+pub const MAX_CREDENTIAL_JSON: u64 = custody::wire::MAX_SECRET_FIELDS_BYTES;
 /// The most `--entropy-stdin` or `--words-stdin` reads.
 pub const MAX_STDIN_TEXT: u64 = 1024 * 1024;
 

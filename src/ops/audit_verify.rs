@@ -76,11 +76,12 @@ pub fn verify(vault_path: &Path, kept: Option<LogHead>) -> Result<Verified, Audi
     let anchor = vault.audit_anchor().cloned();
     // The vault's anchor, the newest head the sidecar saw anchored here (the vault's anchor
     // may have been removed, or an older vault put back), and the head the officer kept.
+    let beside = store::anchored_head_beside(vault_path)?;
     let heads = anchor
         .as_ref()
         .map(|a| (a.seq, a.hash))
         .into_iter()
-        .chain(store::anchored_head_beside(vault_path))
+        .chain(beside)
         .map(|(seq, hash)| LogHead { seq, hash })
         .chain(kept);
     for head in heads {

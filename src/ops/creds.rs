@@ -400,7 +400,7 @@ fn names(rows: &[Row], keep: impl Fn(&Row) -> bool) -> Vec<String> {
 /// The status of every credential in the vault at `path` at `clock`'s time (no quorum).
 pub fn status(path: &Path, clock: Clock) -> Result<Status, CredError> {
     let vault = store::load(path)?;
-    let assessment = vault.assess_beside(path);
+    let assessment = vault.assess_beside(path)?;
     let now = clock.now();
     let set = vault.credentials();
     let rows: Vec<Row> = set
@@ -453,7 +453,7 @@ pub struct Shown {
 /// The metadata of the credential `name` (no quorum; nothing secret).
 pub fn show(path: &Path, name: &str) -> Result<Shown, CredError> {
     let vault = store::load(path)?;
-    let assessment = vault.assess_beside(path);
+    let assessment = vault.assess_beside(path)?;
     let credential = vault
         .credentials()
         .get(name)
@@ -498,7 +498,7 @@ fn reveal_in(session: &Session, name: &str, ratify_first: bool) -> Result<Reveal
         None
     };
     let vault = store::load(path)?;
-    let assessment = vault.assess_beside(path);
+    let assessment = vault.assess_beside(path)?;
     let credential = vault
         .credentials()
         .get(name)

@@ -205,7 +205,7 @@ fn ratify_step(session: &Session, ratify: bool) -> Result<(Ratification, Vault),
         session.note("ratified", "credentials reviewed and signed")?;
         Ok((Ratification::Ratified(r), vault))
     } else {
-        let w = ratify::waiting(session.vault(), session.path());
+        let w = ratify::waiting(session.vault(), session.path()).map_err(RatifyFailure::Store)?;
         Ok((Ratification::Waiting(w), session.vault().clone()))
     }
 }

@@ -60,6 +60,7 @@
 //! | [`drill`] | a recovery drill and its certificate |
 //! | [`rekey`] | reshare, rotate-master, confirm, cancel |
 //! | [`extend`] | more custodians for a group, same secret |
+//! | [`audit_repair`] | remove a torn final line from the audit log, keeping a copy (no quorum) |
 
 /// `From` conversions that wrap a cause in one variant of an operation's error:
 /// `wrap_errors!(CredError, StoreError => Store, ...)`.
@@ -74,6 +75,7 @@ macro_rules! wrap_errors {
 }
 use wrap_errors;
 
+pub mod audit_repair;
 pub mod audit_verify;
 pub mod creds;
 pub mod drill;

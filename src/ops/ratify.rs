@@ -113,10 +113,10 @@ pub struct Waiting {
 }
 
 /// Without a ratification: list what awaits one and any tampering.
-pub fn waiting(vault: &Vault, path: &Path) -> Waiting {
-    let a = vault.assess_beside(path);
-    Waiting {
+pub fn waiting(vault: &Vault, path: &Path) -> Result<Waiting, StoreError> {
+    let a = vault.assess_beside(path)?;
+    Ok(Waiting {
         pending: a.pending(vault).into_iter().cloned().collect(),
         tampered: a.tamper_lines(vault),
-    }
+    })
 }

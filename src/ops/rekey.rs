@@ -199,7 +199,7 @@ fn reseal_all(
     old: &DerivedKeys,
     new_recipient: &str,
 ) -> Result<Vec<Credential>, RekeyError> {
-    let tampered = vault.assess_beside(path).tamper_lines(vault);
+    let tampered = vault.assess_beside(path)?.tamper_lines(vault);
     if !tampered.is_empty() {
         return Err(ChangeError::Tampered(tampered).into());
     }

@@ -375,7 +375,7 @@ fn check_and_open(
     }
     // A ratification resolved any rollback under the writer lock (it signs a generation above
     // the sidecar's, and hands back the vault as written), so this check passes after one.
-    let assessment = vault.assess_beside(path);
+    let assessment = vault.assess_beside(path)?;
     if let Some(r) = assessment.rollback {
         return Err(ReleaseError::RolledBack(r));
     }

@@ -208,9 +208,13 @@ impl Vault {
         }
     }
 
-    /// Assess every entry against the generation sidecar beside the vault file at `path`.
-    pub fn assess_beside(&self, path: &std::path::Path) -> Assessment {
-        self.assess(sidecar::read(path))
+    /// Assess every entry against the generation sidecar beside the vault file at `path`
+    /// (refused when the sidecar is a symbolic link).
+    pub fn assess_beside(
+        &self,
+        path: &std::path::Path,
+    ) -> Result<Assessment, super::store::StoreError> {
+        Ok(self.assess(sidecar::read(path).map_err(super::store::StoreError::from)?))
     }
 
     /// Assess every entry; `seen` is the sidecar's record, if any.

@@ -61,6 +61,13 @@ pub enum SealError {
     Recipient(String),
     /// Serialising the sealed plaintext or age encryption failed (the library's message).
     Encrypt(String),
+    /// The secret fields (or the JSON giving them) are larger than any credential's can be.
+    TooLarge {
+        /// Their size in bytes.
+        len: u64,
+        /// The cap, [`wire::MAX_SECRET_FIELDS_BYTES`].
+        limit: u64,
+    },
     /// The ciphertext does not open with this vault's identity.
     Decrypt {
         /// The credential's name.
@@ -98,6 +105,12 @@ impl fmt::Display for SealError {
                 "the vault's age recipient cannot be used ({e}); restore the vault from its backup"
             ),
             SealError::Encrypt(e) => write!(f, "sealing failed: {e}"),
+            SealError::TooLarge { len, limit } => write!(
+                f,
+                "the secret fields are {len} bytes, more than the {} KiB a credential's secret \
+                 fields may hold together; nothing was written",
+                limit / 1024
+            ),
             SealError::Decrypt { name } => write!(
                 f,
                 "credential `{name}` does not open with this vault's key: its ciphertext was \
@@ -122,8 +135,15 @@ impl fmt::Display for SealError {
 impl std::error::Error for SealError {}
 
 impl SecretFields {
-    /// Parse `{"api_key": "...", ...}`. Errors give only the position, never the content.
+    /// Parse `{"api_key": "...", ...}` of at most [`wire::MAX_SECRET_FIELDS_BYTES`]. Errors
+    /// give only the position, never the content.
     pub fn from_json(bytes: &[u8]) -> Result<SecretFields, SealError> {
+        if bytes.len() as u64 > wire::MAX_SECRET_FIELDS_BYTES {
+            return Err(SealError::TooLarge {
+                len: bytes.len() as u64,
+                limit: wire::MAX_SECRET_FIELDS_BYTES,
+            });
+        }
         let f: SecretFields = serde_json::from_slice(bytes).map_err(|e| {
             SealError::Input(format!(
                 "{:?} error at line {} column {}",
@@ -177,8 +197,19 @@ impl SecretFields {
             .collect()
     }
 
-    /// Check that the exchange's required fields are present.
+    /// Check that the fields together hold at most [`wire::MAX_SECRET_FIELDS_BYTES`] and that
+    /// the exchange's required fields are present (before a new secret is sealed).
     pub fn check_for(&self, exchange: &str) -> Result<(), SealError> {
+        let len: u64 = FieldName::ALL
+            .iter()
+            .map(|&n| self.get(n).map_or(0, |v| v.len() as u64))
+            .sum();
+        if len > wire::MAX_SECRET_FIELDS_BYTES {
+            return Err(SealError::TooLarge {
+                len,
+                limit: wire::MAX_SECRET_FIELDS_BYTES,
+            });
+        }
         for alternatives in required_fields(exchange) {
             if !alternatives.iter().any(|&n| self.get(n).is_some()) {
                 let names: Vec<&str> = alternatives.iter().map(|n| n.as_str()).collect();

@@ -3,10 +3,13 @@
 //! file whose numbers are lower is an older copy put back ("rollback"). The sidecar is only as
 //! trustworthy as the folder it sits in (shares-format.md, "Rollback detection").
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::safe_file::{self, FileError, ReadRules, Refusal};
 use crate::wire;
+
+/// The most a sidecar is read: its three short lines fit many times over.
+const MAX_SIDECAR_BYTES: u64 = 4096;
 
 /// The highest numbers written beside a vault.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -49,10 +52,24 @@ pub fn path_for(vault: &Path) -> PathBuf {
     vault.with_file_name(name)
 }
 
+/// The sidecar (this path) is a symbolic link: custody neither reads through it nor replaces
+/// it (the store reports it as refused).
+#[derive(Debug, PartialEq, Eq)]
+pub struct LinkedSidecar(pub PathBuf);
+
 /// Read the sidecar: the numbers, and the newest audit head anchored (if any). `None` when it
-/// is missing or unreadable.
-fn read_all(vault: &Path) -> Option<(Seen, Option<AnchoredHead>)> {
-    let text = fs::read_to_string(path_for(vault)).ok()?;
+/// is missing, unreadable (a folder, a device, too large) or malformed. A symbolic link is
+/// refused.
+fn read_all(vault: &Path) -> Result<Option<(Seen, Option<AnchoredHead>)>, LinkedSidecar> {
+    let path = path_for(vault);
+    match safe_file::read(&path, ReadRules::own(MAX_SIDECAR_BYTES)) {
+        Ok(bytes) => Ok(std::str::from_utf8(&bytes).ok().and_then(parse)),
+        Err(FileError::Refused(Refusal::SymbolicLink)) => Err(LinkedSidecar(path)),
+        Err(_) => Ok(None),
+    }
+}
+
+fn parse(text: &str) -> Option<(Seen, Option<AnchoredHead>)> {
     let mut lines = text.lines();
     if lines.next()? != wire::GENERATION_SIDECAR_HEADER {
         return None;
@@ -74,15 +91,16 @@ fn read_all(vault: &Path) -> Option<(Seen, Option<AnchoredHead>)> {
     Some((seen, head))
 }
 
-/// Read the sidecar's numbers; `None` when it is missing or unreadable.
-pub fn read(vault: &Path) -> Option<Seen> {
-    read_all(vault).map(|(seen, _)| seen)
+/// Read the sidecar's numbers; `None` when it is missing, unreadable or malformed. A symbolic
+/// link is refused.
+pub fn read(vault: &Path) -> Result<Option<Seen>, LinkedSidecar> {
+    Ok(read_all(vault)?.map(|(seen, _)| seen))
 }
 
 /// The newest audit head the sidecar saw anchored: the log must still hold it even if the
-/// vault's own anchor was removed or an older vault put back.
-pub fn read_audit_head(vault: &Path) -> Option<AnchoredHead> {
-    read_all(vault).and_then(|(_, head)| head)
+/// vault's own anchor was removed or an older vault put back. A symbolic link is refused.
+pub fn read_audit_head(vault: &Path) -> Result<Option<AnchoredHead>, LinkedSidecar> {
+    Ok(read_all(vault)?.and_then(|(_, head)| head))
 }
 
 /// The newer (higher seq) of two anchored heads.
@@ -129,11 +147,11 @@ mod tests {
         };
         let head = Some((42, [7; 32]));
         std::fs::write(path_for(&vault), encode(seen, head)).unwrap();
-        assert_eq!(read(&vault), Some(seen));
-        assert_eq!(read_audit_head(&vault), head);
+        assert_eq!(read(&vault), Ok(Some(seen)));
+        assert_eq!(read_audit_head(&vault), Ok(head));
         std::fs::write(path_for(&vault), encode(seen, None)).unwrap();
-        assert_eq!(read(&vault), Some(seen));
-        assert_eq!(read_audit_head(&vault), None);
+        assert_eq!(read(&vault), Ok(Some(seen)));
+        assert_eq!(read_audit_head(&vault), Ok(None));
         let older = Some((41, [1; 32]));
         assert_eq!(newer_head(head, older), head);
         assert_eq!(newer_head(older, head), head);

@@ -1,6 +1,8 @@
 //! Durable vault files: atomic creation and replacement (temp file, fsync, rename or link,
 //! fsync of the directory), an exclusive lock file so concurrent writers serialise, and the
-//! previous version kept as `<vault>.bak`.
+//! previous version kept as `<vault>.bak`. The vault and every file beside it are opened
+//! through [`crate::safe_file`]: never through a symbolic link, and the vault read up to
+//! [`wire::MAX_VAULT_FILE_BYTES`] (nor written larger).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -9,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use super::sidecar::{self, Rollback};
 use super::{Vault, VaultFileError};
+use crate::safe_file::{self, FileError, ReadRules, Refusal, human_size};
+use crate::wire;
 
 /// Why the vault could not be read or written.
 #[derive(Debug)]
@@ -56,6 +60,25 @@ pub enum StoreError {
     /// The write revision (in the file or its sidecar) is already 2^64 - 1: no later write can
     /// be numbered above it, so none is made.
     RevisionExhausted(PathBuf),
+    /// The vault or a file custody keeps beside it was refused before it was read or written:
+    /// a symbolic link, not a regular file, or larger than a vault can be
+    /// ([`wire::MAX_VAULT_FILE_BYTES`]).
+    Refused {
+        /// The file refused (the vault, or its lock, backup, sidecar or temporary file).
+        path: PathBuf,
+        /// Why.
+        problem: Refusal,
+    },
+    /// The vault as changed would be larger than [`wire::MAX_VAULT_FILE_BYTES`]: it was not
+    /// written.
+    TooLargeToWrite {
+        /// The vault file (unchanged).
+        path: PathBuf,
+        /// The size it would have had, in bytes.
+        len: u64,
+        /// The cap, in bytes.
+        limit: u64,
+    },
 }
 
 impl std::fmt::Display for StoreError {
@@ -95,6 +118,14 @@ impl std::fmt::Display for StoreError {
                  sidecar was edited. Nothing was written",
                 path.display()
             ),
+            StoreError::Refused { path, problem } => write!(f, "{} {problem}", path.display()),
+            StoreError::TooLargeToWrite { path, len, limit } => write!(
+                f,
+                "{}: the vault would be {len} bytes, more than the {} a vault file may hold; \
+                 nothing was written. Remove credentials that are no longer used",
+                path.display(),
+                human_size(*limit)
+            ),
         }
     }
 }
@@ -110,6 +141,15 @@ impl std::error::Error for StoreError {
     }
 }
 
+impl From<sidecar::LinkedSidecar> for StoreError {
+    fn from(sidecar::LinkedSidecar(path): sidecar::LinkedSidecar) -> Self {
+        StoreError::Refused {
+            path,
+            problem: Refusal::SymbolicLink,
+        }
+    }
+}
+
 fn write_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
     move |source| StoreError::Write {
         path: path.to_path_buf(),
@@ -117,13 +157,51 @@ fn write_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
     }
 }
 
-/// Read and verify the vault at `path`.
+/// A file custody writes could not be opened: the system's error, or custody's refusal.
+fn own_write_err(path: &Path) -> impl FnOnce(FileError) -> StoreError + '_ {
+    move |e| match e {
+        FileError::Io(source) => StoreError::Write {
+            path: path.to_path_buf(),
+            source,
+        },
+        FileError::Refused(problem) => StoreError::Refused {
+            path: path.to_path_buf(),
+            problem,
+        },
+    }
+}
+
+/// Refuse to replace `path` if it is a symbolic link (a rename would replace the link itself
+/// and leave its target as it was).
+fn refuse_link(path: &Path) -> Result<(), StoreError> {
+    match path.symlink_metadata() {
+        Ok(m) if m.file_type().is_symlink() => Err(StoreError::Refused {
+            path: path.to_path_buf(),
+            problem: Refusal::SymbolicLink,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Read and verify the vault at `path`: a regular file, not a symbolic link, of at most
+/// [`wire::MAX_VAULT_FILE_BYTES`].
 pub fn load(path: &Path) -> Result<Vault, StoreError> {
-    let text = fs::read_to_string(path).map_err(|source| StoreError::Read {
+    let bytes =
+        safe_file::read(path, ReadRules::own(wire::MAX_VAULT_FILE_BYTES)).map_err(|e| match e {
+            FileError::Io(source) => StoreError::Read {
+                path: path.to_path_buf(),
+                source,
+            },
+            FileError::Refused(problem) => StoreError::Refused {
+                path: path.to_path_buf(),
+                problem,
+            },
+        })?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| StoreError::Read {
         path: path.to_path_buf(),
-        source,
+        source: io::Error::new(io::ErrorKind::InvalidData, e),
     })?;
-    Vault::from_json(&text).map_err(|source| StoreError::Invalid {
+    Vault::from_json(text).map_err(|source| StoreError::Invalid {
         path: path.to_path_buf(),
         source,
     })
@@ -146,15 +224,14 @@ fn fsync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Write `bytes` to a fresh temporary file beside `path`, fsynced.
+/// Write `bytes` to a fresh temporary file beside `path`, fsynced (never through a link).
 fn write_temp(path: &Path, bytes: &[u8], mode: u32) -> Result<PathBuf, StoreError> {
     let tmp = sibling(path, &format!(".tmp.{}", std::process::id()));
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(&tmp)
-        .map_err(write_err(&tmp))?;
+    let mut f = safe_file::open_own(
+        &tmp,
+        OpenOptions::new().write(true).create_new(true).mode(mode),
+    )
+    .map_err(own_write_err(&tmp))?;
     let res = f.write_all(bytes).and_then(|()| f.sync_all());
     if let Err(e) = res {
         let _ = fs::remove_file(&tmp);
@@ -189,33 +266,48 @@ pub struct WriteLock {
 pub fn lock(path: &Path) -> Result<WriteLock, StoreError> {
     let lock_path = sibling(path, ".lock");
     // Owner read/write only, whatever the umask (it holds nothing, but nobody else needs it).
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(&lock_path)
-        .map_err(write_err(&lock_path))?;
+    let file = safe_file::open_own(
+        &lock_path,
+        OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600),
+    )
+    .map_err(own_write_err(&lock_path))?;
     file.lock().map_err(write_err(&lock_path))?;
     Ok(WriteLock { _file: file })
 }
 
 /// Replace the vault at `path` with `bytes` while holding `lock`: the old file is kept as
 /// `<vault>.bak`; a crash at any instant leaves either the old or the new vault in place.
+/// Neither the vault nor its backup may be a symbolic link (refused before anything is
+/// written).
 pub fn replace(path: &Path, bytes: &[u8], _lock: &WriteLock) -> Result<(), StoreError> {
-    let tmp = write_temp(path, bytes, 0o644)?;
     let bak = sibling(path, ".bak");
+    refuse_link(path)?;
+    refuse_link(&bak)?;
+    let tmp = write_temp(path, bytes, 0o644)?;
     let bak_tmp = sibling(path, ".bak.tmp");
     // Backup: copy, fsync, rename over the previous backup. The vault itself is untouched.
-    let backup = (|| -> io::Result<()> {
+    let backup = (|| -> Result<(), StoreError> {
         let _ = fs::remove_file(&bak_tmp);
-        fs::copy(path, &bak_tmp)?;
-        File::open(&bak_tmp)?.sync_all()?;
-        fs::rename(&bak_tmp, &bak)
+        let mut from = safe_file::open_own(path, OpenOptions::new().read(true))
+            .map_err(own_write_err(&bak))?;
+        let mut to = safe_file::open_own(
+            &bak_tmp,
+            OpenOptions::new().write(true).create_new(true).mode(0o644),
+        )
+        .map_err(own_write_err(&bak_tmp))?;
+        io::copy(&mut from, &mut to)
+            .and_then(|_| to.sync_all())
+            .and_then(|()| fs::rename(&bak_tmp, &bak))
+            .map_err(write_err(&bak))
     })();
     if let Err(e) = backup {
         let _ = fs::remove_file(&tmp);
-        return Err(write_err(&bak)(e));
+        let _ = fs::remove_file(&bak_tmp);
+        return Err(e);
     }
     if let Err(e) = fs::rename(&tmp, path) {
         let _ = fs::remove_file(&tmp);
@@ -226,8 +318,8 @@ pub fn replace(path: &Path, bytes: &[u8], _lock: &WriteLock) -> Result<(), Store
 
 /// The newest audit head (seq, line hash) the generation sidecar beside the vault at `path`
 /// saw anchored, if any.
-pub fn anchored_head_beside(path: &Path) -> Option<(u64, [u8; 32])> {
-    sidecar::read_audit_head(path)
+pub fn anchored_head_beside(path: &Path) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+    Ok(sidecar::read_audit_head(path)?)
 }
 
 /// Make `<vault>.bak` a copy of the vault as it now is, under the writer lock. After a master
@@ -247,6 +339,7 @@ pub fn refresh_backup(path: &Path) -> Result<PathBuf, StoreError> {
 /// Replace `path` with `bytes` atomically, without a backup (for small companion files such
 /// as the generation sidecar), while holding the vault's `lock`.
 pub fn write_atomic(path: &Path, bytes: &[u8], _lock: &WriteLock) -> Result<(), StoreError> {
+    refuse_link(path)?;
     let tmp = write_temp(path, bytes, 0o644)?;
     if let Err(e) = fs::rename(&tmp, path) {
         let _ = fs::remove_file(&tmp);
@@ -284,7 +377,8 @@ pub fn update_keeping<T, E: From<StoreError>>(
 ) -> Result<(T, Vault), E> {
     let lock = lock(path)?;
     let mut vault = load(path)?;
-    let seen = sidecar::read(path);
+    let seen = sidecar::read(path).map_err(StoreError::from)?;
+    let seen_head = sidecar::read_audit_head(path).map_err(StoreError::from)?;
     if on_rollback == OnRollback::Refuse
         && let Some(rollback) = sidecar::check(vault.seen_numbers(), seen)
     {
@@ -301,15 +395,22 @@ pub fn update_keeping<T, E: From<StoreError>>(
             .credentials
             .bump_revision(seen.map_or(0, |s| s.revision))
             .ok_or_else(|| StoreError::RevisionExhausted(path.to_path_buf()))?;
-        replace(path, vault.to_json().as_bytes(), &lock)?;
+        let json = vault.to_json();
+        if json.len() as u64 > wire::MAX_VAULT_FILE_BYTES {
+            return Err(StoreError::TooLargeToWrite {
+                path: path.to_path_buf(),
+                len: json.len() as u64,
+                limit: wire::MAX_VAULT_FILE_BYTES,
+            }
+            .into());
+        }
+        replace(path, json.as_bytes(), &lock)?;
         let mut numbers = vault.seen_numbers();
         if let Some(s) = seen {
             numbers.generation = numbers.generation.max(s.generation);
         }
-        let audit_head = sidecar::newer_head(
-            vault.audit_anchor().map(|a| (a.seq, a.hash)),
-            sidecar::read_audit_head(path),
-        );
+        let audit_head =
+            sidecar::newer_head(vault.audit_anchor().map(|a| (a.seq, a.hash)), seen_head);
         // The vault is replaced: an error from here on must not read as "nothing changed".
         write_atomic(
             &sidecar::path_for(path),
