@@ -307,11 +307,13 @@ impl<'v> Gathering<'v> {
         }
     }
 
-    /// Take back the share(s) a custodian presented (for example one the cross-check named).
-    /// Returns how many were removed; they are wiped.
+    /// Take back the share(s) a custodian presented (for example one the cross-check named;
+    /// the name as typed matches once both are in NFC). Returns how many were removed; they
+    /// are wiped.
     pub fn withdraw(&mut self, custodian: &str) -> usize {
         let before = self.accepted.len();
-        self.accepted.retain(|(_, m)| m.custodian != custodian);
+        self.accepted
+            .retain(|(_, m)| !crate::custodian_name::same(&m.custodian, custodian));
         before - self.accepted.len()
     }
 
