@@ -776,6 +776,11 @@ mod tests {
         assert_eq!(c.withdraw("alice"), 1);
         assert_eq!(c.withdraw("alice"), 0);
         assert_eq!(c.presented(), ["bob"]);
+        // A name typed in NFD (as some keyboards give it) withdraws the NFC-stored custodian.
+        let f = fixture(7, &[("custodians", 2, &["Zoë", "bob"])], 1);
+        let mut c = Gathering::new(Some(&f.vault));
+        accepted(c.present(token("t", &f.tokens[0][0])));
+        assert_eq!(c.withdraw("Zoe\u{308}"), 1);
     }
 
     fn typed(s: &Share) -> Vec<String> {
