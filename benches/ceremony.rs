@@ -59,7 +59,7 @@ fn main() {
                 group: "custodians".into(),
             };
             let t = Token::sign(info, groups[0][i].clone(), keys.signing_key()).unwrap();
-            render_png(&sheet_data(&t, &policy, &fp), Paper::A4)
+            render_png(&sheet_data(&t, &policy, &fp), Paper::A4).unwrap()
         })
         .collect();
 

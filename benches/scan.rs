@@ -80,7 +80,7 @@ fn main() {
     ];
     let pngs: Vec<_> = sheets
         .iter()
-        .map(|(_, d, p)| sheet::render_png(d, *p))
+        .map(|(_, d, p)| sheet::render_png(d, *p).unwrap())
         .collect();
 
     println!("\n300 dpi sheet pictures (PNG), median of 5 runs, decode incl. PNG decoding");

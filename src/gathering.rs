@@ -307,11 +307,13 @@ impl<'v> Gathering<'v> {
         }
     }
 
-    /// Take back the share(s) a custodian presented (for example one the cross-check named).
-    /// Returns how many were removed; they are wiped.
+    /// Take back the share(s) a custodian presented (for example one the cross-check named;
+    /// the name as typed matches once both are in NFC). Returns how many were removed; they
+    /// are wiped.
     pub fn withdraw(&mut self, custodian: &str) -> usize {
         let before = self.accepted.len();
-        self.accepted.retain(|(_, m)| m.custodian != custodian);
+        self.accepted
+            .retain(|(_, m)| !crate::custodian_name::same(&m.custodian, custodian));
         before - self.accepted.len()
     }
 
@@ -774,6 +776,11 @@ mod tests {
         assert_eq!(c.withdraw("alice"), 1);
         assert_eq!(c.withdraw("alice"), 0);
         assert_eq!(c.presented(), ["bob"]);
+        // A name typed in NFD (as some keyboards give it) withdraws the NFC-stored custodian.
+        let f = fixture(7, &[("custodians", 2, &["Zoë", "bob"])], 1);
+        let mut c = Gathering::new(Some(&f.vault));
+        accepted(c.present(token("t", &f.tokens[0][0])));
+        assert_eq!(c.withdraw("Zoe\u{308}"), 1);
     }
 
     fn typed(s: &Share) -> Vec<String> {

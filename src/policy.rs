@@ -1,13 +1,14 @@
 //! The quorum policy: groups of named custodians, each group with a member threshold, and how
 //! many groups must take part. Maps one-to-one onto SLIP-39's two-level scheme.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::custodian_name::{self, NameRule, spelled};
 use crate::slip39::GroupSpec;
-use crate::wire;
+use crate::terminal_text::escape;
 
 /// SLIP-39's limit on groups, and on members in a group.
 pub const MAX_MEMBERS: usize = 16;
@@ -16,7 +17,9 @@ pub const MAX_MEMBERS: usize = 16;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Custodian {
-    /// The custodian's name, unique (ignoring case) among all custodians of the policy.
+    /// The custodian's name, unique among all custodians of the policy: ignoring case in a
+    /// stored policy; in a new one, in NFC and unique after NFC and case folding
+    /// ([`custodian_name`]).
     pub name: String,
     /// SLIP-39 member index (0-based); printed on sheets as `index` + 1.
     pub member_index: u8,
@@ -51,11 +54,26 @@ pub struct Policy {
 pub enum PolicyError {
     /// No custodian was named at all (in the whole policy, or in a list of custodians to add).
     NoCustodians,
-    /// This group or custodian name is empty, longer than 64 bytes, has a control character or
-    /// `/`, or has leading or trailing whitespace.
-    BadName(String),
-    /// Two custodians, or two groups, have this name (compared ignoring case).
-    DuplicateName(String),
+    /// This group or custodian name breaks a rule: [`custodian_name::admit`] for a new name,
+    /// [`custodian_name::check_stored`] for one already stored.
+    BadName {
+        /// What it names: `custodian` or `group`.
+        what: &'static str,
+        /// The name, as given.
+        name: String,
+        /// The rule it breaks.
+        rule: NameRule,
+    },
+    /// Two custodians, or two groups, have one name: compared ignoring case in a stored
+    /// policy, and after NFC and case folding in a new one ([`custodian_name::collision_key`]).
+    DuplicateName {
+        /// What they name: `custodian` or `group`.
+        what: &'static str,
+        /// The name that came first.
+        first: String,
+        /// The name that repeats it.
+        name: String,
+    },
     /// This many groups were given; SLIP-39 allows at most [`MAX_MEMBERS`].
     TooManyGroups(usize),
     /// A group has (or would have) more than [`MAX_MEMBERS`] custodians.
@@ -111,14 +129,20 @@ impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PolicyError::NoCustodians => write!(f, "no custodians were named"),
-            PolicyError::BadName(n) => write!(
+            PolicyError::BadName { what, name, rule } => {
+                write!(f, "the {what} name `{}` is refused: {rule}", escape(name))
+            }
+            PolicyError::DuplicateName { what, first, name } if first == name => write!(
                 f,
-                "`{n}` is not a usable name: use 1 to {} bytes, no control characters and no `/`",
-                wire::MAX_NAME_LEN
+                "the {what} name `{}` is used twice: every {what} needs a name of its own",
+                escape(name)
             ),
-            PolicyError::DuplicateName(n) => write!(
+            PolicyError::DuplicateName { what, first, name } => write!(
                 f,
-                "the name `{n}` is used twice: every custodian and group needs its own name"
+                "the {what} names {} and {} are the same name used twice once letter case and \
+                 Unicode composition are ignored: every {what} needs a name of its own",
+                spelled(first),
+                spelled(name)
             ),
             PolicyError::TooManyGroups(n) => {
                 write!(f, "{n} groups given; SLIP-39 allows at most {MAX_MEMBERS}")
@@ -173,16 +197,48 @@ impl fmt::Display for PolicyError {
 
 impl std::error::Error for PolicyError {}
 
-/// Whether `name` can name a custodian or group.
-pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= wire::MAX_NAME_LEN
-        && !name.chars().any(|c| c.is_control() || c == '/')
-        && name.trim() == name
+/// A [`PolicyError::BadName`] for `name`, if it breaks `rule`.
+fn named(what: &'static str, name: &str, rule: Result<(), NameRule>) -> Result<(), PolicyError> {
+    rule.map_err(|rule| PolicyError::BadName {
+        what,
+        name: name.to_owned(),
+        rule,
+    })
+}
+
+/// The NFC form of the new name `name` ([`custodian_name::admit`]).
+fn admit(what: &'static str, name: &str) -> Result<String, PolicyError> {
+    custodian_name::admit(name).map_err(|rule| PolicyError::BadName {
+        what,
+        name: name.to_owned(),
+        rule,
+    })
+}
+
+/// Refuse the first of `names` that is the same name as an earlier one after NFC and case
+/// folding.
+fn distinct<'a>(
+    what: &'static str,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<(), PolicyError> {
+    let mut seen: Vec<(String, &str)> = Vec::new();
+    for name in names {
+        let key = custodian_name::collision_key(name);
+        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+            return Err(PolicyError::DuplicateName {
+                what,
+                first: (*first).to_owned(),
+                name: name.to_owned(),
+            });
+        }
+        seen.push((key, name));
+    }
+    Ok(())
 }
 
 impl Policy {
-    /// One group, called `custodians`, of `names` with threshold `k`.
+    /// One group, called `custodians`, of `names` with threshold `k`: a new policy
+    /// ([`Policy::for_new_shares`]).
     pub fn single(k: u8, names: &[String]) -> Result<Policy, PolicyError> {
         let group = Group {
             name: "custodians".into(),
@@ -196,15 +252,15 @@ impl Policy {
                 })
                 .collect(),
         };
-        let p = Policy {
+        Policy {
             group_threshold: 1,
             groups: vec![group],
-        };
-        p.validate()?;
-        Ok(p)
+        }
+        .for_new_shares()
     }
 
-    /// Several groups: `groups` as `NAME:K`, `custodians` as `GROUP/NAME`.
+    /// Several groups: `groups` as `NAME:K`, `custodians` as `GROUP/NAME` (the group named as
+    /// in its `NAME:K`, up to Unicode composition): a new policy ([`Policy::for_new_shares`]).
     pub fn grouped(
         groups: &[String],
         custodians: &[String],
@@ -231,7 +287,7 @@ impl Policy {
                 .ok_or_else(|| PolicyError::UnknownGroup(format!("(none given for `{c}`)")))?;
             let group = out
                 .iter_mut()
-                .find(|x| x.name == g)
+                .find(|x| custodian_name::same(&x.name, g))
                 .ok_or_else(|| PolicyError::UnknownGroup(g.to_owned()))?;
             let idx = group.custodians.len().min(255) as u8;
             group.custodians.push(Custodian {
@@ -244,15 +300,48 @@ impl Policy {
             None if out.len() == 1 => 1,
             None => return Err(PolicyError::GroupThresholdNeeded),
         };
-        let p = Policy {
+        Policy {
             group_threshold,
             groups: out,
-        };
-        p.validate()?;
-        Ok(p)
+        }
+        .for_new_shares()
     }
 
-    /// Every rule SLIP-39 and custody place on a policy.
+    /// This policy for a new share set (init, reshare, rotate-master): every group and
+    /// custodian name checked by [`custodian_name::admit`] and stored in its NFC form, no two
+    /// custodians (or groups) with one name after NFC and case folding, and every rule of
+    /// [`Policy::validate`].
+    pub fn for_new_shares(mut self) -> Result<Policy, PolicyError> {
+        let mut nfc: Vec<Vec<String>> = Vec::with_capacity(self.groups.len());
+        for g in &self.groups {
+            let mut names = vec![admit("group", &g.name)?];
+            for c in &g.custodians {
+                names.push(admit("custodian", &c.name)?);
+            }
+            nfc.push(names);
+        }
+        // Compared as given, so that an error shows both spellings.
+        distinct(
+            "custodian",
+            self.groups
+                .iter()
+                .flat_map(|g| g.custodians.iter().map(|c| c.name.as_str())),
+        )?;
+        distinct("group", self.groups.iter().map(|g| g.name.as_str()))?;
+        for (g, names) in self.groups.iter_mut().zip(nfc) {
+            let mut names = names.into_iter();
+            g.name = names.next().unwrap_or_default();
+            for (c, n) in g.custodians.iter_mut().zip(names) {
+                c.name = n;
+            }
+        }
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// Every rule SLIP-39 and custody place on a policy as stored (names by
+    /// [`custodian_name::check_stored`], unique ignoring case), so that a vault written by an
+    /// older custody still loads. A new policy also passes [`Policy::for_new_shares`].
     pub fn validate(&self) -> Result<(), PolicyError> {
         if self.groups.iter().all(|g| g.custodians.is_empty()) {
             return Err(PolicyError::NoCustodians);
@@ -260,11 +349,9 @@ impl Policy {
         if self.groups.len() > MAX_MEMBERS {
             return Err(PolicyError::TooManyGroups(self.groups.len()));
         }
-        let mut names = HashSet::new();
+        let mut names: HashMap<String, &str> = HashMap::new();
         for g in &self.groups {
-            if !valid_name(&g.name) {
-                return Err(PolicyError::BadName(g.name.clone()));
-            }
+            named("group", &g.name, custodian_name::check_stored(&g.name))?;
             if g.custodians.is_empty() {
                 return Err(PolicyError::EmptyGroup(g.name.clone()));
             }
@@ -290,11 +377,13 @@ impl Policy {
             }
             let mut idx = HashSet::new();
             for c in &g.custodians {
-                if !valid_name(&c.name) {
-                    return Err(PolicyError::BadName(c.name.clone()));
-                }
-                if !names.insert(c.name.to_lowercase()) {
-                    return Err(PolicyError::DuplicateName(c.name.clone()));
+                named("custodian", &c.name, custodian_name::check_stored(&c.name))?;
+                if let Some(first) = names.insert(c.name.to_lowercase(), &c.name) {
+                    return Err(PolicyError::DuplicateName {
+                        what: "custodian",
+                        first: first.to_owned(),
+                        name: c.name.clone(),
+                    });
                 }
                 if usize::from(c.member_index) >= MAX_MEMBERS || !idx.insert(c.member_index) {
                     return Err(PolicyError::DuplicateMemberIndex {
@@ -304,10 +393,14 @@ impl Policy {
                 }
             }
         }
-        let mut gnames = HashSet::new();
+        let mut gnames: HashMap<String, &str> = HashMap::new();
         for g in &self.groups {
-            if !gnames.insert(g.name.to_lowercase()) {
-                return Err(PolicyError::DuplicateName(g.name.clone()));
+            if let Some(first) = gnames.insert(g.name.to_lowercase(), &g.name) {
+                return Err(PolicyError::DuplicateName {
+                    what: "group",
+                    first: first.to_owned(),
+                    name: g.name.clone(),
+                });
             }
         }
         if self.group_threshold == 0 || usize::from(self.group_threshold) > self.groups.len() {
@@ -320,9 +413,10 @@ impl Policy {
     }
 
     /// Add `names` as new custodians of group `group_index`, each at the lowest member index
-    /// not yet taken in that group, and return those indices (in the order of `names`). The
-    /// policy is left unchanged unless the result still validates (at most 16 members, every
-    /// name usable and unique).
+    /// not yet taken in that group, and return those indices (in the order of `names`). Each
+    /// new name is checked by [`custodian_name::admit`] and stored in NFC, and must not be the
+    /// same name (after NFC and case folding) as any custodian's, old or new. The policy is
+    /// left unchanged unless the result still validates (at most 16 members).
     pub fn add_custodians(
         &mut self,
         group_index: usize,
@@ -330,6 +424,26 @@ impl Policy {
     ) -> Result<Vec<u8>, PolicyError> {
         if names.is_empty() {
             return Err(PolicyError::NoCustodians);
+        }
+        let mut taken: Vec<(String, String)> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.custodians.iter())
+            .map(|c| (custodian_name::collision_key(&c.name), c.name.clone()))
+            .collect();
+        let mut admitted = Vec::with_capacity(names.len());
+        for name in names {
+            let nfc = admit("custodian", name)?;
+            let key = custodian_name::collision_key(&nfc);
+            if let Some((_, first)) = taken.iter().find(|(k, _)| *k == key) {
+                return Err(PolicyError::DuplicateName {
+                    what: "custodian",
+                    first: first.clone(),
+                    name: name.clone(),
+                });
+            }
+            taken.push((key, nfc.clone()));
+            admitted.push(nfc);
         }
         let mut next = self.clone();
         let group = next
@@ -344,7 +458,7 @@ impl Policy {
             });
         }
         let mut indices = Vec::with_capacity(names.len());
-        for name in names {
+        for name in admitted {
             let free = (0..MAX_MEMBERS as u8)
                 .find(|i| !group.custodians.iter().any(|c| c.member_index == *i))
                 .ok_or_else(|| PolicyError::TooManyMembers {
@@ -352,7 +466,7 @@ impl Policy {
                     count,
                 })?;
             group.custodians.push(Custodian {
-                name: name.clone(),
+                name,
                 member_index: free,
             });
             indices.push(free);
@@ -442,11 +556,14 @@ mod tests {
         ));
         assert!(matches!(
             Policy::single(2, &names(&["a", "A"])),
-            Err(PolicyError::DuplicateName(_))
+            Err(PolicyError::DuplicateName { .. })
         ));
         assert!(matches!(
             Policy::single(2, &names(&["a", "x/y"])),
-            Err(PolicyError::BadName(_))
+            Err(PolicyError::BadName {
+                rule: NameRule::Slash,
+                ..
+            })
         ));
         let many: Vec<String> = (0..17).map(|i| format!("c{i}")).collect();
         assert!(matches!(
@@ -524,11 +641,14 @@ mod tests {
         );
         assert!(matches!(
             p.add_custodians(0, &names(&["x", "B"])),
-            Err(PolicyError::DuplicateName(_))
+            Err(PolicyError::DuplicateName { .. })
         ));
         assert!(matches!(
             p.add_custodians(0, &names(&["x/y"])),
-            Err(PolicyError::BadName(_))
+            Err(PolicyError::BadName {
+                rule: NameRule::Slash,
+                ..
+            })
         ));
         assert_eq!(p, before);
         // Exactly 16 members is allowed.

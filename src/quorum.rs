@@ -7,6 +7,7 @@ use std::fmt;
 
 use subtle::ConstantTimeEq;
 
+use crate::custodian_name;
 use crate::input::{Presented, Source};
 use crate::keys::{DerivedKeys, KeyError, MasterSecret, fingerprint};
 use crate::slip39::{self, Slip39Error};
@@ -257,7 +258,8 @@ pub fn check_share(p: &Presented, vault: &Vault) -> Result<Member, ShareProblem>
         ));
     }
     if let Some(t) = &p.token
-        && (t.info.custodian != custodian.name || t.info.group != group.name)
+        && !(custodian_name::same(&t.info.custodian, &custodian.name)
+            && custodian_name::same(&t.info.group, &group.name))
     {
         return Err(ShareProblem::NameMismatch {
             token: format!("{} (group {})", t.info.custodian, t.info.group),

@@ -66,8 +66,6 @@ pub fn test_vault(
     groups: &[(&str, u8, &[&str])],
     group_threshold: u8,
 ) -> TestVault {
-    let master = MasterSecret::from_bytes(&[secret_byte; 32]).unwrap();
-    let keys = master.derive().unwrap();
     let policy = if groups.len() == 1 {
         let names: Vec<String> = groups[0].2.iter().map(|s| s.to_string()).collect();
         Policy::single(groups[0].1, &names).unwrap()
@@ -79,6 +77,20 @@ pub fn test_vault(
             .collect();
         Policy::grouped(&specs, &custodians, Some(group_threshold)).unwrap()
     };
+    test_vault_for_policy(secret_byte, vault_id, seed, policy)
+}
+
+/// As [`test_vault`], for a `policy` built field by field: names that [`Policy::single`] and
+/// [`Policy::grouped`] would refuse today, as a vault written by an older custody may hold
+/// (only [`Policy::validate`], the rule for stored policies, applies).
+pub fn test_vault_for_policy(
+    secret_byte: u8,
+    vault_id: u8,
+    seed: u64,
+    policy: Policy,
+) -> TestVault {
+    let master = MasterSecret::from_bytes(&[secret_byte; 32]).unwrap();
+    let keys = master.derive().unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let shares = slip39::generate_shares(
         &mut rng,

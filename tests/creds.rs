@@ -796,3 +796,41 @@ fn refusals_say_what_to_type_next() {
                 .and(contains("custody creds remove a")),
         );
 }
+
+#[test]
+fn exec_refuses_a_name_whose_variables_a_shell_drops() {
+    // An entry named before names had to start with a letter (`1abc`) would reach the program
+    // as `1ABC_API_KEY`, which `sh` silently drops: exec refuses it before any share is read.
+    let v = ratified_pair();
+    let fifo_free = v.root.join("never-read");
+    for style in [&[][..], &["--env-style", "freqtrade"][..]] {
+        let mut c = v.cmd(&["exec", "--cred", "1abc"]);
+        c.args(style)
+            .arg("--share")
+            .arg(&fifo_free)
+            .args(["--", "true"]);
+        let out = c.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        if style.is_empty() {
+            assert_eq!(out.status.code(), Some(1), "{err}");
+            assert!(
+                err.contains("1ABC_API_KEY")
+                    && err.contains("POSIX shell")
+                    && err.contains("custody creds rename 1abc")
+                    && err.contains("--stdin-json"),
+                "{err}"
+            );
+        } else {
+            // FREQTRADE__EXCHANGE__* are shell names whatever the credential is called.
+            assert!(!err.contains("POSIX shell"), "{err}");
+        }
+    }
+    // As one JSON object on standard input the name is a JSON key: no variable, no refusal.
+    v.cmd(&["exec", "--cred", "1abc", "--stdin-json"])
+        .arg("--share")
+        .arg(&fifo_free)
+        .args(["--", "true"])
+        .assert()
+        .code(1)
+        .stderr(contains("POSIX shell").not());
+}

@@ -114,3 +114,51 @@ fn existing_share_file_is_refused_before_any_secret() {
     assert!(!req.out_dir.join("01-alice.txt").exists());
     assert_eq!(fs::read(&carol).unwrap(), b"old share");
 }
+
+#[test]
+fn a_policy_built_by_hand_meets_the_name_rules_too() {
+    use custody::custodian_name::NameRule;
+    use custody::policy::PolicyError;
+    use custody::vault::VaultError;
+
+    // A front end that builds the policy itself cannot slip past the rules of
+    // `Policy::single`/`grouped`: init normalises and checks every name first.
+    let with = |names: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = request(dir.path());
+        for (c, n) in r.policy.groups[0].custodians.iter_mut().zip(names) {
+            c.name = (*n).into();
+        }
+        (init::init(r, None, None, Clock::fixed(NOW)), dir)
+    };
+    let (r, dir) = with(&["alice", "bob\u{200B}", "carol"]);
+    assert!(matches!(
+        r,
+        Err(InitError::Vault(VaultError::Policy(PolicyError::BadName {
+            rule: NameRule::Invisible('\u{200B}'),
+            ..
+        })))
+    ));
+    assert!(!dir.path().join("vault.json").exists());
+    let (r, _dir) = with(&["alice", "ALICE", "carol"]);
+    assert!(matches!(
+        r,
+        Err(InitError::Vault(VaultError::Policy(
+            PolicyError::DuplicateName { .. }
+        )))
+    ));
+    let (r, _dir) = with(&["alice", "bob", "Đorđe"]);
+    assert!(matches!(
+        r,
+        Err(InitError::Vault(VaultError::Policy(PolicyError::BadName {
+            rule: NameRule::Unprintable(_),
+            ..
+        })))
+    ));
+    // Stored in NFC, as the token and the share file carry it.
+    let (r, _dir) = with(&["alice", "bob", "Andre\u{301}"]);
+    let r = r.unwrap();
+    assert_eq!(r.vault.policy().groups[0].custodians[2].name, "Andr\u{E9}");
+    assert_eq!(r.files[2].custodian, "Andr\u{E9}");
+    assert!(r.files[2].files[0].ends_with("03-andre.txt"));
+}

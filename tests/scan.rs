@@ -71,7 +71,7 @@ fn png_and_jpeg_are_recognised_by_content() {
 #[test]
 fn picture_without_qr_says_to_type_the_words() {
     // A rendered sheet with the QR code painted over: text but no code.
-    let png = sheet::render_png(&data(2), Paper::A4);
+    let png = sheet::render_png(&data(2), Paper::A4).unwrap();
     let mut g = scan::load_gray(&png).unwrap();
     let w = g.w;
     for y in 900..2000 {
@@ -139,7 +139,7 @@ fn degraded_corpus_ours_decodes_everything_zbar_decodes() {
     let d = data(5);
     let mut sources: Vec<(&str, Gray)> = vec![(
         "png",
-        scan::load_gray(&sheet::render_png(&d, Paper::A4)).unwrap(),
+        scan::load_gray(&sheet::render_png(&d, Paper::A4).unwrap()).unwrap(),
     )];
     if with_zbar
         && Command::new("sh")
@@ -150,7 +150,7 @@ fn degraded_corpus_ours_decodes_everything_zbar_decodes() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("s.pdf"),
-            &*sheet::render_pdf(&d, Paper::Letter),
+            &*sheet::render_pdf(&d, Paper::Letter).unwrap(),
         )
         .unwrap();
         let ok = Command::new("pdftoppm")

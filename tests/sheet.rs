@@ -21,7 +21,7 @@ const WORDS: &str = "academic acid acne academic academic fact scene texture gui
 fn data(n_words: usize) -> SheetData {
     SheetData {
         title: "custody share \u{2014} Acme Fund treasury vault".into(),
-        custodian: "Zoë O'Brien (ops) \\ Łukasz".into(),
+        custodian: "Zoë O'Brien (ops) \\ Šárka".into(),
         group: "Ops".into(),
         member_number: 2,
         member_threshold: 2,
@@ -83,7 +83,7 @@ fn pdf_qr_is_read_by_zbar_and_by_our_scanner() {
     for (paper, words) in [(Paper::A4, 20), (Paper::Letter, 33)] {
         let d = data(words);
         let dir = tempfile::tempdir().unwrap();
-        let png = pdf_to_png(&sheet::render_pdf(&d, paper), 300, dir.path());
+        let png = pdf_to_png(&sheet::render_pdf(&d, paper).unwrap(), 300, dir.path());
         assert_eq!(
             zbar(&dir.path().join("page.png")),
             vec![d.token.to_string()],
@@ -100,13 +100,13 @@ fn pdf_qr_is_read_by_zbar_and_by_our_scanner() {
 #[test]
 fn pdf_text_is_selectable_and_escaped() {
     let d = data(33);
-    let pdf = sheet::render_pdf(&d, Paper::A4);
+    let pdf = sheet::render_pdf(&d, Paper::A4).unwrap();
     assert!(pdf.starts_with(b"%PDF-1.4"));
     assert!(pdf.ends_with(b"%%EOF\n"));
-    // Non-ASCII outside WinAnsi is transliterated, parentheses and backslash escaped.
+    // Non-ASCII in WinAnsi as octal escapes, parentheses and backslash escaped.
     let raw = String::from_utf8_lossy(&pdf);
     assert!(
-        raw.contains(r"(Zo\353 O'Brien \(ops\) \\ ?ukasz) Tj"),
+        raw.contains(r"(Zo\353 O'Brien \(ops\) \\ \212\341rka) Tj"),
         "escaped custodian name"
     );
     assert!(
@@ -133,7 +133,7 @@ fn pdf_text_is_selectable_and_escaped() {
     }
     for needle in [
         "K7Q2-M9XD-4HTR-PA3C",
-        "Zoë O'Brien (ops) \\ ?ukasz",
+        "Zoë O'Brien (ops) \\ Šárka",
         "any 2 of 3 recover this group",
         "Board: any 1 of 2 (dave, erin)",
         "2026-11-28",
@@ -149,7 +149,7 @@ fn pdf_text_is_selectable_and_escaped() {
 #[test]
 fn png_is_300dpi_and_its_qr_reads_back() {
     let d = data(20);
-    let png = sheet::render_png(&d, Paper::A4);
+    let png = sheet::render_png(&d, Paper::A4).unwrap();
     let gray = scan::load_gray(&png).unwrap();
     assert_eq!((gray.w, gray.h), (2480, 3508), "A4 at 300 dpi");
     // pHYs chunk: 11811 pixels per metre = 300 dpi.
@@ -165,7 +165,7 @@ fn png_is_300dpi_and_its_qr_reads_back() {
         scan::decode_qr_codes(&png).unwrap(),
         vec![d.token.to_string()]
     );
-    let letter = scan::load_gray(&sheet::render_png(&d, Paper::Letter)).unwrap();
+    let letter = scan::load_gray(&sheet::render_png(&d, Paper::Letter).unwrap()).unwrap();
     assert_eq!((letter.w, letter.h), (2550, 3300));
     if have("zbarimg", SKIPPED) {
         let dir = tempfile::tempdir().unwrap();
@@ -184,7 +184,7 @@ fn svg_has_the_exact_text_and_a_qr_path() {
         assert!(svg.contains(&format!(">{w}</text>")), "word {w} as <text>");
     }
     assert!(
-        svg.contains(">Zoë O&apos;Brien (ops) \\ Łukasz</text>"),
+        svg.contains(">Zoë O&apos;Brien (ops) \\ Šárka</text>"),
         "exact, escaped name"
     );
     assert!(svg.contains(">K7Q2-M9XD-4HTR-PA3C</text>"));
@@ -348,4 +348,25 @@ fn paper_and_format_parse() {
     assert_eq!("letter".parse::<Paper>().unwrap(), Paper::Letter);
     assert!("a5".parse::<Paper>().unwrap_err().contains("a4"));
     assert_eq!("svg".parse::<sheet::Format>().unwrap(), sheet::Format::Svg);
+}
+
+#[test]
+fn no_pdf_or_png_sheet_without_its_holders_name() {
+    // Ł is in the PNG fonts but not in the PDF's WinAnsiEncoding: neither sheet is drawn.
+    let mut d = data(20);
+    d.custodian = "Łukasz".into();
+    let refused = sheet::Undrawable {
+        custodian: "Łukasz".into(),
+        chars: vec!['Ł'],
+    };
+    assert_eq!(sheet::render_pdf(&d, Paper::A4).unwrap_err(), refused);
+    assert_eq!(sheet::render_png(&d, Paper::A4).unwrap_err(), refused);
+    d.custodian = "李伟 Li".into();
+    assert_eq!(
+        sheet::render_pdf(&d, Paper::A4).unwrap_err().chars,
+        ['李', '伟']
+    );
+    // The rule, from the fonts and the PDF encoding: Latin-1 and cp1252's extra letters.
+    assert!("Zoë Šárka Œuvre Ÿves ÆØÅ ß €".chars().all(sheet::can_draw));
+    assert!(!"ŁőăΣЖא\u{301}".chars().any(sheet::can_draw));
 }

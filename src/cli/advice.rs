@@ -29,6 +29,9 @@ use super::CliError;
 
 const CHECK_VAULT: &str = "check --vault (or $CUSTODY_VAULT)";
 const TYPE_WORDS: &str = "type the share's words with --words-stdin, or give a words file";
+const UNDRAWABLE: &str = "the share itself is still good (check-share, drills); --format svg shows \
+     the name with the viewer's fonts; for a printed sheet that names its holder, a quorum \
+     reshares with a printable label for them: `custody reshare ... --custodian 'Li Wei' ...`";
 
 /// The command-line advice for `e`, if any: one or more sentences, without a final period.
 pub fn advice(e: &CliError) -> Option<String> {
@@ -54,6 +57,7 @@ pub fn advice(e: &CliError) -> Option<String> {
             custody::ops::ratify::RatifyFailure::Refused(e) => ratify(e),
         },
         CliError::Issue(IssueError::Write(e)) => store(e),
+        CliError::Issue(IssueError::Undrawable(_)) => Some(UNDRAWABLE.into()),
         CliError::Change(e) => change(e),
         CliError::CeremonyEnded(super::error::CeremonyEnd::TimedOut(_)) => {
             Some("start again, or allow more time with --timeout".into())
@@ -183,6 +187,10 @@ fn entry(e: &EntryError) -> Option<String> {
         EntryError::NoScope => {
             Some("give at least one with --scope, e.g. --scope read,trade".into())
         }
+        EntryError::ShellName(n) => Some(format!(
+            "a quorum renames it to a name starting with a letter: `custody creds rename {n} \
+             NEW`; or hand it over as JSON on the program's standard input with --stdin-json"
+        )),
         _ => None,
     }
 }
@@ -271,6 +279,7 @@ fn rekey(e: &RekeyError) -> Option<String> {
         RekeyError::Session(e) => session(e),
         RekeyError::Store(e) => store(e),
         RekeyError::Change(e) => change(e),
+        RekeyError::Policy(e) => policy(e),
         RekeyError::Issue(IssueError::Write(e)) => store(e),
         RekeyError::Seal(e) => seal(e),
         RekeyError::Audit(e) => audit(e),

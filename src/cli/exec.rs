@@ -34,6 +34,9 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
     let mut names: Vec<String> = Vec::new();
     for n in &a.creds {
         check_name(n)?;
+        if !a.stdin_json {
+            release::EnvStyle::from(a.env_style).check_name(n)?;
+        }
         if !names.contains(n) {
             names.push(n.clone());
         }

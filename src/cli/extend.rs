@@ -15,7 +15,7 @@ pub fn run(args: ExtendArgs, out: &mut dyn Write) -> Result<(), CliError> {
     // Refusals that need no shares come first.
     let vault = store::load(&args.vault)?;
     check_none_pending(&vault).map_err(ExtendError::from)?;
-    extend::target_group(vault.policy(), args.group.as_deref())?;
+    let gi = extend::target_group(vault.policy(), args.group.as_deref())?;
     let names: Vec<String> = args
         .custodians
         .iter()
@@ -26,6 +26,12 @@ pub fn run(args: ExtendArgs, out: &mut dyn Write) -> Result<(), CliError> {
     if names.is_empty() {
         return Err(PolicyError::NoCustodians.into());
     }
+    // The new names are checked before any custodian presents a share.
+    vault
+        .policy()
+        .clone()
+        .add_custodians(gi, &names)
+        .map_err(ExtendError::from)?;
     let output = Output {
         out_dir: args.out_dir.clone(),
         formats: sheets::parse_formats(&args.sheets)?,

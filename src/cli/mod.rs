@@ -547,7 +547,16 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
 
 /// The binary's entry point: parse, run, print errors, return the exit code.
 pub fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version are custody's own text: clap prints them as usual.
+        Err(e) if !e.use_stderr() => e.exit(),
+        // A usage error quotes what was typed: escaped, like everything else custody prints.
+        Err(e) => {
+            let _ = write!(escaping::stderr(), "{}", e.render());
+            return std::process::ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let json = matches!(&cli.command, Command::Drill(d) if d.json)
         || matches!(&cli.command, Command::Creds(CredsArgs { command: CredsCommand::Status(a) }) if a.json);
     // Everything printed is escaped (text from share files, vaults and audit logs included),

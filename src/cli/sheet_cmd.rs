@@ -9,6 +9,7 @@ use custody::harden;
 use custody::ops::issue;
 use custody::quorum::check_share;
 use custody::sheet::{self, Format};
+use custody::terminal_text::escape;
 use custody::vault::store;
 
 pub fn run(args: SheetArgs, out: &mut dyn Write) -> Result<(), CliError> {
@@ -26,14 +27,16 @@ pub fn run(args: SheetArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let w = CliError::Output;
     if args.format == Format::Terminal {
         // Colours only for a terminal; a file or a pipe gets the plain half blocks.
+        // `out` is not escaped here (the colours are custody's own): the names from the token
+        // are escaped by hand.
         let qr = sheet::render_terminal(&token.to_text(), std::io::stdout().is_terminal());
         out.write_all(qr.as_bytes()).map_err(w)?;
         writeln!(
             out,
             "{} — share {} of group {}, vault {}. Clear the screen when done.",
-            token.info.custodian,
+            escape(&token.info.custodian),
             token.share.member_index + 1,
-            token.info.group,
+            escape(&token.info.group),
             vault.fingerprint()
         )
         .map_err(w)?;
@@ -48,7 +51,7 @@ pub fn run(args: SheetArgs, out: &mut dyn Write) -> Result<(), CliError> {
         vault.policy(),
         &vault.fingerprint(),
         args.paper,
-    );
+    )?;
     issue::write_share_file(&output, &bytes)?;
     writeln!(
         out,

@@ -160,6 +160,12 @@ pub fn target_group(policy: &Policy, group: Option<&str>) -> Result<usize, Exten
             .groups
             .iter()
             .position(|g| g.name == name)
+            .or_else(|| {
+                policy
+                    .groups
+                    .iter()
+                    .position(|g| crate::custodian_name::same(&g.name, name))
+            })
             .ok_or_else(|| ExtendError::NoSuchGroup {
                 name: name.to_owned(),
                 groups: names(),
@@ -186,6 +192,11 @@ pub fn extend(
     let gi = target_group(vault.policy(), group)?;
     let mut policy = vault.policy().clone();
     let new_indices = policy.add_custodians(gi, custodians)?;
+    // The names as the policy stores them (NFC), for the tokens, files and report.
+    let custodians: &[String] = &new_indices
+        .iter()
+        .filter_map(|&i| policy.custodian(gi as u8, i).map(|(_, c)| c.name.clone()))
+        .collect::<Vec<_>>();
     let group_name = policy.groups[gi].name.clone();
     let threshold = policy.groups[gi].member_threshold;
     let existing: usize = vault

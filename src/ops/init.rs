@@ -135,7 +135,11 @@ pub struct Planned {
 /// Harden the process and refuse if the vault or any share file already exists.
 pub fn plan(request: InitRequest) -> Result<Planned, InitError> {
     let hardening = harden::for_quorum();
-    request.policy.validate().map_err(VaultError::Policy)?;
+    let mut request = request;
+    request.policy = request
+        .policy
+        .for_new_shares()
+        .map_err(VaultError::Policy)?;
     let layout = issue::plan(
         &request.out_dir,
         &issue::numbered(&request.policy),

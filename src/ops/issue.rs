@@ -41,6 +41,9 @@ pub enum IssueError {
     Write(StoreError),
     /// A token could not be signed.
     Token(TokenError),
+    /// A sheet would not show whose it is: the custodian's name (stored before custody refused
+    /// such names) has characters the sheet's fonts cannot draw.
+    Undrawable(sheet::Undrawable),
     /// A new token did not read back from its own text form (a bug: nothing was written).
     SelfCheckReread(InputError),
     /// The new shares did not reconstruct the vault's key (a bug: nothing was written).
@@ -60,6 +63,7 @@ impl fmt::Display for IssueError {
             }
             IssueError::Write(e) => e.fmt(f),
             IssueError::Token(e) => write!(f, "a new share could not be signed: {e}"),
+            IssueError::Undrawable(e) => e.fmt(f),
             IssueError::SelfCheckReread(e) => write!(
                 f,
                 "the new shares failed their own check (a token did not read back: {e}); \
@@ -79,6 +83,7 @@ impl std::error::Error for IssueError {
             IssueError::CreateDir { source, .. } => Some(source),
             IssueError::Write(e) => Some(e),
             IssueError::Token(e) => Some(e),
+            IssueError::Undrawable(e) => Some(e),
             IssueError::SelfCheckReread(e) => Some(e),
             IssueError::SelfCheckUnlock(e) => Some(e),
             IssueError::Exists(_) => None,
@@ -96,22 +101,10 @@ impl IssueError {
     }
 }
 
-/// File-name form of a custodian name: lower-case letters and digits, `-` between runs.
+/// File-name form of a custodian name ([`custodian_name::file_name_part`]), `custodian` when
+/// the name gives none (only a name stored before the rules for new names can).
 pub fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    let t = out.trim_matches('-');
-    if t.is_empty() {
-        "custodian".into()
-    } else {
-        t.into()
-    }
+    crate::custodian_name::file_name_part(name).unwrap_or_else(|| "custodian".into())
 }
 
 /// Where each new share's files go: one row per token, one path per format.
@@ -266,7 +259,7 @@ pub fn write_all<E: From<IssueError>>(
     let result = (|| -> Result<(), E> {
         for (t, paths) in tokens.iter().zip(&layout.files) {
             for (&format, p) in layout.formats.iter().zip(paths) {
-                let bytes = render_sheet(format, t, policy, fingerprint, paper);
+                let bytes = render_sheet(format, t, policy, fingerprint, paper)?;
                 write_share_file(p, &bytes)?;
                 written.push(p);
             }
@@ -306,18 +299,18 @@ pub fn sheet_data(token: &Token, policy: &Policy, fingerprint: &str) -> SheetDat
 }
 
 /// The bytes of a share in one format: a sheet (PDF, PNG, SVG, terminal half-blocks) or the
-/// text share file.
+/// text share file. A PDF or PNG sheet that could not show the custodian's name is refused.
 pub fn render_sheet(
     format: Format,
     token: &Token,
     policy: &Policy,
     fingerprint: &str,
     paper: Paper,
-) -> Zeroizing<Vec<u8>> {
+) -> Result<Zeroizing<Vec<u8>>, IssueError> {
     let data = sheet_data(token, policy, fingerprint);
-    match format {
-        Format::Pdf => sheet::render_pdf(&data, paper),
-        Format::Png => sheet::render_png(&data, paper),
+    Ok(match format {
+        Format::Pdf => sheet::render_pdf(&data, paper).map_err(IssueError::Undrawable)?,
+        Format::Png => sheet::render_png(&data, paper).map_err(IssueError::Undrawable)?,
         Format::Svg => Zeroizing::new(sheet::render_svg(&data, paper).as_bytes().to_vec()),
         Format::Txt => Zeroizing::new(
             sharefile::render(token, policy, fingerprint)
@@ -329,7 +322,7 @@ pub fn render_sheet(
                 .as_bytes()
                 .to_vec(),
         ),
-    }
+    })
 }
 
 /// `base` with the format's extension (`DIR/NN-name` -> `DIR/NN-name.pdf`).
@@ -356,7 +349,19 @@ mod tests {
     fn slugs() {
         assert_eq!(slug("Alice Smith"), "alice-smith");
         assert_eq!(slug("  Bob/Ops!! "), "bob-ops");
-        assert_eq!(slug("Zoë"), "zo");
+        assert_eq!(slug("Zoë"), "zoe");
+        assert_eq!(slug("É\u{301}mile Œuvre-Ærø"), "emile-oeuvre-aero");
+        assert_eq!(slug("Straße Þór ƒ½"), "strasse-thor-f1-2");
         assert_eq!(slug("---"), "custodian");
+        // Every one-character name a new policy admits gives a file name part of its own.
+        for c in (0..0x2200u32).filter_map(char::from_u32) {
+            if crate::custodian_name::admit(&c.to_string()).is_ok() {
+                let s = slug(&c.to_string());
+                assert!(
+                    s != "custodian" && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+                    "{c:?} -> {s}"
+                );
+            }
+        }
     }
 }

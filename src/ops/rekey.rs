@@ -20,7 +20,7 @@ use crate::audit::{AuditError, RETIRED_KEY_NOTE};
 use crate::clock::Clock;
 use crate::input::Presented;
 use crate::keys::{self, DerivedKeys, KeyError, MasterSecret};
-use crate::policy::Policy;
+use crate::policy::{Policy, PolicyError};
 use crate::quorum;
 use crate::sheet::{Format, Paper};
 use crate::slip39::{self, Share, Slip39Error};
@@ -44,6 +44,8 @@ pub enum RekeyError {
     Store(StoreError),
     /// The change cannot be made, confirmed or cancelled in the vault's present state.
     Change(ChangeError),
+    /// The new policy cannot be used (a name, a threshold): nothing was read or written.
+    Policy(PolicyError),
     /// The new share set could not be issued (files exist, a write failed, self-check).
     Issue(IssueError),
     /// A credential could not be opened or resealed for the new key.
@@ -73,6 +75,7 @@ impl fmt::Display for RekeyError {
             RekeyError::Session(e) => e.fmt(f),
             RekeyError::Store(e) => e.fmt(f),
             RekeyError::Change(e) => e.fmt(f),
+            RekeyError::Policy(e) => e.fmt(f),
             RekeyError::Issue(e) => e.fmt(f),
             RekeyError::Seal(e) => e.fmt(f),
             RekeyError::Slip39(e) => write!(f, "the secret could not be split anew: {e}"),
@@ -100,6 +103,7 @@ impl std::error::Error for RekeyError {
             RekeyError::Session(e) => Some(e),
             RekeyError::Store(e) => Some(e),
             RekeyError::Change(e) => Some(e),
+            RekeyError::Policy(e) => Some(e),
             RekeyError::Issue(e) => Some(e),
             RekeyError::Seal(e) => Some(e),
             RekeyError::Slip39(e) => Some(e),
@@ -114,6 +118,7 @@ super::wrap_errors!(RekeyError,
     SessionError => Session,
     StoreError => Store,
     ChangeError => Change,
+    PolicyError => Policy,
     IssueError => Issue,
     SealError => Seal,
     Slip39Error => Slip39,
@@ -261,6 +266,7 @@ pub fn prepare(
     clock: Clock,
 ) -> Result<Prepared, RekeyError> {
     // Refusals that need no quorum come before the ceremony.
+    let policy = policy.for_new_shares()?;
     check_none_pending(&store::load(path)?)?;
     let layout = issue::plan(
         &output.out_dir,

@@ -17,7 +17,9 @@ use crate::ops::session::Session;
 use crate::timefmt;
 use crate::vault::Rollback;
 use crate::vault::Vault;
-use crate::vault::credential::{Credential, Pending, Scope, env_prefix};
+use crate::vault::credential::{
+    Credential, EntryError, Pending, Scope, check_shell_variables, env_prefix,
+};
 use crate::vault::ratify::EntryState;
 use crate::vault::seal::{self, SealError, SecretFields};
 use crate::vault::store::{self, StoreError};
@@ -450,6 +452,18 @@ pub enum EnvStyle {
     Plain,
     /// `FREQTRADE__EXCHANGE__KEY`, `__SECRET`, `__PASSWORD`, `__UID` (one credential only).
     Freqtrade,
+}
+
+impl EnvStyle {
+    /// Refuse a credential whose variables in this style would not be POSIX shell names
+    /// ([`check_shell_variables`]; only [`EnvStyle::Plain`] names variables after it). Front
+    /// ends call this before the ceremony.
+    pub fn check_name(self, name: &str) -> Result<(), EntryError> {
+        match self {
+            EnvStyle::Plain => check_shell_variables(name),
+            EnvStyle::Freqtrade => Ok(()),
+        }
+    }
 }
 
 /// The variables for one credential: (name, value) pairs, only for the fields it has.

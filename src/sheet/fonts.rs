@@ -82,6 +82,19 @@ pub fn font(face: Face) -> &'static Font {
     &fonts[face as usize]
 }
 
+/// Whether every face maps `c` to a glyph of its own (not `.notdef`), read from the font
+/// files' character maps.
+pub fn every_face_has(c: char) -> bool {
+    [Face::Sans, Face::SansBold, Face::Mono, Face::MonoBold]
+        .into_iter()
+        .all(|face| {
+            font(face)
+                .charmap
+                .map(c)
+                .is_some_and(|g| g != GlyphId::NOTDEF)
+        })
+}
+
 /// Advance width of `text` at `size` points, in points (no kerning, as PDF `Tj` draws it).
 pub fn text_width(face: Face, size: f32, text: &str) -> f32 {
     let f = font(face);

@@ -152,12 +152,79 @@ impl fmt::Debug for SheetData {
     }
 }
 
-/// Renders the sheet as a one-page vector PDF.
+/// Whether both sheets custody draws itself show `c` as itself: the PDF (standard Helvetica and
+/// Courier in WinAnsiEncoding: [`pdf::win_ansi`]) and the PNG (the embedded Liberation faces,
+/// whose character maps must all have a glyph for it). This is the one rule for which names a
+/// sheet can print; the embedded fonts cover Latin, Greek, Cyrillic and Hebrew, the PDF
+/// encoding only ASCII, Latin-1 and 27 more characters (`€ ‚ ƒ „ … † ‡ ˆ ‰ Š ‹ Œ Ž ‘ ’ “ ” • – —
+/// ˜ ™ š › œ ž Ÿ`), so the rule comes to WinAnsiEncoding.
+pub fn can_draw(c: char) -> bool {
+    pdf::win_ansi(c).is_some() && fonts::every_face_has(c)
+}
+
+/// The distinct characters of `text` that [`can_draw`] refuses, in order of appearance.
+pub fn undrawable(text: &str) -> Vec<char> {
+    let mut out: Vec<char> = Vec::new();
+    for c in text.chars() {
+        if !can_draw(c) && !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A sheet that would not show whose it is: the custodian's name has characters the sheet's
+/// fonts cannot draw (a name stored before custody refused such names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undrawable {
+    /// The custodian's name, as stored.
+    pub custodian: String,
+    /// The characters of it the sheet cannot draw ([`undrawable`]).
+    pub chars: Vec<char>,
+}
+
+impl fmt::Display for Undrawable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let chars: Vec<String> = self
+            .chars
+            .iter()
+            .map(|&c| match c {
+                c if c.is_control() || c.is_whitespace() => format!("U+{:04X}", c as u32),
+                c => format!("U+{:04X} {c}", c as u32),
+            })
+            .collect();
+        write!(
+            f,
+            "the sheet would not show whose it is: its fonts cannot print {} in the custodian \
+             name `{}`",
+            chars.join(", "),
+            self.custodian
+        )
+    }
+}
+
+impl std::error::Error for Undrawable {}
+
+fn holder_shown(data: &SheetData) -> Result<(), Undrawable> {
+    let chars = undrawable(&data.custodian);
+    if chars.is_empty() {
+        Ok(())
+    } else {
+        Err(Undrawable {
+            custodian: data.custodian.clone(),
+            chars,
+        })
+    }
+}
+
+/// Renders the sheet as a one-page vector PDF; refused if it would not show the custodian's
+/// name ([`can_draw`]).
 ///
 /// # Panics
 /// If the token is too long for a QR code (more than ~1600 bytes), which a share token never is.
-pub fn render_pdf(data: &SheetData, paper: Paper) -> Zeroizing<Vec<u8>> {
-    pdf::render(&layout::layout(data, paper))
+pub fn render_pdf(data: &SheetData, paper: Paper) -> Result<Zeroizing<Vec<u8>>, Undrawable> {
+    holder_shown(data)?;
+    Ok(pdf::render(&layout::layout(data, paper)))
 }
 
 /// Renders the sheet as an SVG document (sized in millimetres, text kept exact).
@@ -168,12 +235,14 @@ pub fn render_svg(data: &SheetData, paper: Paper) -> Zeroizing<String> {
     svg::render(&layout::layout(data, paper))
 }
 
-/// Renders the sheet as a grayscale PNG at [`PNG_DPI`] dots per inch.
+/// Renders the sheet as a grayscale PNG at [`PNG_DPI`] dots per inch; refused as
+/// [`render_pdf`] is.
 ///
 /// # Panics
 /// As [`render_pdf`].
-pub fn render_png(data: &SheetData, paper: Paper) -> Zeroizing<Vec<u8>> {
-    png::render(&layout::layout(data, paper), PNG_DPI)
+pub fn render_png(data: &SheetData, paper: Paper) -> Result<Zeroizing<Vec<u8>>, Undrawable> {
+    holder_shown(data)?;
+    Ok(png::render(&layout::layout(data, paper), PNG_DPI))
 }
 
 /// Resolution of [`render_png`].

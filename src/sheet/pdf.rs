@@ -119,10 +119,15 @@ fn n(v: f32) -> String {
 }
 
 /// Appends `text` as the body of a PDF literal string: WinAnsi bytes, with `( ) \` escaped and
-/// non-ASCII bytes written as octal escapes. Characters WinAnsi lacks become `?`.
+/// non-ASCII bytes written as octal escapes. A tab is a space; characters WinAnsi lacks become
+/// `?` (custodian names never hold one: [`super::can_draw`]).
 fn pdf_string(out: &mut String, text: &str) {
     for ch in text.chars() {
-        let b = win_ansi(ch);
+        let b = if ch == '\t' {
+            b' '
+        } else {
+            win_ansi(ch).unwrap_or(b'?')
+        };
         match b {
             b'(' | b')' | b'\\' => {
                 out.push('\\');
@@ -136,13 +141,25 @@ fn pdf_string(out: &mut String, text: &str) {
     }
 }
 
-/// The WinAnsiEncoding byte of `ch`, `?` if it has none.
-pub(super) fn win_ansi(ch: char) -> u8 {
-    match ch {
+/// The WinAnsiEncoding byte of `ch` (PDF 1.7, annex D.2), if it has one: printable ASCII,
+/// U+00A0 to U+00FF, and the 27 characters Windows code page 1252 puts at 0x80 to 0x9F.
+pub(super) fn win_ansi(ch: char) -> Option<u8> {
+    Some(match ch {
         ' '..='~' => ch as u8,
         '\u{a0}'..='\u{ff}' => ch as u32 as u8,
         '\u{20ac}' => 0x80,
+        '\u{201a}' => 0x82,
+        '\u{0192}' => 0x83,
+        '\u{201e}' => 0x84,
         '\u{2026}' => 0x85,
+        '\u{2020}' => 0x86,
+        '\u{2021}' => 0x87,
+        '\u{02c6}' => 0x88,
+        '\u{2030}' => 0x89,
+        '\u{0160}' => 0x8a,
+        '\u{2039}' => 0x8b,
+        '\u{0152}' => 0x8c,
+        '\u{017d}' => 0x8e,
         '\u{2018}' => 0x91,
         '\u{2019}' => 0x92,
         '\u{201c}' => 0x93,
@@ -150,9 +167,15 @@ pub(super) fn win_ansi(ch: char) -> u8 {
         '\u{2022}' => 0x95,
         '\u{2013}' => 0x96,
         '\u{2014}' => 0x97,
-        '\t' => b' ',
-        _ => b'?',
-    }
+        '\u{02dc}' => 0x98,
+        '\u{2122}' => 0x99,
+        '\u{0161}' => 0x9a,
+        '\u{203a}' => 0x9b,
+        '\u{0153}' => 0x9c,
+        '\u{017e}' => 0x9e,
+        '\u{0178}' => 0x9f,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -162,8 +185,8 @@ mod tests {
     #[test]
     fn strings_are_escaped_and_transliterated() {
         let mut s = String::new();
-        pdf_string(&mut s, "a(b)c\\d — José 李");
-        assert_eq!(s, "a\\(b\\)c\\\\d \\227 Jos\\351 ?");
+        pdf_string(&mut s, "a(b)c\\d — José 李\tŠŒ");
+        assert_eq!(s, "a\\(b\\)c\\\\d \\227 Jos\\351 ? \\212\\214");
     }
 
     #[test]

@@ -173,6 +173,9 @@ pub enum EntryError {
     /// This new credential name does not start with a letter, so its variables would not be
     /// names a POSIX shell accepts (`1abc` gives `1ABC_API_KEY`, `.` gives `__API_KEY`).
     NameStart(String),
+    /// This credential (stored before new names had to start with a letter) would reach a
+    /// program as variables that are not POSIX shell names (`1abc` gives `1ABC_API_KEY`).
+    ShellName(String),
     /// This exchange is not one of [`EXCHANGES`] (or is stored other than in lower case).
     Exchange(String),
     /// This scope word is not `read`, `trade` or `withdraw`.
@@ -199,6 +202,13 @@ impl fmt::Display for EntryError {
                 f,
                 "`{n}` cannot be a new credential name: a name must start with a letter, so that \
                  its variables (`{}_API_KEY`...) are names a POSIX shell accepts",
+                env_prefix(n)
+            ),
+            EntryError::ShellName(n) => write!(
+                f,
+                "credential `{n}` would reach the program as `{}_API_KEY`..., which are not \
+                 names a POSIX shell accepts (a variable name starts with a letter or `_`), so \
+                 `sh` would drop them",
                 env_prefix(n)
             ),
             EntryError::Exchange(e) => write!(
@@ -251,6 +261,17 @@ pub fn check_new_name(name: &str) -> Result<(), EntryError> {
         Ok(())
     } else {
         Err(EntryError::NameStart(name.to_owned()))
+    }
+}
+
+/// Check that the variables `exec` sets for the credential `name` (`NAME_API_KEY`...) are
+/// POSIX shell names, `[A-Za-z_][A-Za-z0-9_]*`: true of every name [`check_new_name`] admits,
+/// not of one stored earlier that starts with a digit.
+pub fn check_shell_variables(name: &str) -> Result<(), EntryError> {
+    if env_prefix(name).starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        Ok(())
+    } else {
+        Err(EntryError::ShellName(name.to_owned()))
     }
 }
 
@@ -417,6 +438,13 @@ mod tests {
             Err(EntryError::NameStart(_))
         ));
         assert!(check_name("1abc").is_ok(), "an existing entry still reads");
+        assert_eq!(
+            check_shell_variables("1abc"),
+            Err(EntryError::ShellName("1abc".into()))
+        );
+        for ok in ["a1", ".", "..", "_x", "-x", "binance-main"] {
+            assert!(check_shell_variables(ok).is_ok(), "{ok}");
+        }
         let m = EntryError::NameStart("1abc".into()).to_string();
         assert!(
             m.contains("1ABC_API_KEY") && m.contains("start with a letter"),
