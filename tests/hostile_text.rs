@@ -612,6 +612,45 @@ const ROWS: &[Row] = &[
         },
     },
     Row {
+        command: "audit repair (torn log in a folder named by the payload)",
+        stored: false,
+        usage: false,
+        run: |c| {
+            // The whole case folder moved under a hostile name, its log ending mid-record:
+            // repair prints the log's and the kept copy's paths.
+            let dir = c.root.with_file_name(c.text());
+            copy_dir(&c.root, &dir);
+            let log = dir.join("vault.json.audit");
+            let mut bytes = fs::read(&log).unwrap();
+            bytes.extend_from_slice(b"{\"seq\":");
+            fs::write(&log, bytes).unwrap();
+            let mut cmd = common::custody();
+            cmd.args(["audit", "repair", "--vault"])
+                .arg(dir.join("vault.json"));
+            cmd
+        },
+    },
+    Row {
+        command: "audit verify (anchored log cut, folder named by the payload)",
+        stored: false,
+        usage: false,
+        run: |c| {
+            // The base vault's ceremonies anchored the log; cutting its last line is reported
+            // with the log's path.
+            let dir = c.root.with_file_name(c.text());
+            copy_dir(&c.root, &dir);
+            let log = dir.join("vault.json.audit");
+            let text = fs::read_to_string(&log).unwrap();
+            let mut lines: Vec<&str> = text.lines().collect();
+            lines.pop();
+            fs::write(&log, lines.join("\n") + "\n").unwrap();
+            let mut cmd = common::custody();
+            cmd.args(["audit", "verify", "--vault"])
+                .arg(dir.join("vault.json"));
+            cmd
+        },
+    },
+    Row {
         command: "audit verify (--anchor value)",
         stored: false,
         usage: false,
