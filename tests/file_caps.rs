@@ -21,7 +21,6 @@ use custody::wire;
 use predicates::str::contains;
 
 mod common;
-use common::init_args;
 
 struct V {
     dir: tempfile::TempDir,
@@ -54,18 +53,7 @@ impl V {
 }
 
 fn vault() -> V {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = dir.path().join("fund.vault");
-    init_args(
-        &mut common::custody(),
-        &vault,
-        &dir.path().join("sh"),
-        "2",
-        "txt",
-    )
-    .args(["--custodian", "alice", "bob", "carol"])
-    .assert()
-    .success();
+    let (dir, vault) = common::vault_2_of_3();
     V { dir, vault }
 }
 

@@ -188,6 +188,13 @@ impl Case {
         self.root.join(format!("{}{suffix}", self.text()))
     }
 
+    /// A copy of the whole case folder beside it, named by the payload.
+    fn moved_to_hostile_folder(&self) -> PathBuf {
+        let dir = self.root.with_file_name(self.text());
+        copy_dir(&self.root, &dir);
+        dir
+    }
+
     /// `custody ARGS --vault VAULT`.
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = common::custody();
@@ -618,8 +625,7 @@ const ROWS: &[Row] = &[
         run: |c| {
             // The whole case folder moved under a hostile name, its log ending mid-record:
             // repair prints the log's and the kept copy's paths.
-            let dir = c.root.with_file_name(c.text());
-            copy_dir(&c.root, &dir);
+            let dir = c.moved_to_hostile_folder();
             let log = dir.join("vault.json.audit");
             let mut bytes = fs::read(&log).unwrap();
             bytes.extend_from_slice(b"{\"seq\":");
@@ -637,8 +643,7 @@ const ROWS: &[Row] = &[
         run: |c| {
             // The base vault's ceremonies anchored the log; cutting its last line is reported
             // with the log's path.
-            let dir = c.root.with_file_name(c.text());
-            copy_dir(&c.root, &dir);
+            let dir = c.moved_to_hostile_folder();
             let log = dir.join("vault.json.audit");
             let text = fs::read_to_string(&log).unwrap();
             let mut lines: Vec<&str> = text.lines().collect();

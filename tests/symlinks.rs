@@ -14,7 +14,6 @@ use custody::vault::store::{self, StoreError};
 use predicates::str::contains;
 
 mod common;
-use common::init_args;
 
 const LINK_REFUSED: &str = "is a symbolic link; custody does not follow links for its own files: replace it with the \
      file itself";
@@ -80,18 +79,7 @@ impl V {
 
 /// A 2-of-3 vault with one credential added and one drill recorded (so every sidecar exists).
 fn vault() -> V {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = dir.path().join("fund.vault");
-    init_args(
-        &mut common::custody(),
-        &vault,
-        &dir.path().join("sh"),
-        "2",
-        "txt",
-    )
-    .args(["--custodian", "alice", "bob", "carol"])
-    .assert()
-    .success();
+    let (dir, vault) = common::vault_2_of_3();
     let v = V {
         dir,
         vault,

@@ -16,7 +16,6 @@ use custody::ops::audit_repair::{self, Repair, RepairError};
 use predicates::str::contains;
 
 mod common;
-use common::init_args;
 
 const T0: u64 = 1_790_000_000;
 
@@ -76,18 +75,7 @@ impl V {
 
 /// A 2-of-3 vault with one drill in its log.
 fn vault() -> V {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = dir.path().join("fund.vault");
-    init_args(
-        &mut common::custody(),
-        &vault,
-        &dir.path().join("sh"),
-        "2",
-        "txt",
-    )
-    .args(["--custodian", "alice", "bob", "carol"])
-    .assert()
-    .success();
+    let (dir, vault) = common::vault_2_of_3();
     let v = V { dir, vault };
     v.drill().assert().success();
     v

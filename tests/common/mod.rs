@@ -56,6 +56,18 @@ pub fn init_args<'c>(
         ])
 }
 
+/// A 2-of-3 vault of alice, bob and carol made by `init` in a new temporary folder:
+/// `DIR/fund.vault`, its share files `DIR/sh/01-alice.txt` .. `DIR/sh/03-carol.txt`.
+pub fn vault_2_of_3() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("fund.vault");
+    init_args(&mut custody(), &vault, &dir.path().join("sh"), "2", "txt")
+        .args(["--custodian", "alice", "bob", "carol"])
+        .assert()
+        .success();
+    (dir, vault)
+}
+
 /// The value of the `key: value` line of the text file at `path`.
 pub fn field(path: &Path, key: &str) -> String {
     let text = fs::read_to_string(path).unwrap();
