@@ -3,7 +3,10 @@
 //! unknown and (unless allowed) withdraw-scoped credentials are refused before anything is
 //! opened; what is opened is recorded (names only) and the ceremony closed with a signed
 //! record. Also the names under which a program receives them (environment variables, or one
-//! JSON object). Starting the program is the front end's business.
+//! JSON object). Starting the program is the front end's business; once it has started, the
+//! master key is erased, and how the program ends (exit code or signal, how long it ran) is
+//! recorded after the ceremony, signed with a one-time key the closing record certifies
+//! ([`Running::ended`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -11,7 +14,7 @@ use std::fmt;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::audit::AuditError;
+use crate::audit::{AuditError, ExitRecorder, ProgramEnd};
 use crate::ops::ratify::{self, Ratified, RatifyFailure};
 use crate::ops::session::Session;
 use crate::timefmt;
@@ -309,13 +312,15 @@ pub struct Releasing {
 
 impl Releasing {
     /// The program started with the credentials (process `pid`): close the ceremony with a
-    /// record signed with the master key, "credentials handed to `program` (pid N)".
-    pub fn started(self, program: &str, pid: u32) -> Result<(), AuditError> {
+    /// record signed with the master key, "credentials handed to `program` (pid N)", which
+    /// also certifies a one-time key; the master secret and derived keys are erased. The
+    /// returned [`Running`] records how the program ends with that key alone.
+    pub fn started(self, program: &str, pid: u32) -> Result<Running, AuditError> {
         let Releasing { session, released } = self;
         drop(released);
-        session
-            .close_succeeded(&format!("credentials handed to {program} (pid {pid})"))
-            .map(drop)
+        let recorder = session
+            .close_handing_over(&format!("credentials handed to {program} (pid {pid})"), pid)?;
+        Ok(Running { recorder })
     }
 
     /// The program could not be started (`reason`): no credential left custody; close the
@@ -328,6 +333,29 @@ impl Releasing {
                 "cannot start {program}: {reason}; no credential left custody"
             ))
             .map(drop)
+    }
+}
+
+/// A program running with released credentials, its ceremony closed and the master key
+/// erased. Holds only the one-time key that the closing record certified, to sign the record
+/// of how the program ends. Dropped without [`Running::ended`] (or if custody is killed), it
+/// records nothing.
+#[derive(Debug)]
+pub struct Running {
+    recorder: ExitRecorder,
+}
+
+impl Running {
+    /// The program's process id.
+    pub fn pid(&self) -> u32 {
+        self.recorder.pid()
+    }
+
+    /// The program ended as `end` (`ProgramEnd::from` its wait status): append the
+    /// ceremony's `program-ended` record (exit code or signal, and how long it ran since
+    /// [`Releasing::started`]), signed with the one-time key, which is then erased.
+    pub fn ended(self, end: ProgramEnd) -> Result<(), AuditError> {
+        self.recorder.record(end).map(drop)
     }
 }
 

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::audit::{self, AuditError, AuditLog, LogHead};
+use crate::audit::{self, AuditError, AuditLog, ExitRecorder, LogHead};
 use crate::clock::Clock;
 use crate::harden::{self, Hardening};
 use crate::input::Presented;
@@ -310,6 +310,19 @@ impl Session {
     pub fn close_succeeded(self, summary: &str) -> Result<(LogHead, Unlocked), AuditError> {
         let head = self.ceremony.succeed(&self.unlocked.keys, summary)?;
         Ok((head, self.unlocked))
+    }
+
+    /// Close the ceremony as succeeded for an action that handed credentials to program
+    /// `pid`: the record, signed with the master key, also certifies a one-time key for the
+    /// record of how the program ends. The master secret and the keys derived from it are
+    /// erased before this returns; the returned recorder holds only the one-time key.
+    pub fn close_handing_over(self, summary: &str, pid: u32) -> Result<ExitRecorder, AuditError> {
+        let Session {
+            unlocked, ceremony, ..
+        } = self;
+        let (_, recorder) = ceremony.succeed_handing_over(&unlocked.keys, summary, pid)?;
+        drop(unlocked);
+        Ok(recorder)
     }
 
     /// Close the ceremony as failed with `reason` and keep the unlocked quorum (see
