@@ -266,6 +266,11 @@ fn a_picture_just_above_the_cap_is_refused_and_one_at_it_is_read() {
 
 /// A JPEG whose frame header declares `w × h` (the scan data is a small picture's).
 fn jpeg_declaring(w: u16, h: u16, rgb: bool) -> Vec<u8> {
+    jpeg_frame(w, h, rgb, false)
+}
+
+/// [`jpeg_declaring`], optionally marked progressive (SOF2): only the header is read.
+fn jpeg_frame(w: u16, h: u16, rgb: bool, progressive: bool) -> Vec<u8> {
     let mut bytes = Vec::new();
     let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 80);
     if rgb {
@@ -282,7 +287,41 @@ fn jpeg_declaring(w: u16, h: u16, rgb: bool) -> Vec<u8> {
         .expect("a baseline frame header");
     bytes[at + 5..at + 7].copy_from_slice(&h.to_be_bytes());
     bytes[at + 7..at + 9].copy_from_slice(&w.to_be_bytes());
+    if progressive {
+        bytes[at + 1] = 0xc2;
+    }
     bytes
+}
+
+#[test]
+fn a_progressive_jpeg_is_capped_by_the_memory_its_coefficients_take() {
+    // 15 million pixels: a baseline JPEG that size is read, but a progressive one keeps
+    // 2 bytes per coefficient of each of its 3 components, 7 bytes a pixel in all.
+    let cap = scan::pixel_cap(7);
+    assert!(cap < 15_000_000 && cap * 7 <= scan::DECODE_BUDGET_BYTES);
+    assert_eq!(
+        scan::load_gray(&jpeg_frame(5000, 3000, true, true)).err(),
+        Some(ScanError::TooLarge {
+            width: 5000,
+            height: 3000,
+            max_pixels: cap
+        })
+    );
+    // A grayscale progressive one: 1 + 2 bytes a pixel.
+    assert_eq!(
+        scan::load_gray(&jpeg_frame(8000, 5000, false, true)).err(),
+        Some(ScanError::TooLarge {
+            width: 8000,
+            height: 5000,
+            max_pixels: scan::pixel_cap(3)
+        })
+    );
+    // The same header, baseline, passes the size check (what its short data then gives
+    // does not matter here).
+    assert!(!matches!(
+        scan::load_gray(&jpeg_frame(5000, 3000, true, false)),
+        Err(ScanError::TooLarge { .. })
+    ));
 }
 
 #[test]
