@@ -10,6 +10,7 @@
 //!
 //! ```no_run
 //! use std::path::Path;
+//! use custody::audit::ProgramEnd;
 //! use custody::clock::Clock;
 //! use custody::input;
 //! use custody::ops::release::{self, ReleaseOptions};
@@ -36,7 +37,11 @@
 //! let spawned = bot.spawn();
 //! drop((released, bot)); // the program has its copy; erase ours
 //! match spawned {
-//!     Ok(child) => releasing.started("./bot", child.id())?,
+//!     Ok(mut child) => {
+//!         // The ceremony closes and the master key is erased while the program runs.
+//!         let running = releasing.started("./bot", child.id())?;
+//!         running.ended(ProgramEnd::from(child.wait()?))?;
+//!     }
 //!     Err(e) => releasing.not_started("./bot", &e.to_string())?,
 //! }
 //! # Ok(())
