@@ -275,3 +275,27 @@ fn pictures_without_a_share_point_to_the_words() {
         .stdout(contains("a.pdf"))
         .stdout(contains("photo of the sheet"));
 }
+
+#[test]
+fn an_oversized_picture_is_refused_naming_it_its_size_and_the_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, shares) = init(dir.path(), "txt,png");
+    // 11000 x 11000 declared in a small file: refused from its header, nothing decoded.
+    let huge = dir.path().join("huge-scan.png");
+    fs::write(&huge, common::uniform_png(11_000, 11_000, 0)).unwrap();
+    custody()
+        .arg("check-share")
+        .arg("--vault")
+        .arg(&vault)
+        .arg(&huge)
+        .arg(shares.join("02-bob.png"))
+        .assert()
+        .code(1)
+        .stdout(contains("huge-scan.png"))
+        .stdout(contains("11000x11000 pixels (121.0 million pixels)"))
+        .stdout(contains("more than the 40.0 million pixels"))
+        .stdout(contains("at 300 dpi"))
+        .stdout(contains("--words-stdin"))
+        // The realistic scan beside it (a 300 dpi A4 sheet of a real share) still reads.
+        .stdout(contains("bob"));
+}

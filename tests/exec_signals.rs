@@ -1,7 +1,9 @@
 //! `custody exec` as a supervisor sees it: signals sent to custody reach the program and custody
-//! exits with the program's status; a program that cannot start is recorded as not started;
-//! custody killed with SIGKILL does not leave the program running; expired credentials need
-//! `--allow-expired`. The program is a `sh` script that reports through files.
+//! exits with the program's status; how the program ended (exit code or signal) is recorded
+//! after the ceremony and verifies; a program that cannot start is recorded as not started;
+//! custody killed with SIGKILL does not leave the program running (and records no end);
+//! expired credentials need `--allow-expired`. The program is a `sh` script that reports
+//! through files.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -96,6 +98,53 @@ impl V {
     fn audit(&self) -> String {
         fs::read_to_string(self.root.join("vault.json.audit")).unwrap()
     }
+
+    /// The audit log's records, parsed.
+    fn records(&self) -> Vec<serde_json::Value> {
+        self.audit()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// The last exec ceremony's records: its closing record and the record after it.
+    fn last_exec_end(&self) -> (serde_json::Value, Option<serde_json::Value>) {
+        let records = self.records();
+        let close = records
+            .iter()
+            .rposition(|r| r["event"] == "outcome")
+            .unwrap();
+        (records[close].clone(), records.get(close + 1).cloned())
+    }
+
+    /// `audit verify` passes, with nothing left unsigned after the last signed record;
+    /// returns `audit show`'s output.
+    fn verified_and_shown(&self) -> String {
+        let out = self.assert_cmd(&["audit", "verify"]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("Intact"), "{text}");
+        assert!(!text.contains("after the last signed record"), "{text}");
+        assert!(text.contains("say how an exec's program ended"), "{text}");
+        let out = self.assert_cmd(&["audit", "show"]).output().unwrap();
+        assert!(out.status.success());
+        let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(shown.contains("Chain intact"), "{shown}");
+        shown
+    }
+}
+
+/// The pid in a closing record's "credentials handed to sh (pid N)".
+fn handed_to_pid(close: &serde_json::Value) -> u64 {
+    close["summary"]
+        .as_str()
+        .unwrap()
+        .rsplit("(pid ")
+        .next()
+        .unwrap()
+        .trim_end_matches(')')
+        .parse()
+        .unwrap()
 }
 
 /// Wait until `path` exists (the script is up), at most 20 s.
@@ -200,6 +249,59 @@ fn a_program_ended_by_the_forwarded_signal_gives_128_plus_n() {
 }
 
 #[test]
+fn the_programs_exit_code_is_recorded_after_the_ceremony_and_verifies() {
+    let v = vault();
+    let child = v.exec_script(r#"sleep 0.2; exit 3"#);
+    assert_eq!(finish(child, &v), Some(3));
+    let (close, end) = v.last_exec_end();
+    assert_eq!(close["outcome"], "succeeded");
+    assert!(
+        close["exit_key"].as_str().is_some_and(|k| k.len() == 64),
+        "{close}"
+    );
+    let end = end.expect("a record of how the program ended");
+    assert_eq!(end["event"], "program-ended", "{end}");
+    assert_eq!(end["ceremony"], close["ceremony"]);
+    assert_eq!(end["pid"].as_u64(), Some(handed_to_pid(&close)));
+    assert_eq!(end["exit_code"], 3);
+    assert!(end.get("signal").is_none(), "{end}");
+    assert!(end["ran_ms"].as_u64().is_some_and(|ms| ms >= 200), "{end}");
+    assert!(end["sig"].is_string(), "{end}");
+    let shown = v.verified_and_shown();
+    assert!(
+        shown.contains(&format!(
+            "program (pid {}) exited with code 3 after",
+            handed_to_pid(&close)
+        )),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_program_ended_by_sigterm_is_recorded_as_signalled_and_verifies() {
+    let v = vault();
+    let child = v.exec_script(r#"echo $$ > "$DIR/ready"; while :; do sleep 0.05; done"#);
+    wait_for(&v.path("ready"));
+    // Sent to custody, as a supervisor does; custody forwards it to the program.
+    signal(&child, Signal::TERM);
+    assert_eq!(finish(child, &v), Some(143));
+    let (close, end) = v.last_exec_end();
+    let end = end.expect("a record of how the program ended");
+    assert_eq!(end["event"], "program-ended", "{end}");
+    assert_eq!(end["signal"], 15, "{end}");
+    assert_eq!(end["signal_name"], "SIGTERM", "{end}");
+    assert!(end.get("exit_code").is_none(), "{end}");
+    let shown = v.verified_and_shown();
+    assert!(
+        shown.contains(&format!(
+            "program (pid {}) was ended by signal 15 (SIGTERM) after",
+            handed_to_pid(&close)
+        )),
+        "{shown}"
+    );
+}
+
+#[test]
 fn sigkill_to_custody_does_not_leave_the_program_running() {
     let v = vault();
     let child = v.exec_script(TRAPPING);
@@ -222,6 +324,9 @@ fn sigkill_to_custody_does_not_leave_the_program_running() {
     }
     // SIGKILL cannot be trapped, so the script did not report a signal.
     assert!(!v.path("got").exists());
+    // custody died first: nothing records how the program ended, and the log is intact.
+    assert!(!v.audit().contains("program-ended"));
+    v.assert_cmd(&["audit", "verify"]).assert().success();
 }
 
 #[test]

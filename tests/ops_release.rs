@@ -1,9 +1,12 @@
 //! `ops::release` driven directly with real files: the exec gate refuses each kind of
-//! credential it must refuse with a typed error, and releases exactly the named credentials.
+//! credential it must refuse with a typed error, and releases exactly the named credentials;
+//! how the program ended is recorded after the ceremony, signed with the one-time key the
+//! closing record certified, and a forged or edited end record is named by `audit::verify`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use custody::audit::{self, Event, ExitProblem, Problem, ProgramEnd, Record};
 use custody::clock::Clock;
 use custody::input;
 use custody::ops::creds::{self, NewCredential};
@@ -421,4 +424,164 @@ fn a_program_that_does_not_start_is_recorded_as_such() {
         "{last}"
     );
     assert!(!log.contains("credentials handed to"), "{log}");
+}
+
+/// Release `a`, start `sh -c script` as the program, wait for it and record how it ended.
+fn run_program(fx: &Fx, script: &str) -> ProgramEnd {
+    let mut r = open_at(fx, NOW, "a", ReleaseOptions::default()).unwrap();
+    drop(std::mem::take(&mut r.released));
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", script])
+        .spawn()
+        .unwrap();
+    let running = r.started("sh", child.id()).unwrap();
+    assert_eq!(running.pid(), child.id());
+    let end = ProgramEnd::from(child.wait().unwrap());
+    running.ended(end).unwrap();
+    end
+}
+
+fn log_lines(fx: &Fx) -> Vec<String> {
+    audit_text(fx).lines().map(str::to_owned).collect()
+}
+
+fn inspect(fx: &Fx) -> audit::AuditReport {
+    audit::inspect(&audit::log_path(&fx.path), fx.tv.vault.public_key()).unwrap()
+}
+
+/// Append `rec` to the log with a correct seq and chain, signed (if at all) with `key`.
+fn append_forged(fx: &Fx, mut rec: Record, key: Option<&ed25519_dalek::SigningKey>) {
+    use ed25519_dalek::Signer;
+    let lines = log_lines(fx);
+    let last = lines.last().unwrap();
+    let last_rec: Record = serde_json::from_str(last).unwrap();
+    let prev = audit::line_hash(last.as_bytes());
+    rec.seq = last_rec.seq + 1;
+    rec.prev = custody::keys::hex(&prev);
+    rec.sig = None;
+    let body = serde_json::to_string(&rec).unwrap();
+    if let Some(key) = key {
+        let sig = key.sign(&audit::signed_message(rec.seq, &prev, body.as_bytes()));
+        use base64::Engine;
+        rec.sig = Some(base64::engine::general_purpose::STANDARD.encode(sig.to_bytes()));
+    }
+    let mut text = audit_text(fx);
+    text.push_str(&serde_json::to_string(&rec).unwrap());
+    text.push('\n');
+    fs::write(audit::log_path(&fx.path), text).unwrap();
+}
+
+#[test]
+fn how_the_program_ended_is_recorded_after_the_ceremony_and_verifies() {
+    let fx = ratified_pair();
+    assert_eq!(run_program(&fx, "exit 3"), ProgramEnd::Exited { code: 3 });
+    assert_eq!(
+        run_program(&fx, "kill -TERM $$"),
+        ProgramEnd::Signalled { signal: 15 }
+    );
+    let report = audit::verify(&audit::log_path(&fx.path), fx.tv.vault.public_key()).unwrap();
+    // Both end records verify under the keys their ceremonies certified, and nothing is
+    // left unsigned after the last signed record.
+    assert_eq!(report.program_ends.len(), 2);
+    assert_eq!(report.unsigned_tail(), 0);
+    assert!(report.tail_ceremonies().is_empty());
+    let records: Vec<&Record> = report.lines.iter().map(|(_, r)| r).collect();
+    let ends: Vec<(usize, &Record)> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.event == Event::ProgramEnded)
+        .map(|(i, r)| (i, *r))
+        .collect();
+    for (i, end) in &ends {
+        // Right after its ceremony's signed close, which certifies a key.
+        let close = records[i - 1];
+        assert_eq!(close.ceremony, end.ceremony);
+        assert!(close.sig.is_some() && close.exit_key.is_some(), "{close:?}");
+        assert!(end.sig.is_some() && end.ran_ms.is_some() && end.pid.is_some());
+        assert!(
+            close
+                .summary
+                .as_deref()
+                .unwrap()
+                .ends_with(&format!("(pid {})", end.pid.unwrap()))
+        );
+    }
+    assert_eq!((ends[0].1.exit_code, ends[0].1.signal), (Some(3), None));
+    assert_eq!((ends[1].1.exit_code, ends[1].1.signal), (None, Some(15)));
+    assert_eq!(ends[1].1.signal_name.as_deref(), Some("SIGTERM"));
+    assert!(ends[0].1.describe().contains("exited with code 3 after"));
+    assert!(
+        ends[1]
+            .1
+            .describe()
+            .contains("was ended by signal 15 (SIGTERM) after")
+    );
+}
+
+#[test]
+fn an_edited_end_record_is_named() {
+    let fx = ratified_pair();
+    run_program(&fx, "exit 3");
+    let mut lines = log_lines(&fx);
+    let last = lines.len() - 1;
+    lines[last] = lines[last].replace("\"exit_code\":3", "\"exit_code\":0");
+    fs::write(audit::log_path(&fx.path), lines.join("\n") + "\n").unwrap();
+    let line = last + 1;
+    assert_eq!(
+        inspect(&fx).problems,
+        vec![Problem::ProgramEnded {
+            line,
+            problem: ExitProblem::BadSignature
+        }]
+    );
+}
+
+#[test]
+fn end_records_without_a_certified_key_are_named() {
+    let fx = ratified_pair();
+    run_program(&fx, "exit 0");
+    let end: Record = serde_json::from_str(log_lines(&fx).last().unwrap()).unwrap();
+    // A second end record for the same ceremony, signed with some other key.
+    let other = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let mut second = end.clone();
+    second.exit_code = Some(1);
+    append_forged(&fx, second, Some(&other));
+    let second_line = log_lines(&fx).len();
+    // An end record for a ceremony that certified no key (its program did not start), and
+    // one without a signature.
+    let r = open_at(&fx, NOW, "a", ReleaseOptions::default()).unwrap();
+    r.not_started("bot", "No such file or directory").unwrap();
+    let failed: Record = serde_json::from_str(log_lines(&fx).last().unwrap()).unwrap();
+    assert_ne!(failed.ceremony, end.ceremony);
+    let mut foreign = end.clone();
+    foreign.ceremony = failed.ceremony;
+    append_forged(&fx, foreign, Some(&other));
+    append_forged(&fx, end.clone(), None);
+    let n = log_lines(&fx).len();
+    let report = inspect(&fx);
+    assert_eq!(
+        report.problems,
+        vec![
+            Problem::ProgramEnded {
+                line: second_line,
+                problem: ExitProblem::Uncertified
+            },
+            Problem::ProgramEnded {
+                line: n - 1,
+                problem: ExitProblem::Uncertified
+            },
+            Problem::ProgramEnded {
+                line: n,
+                problem: ExitProblem::Uncertified
+            },
+        ]
+    );
+    // The genuine one still verifies.
+    let genuine = report
+        .lines
+        .iter()
+        .find(|(_, r)| r.event == Event::ProgramEnded)
+        .unwrap()
+        .0;
+    assert_eq!(report.program_ends, vec![genuine]);
 }

@@ -221,3 +221,184 @@ fn degraded_corpus_ours_decodes_everything_zbar_decodes() {
 fn mark(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
+
+#[test]
+fn a_huge_picture_is_refused_from_its_header() {
+    // 20000 x 20000 uniform pixels in a few hundred KB: before the cap, 1 min 48 s and 1.56 GB.
+    let png = common::uniform_png(20_000, 20_000, 0);
+    assert!(png.len() < 2_000_000, "{} bytes", png.len());
+    let err = scan::decode_qr_codes(&png).unwrap_err();
+    assert_eq!(
+        err,
+        ScanError::TooLarge {
+            width: 20_000,
+            height: 20_000,
+            max_pixels: scan::MAX_PIXELS
+        }
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("20000x20000"), "{msg}");
+    assert!(msg.contains("400.0 million pixels"), "{msg}");
+    assert!(msg.contains("40.0 million"), "{msg}");
+    assert!(msg.contains("300 dpi"), "{msg}");
+    assert!(matches!(
+        scan::load_gray(&png),
+        Err(ScanError::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn a_picture_just_above_the_cap_is_refused_and_one_at_it_is_read() {
+    // 40 million pixels exactly is read; one row more is not.
+    let side = 8000;
+    let rows = (scan::MAX_PIXELS / side) as u32;
+    let at = common::uniform_png(side as u32, rows, 255);
+    assert_eq!(
+        scan::load_gray(&at).map(|g| (g.w, g.h)).ok(),
+        Some((side as usize, rows as usize))
+    );
+    let above = common::uniform_png(side as u32, rows + 1, 255);
+    assert!(matches!(
+        scan::load_gray(&above),
+        Err(ScanError::TooLarge { width: 8000, .. })
+    ));
+}
+
+/// A JPEG whose frame header declares `w × h` (the scan data is a small picture's).
+fn jpeg_declaring(w: u16, h: u16, rgb: bool) -> Vec<u8> {
+    jpeg_frame(w, h, rgb, false)
+}
+
+/// [`jpeg_declaring`], optionally marked progressive (SOF2): only the header is read.
+fn jpeg_frame(w: u16, h: u16, rgb: bool, progressive: bool) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 80);
+    if rgb {
+        let img = image::RgbImage::from_pixel(16, 16, image::Rgb([200, 100, 50]));
+        img.write_with_encoder(enc).unwrap();
+    } else {
+        let img = image::GrayImage::from_pixel(16, 16, image::Luma([200]));
+        img.write_with_encoder(enc).unwrap();
+    }
+    // SOF0: FF C0, length (2), precision (1), height (2), width (2).
+    let at = bytes
+        .windows(2)
+        .position(|m| m == [0xff, 0xc0])
+        .expect("a baseline frame header");
+    bytes[at + 5..at + 7].copy_from_slice(&h.to_be_bytes());
+    bytes[at + 7..at + 9].copy_from_slice(&w.to_be_bytes());
+    if progressive {
+        bytes[at + 1] = 0xc2;
+    }
+    bytes
+}
+
+#[test]
+fn a_progressive_jpeg_is_capped_by_the_memory_its_coefficients_take() {
+    // 15 million pixels: a baseline JPEG that size is read, but a progressive one keeps
+    // 2 bytes per coefficient of each of its 3 components, 7 bytes a pixel in all.
+    let cap = scan::pixel_cap(7);
+    assert!(cap < 15_000_000 && cap * 7 <= scan::DECODE_BUDGET_BYTES);
+    assert_eq!(
+        scan::load_gray(&jpeg_frame(5000, 3000, true, true)).err(),
+        Some(ScanError::TooLarge {
+            width: 5000,
+            height: 3000,
+            max_pixels: cap
+        })
+    );
+    // A grayscale progressive one: 1 + 2 bytes a pixel.
+    assert_eq!(
+        scan::load_gray(&jpeg_frame(8000, 5000, false, true)).err(),
+        Some(ScanError::TooLarge {
+            width: 8000,
+            height: 5000,
+            max_pixels: scan::pixel_cap(3)
+        })
+    );
+    // The same header, baseline, passes the size check (what its short data then gives
+    // does not matter here).
+    assert!(!matches!(
+        scan::load_gray(&jpeg_frame(5000, 3000, true, false)),
+        Err(ScanError::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn a_jpeg_declaring_huge_dimensions_is_refused_before_decoding() {
+    for rgb in [false, true] {
+        let err = scan::decode_qr_codes(&jpeg_declaring(11_000, 11_000, rgb)).unwrap_err();
+        assert_eq!(
+            err,
+            ScanError::TooLarge {
+                width: 11_000,
+                height: 11_000,
+                max_pixels: scan::MAX_PIXELS
+            },
+            "rgb: {rgb}"
+        );
+    }
+}
+
+#[test]
+fn colour_scans_decode_to_gray_and_read() {
+    // A rendered sheet as an RGB PNG and as a colour JPEG (what scanners and phones write):
+    // both still read, and the PNG's gray is image's sRGB luma to within one level.
+    let d = data(6);
+    let gray = scan::load_gray(&sheet::render_png(&d, Paper::A4).unwrap()).unwrap();
+    let rgb: Vec<u8> = gray
+        .px
+        .iter()
+        .flat_map(|&p| [p, p.saturating_add(7), p.saturating_sub(9)])
+        .collect();
+    let img = image::RgbImage::from_raw(gray.w as u32, gray.h as u32, rgb).unwrap();
+    let mut png = Vec::new();
+    img.write_with_encoder(image::codecs::png::PngEncoder::new(&mut png))
+        .unwrap();
+    let ours = scan::load_gray(&png).unwrap();
+    let theirs = image::load_from_memory(&png).unwrap().into_luma8();
+    let theirs = theirs.into_raw();
+    assert_eq!(ours.px.len(), theirs.len());
+    assert!(
+        ours.px
+            .iter()
+            .zip(&theirs)
+            .all(|(a, b)| a.abs_diff(*b) <= 1)
+    );
+    assert_eq!(
+        scan::decode_qr_codes(&png).unwrap(),
+        vec![d.token.to_string()]
+    );
+    let mut jpeg = Vec::new();
+    img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+        &mut jpeg, 85,
+    ))
+    .unwrap();
+    assert_eq!(
+        scan::decode_qr_codes(&jpeg).unwrap(),
+        vec![d.token.to_string()]
+    );
+}
+
+#[test]
+fn all_attempts_on_one_picture_stay_within_its_work_budget() {
+    // Noise is full of finder-pattern-like shapes: every attempt searches hard and finds
+    // nothing. Each attempt had its own budget, but together a 2400 x 2400 picture of noise
+    // took 940 million steps (5.5 s), and the budgets together allowed about 4 billion.
+    let mut px = vec![0u8; 2400 * 2400];
+    ChaCha20Rng::seed_from_u64(9).fill_bytes(&mut px);
+    let g = Gray {
+        w: 2400,
+        h: 2400,
+        px: Zeroizing::new(px),
+    };
+    let (found, trace) = scan::decode_gray_attempts(&g);
+    assert!(found.is_empty());
+    let total: u64 = trace.iter().map(|a| a.work).sum();
+    assert!(
+        total <= scan::PICTURE_WORK_BUDGET,
+        "{total} steps in {} attempts",
+        trace.len()
+    );
+    assert!(trace.iter().all(|a| a.work <= a.budget));
+}

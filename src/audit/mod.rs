@@ -5,7 +5,10 @@
 //! the start of a ceremony; [`Ceremony::share_accepted`], [`Ceremony::share_rejected`],
 //! [`Ceremony::note`] and [`Ceremony::credentials_opened`] record its steps;
 //! [`Ceremony::succeed`] (signed, needs the quorum's [`DerivedKeys`]) or [`Ceremony::fail`]
-//! closes it. Dropping an unfinished ceremony records the outcome `abandoned`. Every record is
+//! closes it. Dropping an unfinished ceremony records the outcome `abandoned`. An `exec` that
+//! started a program closes with [`Ceremony::succeed_handing_over`], which certifies a
+//! one-time key in the signed record; the returned [`ExitRecorder`] later appends how the
+//! program ended, signed with that key, without the master key (see `exit`). Every record is
 //! appended under an exclusive lock (`<vault>.audit.lock`) with O_APPEND, in one write, and
 //! fsync, so concurrent ceremonies interleave without forking the chain; a write that fails
 //! half-way is cut back off ([`AuditError::AppendFailed`]). [`LockedLog::record_repair`]
@@ -22,6 +25,7 @@
 
 mod anchor;
 mod chain;
+mod exit;
 mod record;
 mod repair;
 mod verify;
@@ -45,6 +49,7 @@ pub use anchor::anchor_in_vault;
 pub use chain::{
     GENESIS_PREV, LockedLog, MAX_LINE_LEN, line_hash, signed_message, split_signature,
 };
+pub use exit::{ExitProblem, ExitRecorder, ProgramEnd, signal_name};
 pub use record::{Event, Outcome, Record};
 pub use verify::{
     AuditReport, CeremonySummary, Problem, RETIRED_KEY_NOTE, RetiredKey, anchor_problem, inspect,
@@ -491,7 +496,47 @@ impl Ceremony {
 
     /// Close the ceremony as successful: the outcome record is signed with the master key over
     /// the chain up to and including it. Returns the new head (put it on a certificate).
-    pub fn succeed(mut self, keys: &DerivedKeys, summary: &str) -> Result<LogHead, AuditError> {
+    pub fn succeed(self, keys: &DerivedKeys, summary: &str) -> Result<LogHead, AuditError> {
+        self.close_signed(keys, summary, None)
+    }
+
+    /// Close the ceremony as successful, as [`Ceremony::succeed`] does, for an action that
+    /// handed credentials to program `pid`: the signed record also certifies a fresh one-time
+    /// key (`exit_key`), and the returned recorder appends, with that key alone, how the
+    /// program ended. Drop the master key as soon as this returns.
+    pub fn succeed_handing_over(
+        self,
+        keys: &DerivedKeys,
+        summary: &str,
+        pid: u32,
+    ) -> Result<(LogHead, ExitRecorder), AuditError> {
+        let started = std::time::Instant::now();
+        let key = exit::OneTimeKey::generate();
+        let (log, id, host, clock) = (
+            self.log.clone(),
+            self.id.clone(),
+            self.host.clone(),
+            self.clock,
+        );
+        let head = self.close_signed(keys, summary, Some(key.public_hex()))?;
+        let recorder = ExitRecorder {
+            log,
+            ceremony: id,
+            host,
+            clock,
+            key,
+            pid,
+            started,
+        };
+        Ok((head, recorder))
+    }
+
+    fn close_signed(
+        mut self,
+        keys: &DerivedKeys,
+        summary: &str,
+        exit_key: Option<String>,
+    ) -> Result<LogHead, AuditError> {
         if keys.verifying_key() != self.vault_key {
             return Err(AuditError::WrongKey {
                 vault: fingerprint(&self.vault_key),
@@ -501,6 +546,7 @@ impl Ceremony {
         let mut r = self.record(Event::Outcome);
         r.outcome = Some(Outcome::Succeeded);
         r.summary = Some(summary.to_owned());
+        r.exit_key = exit_key;
         let head = chain::append(&self.log, |seq, prev| {
             let body = chain::body_line(r, seq, prev);
             let sig = keys

@@ -24,6 +24,10 @@ pub enum Event {
     /// An officer removed a torn final line from the log (`removed_bytes`, `copy`); written
     /// without a quorum, so never signed.
     AuditRepair,
+    /// The program an `exec` ceremony handed credentials to has ended (exit code or signal,
+    /// how long it ran), after the ceremony's close; signed with the one-time key that the
+    /// ceremony's signed closing record certifies (`exit_key`).
+    ProgramEnded,
 }
 
 impl Event {
@@ -37,6 +41,7 @@ impl Event {
             Event::CredentialsOpened => "credentials-opened",
             Event::Outcome => "outcome",
             Event::AuditRepair => "audit-repair",
+            Event::ProgramEnded => "program-ended",
         }
     }
 }
@@ -136,6 +141,26 @@ pub struct Record {
     /// (audit-repair records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy: Option<String>,
+    /// Hex Ed25519 public key of the one-time key that signs the `program-ended` record of
+    /// this ceremony (succeeded outcome of an `exec` that started a program).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_key: Option<String>,
+    /// Process id of the program (`program-ended` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// The program's exit status, when it exited (`program-ended` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// The number of the signal that ended the program, when one did (`program-ended`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<i32>,
+    /// The signal's name, e.g. `SIGTERM`, when it has one (`program-ended` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal_name: Option<String>,
+    /// How long the program ran, in milliseconds, from its start to its end as custody saw
+    /// them (`program-ended` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ran_ms: Option<u64>,
     /// Base64 Ed25519 signature (successful outcome only). Always the last member.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sig: Option<String>,
@@ -198,6 +223,29 @@ impl Record {
                     .unwrap_or_else(|| "?".into()),
                 opt(&self.copy)
             ),
+            Event::ProgramEnded => {
+                let how = match (self.exit_code, self.signal) {
+                    (Some(code), _) => format!("exited with code {code}"),
+                    (None, Some(n)) => match &self.signal_name {
+                        Some(name) => format!("was ended by signal {n} ({name})"),
+                        None => format!("was ended by signal {n}"),
+                    },
+                    (None, None) => "ended (how is not recorded)".to_owned(),
+                };
+                let mut s = format!(
+                    "program (pid {}) {how}",
+                    self.pid
+                        .map(|p| p.to_string())
+                        .unwrap_or_else(|| "?".into())
+                );
+                if let Some(ms) = self.ran_ms {
+                    s.push_str(&format!(" after {}", super::exit::duration(ms)));
+                }
+                if self.sig.is_some() {
+                    s.push_str(" [signed with the ceremony's one-time key]");
+                }
+                s
+            }
         }
     }
 }

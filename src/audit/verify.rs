@@ -1,6 +1,8 @@
 //! Checking a whole audit log: every line parses, seq runs 1, 2, 3, ... without gaps, each
 //! `prev` is the hash of the line before, every successful outcome carries a valid signature
-//! under the vault's key, and no other record does. Every problem names its line.
+//! under the vault's key, and no other record does but the `program-ended` record that the
+//! one-time key certified by its ceremony's closing record signs (`exit.rs`). Every problem
+//! names its line.
 
 use std::fmt;
 use std::path::Path;
@@ -10,6 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, VerifyingKey};
 
 use super::chain::{self, GENESIS_PREV, MAX_LINE_LEN, line_hash, signed_message};
+use super::exit::{self, ExitProblem};
 use super::record::{Event, Outcome, Record};
 use super::{AuditError, LogHead};
 
@@ -89,6 +92,13 @@ pub enum Problem {
         /// Line number of the record that carries the anchored seq.
         line: usize,
     },
+    /// A `program-ended` record is not certified or not signed by its one-time key.
+    ProgramEnded {
+        /// Line number (1-based).
+        line: usize,
+        /// What is wrong with it.
+        problem: ExitProblem,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -151,6 +161,7 @@ impl fmt::Display for Problem {
                 anchored.seq,
                 anchored.hash_hex()
             ),
+            Problem::ProgramEnded { line, problem } => write!(f, "line {line}: {problem}"),
         }
     }
 }
@@ -212,6 +223,9 @@ pub struct AuditReport {
     /// record of the master rotation that retired it (the chain of handovers from the
     /// vault's current key). Drill certificates signed before a rotation verify under these.
     pub retired_keys: Vec<RetiredKey>,
+    /// Lines of the `program-ended` records signed by the one-time key their ceremony's
+    /// signed record certified: covered by a signature, like the signed records.
+    pub program_ends: Vec<usize>,
 }
 
 /// A master key a confirmed rotate-master retired, as the audit log records it.
@@ -229,20 +243,21 @@ impl AuditReport {
         self.problems.is_empty()
     }
 
-    /// Records after the last signed one: protected only by the hash chain, not by a signature.
+    /// Records after the last signed one, other than certified `program-ended` records:
+    /// protected only by the hash chain, not by a signature.
     pub fn unsigned_tail(&self) -> usize {
-        match self.last_signed {
-            Some((_, line)) => self.records - line,
-            None => self.records,
-        }
+        let after = self.last_signed.map_or(0, |(_, l)| l);
+        let ends = self.program_ends.iter().filter(|&&l| l > after).count();
+        self.records - after - ends
     }
 
-    /// Ceremonies with a record after the last signed record (failed, abandoned, in progress).
+    /// Ceremonies with a record after the last signed record (failed, abandoned, in
+    /// progress), other than an `exec` whose last record is its certified `program-ended`.
     pub fn tail_ceremonies(&self) -> Vec<&CeremonySummary> {
         let after = self.last_signed.map_or(0, |(_, l)| l);
         self.ceremonies
             .iter()
-            .filter(|c| c.last_line > after)
+            .filter(|c| c.last_line > after && !self.program_ends.contains(&c.last_line))
             .collect()
     }
 }
@@ -348,11 +363,14 @@ pub fn inspect_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
         problems: Vec::new(),
         lines: Vec::new(),
         retired_keys: Vec::new(),
+        program_ends: Vec::new(),
     };
     let mut prev_hash = GENESIS_PREV;
     let mut prev_seq: Option<u64> = None;
     let mut signed: Vec<SignedRecord> = Vec::new();
     let mut retired: Vec<(String, RetiredKey)> = Vec::new();
+    let mut ended: Vec<exit::Claim> = Vec::new();
+    let mut certified: Vec<exit::Certified> = Vec::new();
     for (i, raw) in pieces.iter().enumerate() {
         let line = i + 1;
         let hash = line_hash(raw);
@@ -404,9 +422,16 @@ pub fn inspect_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
         }
         // signature
         let success = rec.event == Event::Outcome && rec.outcome == Some(Outcome::Succeeded);
+        let program_ended = rec.event == Event::ProgramEnded;
+        if program_ended {
+            // Checked after the whole file, against the key its ceremony certified.
+            ended.push(exit::Claim::of(line, &rec, text));
+        }
         match (&rec.sig, success) {
             (None, true) => problems.push(Problem::UnsignedSuccess { line }),
-            (Some(_), false) => problems.push(Problem::UnexpectedSignature { line }),
+            (Some(_), false) if !program_ended => {
+                problems.push(Problem::UnexpectedSignature { line })
+            }
             (Some(sig), true) => signed.push(SignedRecord {
                 line,
                 seq: rec.seq,
@@ -420,8 +445,9 @@ pub fn inspect_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
                     .decode(sig)
                     .ok()
                     .and_then(|b| <[u8; 64]>::try_from(b).ok()),
+                exit_key: rec.exit_key.clone(),
             }),
-            (None, false) => {}
+            (_, false) => {}
         }
         if rec.event == Event::Note
             && rec.key.as_deref() == Some(RETIRED_KEY_NOTE)
@@ -478,10 +504,24 @@ pub fn inspect_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
                 key = old.key;
                 report.retired_keys.push(old.clone());
             }
+            if let Some(k) = &r.exit_key {
+                certified.push(exit::Certified {
+                    line: r.line,
+                    ceremony: r.ceremony.clone(),
+                    key: k.clone(),
+                });
+            }
         } else {
             problems.push(Problem::BadSignature { line: r.line });
         }
     }
+    let (exit_problems, verified_ends) = exit::check(&ended, &certified);
+    problems.extend(
+        exit_problems
+            .into_iter()
+            .map(|(line, problem)| Problem::ProgramEnded { line, problem }),
+    );
+    report.program_ends = verified_ends;
     report.problems = problems;
     report
 }
@@ -499,6 +539,8 @@ struct SignedRecord {
     claimed_prev: [u8; 32],
     body: Option<String>,
     sig: Option<[u8; 64]>,
+    /// The one-time key it certifies for its program's `program-ended` record, if any.
+    exit_key: Option<String>,
 }
 
 fn summarise(ceremonies: &mut Vec<CeremonySummary>, line: usize, rec: &Record) {

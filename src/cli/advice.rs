@@ -95,9 +95,8 @@ pub fn store(e: &StoreError) -> Option<String> {
 /// Advice for a share input that could not be read.
 pub fn input(e: &InputError) -> Option<&'static str> {
     match &e.kind {
-        InputErrorKind::Image(ScanError::NoQrFound { .. }) | InputErrorKind::NoShareToken => {
-            Some(TYPE_WORDS)
-        }
+        InputErrorKind::Image(ScanError::NoQrFound { .. } | ScanError::TooLarge { .. })
+        | InputErrorKind::NoShareToken => Some(TYPE_WORDS),
         _ => None,
     }
 }

@@ -86,6 +86,20 @@ pub fn verify(args: AuditVerifyArgs, out: &mut dyn Write) -> Result<(), CliError
         ),
     }
     .map_err(w)?;
+    let signed_line = report.last_signed.map_or(0, |(_, line)| line);
+    let ends = report
+        .program_ends
+        .iter()
+        .filter(|&&l| l > signed_line)
+        .count();
+    if ends > 0 {
+        writeln!(
+            out,
+            "  {ends} record(s) after it say how an exec's program ended, each signed with the \
+             one-time key its ceremony's signed record certified"
+        )
+        .map_err(w)?;
+    }
     let tail = report.unsigned_tail();
     if tail > 0 {
         writeln!(

@@ -3,7 +3,9 @@
 //! environment, or one JSON object on its standard input), wipes its own copies, waits, and
 //! exits with the child's status (128 + signal if killed). Signals, and the program's life
 //! bound to custody's, are in `child.rs`. The audit record closes once the program has started
-//! ("credentials handed to PROGRAM (pid N)") or failed to ("cannot start PROGRAM: ...").
+//! ("credentials handed to PROGRAM (pid N)", after which the master key is erased) or failed to
+//! ("cannot start PROGRAM: ..."); when the program ends, the library appends how (exit code or
+//! signal, how long it ran), signed with the one-time key the closing record certified.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -11,6 +13,7 @@ use std::process::{Command, Stdio};
 use zeroize::Zeroizing;
 
 use super::{CliError, EnvStyle, ExecArgs, child, quorum_open, ratify};
+use custody::audit::ProgramEnd;
 use custody::ops::release::{self, ReleaseOptions};
 use custody::vault::credential::check_name;
 
@@ -114,7 +117,9 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
         }
     };
     let forwarding = forwarder.forward_to(child.id());
-    if let Some(problem) = releasing.started(&program_name, child.id())? {
+    // The ceremony closes; the master key is erased while the program runs.
+    let mut running = releasing.started(&program_name, child.id())?;
+    if let Some(problem) = running.take_not_anchored() {
         writeln!(err, "warning: {problem}").ok();
     }
     let writer = match (stdin_bytes, child.stdin.take()) {
@@ -132,6 +137,15 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
     forwarding.stop();
     if let Some(t) = writer {
         let _ = t.join();
+    }
+    // The program's own status stays custody's exit status even if this cannot be recorded.
+    if let Err(e) = running.ended(ProgramEnd::from(status)) {
+        writeln!(
+            err,
+            "warning: how {program_name} ended ({}) is not in the audit log: {e}",
+            ProgramEnd::from(status)
+        )
+        .ok();
     }
     match child::exit_code(status) {
         0 => Ok(()),

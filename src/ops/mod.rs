@@ -10,6 +10,7 @@
 //!
 //! ```no_run
 //! use std::path::Path;
+//! use custody::audit::ProgramEnd;
 //! use custody::clock::Clock;
 //! use custody::input;
 //! use custody::ops::release::{self, ReleaseOptions};
@@ -36,12 +37,15 @@
 //! let spawned = bot.spawn();
 //! drop((released, bot)); // the program has its copy; erase ours
 //! match spawned {
-//!     Ok(child) => {
-//!         // Recorded and signed; a vault that could not be updated to anchor the record is
-//!         // reported, not fatal: the bot is already running.
-//!         if let Some(problem) = releasing.started("./bot", child.id())? {
+//!     Ok(mut child) => {
+//!         // The ceremony closes and the master key is erased while the program runs; a
+//!         // vault that could not be updated to anchor the closing record is reported, not
+//!         // fatal: the bot is already running.
+//!         let mut running = releasing.started("./bot", child.id())?;
+//!         if let Some(problem) = running.take_not_anchored() {
 //!             eprintln!("warning: {problem}");
 //!         }
+//!         running.ended(ProgramEnd::from(child.wait()?))?;
 //!     }
 //!     Err(e) => releasing.not_started("./bot", &e.to_string())?,
 //! }

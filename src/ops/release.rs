@@ -3,7 +3,10 @@
 //! unknown and (unless allowed) withdraw-scoped credentials are refused before anything is
 //! opened; what is opened is recorded (names only) and the ceremony closed with a signed
 //! record. Also the names under which a program receives them (environment variables, or one
-//! JSON object). Starting the program is the front end's business.
+//! JSON object). Starting the program is the front end's business; once it has started, the
+//! master key is erased, and how the program ends (exit code or signal, how long it ran) is
+//! recorded after the ceremony, signed with a one-time key the closing record certifies
+//! ([`Running::ended`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -11,7 +14,7 @@ use std::fmt;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::audit::AuditError;
+use crate::audit::{AuditError, ExitRecorder, ProgramEnd};
 use crate::ops::ratify::{self, Ratified, RatifyFailure};
 use crate::ops::session::Session;
 use crate::timefmt;
@@ -311,15 +314,20 @@ pub struct Releasing {
 
 impl Releasing {
     /// The program started with the credentials (process `pid`): close the ceremony with a
-    /// record signed with the master key, "credentials handed to `program` (pid N)", and
-    /// anchor it in the vault. The program runs either way: a failure to anchor comes back as
-    /// `Ok(Some(problem))` to report, not as an error that would stop it.
-    pub fn started(self, program: &str, pid: u32) -> Result<Option<AuditError>, AuditError> {
+    /// record signed with the master key, "credentials handed to `program` (pid N)", which
+    /// also certifies a one-time key, and anchor it in the vault; the master secret and derived
+    /// keys are erased. The returned [`Running`] records how the program ends with that key
+    /// alone. The program runs either way: a failure to anchor is kept in the [`Running`]
+    /// ([`Running::take_not_anchored`]) to report, not returned as an error that would stop it.
+    pub fn started(self, program: &str, pid: u32) -> Result<Running, AuditError> {
         let Releasing { session, released } = self;
         drop(released);
-        let closed =
-            session.close_succeeded(&format!("credentials handed to {program} (pid {pid})"))?;
-        Ok(closed.not_anchored)
+        let (recorder, not_anchored) = session
+            .close_handing_over(&format!("credentials handed to {program} (pid {pid})"), pid)?;
+        Ok(Running {
+            recorder,
+            not_anchored,
+        })
     }
 
     /// The program could not be started (`reason`): no credential left custody; close the
@@ -332,6 +340,36 @@ impl Releasing {
                 "cannot start {program}: {reason}; no credential left custody"
             ))
             .map(drop)
+    }
+}
+
+/// A program running with released credentials, its ceremony closed and the master key
+/// erased. Holds only the one-time key that the closing record certified, to sign the record
+/// of how the program ends. Dropped without [`Running::ended`] (or if custody is killed), it
+/// records nothing.
+#[derive(Debug)]
+pub struct Running {
+    recorder: ExitRecorder,
+    not_anchored: Option<AuditError>,
+}
+
+impl Running {
+    /// Why the ceremony's closing record could not be anchored in the vault, if it could not
+    /// (the ceremony is recorded either way); taken once, to report.
+    pub fn take_not_anchored(&mut self) -> Option<AuditError> {
+        self.not_anchored.take()
+    }
+
+    /// The program's process id.
+    pub fn pid(&self) -> u32 {
+        self.recorder.pid()
+    }
+
+    /// The program ended as `end` (`ProgramEnd::from` its wait status): append the
+    /// ceremony's `program-ended` record (exit code or signal, and how long it ran since
+    /// [`Releasing::started`]), signed with the one-time key, which is then erased.
+    pub fn ended(self, end: ProgramEnd) -> Result<(), AuditError> {
+        self.recorder.record(end).map(drop)
     }
 }
 

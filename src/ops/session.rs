@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::audit::{self, AuditError, AuditLog, LogHead};
+use crate::audit::{self, AuditError, AuditLog, ExitRecorder, LogHead};
 use crate::clock::Clock;
 use crate::harden::{self, Hardening};
 use crate::input::Presented;
@@ -323,6 +323,30 @@ impl Session {
             unlocked: self.unlocked,
             not_anchored,
         })
+    }
+
+    /// Close the ceremony as succeeded for an action that handed credentials to program
+    /// `pid`: the record, signed with the master key, also certifies a one-time key for the
+    /// record of how the program ends. The master secret and the keys derived from it are
+    /// erased before this returns; the returned recorder holds only the one-time key.
+    /// The closing record is anchored in the vault before the keys are erased; a failure to
+    /// anchor it is returned beside the recorder, to report (the ceremony is recorded).
+    pub fn close_handing_over(
+        self,
+        summary: &str,
+        pid: u32,
+    ) -> Result<(ExitRecorder, Option<AuditError>), AuditError> {
+        let Session {
+            path,
+            unlocked,
+            ceremony,
+            clock,
+            ..
+        } = self;
+        let (head, recorder) = ceremony.succeed_handing_over(&unlocked.keys, summary, pid)?;
+        let not_anchored = audit::anchor_in_vault(&path, &unlocked.keys, head, clock.now()).err();
+        drop(unlocked);
+        Ok((recorder, not_anchored))
     }
 
     /// Close the ceremony as failed with `reason` and keep the unlocked quorum (see

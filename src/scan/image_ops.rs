@@ -1,8 +1,6 @@
 //! Grayscale picture operations for the scanner: rescaling and binarisations, and the list
 //! of pre-processed copies tried in turn.
 
-use image::imageops::{self, FilterType};
-use image::{GrayImage, ImageBuffer, Luma};
 use zeroize::Zeroizing;
 
 /// An 8-bit grayscale picture, row-major, zeroised on drop.
@@ -30,20 +28,19 @@ impl Gray {
         self.px[y * self.w + x]
     }
 
-    /// Copy rescaled by `factor` (area-weighted when shrinking).
+    /// Copy rescaled by `factor` (area-weighted when shrinking; see `resample`).
     pub fn scaled(&self, factor: f32) -> Gray {
-        let nw = ((self.w as f32 * factor).round() as u32).max(1);
-        let nh = ((self.h as f32 * factor).round() as u32).max(1);
-        let src: GrayImage = ImageBuffer::from_raw(self.w as u32, self.h as u32, self.px.to_vec())
-            .expect("buffer matches its dimensions");
-        let src = Zeroizing::new(src.into_raw());
-        let view: ImageBuffer<Luma<u8>, &[u8]> =
-            ImageBuffer::from_raw(self.w as u32, self.h as u32, &src[..]).expect("same buffer");
-        let out = imageops::resize(&view, nw, nh, FilterType::Triangle);
+        let nw = ((self.w as f32 * factor).round() as usize).max(1);
+        let nh = ((self.h as f32 * factor).round() as usize).max(1);
+        super::resample::resize(self, nw, nh)
+    }
+
+    /// An identical copy.
+    fn copy(&self) -> Gray {
         Gray {
-            w: nw as usize,
-            h: nh as usize,
-            px: Zeroizing::new(out.into_raw()),
+            w: self.w,
+            h: self.h,
+            px: self.px.clone(),
         }
     }
 
@@ -51,11 +48,7 @@ impl Gray {
     pub fn fit(&self, max: usize) -> Gray {
         let long = self.w.max(self.h);
         if long <= max {
-            Gray {
-                w: self.w,
-                h: self.h,
-                px: self.px.clone(),
-            }
+            self.copy()
         } else {
             self.scaled(max as f32 / long as f32)
         }
@@ -63,14 +56,18 @@ impl Gray {
 
     /// Black (0) / white (255) by comparing each pixel with the mean of a square window of
     /// half-size `radius` around it, minus `bias`: copes with uneven light and shadows.
+    /// Exact for windows of up to 16 million pixels (the scanner's are at most 350 x 350).
     pub fn mean_threshold(&self, radius: usize, bias: i32) -> Gray {
         let (w, h) = (self.w, self.h);
-        let mut integral = vec![0u64; (w + 1) * (h + 1)];
+        // Sums modulo 2^32 (4 bytes a pixel, not 8): a window's sum comes out exact as long as
+        // it is below 2^32, i.e. for windows of up to 16 million pixels.
+        let mut integral = vec![0u32; (w + 1) * (h + 1)];
         for y in 0..h {
-            let mut row = 0u64;
+            let mut row = 0u32;
             for x in 0..w {
-                row += self.get(x, y) as u64;
-                integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1] + row;
+                row = row.wrapping_add(u32::from(self.get(x, y)));
+                integral[(y + 1) * (w + 1) + x + 1] =
+                    integral[y * (w + 1) + x + 1].wrapping_add(row);
             }
         }
         let mut out = Gray::filled(w, h, 255);
@@ -78,11 +75,15 @@ impl Gray {
             let (y0, y1) = (y.saturating_sub(radius), (y + radius + 1).min(h));
             for x in 0..w {
                 let (x0, x1) = (x.saturating_sub(radius), (x + radius + 1).min(w));
-                let sum = integral[y1 * (w + 1) + x1] + integral[y0 * (w + 1) + x0]
-                    - integral[y0 * (w + 1) + x1]
-                    - integral[y1 * (w + 1) + x0];
-                let mean = (sum / ((x1 - x0) * (y1 - y0)) as u64) as i32;
-                if (self.get(x, y) as i32) < mean - bias {
+                let sum = integral[y1 * (w + 1) + x1]
+                    .wrapping_add(integral[y0 * (w + 1) + x0])
+                    .wrapping_sub(integral[y0 * (w + 1) + x1])
+                    .wrapping_sub(integral[y1 * (w + 1) + x0]);
+                // pixel < floor(sum / area) - bias, without dividing: for an integer k,
+                // floor(sum / area) >= k exactly when sum >= k * area.
+                let k = i64::from(self.get(x, y)) + i64::from(bias) + 1;
+                let area = ((x1 - x0) * (y1 - y0)) as u64;
+                if k <= 0 || u64::from(sum) >= k as u64 * area {
                     out.px[y * w + x] = 0;
                 }
             }
@@ -227,6 +228,9 @@ pub(super) fn attempts(src: &Gray) -> impl Iterator<Item = Attempt> + '_ {
         }
     }
     let mut seen: Vec<(usize, Binarise)> = Vec::new();
+    // Each size is rescaled from the picture once and kept for the attempts that use it (at
+    // most seven sizes, ~15 million pixels in all, whatever the picture's size).
+    let mut bases: Vec<(usize, Gray)> = Vec::new();
     plan.into_iter().filter_map(move |(max, bin)| {
         // Sizes above the picture's own collapse to the picture itself; try each only once.
         let size = if max == UPSCALE {
@@ -239,10 +243,18 @@ pub(super) fn attempts(src: &Gray) -> impl Iterator<Item = Attempt> + '_ {
             return None;
         }
         seen.push(key);
-        let base = if size > long {
-            src.scaled(2.0)
-        } else {
-            src.fit(size)
+        let base = match bases.iter().find(|(s, _)| *s == size) {
+            Some((_, b)) => b.copy(),
+            None => {
+                let b = if size > long {
+                    src.scaled(2.0)
+                } else {
+                    src.fit(size)
+                };
+                let copy = b.copy();
+                bases.push((size, b));
+                copy
+            }
         };
         let (name, image, binarised) = match bin {
             Binarise::Decoder => (format!("{size}px"), base, false),
@@ -263,4 +275,46 @@ pub(super) fn attempts(src: &Gray) -> impl Iterator<Item = Attempt> + '_ {
             binarised,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_threshold_matches_direct_window_means() {
+        let (w, h) = (61usize, 47usize);
+        let mut x = 0x2545_f491u32;
+        let px: Vec<u8> = (0..w * h)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x >> 24) as u8
+            })
+            .collect();
+        let g = Gray {
+            w,
+            h,
+            px: Zeroizing::new(px),
+        };
+        for (radius, bias) in [(4, 6), (9, 0), (100, 12), (3, -300), (5, 300)] {
+            let out = g.mean_threshold(radius, bias);
+            for y in 0..h {
+                for x in 0..w {
+                    let (y0, y1) = (y.saturating_sub(radius), (y + radius + 1).min(h));
+                    let (x0, x1) = (x.saturating_sub(radius), (x + radius + 1).min(w));
+                    let mut sum = 0u64;
+                    for yy in y0..y1 {
+                        for xx in x0..x1 {
+                            sum += u64::from(g.get(xx, yy));
+                        }
+                    }
+                    let mean = (sum / ((x1 - x0) * (y1 - y0)) as u64) as i32;
+                    let black = i32::from(g.get(x, y)) < mean - bias;
+                    assert_eq!(out.get(x, y), if black { 0 } else { 255 }, "({x}, {y})");
+                }
+            }
+        }
+    }
 }

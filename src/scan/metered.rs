@@ -37,6 +37,16 @@ pub(super) const WORK_PER_PIXEL: u64 = 32;
 /// full search.
 pub(super) const WORK_FLOOR: u64 = 16_000_000;
 
+/// Detector steps allowed for all the attempts on one picture together: once spent, no
+/// further attempt is made and the picture counts as holding no readable code.
+///
+/// Measured (`cargo bench --bench scan`): a sheet is read with 14-30 million steps (the
+/// degraded corpus: at most 30 million, in at most five attempts); an A4 page without a code
+/// takes all 47 attempts and 196 million; the fuzz finding `image-slow-grid-search` 284
+/// million. Without this cap a 2400 x 2400 picture of noise took 940 million steps (5.5 s),
+/// and the attempts' budgets together allow about 4 billion (30 s or more).
+pub const PICTURE_WORK_BUDGET: u64 = 400_000_000;
+
 /// The budget for one detection attempt on a `w × h` picture.
 pub(super) fn budget(w: usize, h: usize) -> u64 {
     WORK_FLOOR + WORK_PER_PIXEL * (w as u64) * (h as u64)

@@ -91,3 +91,24 @@ pub fn token_text(seed: u64) -> String {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     )
 }
+
+/// A `w × h` PNG of one gray level, written row by row: a uniform picture compresses to a few
+/// hundred KB whatever its declared size (20000 x 20000: ~400 KB).
+pub fn uniform_png(w: u32, h: u32, level: u8) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_color(png::ColorType::Grayscale);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Fast);
+    enc.set_filter(png::Filter::NoFilter);
+    let mut writer = enc.write_header().unwrap();
+    let mut stream = writer.stream_writer().unwrap();
+    let row = vec![level; w as usize];
+    for _ in 0..h {
+        stream.write_all(&row).unwrap();
+    }
+    stream.finish().unwrap();
+    writer.finish().unwrap();
+    out
+}
