@@ -41,6 +41,17 @@ pub fn date(secs: u64) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// `ms` milliseconds for a person: `0.3 s`, `42.0 s`, `3 min 20 s`, `5 h 2 min`, `3 d 4 h`.
+pub fn duration(ms: u64) -> String {
+    let s = ms / 1000;
+    match s {
+        0..60 => format!("{:.1} s", ms as f64 / 1000.0),
+        60..3600 => format!("{} min {} s", s / 60, s % 60),
+        3600..86_400 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        _ => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +63,14 @@ mod tests {
         assert_eq!(compact(1_790_000_000), "20260921T141320Z");
         assert_eq!(parse_rfc3339(&rfc3339(1_764_352_800)), Some(1_764_352_800));
         assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(340), "0.3 s");
+        assert_eq!(duration(59_999), "60.0 s");
+        assert_eq!(duration(200_000), "3 min 20 s");
+        assert_eq!(duration(18_120_000), "5 h 2 min");
+        assert_eq!(duration(288_000_000), "3 d 8 h");
     }
 }

@@ -99,17 +99,6 @@ pub fn signal_name(n: i32) -> Option<&'static str> {
         .map(|(_, name)| *name)
 }
 
-/// `ms` milliseconds for a person: `0.3 s`, `42.0 s`, `3 min 20 s`, `5 h 2 min`, `3 d 4 h`.
-pub fn duration(ms: u64) -> String {
-    let s = ms / 1000;
-    match s {
-        0..60 => format!("{:.1} s", ms as f64 / 1000.0),
-        60..3600 => format!("{} min {} s", s / 60, s % 60),
-        3600..86_400 => format!("{} h {} min", s / 3600, s % 3600 / 60),
-        _ => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
-    }
-}
-
 /// A one-time Ed25519 key: its 32-byte seed in locked, zeroized memory.
 pub(super) struct OneTimeKey {
     seed: SecretBytes,
@@ -316,14 +305,5 @@ mod tests {
         assert_eq!(term.to_string(), "was ended by signal 15 (SIGTERM)");
         assert_eq!(signal_name(9), Some("SIGKILL"));
         assert_eq!(signal_name(64), None);
-    }
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(duration(340), "0.3 s");
-        assert_eq!(duration(59_999), "60.0 s");
-        assert_eq!(duration(200_000), "3 min 20 s");
-        assert_eq!(duration(18_120_000), "5 h 2 min");
-        assert_eq!(duration(288_000_000), "3 d 8 h");
     }
 }

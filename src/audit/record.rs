@@ -239,7 +239,7 @@ impl Record {
                         .unwrap_or_else(|| "?".into())
                 );
                 if let Some(ms) = self.ran_ms {
-                    s.push_str(&format!(" after {}", super::exit::duration(ms)));
+                    s.push_str(&format!(" after {}", crate::timefmt::duration(ms)));
                 }
                 if self.sig.is_some() {
                     s.push_str(" [signed with the ceremony's one-time key]");
