@@ -831,3 +831,47 @@ fn endless_or_oversized_standard_input_is_refused_at_its_cap() {
         .stderr(contains("larger than 64 KiB"));
     assert_eq!(fs::read(&vault).unwrap(), before);
 }
+
+/// Every command the demo prints pastes into a POSIX shell as it ran: the exec step's
+/// `sh -c '…'` keeps its quoting, and run again by `sh` from the kept folder it works.
+#[test]
+fn demo_prints_commands_that_paste_into_a_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let kept = dir.path().join("demo");
+    let out = custody()
+        .arg("demo")
+        .arg("--keep")
+        .arg(&kept)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("$ custody exec "))
+        .expect("the demo prints its exec step");
+    assert!(
+        line.contains("-- sh -c 'echo \"bot: got BINANCE_MAIN_API_KEY"),
+        "{line}"
+    );
+    let bin = assert_cmd::cargo::cargo_bin("custody");
+    let pasted = format!("'{}'{}", bin.display(), &line["$ custody".len()..]);
+    let run = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&pasted)
+        .current_dir(&kept)
+        .env_remove("CUSTODY_VAULT")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&run.stdout)
+            .contains("bot: got BINANCE_MAIN_API_KEY (13 characters)")
+    );
+}

@@ -15,9 +15,25 @@ fn say(out: &mut dyn Write, text: &str) -> Result<(), CliError> {
     writeln!(out, "{text}").map_err(CliError::Output)
 }
 
-/// Print the command, run it in-process, and return its result.
+/// `arg` as a POSIX shell word: as it is when it has only characters no shell treats
+/// specially, otherwise in single quotes (a `'` inside written `'\''`).
+fn shell_word(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c));
+    if plain {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
+/// Print the command as it can be pasted into a shell, run it in-process, and return its
+/// result.
 fn step(out: &mut dyn Write, args: &[String]) -> Result<(), CliError> {
-    say(out, &format!("\n$ custody {}", args.join(" ")))?;
+    let words: Vec<String> = args.iter().map(|a| shell_word(a)).collect();
+    say(out, &format!("\n$ custody {}", words.join(" ")))?;
     let cli =
         Cli::try_parse_from(std::iter::once("custody".to_owned()).chain(args.iter().cloned()))
             .map_err(|e| CliError::Usage(e.to_string()))?;
