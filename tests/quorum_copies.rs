@@ -233,3 +233,39 @@ fn the_ceremony_accepts_the_second_copy_and_counts_it_once() {
     assert_eq!(u.master.expose(), &[7u8; 32]);
     assert_eq!(u.counted_once[0].holders, ["frank", "gina"]);
 }
+
+#[test]
+fn the_reference_implementation_recovers_from_one_copy_and_two_ops_shares() {
+    let t = board_and_ops();
+    // gina's copy (the words on her sheet) and two Ops shares: standard SLIP-39 shares that
+    // python-shamir-mnemonic combines without custody.
+    let words: Vec<String> = [&t.tokens[0][1], &t.tokens[1][0], &t.tokens[1][2]]
+        .iter()
+        .map(|k| k.share.to_words().to_string())
+        .collect();
+    let script = r#"
+import sys
+from shamir_mnemonic import combine_mnemonics
+print(combine_mnemonics(sys.argv[1:]).hex())
+"#;
+    match std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(&words)
+        .output()
+    {
+        Ok(out) if out.status.success() => {
+            assert_eq!(
+                String::from_utf8(out.stdout).unwrap().trim(),
+                "07".repeat(32)
+            );
+        }
+        other => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "shamir-mnemonic is needed in CI: {other:?}"
+            );
+            eprintln!("python3 with shamir_mnemonic not available; skipping");
+        }
+    }
+}
