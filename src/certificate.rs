@@ -307,7 +307,13 @@ impl Certificate {
             .members
             .iter()
             .filter(|m| !unlocked.incomplete_groups.contains(&m.group))
-            .count();
+            .count()
+            // Copies of one group's share count as the one share they are.
+            - unlocked
+                .counted_once
+                .iter()
+                .map(|c| c.holders.len() - 1)
+                .sum::<usize>();
         Certificate::issue(
             vault,
             &unlocked.keys,

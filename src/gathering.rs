@@ -128,6 +128,11 @@ impl<'v> Gathering<'v> {
         for (q, m) in &self.accepted {
             if q.share.group_index == s.group_index && q.share.member_index == s.member_index {
                 let same: bool = q.share.value.as_slice().ct_eq(s.value.as_slice()).into();
+                if same && quorum::is_copy(self.vault.is_some(), q, m, &p, &member) {
+                    // Another holder's copy of a group's one share: kept (it names its holder
+                    // in the record) but counted once.
+                    continue;
+                }
                 return reject(if same {
                     format!("{}'s share was already presented", m.custodian)
                 } else {
@@ -152,12 +157,7 @@ impl<'v> Gathering<'v> {
     /// Per group: how many shares are in, how many are needed. With a vault every group of the
     /// policy is listed; without one, the groups seen so far.
     pub fn progress(&self) -> Vec<GroupProgress> {
-        let count = |gi: u8| {
-            self.accepted
-                .iter()
-                .filter(|(p, _)| p.share.group_index == gi)
-                .count()
-        };
+        let count = |gi: u8| self.counted().filter(|p| p.share.group_index == gi).count();
         let mut out = Vec::new();
         match self.vault {
             Some(v) => {
@@ -198,6 +198,54 @@ impl<'v> Gathering<'v> {
             }
         }
         out
+    }
+
+    /// The accepted shares that count: a copy of a share already accepted (another holder's
+    /// copy of a group's one share) counts once.
+    fn counted(&self) -> impl Iterator<Item = &Presented> {
+        self.accepted.iter().enumerate().filter_map(|(i, (p, _))| {
+            let earlier = self.accepted[..i].iter().any(|(q, _)| {
+                q.share.group_index == p.share.group_index
+                    && q.share.member_index == p.share.member_index
+            });
+            (!earlier).then_some(p)
+        })
+    }
+
+    /// When several holders of one group's share presented their copies: one sentence per
+    /// group ("frank's and gina's copies of group Board's one share are the same share:
+    /// presented together they count once"), joined; `None` when no copy was presented twice.
+    pub fn copies_note(&self) -> Option<String> {
+        let mut notes: Vec<quorum::CountedOnce> = Vec::new();
+        for (i, (p, m)) in self.accepted.iter().enumerate() {
+            let first = self.accepted[..i].iter().find(|(q, _)| {
+                q.share.group_index == p.share.group_index
+                    && q.share.member_index == p.share.member_index
+            });
+            let Some((q, mq)) = first else { continue };
+            match notes
+                .iter_mut()
+                .find(|n| n.group_index == p.share.group_index)
+            {
+                Some(n) => {
+                    n.holders.push(m.custodian.clone());
+                    n.labels.push(p.label.clone());
+                }
+                None => notes.push(quorum::CountedOnce {
+                    group: mq.group.clone(),
+                    group_index: p.share.group_index,
+                    holders: vec![mq.custodian.clone(), m.custodian.clone()],
+                    labels: vec![q.label.clone(), p.label.clone()],
+                }),
+            }
+        }
+        (!notes.is_empty()).then(|| {
+            notes
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
     }
 
     /// Groups complete, groups needed, groups in all (`None` before the first share when
@@ -285,14 +333,16 @@ impl<'v> Gathering<'v> {
     /// same polynomial as the rest) without decrypting the master secret. `Err` names the
     /// shares at fault. Call it only when [`Gathering::is_ready`].
     pub fn cross_check(&self) -> Result<(), Disagreement> {
-        let shares: Vec<Share> = self.accepted.iter().map(|(p, _)| p.share.clone()).collect();
+        // A copy of a share already accepted is the same share: it is checked once.
+        let counted: Vec<&Presented> = self.counted().collect();
+        let shares: Vec<Share> = counted.iter().map(|p| p.share.clone()).collect();
         match slip39::recover_ems(&shares) {
             Ok(_ems) => Ok(()),
             Err(Slip39Error::InconsistentShares { shares, .. }) => Err(Disagreement::Outliers {
                 labels: shares
                     .iter()
-                    .filter_map(|&i| self.accepted.get(i))
-                    .map(|(p, _)| p.label.clone())
+                    .filter_map(|&i| counted.get(i))
+                    .map(|p| p.label.clone())
                     .collect(),
             }),
             Err(Slip39Error::DigestMismatch { group_index }) => Err(Disagreement::Digest {

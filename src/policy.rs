@@ -21,7 +21,10 @@ pub struct Custodian {
     /// stored policy; in a new one, in NFC and unique after NFC and case folding
     /// ([`custodian_name`]).
     pub name: String,
-    /// SLIP-39 member index (0-based); printed on sheets as `index` + 1.
+    /// The custodian's place in the group (0-based, unique in the group); printed on sheets as
+    /// `index` + 1. It is the SLIP-39 member index of the custodian's share, except in a
+    /// group whose one share is held in copies ([`Group::holds_copies`]): there every copy is
+    /// SLIP-39 member 0 and this number only tells the holders apart.
     pub member_index: u8,
 }
 
@@ -31,8 +34,9 @@ pub struct Custodian {
 pub struct Group {
     /// The group's name, unique (ignoring case) among the policy's groups.
     pub name: String,
-    /// How many of the group's custodians must combine their shares (1 to their number; 1
-    /// only when the group has a single custodian).
+    /// How many of the group's custodians must combine their shares (1 to their number). A
+    /// threshold of 1 with several custodians is issued as copies of the group's one SLIP-39
+    /// member share, one copy per custodian ([`Group::holds_copies`]).
     pub member_threshold: u8,
     /// The group's custodians (1 to 16), each with its own member index.
     pub custodians: Vec<Custodian>,
@@ -91,13 +95,6 @@ pub enum PolicyError {
         group: String,
         /// The member threshold asked for.
         threshold: u8,
-        /// How many custodians the group has.
-        count: usize,
-    },
-    /// A group has a member threshold of 1 with several custodians, which SLIP-39 forbids.
-    OneOfMany {
-        /// The group's name.
-        group: String,
         /// How many custodians the group has.
         count: usize,
     },
@@ -160,12 +157,6 @@ impl fmt::Display for PolicyError {
                 f,
                 "group {group} needs {threshold} of its {count} custodians, which is impossible: \
                  the threshold must be from 1 to {count}"
-            ),
-            PolicyError::OneOfMany { group, count } => write!(
-                f,
-                "group {group} is 1-of-{count}: SLIP-39 does not allow a threshold of 1 with several \
-                 members (each would hold the whole group share); give each of them a 1-of-1 group \
-                 of their own, or raise the threshold"
             ),
             PolicyError::BadGroupThreshold { threshold, groups } => write!(
                 f,
@@ -234,6 +225,52 @@ fn distinct<'a>(
         seen.push((key, name));
     }
     Ok(())
+}
+
+impl Group {
+    /// Whether the group's one SLIP-39 member share is held in copies: a member threshold of 1
+    /// with several custodians ("any 1 of n"). SLIP-39 allows a threshold of 1 only with a
+    /// single member share, and n holders of that one share are exactly "any 1 of n": each
+    /// custodian receives a copy of the share (SLIP-39 member index 0) in a token naming them.
+    pub fn holds_copies(&self) -> bool {
+        self.member_threshold == 1 && self.custodians.len() > 1
+    }
+
+    /// How many SLIP-39 member shares the group is split into: one when it holds copies, else
+    /// one per custodian.
+    pub fn slip39_member_count(&self) -> u8 {
+        if self.holds_copies() {
+            1
+        } else {
+            self.custodians.len().min(255) as u8
+        }
+    }
+
+    /// The SLIP-39 member index of `custodian`'s share: 0 for every copy when the group holds
+    /// copies, else the custodian's member index.
+    pub fn slip39_member_index(&self, custodian: &Custodian) -> u8 {
+        if self.holds_copies() {
+            0
+        } else {
+            custodian.member_index
+        }
+    }
+
+    /// The custodians' names, in policy order, joined for a sentence: "frank and gina",
+    /// "a, b and c".
+    pub fn holder_names(&self) -> String {
+        joined(self.custodians.iter().map(|c| c.name.as_str()), "and")
+    }
+}
+
+/// `a`, `a and b`, `a, b and c` (or with `or`).
+pub fn joined<'a>(names: impl IntoIterator<Item = &'a str>, conjunction: &str) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} {conjunction} {last}", rest.join(", ")),
+    }
 }
 
 impl Policy {
@@ -369,12 +406,6 @@ impl Policy {
                     count,
                 });
             }
-            if g.member_threshold == 1 && count > 1 {
-                return Err(PolicyError::OneOfMany {
-                    group: g.name.clone(),
-                    count,
-                });
-            }
             let mut idx = HashSet::new();
             for c in &g.custodians {
                 named("custodian", &c.name, custodian_name::check_stored(&c.name))?;
@@ -476,18 +507,21 @@ impl Policy {
         Ok(indices)
     }
 
-    /// The SLIP-39 split parameters, group by group.
+    /// The SLIP-39 split parameters, group by group: a group whose one share is held in copies
+    /// is one SLIP-39 member share ([`Group::slip39_member_count`]).
     pub fn group_specs(&self) -> Vec<GroupSpec> {
         self.groups
             .iter()
             .map(|g| GroupSpec {
                 member_threshold: g.member_threshold,
-                member_count: g.custodians.len() as u8,
+                member_count: g.slip39_member_count(),
             })
             .collect()
     }
 
-    /// The custodian holding member `member_index` of group `group_index`, if any.
+    /// The custodian holding member `member_index` of group `group_index`, if any: by the
+    /// policy's member index (in a group that holds copies, the copy number, not the SLIP-39
+    /// member index, which is 0 for every copy).
     pub fn custodian(&self, group_index: u8, member_index: u8) -> Option<(&Group, &Custodian)> {
         let g = self.groups.get(usize::from(group_index))?;
         let c = g
@@ -497,22 +531,10 @@ impl Policy {
         Some((g, c))
     }
 
-    /// The policy in plain words, one line per group, then the group rule when there are several.
+    /// The policy in plain words: one line per group ("Board: any 1 of 2 (frank, gina)"),
+    /// then the group rule when there are several ("Needed: 2 of the 2 groups").
     pub fn describe(&self) -> Vec<String> {
-        let mut lines: Vec<String> = self
-            .groups
-            .iter()
-            .map(|g| {
-                let names: Vec<&str> = g.custodians.iter().map(|c| c.name.as_str()).collect();
-                format!(
-                    "{}: any {} of {} ({})",
-                    g.name,
-                    g.member_threshold,
-                    g.custodians.len(),
-                    names.join(", ")
-                )
-            })
-            .collect();
+        let mut lines: Vec<String> = self.groups.iter().map(group_line).collect();
         if self.groups.len() > 1 {
             lines.push(format!(
                 "Needed: {} of the {} groups",
@@ -522,6 +544,37 @@ impl Policy {
         }
         lines
     }
+
+    /// The policy in one line: the groups' lines joined by `AND` when every group is needed
+    /// ("Board: any 1 of 2 (frank, gina) AND Ops: any 2 of 3 (alice, bob, carol)"), by `OR`
+    /// when any one group will do, else "any K of the N groups: ...; ...".
+    pub fn sentence(&self) -> String {
+        let lines: Vec<String> = self.groups.iter().map(group_line).collect();
+        let needed = usize::from(self.group_threshold);
+        if lines.len() == 1 || needed == lines.len() {
+            lines.join(" AND ")
+        } else if needed == 1 {
+            lines.join(" OR ")
+        } else {
+            format!(
+                "any {needed} of the {} groups: {}",
+                lines.len(),
+                lines.join("; ")
+            )
+        }
+    }
+}
+
+/// "Board: any 1 of 2 (frank, gina)".
+fn group_line(g: &Group) -> String {
+    let names: Vec<&str> = g.custodians.iter().map(|c| c.name.as_str()).collect();
+    format!(
+        "{}: any {} of {} ({})",
+        g.name,
+        g.member_threshold,
+        g.custodians.len(),
+        names.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -550,10 +603,6 @@ mod tests {
                 count: 3
             }
         );
-        assert!(matches!(
-            Policy::single(1, &names(&["a", "b"])),
-            Err(PolicyError::OneOfMany { .. })
-        ));
         assert!(matches!(
             Policy::single(2, &names(&["a", "A"])),
             Err(PolicyError::DuplicateName { .. })
@@ -674,5 +723,46 @@ mod tests {
         );
         assert_eq!(p.group_specs().len(), 2);
         assert_eq!(p.custodian(1, 0).unwrap().1.name, "dave");
+    }
+
+    #[test]
+    fn one_of_many_is_held_in_copies() {
+        let p = Policy::grouped(
+            &names(&["Board:1", "Ops:2"]),
+            &names(&["Board/frank", "Board/gina", "Ops/a", "Ops/b", "Ops/c"]),
+            Some(2),
+        )
+        .unwrap();
+        assert_eq!(
+            p.sentence(),
+            "Board: any 1 of 2 (frank, gina) AND Ops: any 2 of 3 (a, b, c)"
+        );
+        let board = &p.groups[0];
+        assert!(board.holds_copies() && !p.groups[1].holds_copies());
+        assert_eq!(board.slip39_member_count(), 1);
+        assert_eq!(
+            board
+                .custodians
+                .iter()
+                .map(|c| (c.member_index, board.slip39_member_index(c)))
+                .collect::<Vec<_>>(),
+            [(0, 0), (1, 0)]
+        );
+        assert_eq!(board.holder_names(), "frank and gina");
+        let specs = p.group_specs();
+        assert_eq!((specs[0].member_threshold, specs[0].member_count), (1, 1));
+        assert_eq!((specs[1].member_threshold, specs[1].member_count), (2, 3));
+        // A single group of 1 of 2 is allowed too (either custodian opens alone).
+        assert!(Policy::single(1, &names(&["a", "b"])).unwrap().groups[0].holds_copies());
+        let any = Policy::grouped(
+            &names(&["A:1", "B:1", "C:2"]),
+            &names(&["A/x", "B/y", "C/z", "C/w"]),
+            Some(2),
+        )
+        .unwrap();
+        assert_eq!(
+            any.sentence(),
+            "any 2 of the 3 groups: A: any 1 of 1 (x); B: any 1 of 1 (y); C: any 2 of 2 (z, w)"
+        );
     }
 }

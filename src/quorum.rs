@@ -26,8 +26,14 @@ pub struct Member {
     pub group: String,
     /// 0-based SLIP-39 group index of the share.
     pub group_index: u8,
-    /// 1-based number within the group (SLIP-39 member index + 1).
+    /// 1-based number within the group: SLIP-39 member index + 1, or in a group whose one
+    /// share is held in copies the holder's number in the group (1 when the holder is unknown:
+    /// words without a token).
     pub member_number: u8,
+    /// How many custodians hold this very share: 1, or in a group whose one share is held in
+    /// copies ("any 1 of n", [`crate::policy::Group::holds_copies`]) n. Copies presented
+    /// together count once.
+    pub holders: u8,
     /// What kind of input the share came in (token, share file, words, image).
     pub source: Source,
     /// The share carried a token whose signature verified under the vault's key.
@@ -243,13 +249,66 @@ pub fn check_share(p: &Presented, vault: &Vault) -> Result<Member, ShareProblem>
             format!("{} of {}", policy.group_threshold, policy.groups.len()),
         ));
     }
-    let (group, custodian) =
-        policy
-            .custodian(s.group_index, s.member_index)
-            .ok_or(ShareProblem::UnknownMember {
-                group_index: s.group_index,
-                member_index: s.member_index,
-            })?;
+    let unknown = ShareProblem::UnknownMember {
+        group_index: s.group_index,
+        member_index: s.member_index,
+    };
+    let copies = policy
+        .groups
+        .get(usize::from(s.group_index))
+        .filter(|g| g.holds_copies());
+    if let Some(group) = copies {
+        // Every custodian holds a copy of the group's one share (SLIP-39 member 0); the token,
+        // if any, names which copy this is.
+        if s.member_index != 0 {
+            return Err(unknown);
+        }
+        if s.member_threshold != group.member_threshold {
+            return Err(other(
+                "member threshold",
+                s.member_threshold.to_string(),
+                group.member_threshold.to_string(),
+            ));
+        }
+        let holder = match &p.token {
+            Some(t) => Some(
+                group
+                    .custodians
+                    .iter()
+                    .find(|c| {
+                        custodian_name::same(&t.info.custodian, &c.name)
+                            && custodian_name::same(&t.info.group, &group.name)
+                    })
+                    .ok_or_else(|| ShareProblem::NameMismatch {
+                        token: format!("{} (group {})", t.info.custodian, t.info.group),
+                        vault: format!(
+                            "{} (group {}, each holding a copy)",
+                            group.holder_names(),
+                            group.name
+                        ),
+                    })?,
+            ),
+            None => None,
+        };
+        return Ok(Member {
+            label: p.label.clone(),
+            custodian: match holder {
+                Some(c) => c.name.clone(),
+                None => {
+                    crate::policy::joined(group.custodians.iter().map(|c| c.name.as_str()), "or")
+                }
+            },
+            group: group.name.clone(),
+            group_index: s.group_index,
+            member_number: holder.map_or(1, |c| c.member_index + 1),
+            holders: group.custodians.len() as u8,
+            source: p.source,
+            signed: p.token.is_some(),
+        });
+    }
+    let (group, custodian) = policy
+        .custodian(s.group_index, s.member_index)
+        .ok_or(unknown)?;
     if s.member_threshold != group.member_threshold {
         return Err(other(
             "member threshold",
@@ -272,6 +331,7 @@ pub fn check_share(p: &Presented, vault: &Vault) -> Result<Member, ShareProblem>
         group: group.name.clone(),
         group_index: s.group_index,
         member_number: s.member_index + 1,
+        holders: 1,
         source: p.source,
         signed: p.token.is_some(),
     })
@@ -293,6 +353,7 @@ pub fn member_without_vault(p: &Presented) -> Member {
         group,
         group_index: s.group_index,
         member_number: s.member_index + 1,
+        holders: 1,
         source: p.source,
         signed: p.token.is_some(),
     }
@@ -474,6 +535,62 @@ pub struct Unlocked {
     pub members: Vec<Member>,
     /// Groups presented but short of their threshold: their shares took no part.
     pub incomplete_groups: Vec<String>,
+    /// Copies of one group's share presented by several of its holders: each counted once.
+    pub counted_once: Vec<CountedOnce>,
+}
+
+/// Copies of one group's share ("any 1 of n": every holder has a copy of the group's one
+/// SLIP-39 share) presented together by several holders: they count once, as one share.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CountedOnce {
+    /// The group's name.
+    pub group: String,
+    /// 0-based SLIP-39 group index.
+    pub group_index: u8,
+    /// The holders whose copies were presented, in order of presentation.
+    pub holders: Vec<String>,
+    /// The copies' input labels, in the same order.
+    pub labels: Vec<String>,
+}
+
+impl CountedOnce {
+    /// "frank's and gina's copies of group Board's one share".
+    pub fn copies(&self) -> String {
+        let owned: Vec<String> = self.holders.iter().map(|h| format!("{h}'s")).collect();
+        format!(
+            "{} copies of group {}'s one share",
+            crate::policy::joined(owned.iter().map(String::as_str), "and"),
+            self.group
+        )
+    }
+}
+
+impl fmt::Display for CountedOnce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} are the same share: presented together they count once",
+            self.copies()
+        )
+    }
+}
+
+/// Whether `q` and `p` (equal shares in one slot) are copies held by different custodians of
+/// a group that holds copies, rather than one share presented twice: a member threshold of 1
+/// (with a vault: a group of several holders), and tokens naming different holders (or a
+/// share without a token, whose holder cannot be told).
+pub(crate) fn is_copy(
+    with_vault: bool,
+    q: &Presented,
+    mq: &Member,
+    p: &Presented,
+    mp: &Member,
+) -> bool {
+    p.share.member_threshold == 1
+        && (!with_vault || mp.holders > 1)
+        && (q.token.is_none()
+            || p.token.is_none()
+            || !custodian_name::same(&mq.custodian, &mp.custodian))
 }
 
 impl fmt::Debug for Unlocked {
@@ -558,30 +675,54 @@ pub fn unlock(
             });
         }
     }
+    // Copies of a group's one share held by several custodians ("any 1 of n") count once;
+    // any other share presented twice, or two different shares in one slot, is refused.
+    let mut counted: Vec<usize> = Vec::with_capacity(presented.len());
+    let mut counted_once: Vec<CountedOnce> = Vec::new();
     for (i, p) in presented.iter().enumerate() {
-        for q in presented.iter().skip(i + 1) {
-            if p.share.group_index == q.share.group_index
-                && p.share.member_index == q.share.member_index
+        let Some(&j) = counted.iter().find(|&&j| {
+            presented[j].share.group_index == p.share.group_index
+                && presented[j].share.member_index == p.share.member_index
+        }) else {
+            counted.push(i);
+            continue;
+        };
+        let q = &presented[j];
+        let same: bool = q
+            .share
+            .value
+            .as_slice()
+            .ct_eq(p.share.value.as_slice())
+            .into();
+        let (mq, mp) = (&members[j], &members[i]);
+        if same && is_copy(vault.is_some(), q, mq, p, mp) {
+            match counted_once
+                .iter_mut()
+                .find(|c| c.group_index == p.share.group_index)
             {
-                let same: bool = p
-                    .share
-                    .value
-                    .as_slice()
-                    .ct_eq(q.share.value.as_slice())
-                    .into();
-                let m = &members[i];
-                let who = format!(
-                    "{}, member {} of group {}",
-                    m.custodian, m.member_number, m.group
-                );
-                let (first, second) = (p.label.clone(), q.label.clone());
-                return Err(if same {
-                    QuorumError::Duplicate { first, second, who }
-                } else {
-                    QuorumError::Conflict { first, second, who }
-                });
+                Some(c) => {
+                    c.holders.push(mp.custodian.clone());
+                    c.labels.push(p.label.clone());
+                }
+                None => counted_once.push(CountedOnce {
+                    group: mq.group.clone(),
+                    group_index: p.share.group_index,
+                    holders: vec![mq.custodian.clone(), mp.custodian.clone()],
+                    labels: vec![q.label.clone(), p.label.clone()],
+                }),
             }
+            continue;
         }
+        let who = format!(
+            "{}, member {} of group {}",
+            mq.custodian, mq.member_number, mq.group
+        );
+        let (first, second) = (q.label.clone(), p.label.clone());
+        return Err(if same {
+            QuorumError::Duplicate { first, second, who }
+        } else {
+            QuorumError::Conflict { first, second, who }
+        });
     }
     // 3. Enough members in enough groups.
     let s0 = &first.share;
@@ -592,8 +733,9 @@ pub fn unlock(
     group_indices.sort_unstable();
     group_indices.dedup();
     for &gi in &group_indices {
-        let shares: Vec<&Presented> = presented
+        let shares: Vec<&Presented> = counted
             .iter()
+            .map(|&i| &presented[i])
             .filter(|p| p.share.group_index == gi)
             .collect();
         let need = shares[0].share.member_threshold;
@@ -601,7 +743,13 @@ pub fn unlock(
         let name = group_name(vault, &members, gi);
         if have >= usize::from(need) {
             complete.push(gi);
-            lines.push(format!("group {name}: complete ({have} of {need} needed)"));
+            match counted_once.iter().find(|c| c.group_index == gi) {
+                Some(c) => lines.push(format!(
+                    "group {name}: complete ({have} of {need} needed; {} count once)",
+                    c.copies()
+                )),
+                None => lines.push(format!("group {name}: complete ({have} of {need} needed)")),
+            }
         } else {
             lines.push(format!("have {have} of {need} for group {name}"));
             incomplete_groups.push(name);
@@ -629,7 +777,9 @@ pub fn unlock(
         return Err(QuorumError::TooFew { lines });
     }
     // 4. Combine the complete groups' shares (SLIP-39 checks digests and extra shares).
-    let used: Vec<usize> = (0..presented.len())
+    let used: Vec<usize> = counted
+        .iter()
+        .copied()
         .filter(|&i| complete.contains(&presented[i].share.group_index))
         .collect();
     let shares: Vec<slip39::Share> = used.iter().map(|&i| presented[i].share.clone()).collect();
@@ -668,5 +818,6 @@ pub fn unlock(
         keys,
         members,
         incomplete_groups,
+        counted_once,
     })
 }

@@ -112,6 +112,22 @@ pub fn render(token: &Token, policy: &Policy, fingerprint: &str) -> Zeroizing<St
     line("index", &(u16::from(s.member_index) + 1).to_string());
     line("threshold", &s.member_threshold.to_string());
     line("members", &group.custodians.len().to_string());
+    if group.holds_copies()
+        && let Some(c) = group
+            .custodians
+            .iter()
+            .find(|c| crate::custodian_name::same(&c.name, &token.info.custodian))
+    {
+        // Every holder of the group has the same share; this is their copy.
+        line(
+            "copy",
+            &format!(
+                "{} of {}",
+                u16::from(c.member_index) + 1,
+                group.custodians.len()
+            ),
+        );
+    }
     line("group-threshold", &s.group_threshold.to_string());
     line("groups", &s.group_count.to_string());
     line("fingerprint", fingerprint);

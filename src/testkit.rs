@@ -103,22 +103,25 @@ pub fn test_vault_for_policy(
     )
     .unwrap();
     let vault = create_vault(&keys, vault_id, shares[0][0].identifier, policy.clone());
-    let tokens = shares
+    // One share per custodian: in a group that holds copies, a copy each.
+    let mut issued = crate::ops::issue::policy_shares(&policy, shares).into_iter();
+    let tokens = policy
+        .groups
         .iter()
-        .zip(&policy.groups)
-        .map(|(gs, g)| {
-            gs.iter()
-                .zip(&g.custodians)
-                .map(|(s, c)| {
+        .map(|g| {
+            g.custodians
+                .iter()
+                .map(|_| {
+                    let (group, custodian, share) = issued.next().unwrap();
                     Token::sign(
                         TokenInfo {
                             vault_id: vault.vault_id(),
                             epoch: 1,
                             created: CREATED,
-                            custodian: c.name.clone(),
-                            group: g.name.clone(),
+                            custodian,
+                            group,
                         },
-                        s.clone(),
+                        share,
                         keys.signing_key(),
                     )
                     .unwrap()

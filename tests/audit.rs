@@ -55,6 +55,7 @@ fn member(name: &str, n: u8) -> Member {
         group: "custodians".into(),
         group_index: 0,
         member_number: n,
+        holders: 1,
         source: Source::ShareFile,
         signed: true,
     }

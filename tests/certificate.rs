@@ -25,6 +25,7 @@ fn member(name: &str, n: u8, source: Source) -> Member {
         group: "custodians".into(),
         group_index: 0,
         member_number: n,
+        holders: 1,
         source,
         signed: true,
     }

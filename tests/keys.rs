@@ -187,6 +187,61 @@ fn format_vectors() -> String {
     }
     let back = slip39::combine(&[groups[0][2].clone(), groups[0][0].clone()], b"").unwrap();
     assert_eq!(back.as_slice(), &SECRET);
+    // Board 1-of-2 (frank, gina) AND Ops 2-of-3 (olga, oscar, otto): Board's one SLIP-39
+    // share, issued as a copy to each holder in a token naming them; randomness from ChaCha20
+    // seeded with 32 bytes of 01.
+    let policy = custody::policy::Policy::grouped(
+        &["Board:1".into(), "Ops:2".into()],
+        &[
+            "Board/frank".into(),
+            "Board/gina".into(),
+            "Ops/olga".into(),
+            "Ops/oscar".into(),
+            "Ops/otto".into(),
+        ],
+        Some(2),
+    )
+    .unwrap();
+    let mut rng = ChaCha20Rng::from_seed([1; 32]);
+    let groups =
+        slip39::generate_shares(&mut rng, &SECRET, b"", 2, &policy.group_specs(), true, 0).unwrap();
+    let issued = custody::ops::issue::policy_shares(&policy, groups);
+    let mut line = |k: &str, v: String| out.push_str(&format!("{k}: {v}\n"));
+    line("copies_board_mnemonic", issued[0].2.to_words().to_string());
+    for (i, (_, _, share)) in issued[2..].iter().enumerate() {
+        line(
+            &format!("copies_ops_{}_mnemonic", i + 1),
+            share.to_words().to_string(),
+        );
+    }
+    for (group, custodian, share) in &issued[..2] {
+        let token = Token::sign(
+            TokenInfo {
+                vault_id: [0x22; 16],
+                epoch: 1,
+                created: 1_764_352_800,
+                custodian: custodian.clone(),
+                group: group.clone(),
+            },
+            share.clone(),
+            keys.signing_key(),
+        )
+        .unwrap();
+        line(
+            &format!("copies_{custodian}_token"),
+            token.to_text().to_string(),
+        );
+    }
+    let back = slip39::combine(
+        &[
+            issued[1].2.clone(),
+            issued[2].2.clone(),
+            issued[4].2.clone(),
+        ],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(back.as_slice(), &SECRET);
     out
 }
 

@@ -544,3 +544,71 @@ fn errors_chain_to_their_cause_and_name_no_commands() {
     .unwrap_err();
     assert!(!e.to_string().contains("--"), "{e}");
 }
+
+#[test]
+fn extend_of_a_group_of_threshold_1_issues_a_copy_of_its_one_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let vault = root.join("vault.json");
+    common::custody()
+        .env("CUSTODY_FAKE_NOW", T0.to_string())
+        .arg("init")
+        .arg("--vault")
+        .arg(&vault)
+        .arg("--out-dir")
+        .arg(root.join("sh"))
+        .args([
+            "--group",
+            "Board:1",
+            "--group",
+            "Ops:2",
+            "--group-threshold",
+            "2",
+        ])
+        .args(["--iteration-exponent", "0", "--sheets", "txt"])
+        .args([
+            "--custodian",
+            "Board/frank",
+            "Ops/olga",
+            "Ops/oscar",
+            "Ops/otto",
+        ])
+        .assert()
+        .success();
+    let f = |n: usize, name: &str| root.join(format!("sh/{n:02}-{name}.txt"));
+    let e = extend::extend(
+        &vault,
+        &present(&[f(1, "frank"), f(2, "olga"), f(3, "oscar")]),
+        Some("Board"),
+        &names(&["gina"]),
+        &Output {
+            out_dir: root.join("ext"),
+            formats: vec![Format::Txt],
+            paper: Paper::A4,
+        },
+        clock(1),
+    )
+    .unwrap();
+    assert_eq!(e.member_indices, [1]);
+    let after = store::load(&vault).unwrap();
+    assert_eq!(
+        after.policy().sentence(),
+        "Board: any 1 of 2 (frank, gina) AND Ops: any 2 of 3 (olga, oscar, otto)"
+    );
+    let gina = root.join("ext/05-gina.txt");
+    let frank = input::read_file(&f(1, "frank")).unwrap();
+    let copy = input::read_file(&gina).unwrap();
+    assert_eq!(frank.share.to_words(), copy.share.to_words());
+    // gina's copy with two Ops shares opens; with frank's copy alone Ops is still missing.
+    let u = quorum::unlock(
+        &present(&[gina.clone(), f(3, "oscar"), f(4, "otto")]).shares,
+        Some(&after),
+        None,
+    )
+    .unwrap();
+    assert_eq!(u.members[0].custodian, "gina");
+    assert!(matches!(
+        quorum::unlock(&present(&[gina, f(1, "frank")]).shares, Some(&after), None),
+        Err(quorum::QuorumError::TooFew { .. })
+    ));
+}

@@ -41,14 +41,27 @@ pub fn run(args: CheckShareArgs, out: &mut dyn Write) -> Result<(), CliError> {
                     } else {
                         "words only: no signature to check"
                     };
+                    let what = if g.holds_copies() {
+                        format!(
+                            "copy {} of group {}'s one share, held by {} (any 1 of {} recovers \
+                             the group; copies presented together count once)",
+                            m.member_number,
+                            m.group,
+                            g.holder_names(),
+                            g.custodians.len()
+                        )
+                    } else {
+                        format!(
+                            "share {} of group {} (any {} of {} recover the group)",
+                            m.member_number,
+                            m.group,
+                            g.member_threshold,
+                            g.custodians.len()
+                        )
+                    };
                     Ok(format!(
-                        "OK    {label}: {} — share {} of group {} (any {} of {} recover the group); \
-                         epoch {}; {proof}; SLIP-39 checksum valid",
+                        "OK    {label}: {} — {what}; epoch {}; {proof}; SLIP-39 checksum valid",
                         m.custodian,
-                        m.member_number,
-                        m.group,
-                        g.member_threshold,
-                        g.custodians.len(),
                         vault.epoch()
                     ))
                 }

@@ -81,6 +81,11 @@ fn print(args: &DrillArgs, report: &DrillReport, out: &mut dyn Write) -> Result<
             "epoch": vault.map(|v| v.epoch()),
             "custodians": custodians,
             "incomplete_groups": q.incomplete_groups,
+            "counted_once": q.counted_once.iter().map(|c| json!({
+                "group": c.group,
+                "holders": c.holders,
+                "inputs": c.labels,
+            })).collect::<Vec<_>>(),
             "secret_bytes": q.secret_bytes,
             "memory_locked": q.memory_locked,
             "core_dumps_disabled": q.core_dumps_disabled,
@@ -111,15 +116,19 @@ fn print(args: &DrillArgs, report: &DrillReport, out: &mut dyn Write) -> Result<
     for m in &q.members {
         writeln!(
             out,
-            "    {} (group {}, share {}) from {} [{}{}]",
+            "    {} (group {}, {} {}) from {} [{}{}]",
             m.custodian,
             m.group,
+            if m.holders > 1 { "copy" } else { "share" },
             m.member_number,
             m.label,
             m.source.as_str(),
             if m.signed { ", signature verified" } else { "" }
         )
         .map_err(w)?;
+    }
+    for c in &q.counted_once {
+        writeln!(out, "  {c}").map_err(w)?;
     }
     for g in &q.incomplete_groups {
         writeln!(

@@ -82,8 +82,10 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     .map_err(w)?;
     writeln!(out, "  vault id     {}", vault.vault_id_hex()).map_err(w)?;
     writeln!(out, "  epoch        {}", vault.epoch()).map_err(w)?;
-    for line in policy.describe() {
-        writeln!(out, "  policy       {line}").map_err(w)?;
+    writeln!(out, "  policy       {}", policy.sentence()).map_err(w)?;
+    if policy.groups.len() > 1 {
+        let needed = policy.describe().pop().unwrap_or_default();
+        writeln!(out, "               {needed}").map_err(w)?;
     }
     if vault.slip39().passphrase {
         writeln!(

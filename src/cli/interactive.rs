@@ -474,12 +474,14 @@ impl Session<'_, '_, '_> {
 
     fn present(&mut self, p: Presented) -> Result<(), CliError> {
         let label = p.label.clone();
+        let copies_before = self.ceremony.copies_note();
         match self.ceremony.present(p) {
             Outcome::Accepted { member, progress } => {
-                let msg = format!(
-                    "Accepted: {} ({}, share {}{}). Progress: {progress}\n",
+                let mut msg = format!(
+                    "Accepted: {} ({}, {} {}{}). Progress: {progress}\n",
                     member.custodian,
                     member.group,
+                    if member.holders > 1 { "copy" } else { "share" },
                     member.member_number,
                     if member.signed {
                         ", signature verified"
@@ -487,6 +489,10 @@ impl Session<'_, '_, '_> {
                         ""
                     }
                 );
+                let copies = self.ceremony.copies_note();
+                if let Some(note) = copies.filter(|n| Some(n) != copies_before.as_ref()) {
+                    msg.push_str(&format!("  {note}.\n"));
+                }
                 self.say(&msg)?;
                 if self.ceremony.is_ready() {
                     let extra = self.ceremony.has_extra_shares();

@@ -13,7 +13,7 @@ use crate::harden::Hardening;
 use crate::keys::{fingerprint, hex};
 use crate::ops::ratify::{self, Ratified, RatifyFailure, Waiting};
 use crate::ops::session::{self, Presentation, Session};
-use crate::quorum::{Member, QuorumError, Unlocked};
+use crate::quorum::{CountedOnce, Member, QuorumError, Unlocked};
 use crate::vault::Vault;
 use crate::vault::seal::{self, SealError};
 
@@ -48,6 +48,8 @@ pub struct QuorumFacts {
     pub members: Vec<Member>,
     /// Groups presented short of their threshold (their shares took no part).
     pub incomplete_groups: Vec<String>,
+    /// Copies of one group's share presented by several holders: each counted once.
+    pub counted_once: Vec<CountedOnce>,
     /// The master secret's length in bytes.
     pub secret_bytes: usize,
     /// Whether the secret's pages were locked in memory (not swappable).
@@ -67,6 +69,7 @@ impl QuorumFacts {
             age_recipient: unlocked.keys.age_recipient().to_string(),
             members: unlocked.members.clone(),
             incomplete_groups: unlocked.incomplete_groups.clone(),
+            counted_once: unlocked.counted_once.clone(),
             secret_bytes: unlocked.master.len(),
             memory_locked: unlocked.master.is_locked(),
             core_dumps_disabled: hardening_warnings.is_empty(),

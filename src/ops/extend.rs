@@ -230,7 +230,14 @@ pub fn extend(
                 given: mine.len(),
             });
         }
-        let shares = slip39::extend_group(&mine, &new_indices)?
+        // A group of threshold 1 holds its one share in copies: each new custodian gets a copy
+        // (SLIP-39 member 0), not a new member share.
+        let new_shares: Vec<Share> = if policy.groups[gi].holds_copies() {
+            custodians.iter().map(|_| mine[0].clone()).collect()
+        } else {
+            slip39::extend_group(&mine, &new_indices)?
+        };
+        let shares = new_shares
             .into_iter()
             .zip(custodians)
             .map(|(share, name)| (group_name.clone(), name.clone(), share))

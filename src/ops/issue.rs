@@ -164,12 +164,22 @@ pub fn plan(
 }
 
 /// (group name, custodian name, share) for every custodian of `policy`, in policy order, from
-/// the groups of shares SLIP-39 made for it.
+/// the groups of shares SLIP-39 made for it (split with [`Policy::group_specs`]). In a group
+/// whose one share is held in copies ([`crate::policy::Group::holds_copies`]) every custodian
+/// gets a copy of that share; their tokens tell the copies apart by the holder's name.
 pub fn policy_shares(policy: &Policy, groups: Vec<Vec<Share>>) -> Vec<(String, String, Share)> {
     let mut out = Vec::new();
     for (g, shares) in policy.groups.iter().zip(groups) {
-        for (c, share) in g.custodians.iter().zip(shares) {
-            out.push((g.name.clone(), c.name.clone(), share));
+        if g.holds_copies() {
+            for c in &g.custodians {
+                if let Some(share) = shares.first() {
+                    out.push((g.name.clone(), c.name.clone(), share.clone()));
+                }
+            }
+        } else {
+            for (c, share) in g.custodians.iter().zip(shares) {
+                out.push((g.name.clone(), c.name.clone(), share));
+            }
         }
     }
     out
@@ -279,11 +289,19 @@ pub fn write_all<E: From<IssueError>>(
 pub fn sheet_data(token: &Token, policy: &Policy, fingerprint: &str) -> SheetData {
     let s = &token.share;
     let group = &policy.groups[usize::from(s.group_index)];
+    // In a group that holds copies, the holder's number in the group (the copy number); the
+    // SLIP-39 member index of every copy is 0.
+    let member_number = match group.custodians.iter().find(|c| {
+        group.holds_copies() && crate::custodian_name::same(&c.name, &token.info.custodian)
+    }) {
+        Some(c) => c.member_index + 1,
+        None => s.member_index + 1,
+    };
     SheetData {
         title: "custody share sheet".into(),
         custodian: token.info.custodian.clone(),
         group: token.info.group.clone(),
-        member_number: s.member_index + 1,
+        member_number,
         member_threshold: s.member_threshold,
         member_count: group.custodians.len() as u8,
         group_threshold: s.group_threshold,

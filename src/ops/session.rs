@@ -155,6 +155,9 @@ impl Begun {
                 for m in &unlocked.members {
                     self.ceremony.share_accepted(m)?;
                 }
+                for c in &unlocked.counted_once {
+                    self.ceremony.note("counted_once", &c.to_string())?;
+                }
                 Ok(Session {
                     path: self.path,
                     vault: self.vault,

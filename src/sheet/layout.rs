@@ -107,6 +107,13 @@ pub(super) fn identity_lines(d: &SheetData) -> [String; 3] {
 }
 
 fn share_line(d: &SheetData) -> String {
+    if d.member_threshold == 1 && d.member_count > 1 {
+        // The group's one share, held in copies (the words are the same on every copy).
+        return format!(
+            "Copy {} of group {}'s one share \u{2014} any 1 of its {} holders recovers this group",
+            d.member_number, d.group, d.member_count
+        );
+    }
     format!(
         "Share {} of group {} \u{2014} any {} of {} recover this group",
         d.member_number, d.group, d.member_threshold, d.member_count
