@@ -66,6 +66,7 @@ pub fn advice(e: &CliError) -> Option<String> {
         CliError::Creds(e) => creds(e),
         CliError::Rekey(e) => rekey(e),
         CliError::Extend(e) => extend(e),
+        CliError::Replace(e) => replace(e),
         CliError::Release(e) => release(e),
         CliError::Drill(e) => drill(e),
         CliError::Init(e) => init(e),
@@ -288,6 +289,23 @@ fn rekey(e: &RekeyError) -> Option<String> {
                 .into(),
         ),
         _ => None,
+    }
+}
+
+fn replace(e: &custody::ops::replace::ReplaceError) -> Option<String> {
+    use custody::ops::replace::ReplaceError;
+    match e {
+        ReplaceError::UnknownCustodian { .. } => Some(
+            "name the custodian as `custody check-share` or the policy line on a sheet shows it"
+                .into(),
+        ),
+        ReplaceError::BadReason(_) => Some("give --reason \"sheet lost\" (one short line)".into()),
+        ReplaceError::PolicyAfter { .. } => Some(
+            "name a successor with --add NAME, or choose the whole new policy with \
+             `custody rotate-master` (it revokes the old sheets the same way)"
+                .into(),
+        ),
+        ReplaceError::Rekey(e) => rekey(e),
     }
 }
 

@@ -124,6 +124,8 @@ pub enum CliError {
     Rekey(RekeyError),
     /// `extend` could not go ahead.
     Extend(ExtendError),
+    /// `replace-custodian` could not go ahead.
+    Replace(custody::ops::replace::ReplaceError),
     /// Writing the report to standard output failed (a closed pipe ends quietly).
     Output(std::io::Error),
     /// `exec`: the child ran and exited with this status (not an error of custody's own).
@@ -215,6 +217,7 @@ impl fmt::Display for CliError {
             CliError::Creds(e) => e.fmt(f),
             CliError::Rekey(e) => e.fmt(f),
             CliError::Extend(e) => e.fmt(f),
+            CliError::Replace(e) => e.fmt(f),
             CliError::Seal(e) => e.fmt(f),
             CliError::Ratify(e) => e.fmt(f),
             CliError::Change(e) => e.fmt(f),
@@ -273,6 +276,7 @@ impl std::error::Error for CliError {
             CliError::Issue(e) => Some(e),
             CliError::Rekey(e) => Some(e),
             CliError::Extend(e) => Some(e),
+            CliError::Replace(e) => Some(e),
             CliError::Release(e) => Some(e),
             CliError::Drill(e) => Some(e),
             CliError::Init(e) => Some(e),
@@ -344,6 +348,7 @@ from!(
     CredError => Creds,
     RekeyError => Rekey,
     ExtendError => Extend,
+    custody::ops::replace::ReplaceError => Replace,
     custody::ops::ratify::RatifyFailure => Ratification,
     ReleaseError => Release,
     DrillError => Drill,

@@ -21,6 +21,7 @@ mod interactive_tests;
 mod quorum_open;
 mod ratify;
 mod rekey;
+mod replace;
 mod secret_input;
 mod shares_in;
 mod sheet_cmd;
@@ -84,6 +85,10 @@ pub enum Command {
     Cancel(PendingArgs),
     /// Additional shares for new custodians of a group, same secret and epoch (quorum).
     Extend(ExtendArgs),
+    /// A sheet is lost, a custodian leaves, a sheet may be stolen: new master key and sheets
+    /// without (or with a replacement for) one custodian, every credential resealed (quorum);
+    /// takes effect after `confirm`.
+    ReplaceCustodian(replace::ReplaceArgs),
 }
 
 /// The quorum presenting shares to a custodian-change command.
@@ -542,6 +547,7 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::Confirm(a) => rekey::confirm(a, out),
         Command::Cancel(a) => rekey::cancel(a, out),
         Command::Extend(a) => extend::run(a, out),
+        Command::ReplaceCustodian(a) => replace::run(a, out),
     }
 }
 

@@ -60,6 +60,7 @@
 //! | [`drill`] | a recovery drill and its certificate |
 //! | [`rekey`] | reshare, rotate-master, confirm, cancel |
 //! | [`extend`] | more custodians for a group, same secret |
+//! | [`replace`] | a custodian removed or replaced (sheet lost, custodian leaves): a master rotation |
 //! | [`audit_repair`] | remove a torn final line from the audit log, keeping a copy (no quorum) |
 
 /// `From` conversions that wrap a cause in one variant of an operation's error:
@@ -85,4 +86,5 @@ pub mod issue;
 pub mod ratify;
 pub mod rekey;
 pub mod release;
+pub mod replace;
 pub mod session;
