@@ -67,6 +67,7 @@ pub fn advice(e: &CliError) -> Option<String> {
         CliError::Rekey(e) => rekey(e),
         CliError::Extend(e) => extend(e),
         CliError::Replace(e) => replace(e),
+        CliError::Rebuild(e) => rebuild(e),
         CliError::Release(e) => release(e),
         CliError::Drill(e) => drill(e),
         CliError::Init(e) => init(e),
@@ -288,6 +289,25 @@ fn rekey(e: &RekeyError) -> Option<String> {
             "confirm with a quorum of the NEW shares, or drop the change with `custody cancel`"
                 .into(),
         ),
+        _ => None,
+    }
+}
+
+fn rebuild(e: &custody::ops::rebuild::RebuildError) -> Option<String> {
+    use custody::ops::rebuild::RebuildError;
+    match e {
+        RebuildError::Exists(_) => Some(
+            "give --out a path where neither the vault nor its `.audit` log exists; keep any \
+             surviving log of the lost vault: it is signed by the same key"
+                .into(),
+        ),
+        RebuildError::GroupShapeNeeded { .. } | RebuildError::ShapeDisagrees { .. } => {
+            Some("give each group's size in order with --members N (or K/N)".into())
+        }
+        RebuildError::Quorum(e) => quorum(e),
+        RebuildError::Session(e) => session(e),
+        RebuildError::Store(e) => store(e),
+        RebuildError::Audit(e) => audit(e),
         _ => None,
     }
 }

@@ -126,6 +126,8 @@ pub enum CliError {
     Extend(ExtendError),
     /// `replace-custodian` could not go ahead.
     Replace(custody::ops::replace::ReplaceError),
+    /// `rebuild-vault` could not go ahead.
+    Rebuild(custody::ops::rebuild::RebuildError),
     /// Writing the report to standard output failed (a closed pipe ends quietly).
     Output(std::io::Error),
     /// `exec`: the child ran and exited with this status (not an error of custody's own).
@@ -218,6 +220,7 @@ impl fmt::Display for CliError {
             CliError::Rekey(e) => e.fmt(f),
             CliError::Extend(e) => e.fmt(f),
             CliError::Replace(e) => e.fmt(f),
+            CliError::Rebuild(e) => e.fmt(f),
             CliError::Seal(e) => e.fmt(f),
             CliError::Ratify(e) => e.fmt(f),
             CliError::Change(e) => e.fmt(f),
@@ -277,6 +280,7 @@ impl std::error::Error for CliError {
             CliError::Rekey(e) => Some(e),
             CliError::Extend(e) => Some(e),
             CliError::Replace(e) => Some(e),
+            CliError::Rebuild(e) => Some(e),
             CliError::Release(e) => Some(e),
             CliError::Drill(e) => Some(e),
             CliError::Init(e) => Some(e),
@@ -349,6 +353,7 @@ from!(
     RekeyError => Rekey,
     ExtendError => Extend,
     custody::ops::replace::ReplaceError => Replace,
+    custody::ops::rebuild::RebuildError => Rebuild,
     custody::ops::ratify::RatifyFailure => Ratification,
     ReleaseError => Release,
     DrillError => Drill,

@@ -20,6 +20,7 @@ mod interactive;
 mod interactive_tests;
 mod quorum_open;
 mod ratify;
+mod rebuild;
 mod rekey;
 mod replace;
 mod secret_input;
@@ -89,6 +90,9 @@ pub enum Command {
     /// without (or with a replacement for) one custodian, every credential resealed (quorum);
     /// takes effect after `confirm`.
     ReplaceCustodian(replace::ReplaceArgs),
+    /// The vault file is lost: rebuild the public vault (id, keys, epoch, policy as far as the
+    /// shares tell it) from a quorum of shares. Its credentials are not on the shares.
+    RebuildVault(rebuild::RebuildArgs),
 }
 
 /// The quorum presenting shares to a custodian-change command.
@@ -548,6 +552,7 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::Cancel(a) => rekey::cancel(a, out),
         Command::Extend(a) => extend::run(a, out),
         Command::ReplaceCustodian(a) => replace::run(a, out),
+        Command::RebuildVault(a) => rebuild::run(a, out),
     }
 }
 
