@@ -112,9 +112,10 @@ fn three_sheets_rebuild_the_lost_vault_and_the_others_are_named_once_they_come()
         "vault_id",
         "fingerprint",
         "epoch",
-        "public_key",
+        "ed25519_public_key",
         "age_recipient",
     ] {
+        assert!(l.was.get(field).is_some(), "{field}");
         assert_eq!(now.get(field), l.was.get(field), "{field}");
     }
     assert_eq!(now["slip39"], l.was["slip39"]);
