@@ -36,7 +36,7 @@ impl V {
         self.root.join(format!("sh/{n:02}-{}.txt", OLD[n - 1]))
     }
 
-    fn new(&self, n: usize, name: &str) -> PathBuf {
+    fn fresh(&self, n: usize, name: &str) -> PathBuf {
         self.root.join(format!("new/{n:02}-{name}.txt"))
     }
 
@@ -132,10 +132,10 @@ fn a_lost_sheet_is_revoked_by_a_master_rotation_that_confirm_completes() {
         .success();
 
     let new = [
-        v.new(1, "alice"),
-        v.new(2, "bob"),
-        v.new(3, "carol"),
-        v.new(4, "erin"),
+        v.fresh(1, "alice"),
+        v.fresh(2, "bob"),
+        v.fresh(3, "carol"),
+        v.fresh(4, "erin"),
     ];
     let out = v
         .run(T0 + 2 * DAY, &["confirm"], &new[..3])
@@ -161,7 +161,7 @@ fn a_lost_sheet_is_revoked_by_a_master_rotation_that_confirm_completes() {
     v.run(
         T0 + 3 * DAY,
         &["drill"],
-        &[v.old(4), v.new(1, "alice"), v.new(2, "bob")],
+        &[v.old(4), v.fresh(1, "alice"), v.fresh(2, "bob")],
     )
     .assert()
     .code(1)
@@ -177,7 +177,7 @@ fn a_lost_sheet_is_revoked_by_a_master_rotation_that_confirm_completes() {
     v.run(
         T0 + 3 * DAY,
         &["creds", "show", "binance-main", "--reveal"],
-        &[v.new(2, "bob"), v.new(3, "carol"), v.new(4, "erin")],
+        &[v.fresh(2, "bob"), v.fresh(3, "carol"), v.fresh(4, "erin")],
     )
     .assert()
     .success()
@@ -225,7 +225,7 @@ fn a_departing_custodian_is_replaced_in_place_by_a_new_one() {
     v.run(
         T0 + 2 * DAY,
         &["confirm"],
-        &[v.new(4, "fay"), v.new(5, "erin"), v.new(1, "alice")],
+        &[v.fresh(4, "fay"), v.fresh(5, "erin"), v.fresh(1, "alice")],
     )
     .assert()
     .success();

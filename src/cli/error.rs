@@ -125,9 +125,9 @@ pub enum CliError {
     /// `extend` could not go ahead.
     Extend(ExtendError),
     /// `replace-custodian` could not go ahead.
-    Replace(custody::ops::replace::ReplaceError),
+    Replace(Box<custody::ops::replace::ReplaceError>),
     /// `rebuild-vault` could not go ahead.
-    Rebuild(custody::ops::rebuild::RebuildError),
+    Rebuild(Box<custody::ops::rebuild::RebuildError>),
     /// Writing the report to standard output failed (a closed pipe ends quietly).
     Output(std::io::Error),
     /// `exec`: the child ran and exited with this status (not an error of custody's own).
@@ -279,8 +279,8 @@ impl std::error::Error for CliError {
             CliError::Issue(e) => Some(e),
             CliError::Rekey(e) => Some(e),
             CliError::Extend(e) => Some(e),
-            CliError::Replace(e) => Some(e),
-            CliError::Rebuild(e) => Some(e),
+            CliError::Replace(e) => Some(e.as_ref()),
+            CliError::Rebuild(e) => Some(e.as_ref()),
             CliError::Release(e) => Some(e),
             CliError::Drill(e) => Some(e),
             CliError::Init(e) => Some(e),
@@ -352,11 +352,21 @@ from!(
     CredError => Creds,
     RekeyError => Rekey,
     ExtendError => Extend,
-    custody::ops::replace::ReplaceError => Replace,
-    custody::ops::rebuild::RebuildError => Rebuild,
     custody::ops::ratify::RatifyFailure => Ratification,
     ReleaseError => Release,
     DrillError => Drill,
     InitError => Init,
     std::io::Error => Output,
 );
+
+impl From<custody::ops::replace::ReplaceError> for CliError {
+    fn from(e: custody::ops::replace::ReplaceError) -> Self {
+        CliError::Replace(Box::new(e))
+    }
+}
+
+impl From<custody::ops::rebuild::RebuildError> for CliError {
+    fn from(e: custody::ops::rebuild::RebuildError) -> Self {
+        CliError::Rebuild(Box::new(e))
+    }
+}
