@@ -211,6 +211,35 @@ pub fn file_name_part(name: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_owned())
 }
 
+/// The placeholder a rebuilt vault ([`crate::ops::rebuild`]) gives a custodian no presented
+/// token names: `unknown-G.M`, group number G and member number M counted from 1. It meets the
+/// rules for a new name; a vault holding it accepts that member's share under the name its
+/// signed token carries, until the next reshare names everyone.
+pub fn unknown_custodian(group_number: usize, member_number: usize) -> String {
+    format!("{UNKNOWN_PREFIX}{group_number}.{member_number}")
+}
+
+/// The placeholder for a group no presented token names: `unknown-group-G`.
+pub fn unknown_group(group_number: usize) -> String {
+    format!("{UNKNOWN_PREFIX}group-{group_number}")
+}
+
+const UNKNOWN_PREFIX: &str = "unknown-";
+
+/// Whether `name` is a placeholder of [`unknown_custodian`] or [`unknown_group`] form.
+pub fn is_placeholder(name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match name.strip_prefix(UNKNOWN_PREFIX) {
+        Some(rest) => match rest.strip_prefix("group-") {
+            Some(g) => digits(g),
+            None => rest
+                .split_once('.')
+                .is_some_and(|(g, m)| digits(g) && digits(m)),
+        },
+        None => false,
+    }
+}
+
 /// The rule for a name already stored in a vault (written by an older custody, perhaps): 1 to
 /// [`wire::MAX_NAME_LEN`] bytes, no control character, no `/`, no whitespace at either end.
 pub fn check_stored(name: &str) -> Result<(), NameRule> {

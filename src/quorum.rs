@@ -316,19 +316,31 @@ pub fn check_share(p: &Presented, vault: &Vault) -> Result<Member, ShareProblem>
             group.member_threshold.to_string(),
         ));
     }
+    // A rebuilt vault's placeholder (`unknown-1.4`) takes the name the signed token carries.
+    let unknown_custodian = custodian_name::is_placeholder(&custodian.name);
+    let unknown_group = custodian_name::is_placeholder(&group.name);
     if let Some(t) = &p.token
-        && !(custodian_name::same(&t.info.custodian, &custodian.name)
-            && custodian_name::same(&t.info.group, &group.name))
+        && !((unknown_custodian || custodian_name::same(&t.info.custodian, &custodian.name))
+            && (unknown_group || custodian_name::same(&t.info.group, &group.name)))
     {
         return Err(ShareProblem::NameMismatch {
             token: format!("{} (group {})", t.info.custodian, t.info.group),
             vault: format!("{} (group {})", custodian.name, group.name),
         });
     }
+    let named = |unknown: bool, stored: &str, signed: Option<&str>| match signed {
+        Some(n) if unknown => n.to_owned(),
+        _ => stored.to_owned(),
+    };
+    let info = p.token.as_ref().map(|t| &t.info);
     Ok(Member {
         label: p.label.clone(),
-        custodian: custodian.name.clone(),
-        group: group.name.clone(),
+        custodian: named(
+            unknown_custodian,
+            &custodian.name,
+            info.map(|i| i.custodian.as_str()),
+        ),
+        group: named(unknown_group, &group.name, info.map(|i| i.group.as_str())),
         group_index: s.group_index,
         member_number: s.member_index + 1,
         holders: 1,

@@ -66,6 +66,8 @@ pub fn advice(e: &CliError) -> Option<String> {
         CliError::Creds(e) => creds(e),
         CliError::Rekey(e) => rekey(e),
         CliError::Extend(e) => extend(e),
+        CliError::Replace(e) => replace(e),
+        CliError::Rebuild(e) => rebuild(e),
         CliError::Release(e) => release(e),
         CliError::Drill(e) => drill(e),
         CliError::Init(e) => init(e),
@@ -287,6 +289,42 @@ fn rekey(e: &RekeyError) -> Option<String> {
                 .into(),
         ),
         _ => None,
+    }
+}
+
+fn rebuild(e: &custody::ops::rebuild::RebuildError) -> Option<String> {
+    use custody::ops::rebuild::RebuildError;
+    match e {
+        RebuildError::Exists(_) => Some(
+            "give --out a path where neither the vault nor its `.audit` log exists; keep any \
+             surviving log of the lost vault: it is signed by the same key"
+                .into(),
+        ),
+        RebuildError::GroupShapeNeeded { .. } | RebuildError::ShapeDisagrees { .. } => {
+            Some("give each group's size in order with --members N (or K/N)".into())
+        }
+        RebuildError::Quorum(e) => quorum(e),
+        RebuildError::Session(e) => session(e),
+        RebuildError::Store(e) => store(e),
+        RebuildError::Audit(e) => audit(e),
+        _ => None,
+    }
+}
+
+fn replace(e: &custody::ops::replace::ReplaceError) -> Option<String> {
+    use custody::ops::replace::ReplaceError;
+    match e {
+        ReplaceError::UnknownCustodian { .. } => Some(
+            "name the custodian as `custody check-share` or the policy line on a sheet shows it"
+                .into(),
+        ),
+        ReplaceError::BadReason(_) => Some("give --reason \"sheet lost\" (one short line)".into()),
+        ReplaceError::PolicyAfter { .. } => Some(
+            "name a successor with --add NAME, or choose the whole new policy with \
+             `custody rotate-master` (it revokes the old sheets the same way)"
+                .into(),
+        ),
+        ReplaceError::Rekey(e) => rekey(e),
     }
 }
 

@@ -124,6 +124,10 @@ pub enum CliError {
     Rekey(RekeyError),
     /// `extend` could not go ahead.
     Extend(ExtendError),
+    /// `replace-custodian` could not go ahead.
+    Replace(Box<custody::ops::replace::ReplaceError>),
+    /// `rebuild-vault` could not go ahead.
+    Rebuild(Box<custody::ops::rebuild::RebuildError>),
     /// Writing the report to standard output failed (a closed pipe ends quietly).
     Output(std::io::Error),
     /// `exec`: the child ran and exited with this status (not an error of custody's own).
@@ -215,6 +219,8 @@ impl fmt::Display for CliError {
             CliError::Creds(e) => e.fmt(f),
             CliError::Rekey(e) => e.fmt(f),
             CliError::Extend(e) => e.fmt(f),
+            CliError::Replace(e) => e.fmt(f),
+            CliError::Rebuild(e) => e.fmt(f),
             CliError::Seal(e) => e.fmt(f),
             CliError::Ratify(e) => e.fmt(f),
             CliError::Change(e) => e.fmt(f),
@@ -273,6 +279,8 @@ impl std::error::Error for CliError {
             CliError::Issue(e) => Some(e),
             CliError::Rekey(e) => Some(e),
             CliError::Extend(e) => Some(e),
+            CliError::Replace(e) => Some(e.as_ref()),
+            CliError::Rebuild(e) => Some(e.as_ref()),
             CliError::Release(e) => Some(e),
             CliError::Drill(e) => Some(e),
             CliError::Init(e) => Some(e),
@@ -350,3 +358,15 @@ from!(
     InitError => Init,
     std::io::Error => Output,
 );
+
+impl From<custody::ops::replace::ReplaceError> for CliError {
+    fn from(e: custody::ops::replace::ReplaceError) -> Self {
+        CliError::Replace(Box::new(e))
+    }
+}
+
+impl From<custody::ops::rebuild::RebuildError> for CliError {
+    fn from(e: custody::ops::rebuild::RebuildError) -> Self {
+        CliError::Rebuild(Box::new(e))
+    }
+}

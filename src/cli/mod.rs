@@ -20,7 +20,9 @@ mod interactive;
 mod interactive_tests;
 mod quorum_open;
 mod ratify;
+mod rebuild;
 mod rekey;
+mod replace;
 mod secret_input;
 mod shares_in;
 mod sheet_cmd;
@@ -84,6 +86,13 @@ pub enum Command {
     Cancel(PendingArgs),
     /// Additional shares for new custodians of a group, same secret and epoch (quorum).
     Extend(ExtendArgs),
+    /// A sheet is lost, a custodian leaves, a sheet may be stolen: new master key and sheets
+    /// without (or with a replacement for) one custodian, every credential resealed (quorum);
+    /// takes effect after `confirm`.
+    ReplaceCustodian(replace::ReplaceArgs),
+    /// The vault file is lost: rebuild the public vault (id, keys, epoch, policy as far as the
+    /// shares tell it) from a quorum of shares. Its credentials are not on the shares.
+    RebuildVault(rebuild::RebuildArgs),
 }
 
 /// The quorum presenting shares to a custodian-change command.
@@ -542,6 +551,8 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::Confirm(a) => rekey::confirm(a, out),
         Command::Cancel(a) => rekey::cancel(a, out),
         Command::Extend(a) => extend::run(a, out),
+        Command::ReplaceCustodian(a) => replace::run(a, out),
+        Command::RebuildVault(a) => rebuild::run(a, out),
     }
 }
 

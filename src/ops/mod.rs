@@ -64,6 +64,8 @@
 //! | [`drill`] | a recovery drill and its certificate |
 //! | [`rekey`] | reshare, rotate-master, confirm, cancel |
 //! | [`extend`] | more custodians for a group, same secret |
+//! | [`replace`] | a custodian removed or replaced (sheet lost, custodian leaves): a master rotation |
+//! | [`rebuild`] | a lost vault file rebuilt from a quorum of its shares (no credentials) |
 //! | [`audit_repair`] | remove a torn final line from the audit log, keeping a copy (no quorum) |
 
 /// `From` conversions that wrap a cause in one variant of an operation's error:
@@ -87,6 +89,8 @@ pub mod extend;
 pub mod init;
 pub mod issue;
 pub mod ratify;
+pub mod rebuild;
 pub mod rekey;
 pub mod release;
+pub mod replace;
 pub mod session;

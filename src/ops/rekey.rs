@@ -265,6 +265,31 @@ pub fn prepare(
     output: &Output,
     clock: Clock,
 ) -> Result<Prepared, RekeyError> {
+    prepare_as(
+        kind,
+        kind.as_str(),
+        &[],
+        path,
+        presentation,
+        policy,
+        output,
+        clock,
+    )
+}
+
+/// [`prepare`] recorded in the audit log as ceremony `action`, with `notes` (key, value)
+/// written as soon as the quorum has unlocked (so a failure later still shows them).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn prepare_as(
+    kind: ChangeKind,
+    action: &str,
+    notes: &[(&str, &str)],
+    path: &Path,
+    presentation: &Presentation,
+    policy: Policy,
+    output: &Output,
+    clock: Clock,
+) -> Result<Prepared, RekeyError> {
     // Refusals that need no quorum come before the ceremony.
     let policy = policy.for_new_shares()?;
     check_none_pending(&store::load(path)?)?;
@@ -274,13 +299,16 @@ pub fn prepare(
         output.formats.clone(),
         None,
     )?;
-    let begun = Begun::begin(path, kind.as_str(), clock)?;
+    let begun = Begun::begin(path, action, clock)?;
     if let Err(e) = check_none_pending(begun.vault()) {
         return Err(begun.fail(RekeyError::from(e))?);
     }
     let hardening_warnings = begun.hardening_warnings();
     let session = begun.unlock(presentation)?;
     let outcome = (|| -> Result<Prepared, RekeyError> {
+        for (key, value) in notes {
+            session.note(key, value)?;
+        }
         let vault = session.vault();
         let unlocked = session.unlocked();
         let now = session.clock().now();

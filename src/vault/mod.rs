@@ -202,6 +202,24 @@ impl Vault {
         Ok(v)
     }
 
+    /// A vault rebuilt from a quorum of its shares after the file was lost: the id, epoch and
+    /// SLIP-39 parameters their signed tokens carry, the keys the quorum derives, `policy` as
+    /// far as the shares tell it, no credentials, signed with `keys`. `started` (the share
+    /// set's creation time) stands for both the creation time and the epoch's start.
+    pub fn rebuilt(
+        vault_id: [u8; wire::VAULT_ID_LEN],
+        epoch: u32,
+        started: u64,
+        keys: &DerivedKeys,
+        slip39: Slip39Params,
+        policy: Policy,
+    ) -> Result<Vault, VaultError> {
+        let mut v = Vault::create(vault_id, started, keys, slip39, policy)?;
+        v.epoch = epoch;
+        v.sign(keys);
+        Ok(v)
+    }
+
     /// Re-sign the manifest after a change (needs the master key).
     pub fn sign(&mut self, keys: &DerivedKeys) {
         self.signature = keys.signing_key().sign(&manifest::bytes(self));
