@@ -36,6 +36,48 @@ pub fn verify(args: AuditVerifyArgs, out: &mut dyn Write) -> Result<(), CliError
         AuditVerifyError::Audit(e) => CliError::Audit(e),
     })?;
     let (vault, path, report) = (&checked.vault, &checked.log, &checked.report);
+    if args.json {
+        let head = |h: &LogHead| serde_json::json!({ "seq": h.seq, "hash": h.hash_hex() });
+        let doc = serde_json::json!({
+            "format": "custody-audit-verify/1",
+            "ok": report.problems.is_empty(),
+            "log": path.display().to_string(),
+            "fingerprint": vault.fingerprint(),
+            "records": report.records,
+            "ceremonies": report.ceremonies.len(),
+            "head": head(&report.head),
+            "last_signed": report.last_signed.map(|(h, line)| serde_json::json!({
+                "seq": h.seq,
+                "hash": h.hash_hex(),
+                "line": line,
+            })),
+            "anchor": checked.anchor.as_ref().map(|a| serde_json::json!({
+                "seq": a.seq,
+                "hash": custody::keys::hex(&a.hash),
+                "at": timefmt::rfc3339(a.at),
+            })),
+            "kept_anchor": checked.kept.as_ref().map(head),
+            "unsigned_tail": report.unsigned_tail(),
+            "program_ends": report.program_ends.len(),
+            "tail_ceremonies": report.tail_ceremonies().iter().map(|c| serde_json::json!({
+                "id": c.id,
+                "action": c.action,
+                "started": c.started,
+                "host": c.host,
+                "status": c.status(),
+            })).collect::<Vec<_>>(),
+            "problems": report.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{doc}").map_err(w)?;
+        return if report.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(CliError::Audit(AuditError::Tampered {
+                path: path.clone(),
+                problems: report.problems.clone(),
+            }))
+        };
+    }
     writeln!(
         out,
         "Audit log {} (vault fingerprint {})",

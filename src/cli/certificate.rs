@@ -36,6 +36,25 @@ pub fn run(args: VerifyCertificateArgs, out: &mut dyn Write) -> Result<(), CliEr
     let (cert, signed_by) =
         certificate::verify_certificate_across_rotations(text, &vault, &retired)?;
     let w = CliError::Output;
+    if args.json {
+        let certificate: serde_json::Value =
+            serde_json::from_str(&cert.to_json()).map_err(CliError::Encode)?;
+        let (signed_by, retired_at) = match &signed_by {
+            SignedBy::Current => ("current", None),
+            SignedBy::Retired(old) => ("retired", Some(old.retired_at.clone())),
+        };
+        let doc = serde_json::json!({
+            "format": "custody-verify-certificate/1",
+            "ok": true,
+            "signed_by": signed_by,
+            "retired_at": retired_at,
+            "vault_fingerprint": vault.fingerprint(),
+            "vault_epoch": vault.epoch(),
+            "certificate": certificate,
+        });
+        writeln!(out, "{doc}").map_err(w)?;
+        return Ok(());
+    }
     out.write_all(cert.render_text().as_bytes()).map_err(w)?;
     writeln!(out).map_err(w)?;
     match signed_by {

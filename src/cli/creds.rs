@@ -193,7 +193,18 @@ fn list(a: CredListArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let status = creds::status(&a.vault, super::clock())?;
     if a.json {
         let list: Vec<_> = status.rows.iter().map(row_json).collect();
-        writeln!(out, "{}", json!({ "ok": true, "credentials": list }))?;
+        let malformed: Vec<_> = status
+            .malformed
+            .iter()
+            .map(|(n, p)| json!({"name": n, "problem": p}))
+            .collect();
+        let doc = json!({
+            "format": "custody-creds-list/1",
+            "ok": true,
+            "credentials": list,
+            "malformed": malformed,
+        });
+        writeln!(out, "{doc}")?;
         return Ok(());
     }
     if status.rows.is_empty() {
@@ -243,6 +254,7 @@ fn status(a: CredListArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let problems = &s.problems;
     if a.json {
         let obj = json!({
+            "format": "custody-creds-status/1",
             "ok": problems.is_empty(),
             "rotation_days": days,
             "ratification": record,

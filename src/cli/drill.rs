@@ -73,6 +73,7 @@ fn print(args: &DrillArgs, report: &DrillReport, out: &mut dyn Write) -> Result<
             })
             .collect();
         let obj = json!({
+            "format": "custody-drill/1",
             "ok": report.passed(),
             "fingerprint": q.fingerprint,
             "ed25519_public_key": q.public_key_hex,

@@ -193,6 +193,9 @@ pub struct AuditVerifyArgs {
     /// also require that record to be present and unchanged.
     #[arg(long, value_name = "SEQ:HASH")]
     pub anchor: Option<String>,
+    /// Print one JSON object (`custody-audit-verify/1`, docs/json.md) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -212,6 +215,9 @@ pub struct VerifyCertificateArgs {
     /// The vault the certificate should be for.
     #[arg(long, env = "CUSTODY_VAULT")]
     pub vault: PathBuf,
+    /// Print one JSON object (`custody-verify-certificate/1`, docs/json.md) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Where the SLIP-39 passphrase comes from, if the shares use one.
@@ -568,8 +574,7 @@ pub fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
-    let json = matches!(&cli.command, Command::Drill(d) if d.json)
-        || matches!(&cli.command, Command::Creds(CredsArgs { command: CredsCommand::Status(a) }) if a.json);
+    let json = cli.command.wants_json();
     // Everything printed is escaped (text from share files, vaults and audit logs included),
     // except the coloured QR code `sheet --format terminal` draws on a terminal.
     let raw =
@@ -588,7 +593,11 @@ pub fn main() -> std::process::ExitCode {
         Err(e) => {
             let advice = advice::advice(&e);
             if json {
-                let mut obj = serde_json::json!({ "ok": false, "error": e.to_string() });
+                let mut obj = serde_json::json!({
+                    "format": "custody-error/1",
+                    "ok": false,
+                    "error": e.to_string(),
+                });
                 if let Some(a) = &advice {
                     obj["advice"] = a.as_str().into();
                 }
@@ -606,3 +615,19 @@ pub fn main() -> std::process::ExitCode {
 }
 
 use std::io::Write as _;
+
+impl Command {
+    /// Whether the command prints a JSON document (`--json`): its errors are then a JSON
+    /// document too (`custody-error/1`, docs/json.md), after anything it printed.
+    fn wants_json(&self) -> bool {
+        match self {
+            Command::Drill(a) => a.json,
+            Command::Creds(CredsArgs {
+                command: CredsCommand::Status(a) | CredsCommand::List(a),
+            }) => a.json,
+            Command::Audit(AuditCommand::Verify(a)) => a.json,
+            Command::VerifyCertificate(a) => a.json,
+            _ => false,
+        }
+    }
+}
