@@ -7,6 +7,7 @@ mod audit;
 mod certificate;
 mod check_share;
 mod child;
+mod completions;
 #[cfg(test)]
 mod conventions_tests;
 mod creds;
@@ -21,6 +22,7 @@ mod init;
 mod interactive;
 #[cfg(test)]
 mod interactive_tests;
+mod man;
 mod quorum_open;
 mod ratify;
 mod rekey;
@@ -100,6 +102,12 @@ pub enum Command {
     /// Additional shares for new custodians of a group, same secret and epoch (quorum).
     #[command(after_help = examples::EXTEND)]
     Extend(ExtendArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
+    #[command(after_help = examples::COMPLETIONS)]
+    Completions(completions::CompletionsArgs),
+    /// Write the man pages: one per command into a folder, or the main page to standard output.
+    #[command(after_help = examples::MAN)]
+    Man(man::ManArgs),
 }
 
 /// The quorum presenting shares to a custodian-change command.
@@ -592,6 +600,8 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::Confirm(a) => rekey::confirm(a, out),
         Command::Cancel(a) => rekey::cancel(a, out),
         Command::Extend(a) => extend::run(a, out),
+        Command::Completions(a) => completions::run(a, out),
+        Command::Man(a) => man::run(a, out),
     }
 }
 
