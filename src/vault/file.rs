@@ -138,7 +138,7 @@ struct CredentialsJson<E = serde_json::Value> {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum EntryOut {
-    Parsed(EntryJson),
+    Parsed(Box<EntryJson>),
     Verbatim(serde_json::Value),
 }
 
@@ -353,7 +353,7 @@ pub(super) fn from_json(text: &str) -> Result<Vault, VaultFileError> {
 }
 
 fn entry_to_json(c: &Credential) -> EntryOut {
-    EntryOut::Parsed(EntryJson {
+    EntryOut::Parsed(Box::new(EntryJson {
         name: c.name.clone(),
         exchange: c.exchange.clone(),
         account: c.account.clone(),
@@ -366,7 +366,7 @@ fn entry_to_json(c: &Credential) -> EntryOut {
         fields: c.fields.iter().map(|f| f.as_str().to_owned()).collect(),
         sealed: c.sealed.clone(),
         pending: c.pending.map(|p| p.as_str().to_owned()),
-    })
+    }))
 }
 
 fn credentials_to_json(set: &CredentialSet) -> CredentialsJson<EntryOut> {
