@@ -22,6 +22,8 @@ pub enum Source {
     Words,
     /// A photo or scan of a share sheet (or of its QR code) holding a token.
     Image,
+    /// custody's own PDF sheet, read without printing: its embedded token (or its words).
+    PdfSheet,
 }
 
 impl Source {
@@ -32,6 +34,7 @@ impl Source {
             Source::ShareFile => "share file",
             Source::Words => "words",
             Source::Image => "image",
+            Source::PdfSheet => "PDF sheet",
         }
     }
 }
@@ -80,6 +83,8 @@ pub enum InputErrorKind {
     NoShareToken,
     /// The picture shows this many different share tokens.
     SeveralTokens(usize),
+    /// A PDF that is not custody's sheet, or a custody PDF without a share.
+    Pdf(crate::sheet::pdf_read::PdfSheetError),
     /// The path is not a regular file (a device such as `/dev/zero`, a FIFO, a folder).
     NotAFile,
     /// The file is larger than any share input can be.
@@ -108,7 +113,8 @@ impl fmt::Display for InputError {
             ),
             InputErrorKind::NotText => write!(
                 f,
-                "it is neither text nor a PNG/JPEG image; give a share file, a token, the words, or a photo of the sheet"
+                "it is neither text, a PNG/JPEG image nor a custody PDF sheet; give a share file, \
+                 a token, the words, a photo of the sheet, or custody's PDF sheet"
             ),
             InputErrorKind::Token(e) => e.fmt(f),
             InputErrorKind::ShareFile(e) => e.fmt(f),
@@ -118,6 +124,7 @@ impl fmt::Display for InputError {
                 "the picture holds a QR code, but not a custody share token; photograph the \
                  share sheet's QR code, or type the share's words instead",
             ),
+            InputErrorKind::Pdf(e) => e.fmt(f),
             InputErrorKind::SeveralTokens(n) => write!(
                 f,
                 "the picture shows {n} different share tokens; photograph one sheet at a time"
@@ -134,6 +141,7 @@ impl std::error::Error for InputError {
             InputErrorKind::ShareFile(e) => Some(e),
             InputErrorKind::Words(e) => Some(e),
             InputErrorKind::Image(e) => Some(e),
+            InputErrorKind::Pdf(e) => Some(e),
             _ => None,
         }
     }
@@ -223,7 +231,22 @@ fn parse_image(label: &str, bytes: &[u8]) -> Result<Presented, InputError> {
     }
 }
 
-/// Parse the bytes of a share input: text of any kind, or an image of a sheet / QR code
+/// Read the share out of custody's own PDF sheet: its embedded token, else its printed words.
+fn parse_pdf(label: &str, bytes: &[u8]) -> Result<Presented, InputError> {
+    use crate::sheet::pdf_read::{self, SheetText};
+    let text = pdf_read::read(bytes).map_err(|e| InputError {
+        label: label.to_owned(),
+        kind: InputErrorKind::Pdf(e),
+    })?;
+    let mut p = match &text {
+        SheetText::Token(t) | SheetText::Words(t) => parse_text(label, t)?,
+    };
+    p.source = Source::PdfSheet;
+    Ok(p)
+}
+
+/// Parse the bytes of a share input: text of any kind, a PDF sheet custody wrote, or an image
+/// of a sheet / QR code
 /// (recognised by its content, not its file name).
 pub fn parse_bytes(label: &str, bytes: &[u8]) -> Result<Presented, InputError> {
     let err = |kind| InputError {
@@ -232,6 +255,9 @@ pub fn parse_bytes(label: &str, bytes: &[u8]) -> Result<Presented, InputError> {
     };
     if crate::scan::is_image(bytes) {
         return parse_image(label, bytes);
+    }
+    if crate::sheet::pdf_read::is_pdf(bytes) {
+        return parse_pdf(label, bytes);
     }
     let text = std::str::from_utf8(bytes).map_err(|_| err(InputErrorKind::NotText))?;
     parse_text(label, text)

@@ -13,9 +13,23 @@ use common::{have, init_args};
 
 /// The first ```python block of the "Recovery without custody" section.
 fn derive_script() -> String {
+    python_block(0)
+}
+
+/// The `n`th (0-based) ```python block of the "Recovery without custody" section, unindented.
+fn python_block(n: usize) -> String {
     let doc = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/shares-format.md")).unwrap();
     let section = &doc[doc.find("### Recovery without custody").unwrap()..];
-    let start = section.find("```python").unwrap() + "```python".len();
+    let section = &section[..section.find("\n## ").unwrap()];
+    let mut from = 0;
+    for _ in 0..n {
+        from += section[from..].find("```python").unwrap() + "```python".len();
+    }
+    let start = from
+        + section[from..]
+            .find("```python")
+            .unwrap_or_else(|| panic!("python block {n} of the recovery section is missing"))
+        + "```python".len();
     let end = start + section[start..].find("```").unwrap();
     section[start..end]
         .lines()
@@ -128,4 +142,76 @@ fn standard_age_decrypts_a_credential_with_the_documented_identity() {
     assert_eq!(plain["fields"]["api_key"], "K-recover-1");
     assert_eq!(plain["fields"]["api_secret"], "S-recover-2");
     assert_eq!(plain["fields"]["passphrase"], "P-recover-3");
+}
+
+/// Whether python3 can import `module`; under CI it must.
+fn python_has(module: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 -m {module} is required when CI is set"
+        );
+        eprintln!("note: python module {module} missing; skipping the fingerprint recipe test");
+    }
+    ok
+}
+
+/// Step 5's recipe (the second python block, run as printed, with the seed the first block
+/// printed) gives the vault's public key and spoken fingerprint.
+#[test]
+fn the_documented_fingerprint_recipe_gives_the_vault_fingerprint() {
+    if !have("python3", "the fingerprint recipe test") || !python_has("cryptography") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let vault = root.join("v.json");
+    let mut init = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin("custody"));
+    init_args(&mut init, &vault, &root.join("sh"), "2", "txt")
+        .args(["--custodian", "alice", "bob", "carol"])
+        .assert()
+        .success();
+    let v = custody::vault::store::load(&vault).unwrap();
+    let shares: Vec<_> = ["02-bob.txt", "03-carol.txt"]
+        .iter()
+        .map(|f| custody::input::read_file(&root.join("sh").join(f)).unwrap())
+        .collect();
+    let unlocked = custody::quorum::unlock(&shares, Some(&v), None).unwrap();
+    let master_hex = hex(unlocked.master.expose());
+
+    let run = |script: String, arg: &str| {
+        let file = root.join("script.py");
+        fs::write(&file, script).unwrap();
+        let out = Command::new("python3")
+            .arg(&file)
+            .arg(arg)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let derived = run(derive_script(), &master_hex);
+    let seed = derived
+        .lines()
+        .find_map(|l| l.strip_prefix("ed25519 seed: "))
+        .unwrap()
+        .to_owned();
+    let printed = run(python_block(1), &seed);
+    let j: serde_json::Value = serde_json::from_str(&fs::read_to_string(&vault).unwrap()).unwrap();
+    assert_eq!(
+        printed,
+        format!(
+            "ed25519_public_key: {}\nfingerprint: {}\n",
+            j["ed25519_public_key"].as_str().unwrap(),
+            v.fingerprint()
+        )
+    );
 }

@@ -256,3 +256,83 @@ fn a_signal_during_the_ceremony_leaves_the_terminal_as_it_was() {
         assert!(t.contains("TERMINAL echo=1 icanon=1"), "{sig}: {t}");
     }
 }
+
+/// reshare, then confirm, held at the terminal (`--interactive`) like a drill; `extend`'s
+/// ceremony ends at its `--timeout`.
+#[test]
+fn change_commands_hold_the_ceremony_at_a_terminal() {
+    let d = init_vault();
+    let token = |dir: &str, name: &str| {
+        let text = std::fs::read_to_string(d.dir.path().join(dir).join(name)).unwrap();
+        custody::input::parse_text(name, &text)
+            .unwrap()
+            .token
+            .unwrap()
+            .to_text()
+            .to_string()
+    };
+    let mut steps = vec![("expect", "> ".to_owned())];
+    for (file, who) in [
+        ("01-alice.txt", "alice"),
+        ("02-bob.txt", "bob"),
+        ("03-carol.txt", "carol"),
+    ] {
+        steps.push(("send", format!("{}\r", token("shares", file))));
+        steps.push(("expect", format!("Accepted: {who}")));
+    }
+    steps.push(("expect", "Quorum reached".to_owned()));
+    steps.push(("send", "\r".to_owned()));
+    steps.push(("expect", "Prepared a reshare".to_owned()));
+    let new_dir = d.dir.path().join("new");
+    let (t, code) = drive(
+        &steps,
+        &[
+            "reshare",
+            "--vault",
+            &d.vault,
+            "--interactive",
+            "--out-dir",
+            new_dir.to_str().unwrap(),
+            "--threshold",
+            "2",
+            "--custodian",
+            "xavier",
+            "yvonne",
+            "zoe",
+            "--sheets",
+            "txt",
+        ],
+    );
+    assert_eq!(code, 0, "{t}");
+
+    // confirm: the NEW shares, which the current vault does not know yet.
+    let steps = [
+        ("expect", "> ".to_owned()),
+        ("send", format!("{}\r", token("new", "01-xavier.txt"))),
+        ("expect", "Accepted".to_owned()),
+        ("send", format!("{}\r", token("new", "03-zoe.txt"))),
+        ("expect", "Quorum reached".to_owned()),
+        ("send", "\r".to_owned()),
+        ("expect", "Confirmed the reshare".to_owned()),
+    ];
+    let (t, code) = drive(&steps, &["confirm", "--vault", &d.vault, "--interactive"]);
+    assert_eq!(code, 0, "{t}");
+
+    let (t, code) = drive(
+        &[("expect", "> ".to_owned())],
+        &[
+            "extend",
+            "--vault",
+            &d.vault,
+            "--custodian",
+            "wendy",
+            "--out-dir",
+            d.dir.path().join("w").to_str().unwrap(),
+            "--interactive",
+            "--timeout",
+            "2s",
+        ],
+    );
+    assert_eq!(code, 1, "{t}");
+    assert!(t.contains("timed out after 2 seconds"), "{t}");
+}

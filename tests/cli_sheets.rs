@@ -252,7 +252,8 @@ fn pictures_without_a_share_point_to_the_words() {
     let blank = dir.path().join("blank.png");
     let img = image::GrayImage::from_pixel(400, 300, image::Luma([255u8]));
     img.save(&blank).unwrap();
-    // A PDF is not accepted as a share input: the message says what is.
+    // custody's own PDF sheet is a share input (tests/pdf_input.rs has the rest); the blank
+    // picture still fails, pointing to the words.
     custody()
         .arg("sheet")
         .arg("--vault")
@@ -272,8 +273,8 @@ fn pictures_without_a_share_point_to_the_words() {
         .code(1)
         .stdout(contains("blank.png"))
         .stdout(contains("--words-stdin"))
-        .stdout(contains("a.pdf"))
-        .stdout(contains("photo of the sheet"));
+        .stdout(contains("a.pdf: alice"))
+        .stdout(contains("FAIL  share").count(1));
 }
 
 #[test]

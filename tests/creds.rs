@@ -314,7 +314,7 @@ fn input_errors_never_echo_secrets() {
         "trade",
     ])
     .assert()
-    .code(2)
+    .code(1)
     .stderr(contains("--from-json"));
     v.add("a b", "binance", "trade", &binance_json(KEY, SECRET))
         .assert()

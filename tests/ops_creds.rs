@@ -487,3 +487,43 @@ fn a_sidecar_that_cannot_be_written_does_not_hide_the_change() {
         .collect();
     assert_eq!(names, ["a", "b"]);
 }
+
+/// The positions of `keys` (as `"key":`) in `text`, each searched after the previous one;
+/// `None` for a key that does not follow in that order.
+fn keys_in_order(text: &str, keys: &[&str]) -> Result<(), String> {
+    let mut at = 0;
+    for k in keys {
+        let needle = format!("\"{k}\":");
+        match text[at..].find(&needle) {
+            Some(i) => at += i + needle.len(),
+            None => return Err(format!("`{k}` is not after the keys before it in:\n{text}")),
+        }
+    }
+    Ok(())
+}
+
+/// The Entry table of shares-format.md, in its order: writers emit the fields in that order.
+const ENTRY_FIELDS: [&str; 12] = [
+    "name",
+    "exchange",
+    "account",
+    "scope",
+    "ip_allowlist",
+    "created",
+    "rotated",
+    "expires",
+    "note",
+    "fields",
+    "sealed",
+    "pending",
+];
+
+#[test]
+fn entries_are_written_in_the_order_of_the_entry_table() {
+    let f = fixture();
+    f.add("binance-main").unwrap();
+    let text = fs::read_to_string(&f.path).unwrap();
+    let creds = &text[text.find("\"credentials\":").unwrap()..];
+    let entries = &creds[creds.find("\"entries\": [").unwrap()..];
+    keys_in_order(entries, &ENTRY_FIELDS).unwrap();
+}

@@ -109,9 +109,16 @@ fn pdf_text_is_selectable_and_escaped() {
         raw.contains(r"(Zo\353 O'Brien \(ops\) \\ \212\341rka) Tj"),
         "escaped custodian name"
     );
+    // The token is drawn only as the QR code; as text it is only in the document information
+    // (`/CustodyShareToken`, for custody to read its own sheet back), not on the page.
+    let stream_end = raw.find("endstream").unwrap();
     assert!(
-        !raw.contains(d.token.as_str()),
-        "the token is only in the QR code, not as text"
+        !raw[..stream_end].contains(d.token.as_str()),
+        "the token is not drawn as text"
+    );
+    assert!(
+        raw[stream_end..].contains(&format!("/CustodyShareToken ({})", d.token.as_str())),
+        "the token is in the document information"
     );
     if !have("pdftotext", SKIPPED) {
         return;
@@ -125,6 +132,10 @@ fn pdf_text_is_selectable_and_escaped() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.contains(d.token.as_str()),
+        "the token is not page text"
+    );
     for (i, w) in d.words.iter().enumerate() {
         assert!(
             text.contains(&format!("{}.", i + 1)) && text.contains(w.as_str()),

@@ -65,7 +65,7 @@ fn read_fields(
         }
         None => {
             if !std::io::stdin().is_terminal() {
-                return Err(CliError::Usage(
+                return Err(CliError::NoTerminal(
                     "no terminal to ask for the secret fields: give them as a JSON object with \
                      --from-json FILE or --from-json - (standard input); never as flags"
                         .into(),

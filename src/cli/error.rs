@@ -30,6 +30,9 @@ use custody::vault::store::StoreError;
 pub enum CliError {
     /// The command line asks for something inconsistent.
     Usage(String),
+    /// A secret must be typed at a terminal and there is none (exit 1: the command line was
+    /// fine, the situation was not); the message says which flag gives it another way.
+    NoTerminal(String),
     Policy(PolicyError),
     Store(StoreError),
     Input(InputError),
@@ -156,7 +159,7 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Usage(s) => f.write_str(s),
+            CliError::Usage(s) | CliError::NoTerminal(s) => f.write_str(s),
             CliError::Policy(e) => e.fmt(f),
             CliError::Store(e) => e.fmt(f),
             CliError::Input(e) => e.fmt(f),

@@ -7,17 +7,22 @@ mod audit;
 mod certificate;
 mod check_share;
 mod child;
+mod completions;
+#[cfg(test)]
+mod conventions_tests;
 mod creds;
 mod demo;
 mod drill;
 mod error;
 mod escaping;
+mod examples;
 mod exec;
 mod extend;
 mod init;
 mod interactive;
 #[cfg(test)]
 mod interactive_tests;
+mod man;
 mod quorum_open;
 mod ratify;
 mod rebuild;
@@ -43,7 +48,8 @@ pub use error::CliError;
     long_about = "custody splits a master key into SLIP-39 shares held by named custodians. \
                   A quorum of them reconstructs it in locked memory to check the shares (drill) \
                   or to open exchange credentials. Shares and passphrases are read from files, \
-                  stdin or a hidden prompt, never from the command line."
+                  stdin or a hidden prompt, never from the command line.",
+    after_help = examples::TOP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -53,38 +59,50 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Create a vault: a new master secret, split into one share per custodian.
+    #[command(after_help = examples::INIT)]
     Init(InitArgs),
     /// Check shares one by one against the vault (no quorum, nothing secret shown).
+    #[command(after_help = examples::CHECK_SHARE)]
     CheckShare(CheckShareArgs),
     /// Reconstruct the master key from a quorum in locked memory and verify it; shows nothing secret.
+    #[command(after_help = examples::DRILL)]
     Drill(DrillArgs),
     /// Print one share again as a sheet (PDF, PNG, SVG) or show its QR code on the terminal.
+    #[command(after_help = examples::SHEET)]
     Sheet(SheetArgs),
     /// Run a full ceremony in a temporary folder, narrating each step.
+    #[command(after_help = examples::DEMO)]
     Demo(DemoArgs),
     /// Exchange API credentials: add, rotate, list and status without a quorum; show, remove
     /// and rename with one.
     Creds(CredsArgs),
     /// Open credentials with a quorum and start a program with them (environment or stdin).
+    #[command(after_help = examples::EXEC)]
     Exec(ExecArgs),
     /// Check or show the vault's tamper-evident audit log (no quorum needed).
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Check a drill certificate offline against the vault file (no quorum needed).
+    #[command(after_help = examples::VERIFY_CERTIFICATE)]
     VerifyCertificate(VerifyCertificateArgs),
     /// New custodians and policy for the same master secret (quorum); takes effect after
     /// `confirm`. Old shares still reconstruct the secret mathematically: revoke with
     /// rotate-master.
+    #[command(after_help = examples::RESHARE)]
     Reshare(ChangeArgs),
     /// New master secret, keys and shares; every credential resealed (quorum); takes effect
     /// after `confirm`. Old shares then open nothing in this vault.
+    #[command(after_help = examples::ROTATE_MASTER)]
     RotateMaster(ChangeArgs),
     /// Scan back a threshold of the NEW shares to make a pending reshare or rotate-master
     /// take effect.
+    #[command(after_help = examples::CONFIRM)]
     Confirm(PendingArgs),
     /// Drop a pending reshare or rotate-master (a quorum of the current or of the new set).
+    #[command(after_help = examples::CANCEL)]
     Cancel(PendingArgs),
     /// Additional shares for new custodians of a group, same secret and epoch (quorum).
+    #[command(after_help = examples::EXTEND)]
     Extend(ExtendArgs),
     /// A sheet is lost, a custodian leaves, a sheet may be stolen: new master key and sheets
     /// without (or with a replacement for) one custodian, every credential resealed (quorum);
@@ -93,17 +111,31 @@ pub enum Command {
     /// The vault file is lost: rebuild the public vault (id, keys, epoch, policy as far as the
     /// shares tell it) from a quorum of shares. Its credentials are not on the shares.
     RebuildVault(rebuild::RebuildArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
+    #[command(after_help = examples::COMPLETIONS)]
+    Completions(completions::CompletionsArgs),
+    /// Write the man pages: one per command into a folder, or the main page to standard output.
+    #[command(after_help = examples::MAN)]
+    Man(man::ManArgs),
 }
 
 /// The quorum presenting shares to a custodian-change command.
 #[derive(Args, Debug, Default)]
 pub struct ChangeShareArgs {
-    /// A share input: share file, token, words, or - for standard input. Repeat per share.
-    #[arg(long = "share", value_name = "FILE")]
+    /// A share input: share file, token file, words, photo or scan of a sheet (PNG/JPEG),
+    /// custody's PDF sheet, or - for standard input. Repeat per share.
+    #[arg(long = "share", value_name = "SHARE")]
     pub shares: Vec<PathBuf>,
     /// Read shares from standard input, one per line (a token or the words of one share).
     #[arg(long)]
     pub words_stdin: bool,
+    /// Hold the ceremony at the terminal: custodians present shares one after another (the
+    /// default when no share is given and standard input is a terminal).
+    #[arg(long, conflicts_with_all = ["shares", "words_stdin"])]
+    pub interactive: bool,
+    /// Time allowed for the terminal ceremony (10m, 90s, 1h); when it runs out, everything is wiped.
+    #[arg(long, default_value = "10m")]
+    pub timeout: interactive::CeremonyTimeout,
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
 }
@@ -111,6 +143,7 @@ pub struct ChangeShareArgs {
 /// `custody reshare` / `custody rotate-master`: the current quorum and the new policy.
 #[derive(Args, Debug)]
 pub struct ChangeArgs {
+    /// The vault to change (default: $CUSTODY_VAULT).
     #[arg(long, env = "CUSTODY_VAULT")]
     pub vault: PathBuf,
     /// The CURRENT set's shares (a quorum of them).
@@ -126,13 +159,14 @@ pub struct ChangeArgs {
     #[arg(long, default_value = "txt,pdf")]
     pub sheets: String,
     /// Paper size of the sheets.
-    #[arg(long, default_value = "a4")]
+    #[arg(long, default_value = "a4", value_parser = sheets::paper_parser())]
     pub paper: custody::sheet::Paper,
 }
 
 /// `custody confirm` / `custody cancel`.
 #[derive(Args, Debug)]
 pub struct PendingArgs {
+    /// The vault with the pending change (default: $CUSTODY_VAULT).
     #[arg(long, env = "CUSTODY_VAULT")]
     pub vault: PathBuf,
     /// confirm: the NEW shares (a threshold of them); cancel: a quorum of either set.
@@ -143,6 +177,7 @@ pub struct PendingArgs {
 /// `custody extend`.
 #[derive(Args, Debug)]
 pub struct ExtendArgs {
+    /// The vault to extend (default: $CUSTODY_VAULT).
     #[arg(long, env = "CUSTODY_VAULT")]
     pub vault: PathBuf,
     /// The current shares: a quorum including at least the threshold of the target group.
@@ -161,7 +196,7 @@ pub struct ExtendArgs {
     #[arg(long, default_value = "txt,pdf")]
     pub sheets: String,
     /// Paper size of the sheets.
-    #[arg(long, default_value = "a4")]
+    #[arg(long, default_value = "a4", value_parser = sheets::paper_parser())]
     pub paper: custody::sheet::Paper,
 }
 
@@ -169,11 +204,14 @@ pub struct ExtendArgs {
 #[derive(Subcommand, Debug)]
 pub enum AuditCommand {
     /// Check every record: syntax, sequence, hash chain, signatures. Exit 1 naming each problem.
+    #[command(after_help = examples::AUDIT_VERIFY)]
     Verify(AuditVerifyArgs),
     /// Print the log as a table (or its JSON lines as they are, with --json).
+    #[command(after_help = examples::AUDIT_SHOW)]
     Show(AuditShowArgs),
     /// Remove a torn final line (a write that was interrupted), keeping a copy of the damaged
     /// log and recording the repair in it. Refuses any other damage; no quorum needed.
+    #[command(after_help = examples::AUDIT_REPAIR)]
     Repair(AuditRepairArgs),
 }
 
@@ -269,7 +307,7 @@ pub struct InitArgs {
     #[arg(long, default_value = "txt,pdf")]
     pub sheets: String,
     /// Paper size of the sheets.
-    #[arg(long, default_value = "a4")]
+    #[arg(long, default_value = "a4", value_parser = sheets::paper_parser())]
     pub paper: custody::sheet::Paper,
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
@@ -286,7 +324,7 @@ pub struct SheetArgs {
     #[arg(long, default_value = "pdf")]
     pub format: custody::sheet::Format,
     /// Paper size.
-    #[arg(long, default_value = "a4")]
+    #[arg(long, default_value = "a4", value_parser = sheets::paper_parser())]
     pub paper: custody::sheet::Paper,
     /// Where to write the sheet (must not exist); not used with --format terminal.
     #[arg(short, long)]
@@ -306,8 +344,9 @@ pub struct CheckShareArgs {
 /// Where a quorum's shares come from.
 #[derive(Args, Debug, Default)]
 pub struct ShareArgs {
-    /// A share input: share file, token, words, or - for standard input. Repeat per share.
-    #[arg(long = "share")]
+    /// A share input: share file, token file, words, photo or scan of a sheet (PNG/JPEG),
+    /// custody's PDF sheet, or - for standard input. Repeat per share.
+    #[arg(long = "share", value_name = "SHARE")]
     pub shares: Vec<PathBuf>,
     /// Read shares from standard input, one per line (a token or the words of one share).
     #[arg(long)]
@@ -366,18 +405,25 @@ pub struct CredsArgs {
 #[derive(Subcommand, Debug)]
 pub enum CredsCommand {
     /// Add a credential (no quorum; it stays unratified until a quorum ratifies it).
+    #[command(after_help = examples::CREDS_ADD)]
     Add(CredAddArgs),
     /// Replace a credential's secret fields with new ones and record the rotation date (no quorum).
+    #[command(after_help = examples::CREDS_ROTATE)]
     Rotate(CredRotateArgs),
     /// List the credentials' metadata (no quorum, nothing secret).
+    #[command(after_help = examples::CREDS_LIST)]
     List(CredListArgs),
     /// Age since rotation, overdue, expired, withdraw-scoped, unratified and tampered entries.
+    #[command(after_help = examples::CREDS_STATUS)]
     Status(CredListArgs),
     /// Show a credential's metadata; with --reveal (quorum) print its secret fields: break-glass.
+    #[command(after_help = examples::CREDS_SHOW)]
     Show(CredShowArgs),
     /// Remove a credential (quorum).
+    #[command(after_help = examples::CREDS_REMOVE)]
     Remove(CredRemoveArgs),
     /// Rename a credential (quorum; it is re-sealed under the new name).
+    #[command(after_help = examples::CREDS_RENAME)]
     Rename(CredRenameArgs),
 }
 
@@ -392,6 +438,7 @@ pub struct SecretFieldArgs {
 
 #[derive(Args, Debug)]
 pub struct CredAddArgs {
+    /// The vault to add the credential to (default: $CUSTODY_VAULT).
     #[arg(long, env = "CUSTODY_VAULT")]
     pub vault: PathBuf,
     /// Credential name: 1-64 letters, digits, `.`, `_`, `-` (it names the bot's variables).
@@ -421,8 +468,10 @@ pub struct CredAddArgs {
 
 #[derive(Args, Debug)]
 pub struct CredRotateArgs {
+    /// The vault holding the credential (default: $CUSTODY_VAULT).
     #[arg(long, env = "CUSTODY_VAULT")]
     pub vault: PathBuf,
+    /// The credential whose exchange key was replaced.
     pub name: String,
     /// New scope, if the new key's differs.
     #[arg(long)]
@@ -442,6 +491,7 @@ pub struct CredRotateArgs {
 
 #[derive(Args, Debug)]
 pub struct CredListArgs {
+    /// The vault whose credentials to list (default: $CUSTODY_VAULT).
     #[arg(long, env = "CUSTODY_VAULT")]
     pub vault: PathBuf,
     /// Print one JSON object instead of text.
@@ -451,8 +501,10 @@ pub struct CredListArgs {
 
 #[derive(Args, Debug)]
 pub struct CredShowArgs {
+    /// The vault holding the credential (default: $CUSTODY_VAULT).
     #[arg(long, env = "CUSTODY_VAULT")]
     pub vault: PathBuf,
+    /// The credential to show.
     pub name: String,
     /// Break-glass: with a quorum, print the secret fields on standard output.
     #[arg(long)]
@@ -463,8 +515,10 @@ pub struct CredShowArgs {
 
 #[derive(Args, Debug)]
 pub struct CredRemoveArgs {
+    /// The vault holding the credential (default: $CUSTODY_VAULT).
     #[arg(long, env = "CUSTODY_VAULT")]
     pub vault: PathBuf,
+    /// The credential to remove.
     pub name: String,
     #[command(flatten)]
     pub quorum: QuorumArgs,
@@ -472,9 +526,12 @@ pub struct CredRemoveArgs {
 
 #[derive(Args, Debug)]
 pub struct CredRenameArgs {
+    /// The vault holding the credential (default: $CUSTODY_VAULT).
     #[arg(long, env = "CUSTODY_VAULT")]
     pub vault: PathBuf,
+    /// The credential's current name.
     pub name: String,
+    /// Its new name: 1-64 letters, digits, `.`, `_`, `-` (it names the bot's variables).
     pub new_name: String,
     #[command(flatten)]
     pub quorum: QuorumArgs,
@@ -493,6 +550,7 @@ pub enum EnvStyle {
 
 #[derive(Args, Debug)]
 pub struct ExecArgs {
+    /// The vault holding the credentials (default: $CUSTODY_VAULT).
     #[arg(long, env = "CUSTODY_VAULT")]
     pub vault: PathBuf,
     /// The credentials to open (comma-separated or repeated).
@@ -559,6 +617,8 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::Extend(a) => extend::run(a, out),
         Command::ReplaceCustodian(a) => replace::run(a, out),
         Command::RebuildVault(a) => rebuild::run(a, out),
+        Command::Completions(a) => completions::run(a, out),
+        Command::Man(a) => man::run(a, out),
     }
 }
 

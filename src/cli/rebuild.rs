@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::rekey::warnings;
-use super::{ChangeShareArgs, CliError, ShareArgs, secret_input, shares_in};
+use super::{ChangeShareArgs, CliError, ShareArgs, interactive, secret_input};
 use custody::harden;
 use custody::ops::rebuild::{self, GroupShape};
 use custody::ops::session::Presentation;
@@ -17,8 +17,7 @@ use custody::timefmt;
 /// `custody rebuild-vault`.
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
-    custody rebuild-vault --out fund.vault.json \\\n    \
-      --share shares/01-alice.txt --share shares/02-bob.txt --share shares/03-carol.txt --members 5\n  \
+    custody rebuild-vault --out fund.vault.json --share shares/01-alice.txt --share shares/02-bob.txt --share shares/03-carol.txt --members 5\n  \
     custody drill --vault fund.vault.json --share shares/02-bob.txt --share shares/04-dave.txt --share shares/05-erin.txt")]
 pub struct RebuildArgs {
     /// The vault file to write (it must not exist, nor its audit log `<FILE>.audit`).
@@ -41,14 +40,24 @@ pub fn run(args: RebuildArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let share_args = ShareArgs {
         shares: args.quorum.shares.clone(),
         words_stdin: args.quorum.words_stdin,
-        ..ShareArgs::default()
+        interactive: args.quorum.interactive,
+        timeout: args.quorum.timeout,
     };
-    let shares = shares_in::collect(&share_args)?;
+    // With --passphrase-stdin the passphrase is the first line of standard input: read it
+    // before any share that also comes from there.
     let passphrase = secret_input::passphrase(&args.quorum.passphrase, false)?;
+    // No vault to check each share against at the terminal: the rebuild checks them together.
+    let mut refused = Vec::new();
+    let shares = interactive::shares_from_args_or_tty(
+        &share_args,
+        None,
+        &mut super::escaping::stderr(),
+        &mut refused,
+    )?;
     let pres = Presentation {
         shares,
         passphrase,
-        refused: Vec::new(),
+        refused,
     };
     let r = rebuild::rebuild(&args.out, &pres, &args.members, super::clock())?;
     let v = &r.vault;

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{ChangeArgs, ChangeShareArgs, CliError, PendingArgs, ShareArgs, secret_input};
-use super::{shares_in, sheets};
+use super::{interactive, sheets};
 use custody::harden;
 use custody::ops::rekey::{self, ChangeKind, Output};
 use custody::ops::session::Presentation;
@@ -16,23 +16,48 @@ use custody::vault::change::ChangeError;
 use custody::vault::store;
 
 /// Harden the process, then read the shares and the passphrase (prompting for it when
-/// `vault` needs one and a terminal is there).
+/// `vault` needs one and a terminal is there). At the terminal ceremony (`--interactive`, or
+/// no share given on a terminal) each share is checked against `vault` as it is presented.
 pub(super) fn present(args: &ChangeShareArgs, vault: &Vault) -> Result<Presentation, CliError> {
+    present_checked(args, vault, Some(vault))
+}
+
+/// [`present`] for `confirm` and `cancel`, whose shares may belong to the pending set: the
+/// terminal ceremony checks only that the shares form one SLIP-39 set (the operation then
+/// checks them against the current or the pending set).
+fn present_pending(args: &ChangeShareArgs, vault: &Vault) -> Result<Presentation, CliError> {
+    present_checked(args, vault, None)
+}
+
+fn present_checked(
+    args: &ChangeShareArgs,
+    vault: &Vault,
+    check_against: Option<&Vault>,
+) -> Result<Presentation, CliError> {
     // Before any share is read (the operation hardens again when its ceremony begins).
     let _ = harden::for_quorum();
     let needs_passphrase = vault.slip39().passphrase;
     let share_args = ShareArgs {
         shares: args.shares.clone(),
         words_stdin: args.words_stdin,
-        ..ShareArgs::default()
+        interactive: args.interactive,
+        timeout: args.timeout,
     };
-    let shares = shares_in::collect(&share_args)?;
+    // With --passphrase-stdin the passphrase is the first line of standard input, so read it
+    // before any share that also comes from standard input.
     let given = secret_input::passphrase(&args.passphrase, false)?;
+    let mut refused = Vec::new();
+    let shares = interactive::shares_from_args_or_tty(
+        &share_args,
+        check_against,
+        &mut super::escaping::stderr(),
+        &mut refused,
+    )?;
     let passphrase = secret_input::or_prompt(given, needs_passphrase)?;
     Ok(Presentation {
         shares,
         passphrase,
-        refused: Vec::new(),
+        refused,
     })
 }
 
@@ -125,7 +150,7 @@ pub fn reshare(args: ChangeArgs, rotate: bool, out: &mut dyn Write) -> Result<()
 
 /// `custody confirm`: a threshold of the NEW shares makes the pending change take effect.
 pub fn confirm(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let pres = present(&args.quorum, &pending_vault(&args.vault)?)?;
+    let pres = present_pending(&args.quorum, &pending_vault(&args.vault)?)?;
     let c = rekey::confirm(&args.vault, &pres, super::clock())?;
     writeln!(
         out,
@@ -187,7 +212,7 @@ pub fn confirm(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
 
 /// `custody cancel`: a quorum of the current set, or of the pending set, drops the change.
 pub fn cancel(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let pres = present(&args.quorum, &pending_vault(&args.vault)?)?;
+    let pres = present_pending(&args.quorum, &pending_vault(&args.vault)?)?;
     let c = rekey::cancel(&args.vault, &pres, super::clock())?;
     writeln!(
         out,

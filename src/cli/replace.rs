@@ -17,10 +17,8 @@ use custody::vault::store;
 /// `custody replace-custodian`.
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
-    custody replace-custodian --vault fund.vault.json --remove dave --reason \"sheet lost\" \\\n    \
-      --share shares/01-alice.txt --share shares/02-bob.txt --share shares/03-carol.txt --out-dir new\n  \
-    custody replace-custodian --vault fund.vault.json --remove dave --add erin --reason \"left the firm\" \\\n    \
-      --share shares/01-alice.txt --share shares/02-bob.txt --share shares/03-carol.txt --out-dir new\n  \
+    custody replace-custodian --vault fund.vault.json --remove dave --reason 'sheet lost' --share shares/01-alice.txt --share shares/02-bob.txt --share shares/03-carol.txt --out-dir new\n  \
+    custody replace-custodian --vault fund.vault.json --remove dave --add erin --reason 'left the firm' --share shares/01-alice.txt --share shares/02-bob.txt --share shares/03-carol.txt --out-dir new\n  \
     custody confirm --vault fund.vault.json --share new/01-alice.txt --share new/02-bob.txt --share new/03-carol.txt")]
 pub struct ReplaceArgs {
     /// The vault whose custodian is replaced.
@@ -47,7 +45,7 @@ pub struct ReplaceArgs {
     #[arg(long, default_value = "txt,pdf")]
     pub sheets: String,
     /// Paper size of the sheets.
-    #[arg(long, default_value = "a4")]
+    #[arg(long, default_value = "a4", value_parser = super::sheets::paper_parser())]
     pub paper: custody::sheet::Paper,
 }
 

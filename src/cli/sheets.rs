@@ -3,11 +3,24 @@
 
 use std::io::Write;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use custody::ops::issue::Layout;
-use custody::sheet::Format;
+use custody::sheet::{Format, Paper};
 use custody::token::Token;
 
 use super::CliError;
+
+/// `--paper`: `a4` or `letter` (`us-letter` also accepted), listed in the help and completed
+/// by the shell completions.
+pub fn paper_parser() -> impl TypedValueParser<Value = Paper> {
+    PossibleValuesParser::new([
+        PossibleValue::new("a4").help("A4, 210 x 297 mm"),
+        PossibleValue::new("letter")
+            .alias("us-letter")
+            .help("US Letter, 8.5 x 11 in"),
+    ])
+    .map(|s| s.parse::<Paper>().expect("a listed paper size parses"))
+}
 
 /// Parse `--sheets pdf,png,svg,txt`.
 pub fn parse_formats(list: &str) -> Result<Vec<Format>, CliError> {

@@ -7,6 +7,7 @@
 mod fonts;
 pub mod layout;
 mod pdf;
+pub mod pdf_read;
 mod png;
 mod qr;
 mod svg;
@@ -224,7 +225,7 @@ fn holder_shown(data: &SheetData) -> Result<(), Undrawable> {
 /// If the token is too long for a QR code (more than ~1600 bytes), which a share token never is.
 pub fn render_pdf(data: &SheetData, paper: Paper) -> Result<Zeroizing<Vec<u8>>, Undrawable> {
     holder_shown(data)?;
-    Ok(pdf::render(&layout::layout(data, paper)))
+    Ok(pdf::render(&layout::layout(data, paper), &data.token))
 }
 
 /// Renders the sheet as an SVG document (sized in millimetres, text kept exact).

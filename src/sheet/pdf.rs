@@ -1,6 +1,8 @@
 //! Minimal hand-written PDF 1.4 writer: one page, standard Type 1 fonts (Helvetica,
 //! Helvetica-Bold, Courier) with WinAnsi encoding, text as real selectable text, the QR code
-//! as filled rectangles. No font embedding, no compression, no dependencies.
+//! as filled rectangles. No font embedding, no compression, no dependencies. The share token
+//! is also written as text in the document information dictionary (`/CustodyShareToken`), so
+//! that custody can read its own sheet back without printing it ([`super::pdf_read`]).
 
 use std::fmt::Write as _;
 
@@ -9,7 +11,13 @@ use zeroize::Zeroizing;
 use super::fonts::Face;
 use super::layout::Page;
 
-pub(super) fn render(page: &Page) -> Zeroizing<Vec<u8>> {
+/// The document information dictionary's key holding the share token (shares-format.md,
+/// "Printed sheet").
+pub(super) const TOKEN_KEY: &str = "/CustodyShareToken";
+/// The producer custody writes; a PDF without it is not one of custody's sheets.
+pub(super) const PRODUCER: &str = "/Producer (custody)";
+
+pub(super) fn render(page: &Page, token: &str) -> Zeroizing<Vec<u8>> {
     let h = page.height;
     let mut content = Zeroizing::new(String::new());
     let c = &mut *content;
@@ -74,8 +82,11 @@ pub(super) fn render(page: &Page) -> Zeroizing<Vec<u8>> {
         font_dict("Helvetica-Bold"),
         font_dict("Courier"),
         font_dict("Courier-Bold"),
-        format!("<< /Title ({title}) /Producer (custody) >>"),
+        String::new(), // document information (holds the token), written below
     ];
+    let mut info = Zeroizing::new(format!("<< /Title ({title}) {PRODUCER} {TOKEN_KEY} ("));
+    pdf_string(&mut info, token);
+    info.push_str(") >>");
 
     let mut out = Zeroizing::new(Vec::with_capacity(content.len() + 2048));
     out.extend_from_slice(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n");
@@ -87,6 +98,8 @@ pub(super) fn render(page: &Page) -> Zeroizing<Vec<u8>> {
             out.extend_from_slice(format!("<< /Length {} >>\nstream\n", content.len()).as_bytes());
             out.extend_from_slice(content.as_bytes());
             out.extend_from_slice(b"endstream");
+        } else if i == objects.len() - 1 {
+            out.extend_from_slice(info.as_bytes());
         } else {
             out.extend_from_slice(obj.as_bytes());
         }

@@ -51,9 +51,13 @@ impl From<&Slip39Json> for Slip39Params {
     }
 }
 
+/// The vault file. Read with `C` and `P` as [`serde_json::Value`] (entries and the pending
+/// change are parsed on their own, so that a bad entry is reported, not fatal); written with
+/// [`EntryOut`] and [`PendingJson`], so that every object's fields come out in the order of
+/// the tables in shares-format.md (a `Value` would sort them).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct VaultJson {
+struct VaultJson<C = serde_json::Value, P = serde_json::Value> {
     format: String,
     vault_id: String,
     created: String,
@@ -70,10 +74,10 @@ struct VaultJson {
     manifest_signature: String,
     /// Absent in vaults written before credentials existed; read as an empty set.
     #[serde(default)]
-    credentials: Option<CredentialsJson>,
+    credentials: Option<CredentialsJson<C>>,
     /// A reshare or rotate-master waiting for `custody confirm` (see `change.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pending_change: Option<serde_json::Value>,
+    pending_change: Option<P>,
     /// The audit head signed at the last successful ceremony (see `audit_anchor.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     audit_anchor: Option<AuditAnchorJson>,
@@ -121,12 +125,21 @@ fn anchor_from_json(j: AuditAnchorJson) -> Result<AuditAnchor, VaultFileError> {
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CredentialsJson {
+struct CredentialsJson<E = serde_json::Value> {
     rotation_days: u32,
     revision: u64,
     ratification: Option<RatificationJson>,
     /// Parsed one by one so that a bad entry is reported, not fatal.
-    entries: Vec<serde_json::Value>,
+    entries: Vec<E>,
+}
+
+/// An entry as written: parsed entries field by field in the table's order, malformed ones
+/// copied back as they were read.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum EntryOut {
+    Parsed(Box<EntryJson>),
+    Verbatim(serde_json::Value),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -226,7 +239,7 @@ fn field(field: &'static str, problem: impl Into<String>) -> VaultFileError {
 }
 
 pub(super) fn to_json(v: &Vault) -> String {
-    let j = VaultJson {
+    let j: VaultJson<EntryOut, PendingJson<EntryOut>> = VaultJson {
         format: wire::VAULT_FORMAT.to_owned(),
         vault_id: hex(&v.vault_id),
         created: timefmt::rfc3339(v.created),
@@ -339,8 +352,8 @@ pub(super) fn from_json(text: &str) -> Result<Vault, VaultFileError> {
     Ok(v)
 }
 
-pub(super) fn entry_to_json(c: &Credential) -> serde_json::Value {
-    let j = EntryJson {
+fn entry_to_json(c: &Credential) -> EntryOut {
+    EntryOut::Parsed(Box::new(EntryJson {
         name: c.name.clone(),
         exchange: c.exchange.clone(),
         account: c.account.clone(),
@@ -353,13 +366,16 @@ pub(super) fn entry_to_json(c: &Credential) -> serde_json::Value {
         fields: c.fields.iter().map(|f| f.as_str().to_owned()).collect(),
         sealed: c.sealed.clone(),
         pending: c.pending.map(|p| p.as_str().to_owned()),
-    };
-    serde_json::to_value(j).expect("entry JSON serialises")
+    }))
 }
 
-fn credentials_to_json(set: &CredentialSet) -> CredentialsJson {
-    let mut entries: Vec<serde_json::Value> = set.entries().iter().map(entry_to_json).collect();
-    entries.extend(set.malformed().iter().map(|m| m.raw().clone()));
+fn credentials_to_json(set: &CredentialSet) -> CredentialsJson<EntryOut> {
+    let mut entries: Vec<EntryOut> = set.entries().iter().map(entry_to_json).collect();
+    entries.extend(
+        set.malformed()
+            .iter()
+            .map(|m| EntryOut::Verbatim(m.raw().clone())),
+    );
     CredentialsJson {
         rotation_days: set.rotation_days(),
         revision: set.revision(),
@@ -485,25 +501,25 @@ fn credentials_from_json(j: CredentialsJson) -> Result<CredentialSet, VaultFileE
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RotationJson {
+struct RotationJson<E = serde_json::Value> {
     ed25519_public_key: String,
     fingerprint: String,
     age_recipient: String,
     credentials_based_on: String,
-    credentials: Vec<serde_json::Value>,
+    credentials: Vec<E>,
     new_key_signature: String,
 }
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PendingJson {
+struct PendingJson<E = serde_json::Value> {
     kind: String,
     epoch: u32,
     created: String,
     slip39: Slip39Json,
     policy: Policy,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    rotation: Option<RotationJson>,
+    rotation: Option<RotationJson<E>>,
     signature: String,
 }
 
@@ -524,8 +540,8 @@ fn sig_from(s: &str, what: &str) -> Result<Signature, VaultFileError> {
 }
 
 /// The JSON form of a pending change.
-pub(super) fn pending_to_json(p: &PendingChange) -> serde_json::Value {
-    let j = PendingJson {
+fn pending_to_json(p: &PendingChange) -> PendingJson<EntryOut> {
+    PendingJson {
         kind: p.kind.as_str().to_owned(),
         epoch: p.epoch,
         created: timefmt::rfc3339(p.created),
@@ -540,8 +556,7 @@ pub(super) fn pending_to_json(p: &PendingChange) -> serde_json::Value {
             new_key_signature: STANDARD.encode(r.new_signature.to_bytes()),
         }),
         signature: STANDARD.encode(p.signature.to_bytes()),
-    };
-    serde_json::to_value(j).expect("pending change JSON serialises")
+    }
 }
 
 /// Parse a pending change strictly (every field checked; signatures are checked by
