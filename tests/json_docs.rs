@@ -146,6 +146,22 @@ fn every_json_document_prints_exactly_its_documented_fields() {
         .clone();
     check(&docs, &first_json(&out), &mut seen);
 
+    // One share that belongs and one that does not.
+    let stray = dir.path().join("stray.txt");
+    fs::write(&stray, "not a share\n").unwrap();
+    let out = cmd(&["check-share", "--json"])
+        .arg(sh.join("03-carol.txt"))
+        .arg(&stray)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v = first_json(&out);
+    assert_eq!(v["shares"][0]["custodian"], "carol");
+    assert_eq!(v["shares"][1]["ok"], false);
+    check(&docs, &v, &mut seen);
+
     // A failed drill: the error document, and a ceremony in the log's unsigned tail.
     let out = cmd(&["drill", "--json"])
         .arg("--share")

@@ -9,70 +9,153 @@ use custody::harden;
 use custody::quorum::check_share;
 use custody::vault::store;
 
+/// One input's verdict: whose share it is, or why it was refused.
+enum Verdict {
+    Ok {
+        custodian: String,
+        group: String,
+        member: u8,
+        signed: bool,
+        text: String,
+    },
+    Refused {
+        problem: String,
+        advice: Option<String>,
+    },
+}
+
+fn verdict(path: &std::path::Path, vault: &custody::vault::Vault) -> Verdict {
+    let label = path.display().to_string();
+    let p = match read_one(path) {
+        Err(e) => {
+            return Verdict::Refused {
+                problem: e.to_string(),
+                advice: super::advice::input(&e).map(str::to_owned),
+            };
+        }
+        Ok(p) => p,
+    };
+    let m = match check_share(&p, vault) {
+        Err(problem) => {
+            return Verdict::Refused {
+                problem: format!("share {label}: {problem}"),
+                advice: super::advice::share_problem(&problem).map(str::to_owned),
+            };
+        }
+        Ok(m) => m,
+    };
+    let g = &vault.policy().groups[usize::from(m.group_index)];
+    let proof = if m.signed {
+        "token signature valid"
+    } else {
+        "words only: no signature to check"
+    };
+    let what = if g.holds_copies() {
+        format!(
+            "copy {} of group {}'s one share, held by {} (any 1 of {} recovers the group; \
+             copies presented together count once)",
+            m.member_number,
+            m.group,
+            g.holder_names(),
+            g.custodians.len()
+        )
+    } else {
+        format!(
+            "share {} of group {} (any {} of {} recover the group)",
+            m.member_number,
+            m.group,
+            g.member_threshold,
+            g.custodians.len()
+        )
+    };
+    Verdict::Ok {
+        text: format!(
+            "{label}: {} — {what}; epoch {}; {proof}; SLIP-39 checksum valid",
+            m.custodian,
+            vault.epoch()
+        ),
+        custodian: m.custodian,
+        group: m.group,
+        member: m.member_number,
+        signed: m.signed,
+    }
+}
+
 pub fn run(args: CheckShareArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let _hardening = harden::for_quorum();
     let vault = store::load(&args.vault)?;
     let w = CliError::Output;
-    writeln!(
-        out,
-        "Vault {} (fingerprint {}, epoch {})",
-        args.vault.display(),
-        vault.fingerprint(),
-        vault.epoch()
-    )
-    .map_err(w)?;
-    let mut failed = 0;
-    for path in &args.shares {
-        let label = path.display().to_string();
-        let line = match read_one(path) {
-            Err(e) => Err(match super::advice::input(&e) {
-                Some(a) => format!("{e}\n      {a}"),
-                None => e.to_string(),
-            }),
-            Ok(p) => match check_share(&p, &vault) {
-                Err(problem) => Err(match super::advice::share_problem(&problem) {
-                    Some(a) => format!("share {label}: {problem}\n      {a}"),
-                    None => format!("share {label}: {problem}"),
+    let verdicts: Vec<(String, Verdict)> = args
+        .shares
+        .iter()
+        .map(|p| (p.display().to_string(), verdict(p, &vault)))
+        .collect();
+    let failed = verdicts
+        .iter()
+        .filter(|(_, v)| matches!(v, Verdict::Refused { .. }))
+        .count();
+    if args.json {
+        let shares: Vec<_> = verdicts
+            .iter()
+            .map(|(input, v)| match v {
+                Verdict::Ok {
+                    custodian,
+                    group,
+                    member,
+                    signed,
+                    ..
+                } => serde_json::json!({
+                    "input": input,
+                    "ok": true,
+                    "custodian": custodian,
+                    "group": group,
+                    "member": member,
+                    "signed": signed,
                 }),
-                Ok(m) => {
-                    let g = &vault.policy().groups[usize::from(m.group_index)];
-                    let proof = if m.signed {
-                        "token signature valid"
-                    } else {
-                        "words only: no signature to check"
-                    };
-                    let what = if g.holds_copies() {
-                        format!(
-                            "copy {} of group {}'s one share, held by {} (any 1 of {} recovers \
-                             the group; copies presented together count once)",
-                            m.member_number,
-                            m.group,
-                            g.holder_names(),
-                            g.custodians.len()
-                        )
-                    } else {
-                        format!(
-                            "share {} of group {} (any {} of {} recover the group)",
-                            m.member_number,
-                            m.group,
-                            g.member_threshold,
-                            g.custodians.len()
-                        )
-                    };
-                    Ok(format!(
-                        "OK    {label}: {} — {what}; epoch {}; {proof}; SLIP-39 checksum valid",
-                        m.custodian,
-                        vault.epoch()
-                    ))
+                Verdict::Refused { problem, advice } => {
+                    let mut o = serde_json::json!({
+                        "input": input,
+                        "ok": false,
+                        "problem": problem,
+                    });
+                    if let Some(a) = advice {
+                        o["advice"] = a.as_str().into();
+                    }
+                    o
                 }
-            },
-        };
-        match line {
-            Ok(l) => writeln!(out, "{l}").map_err(w)?,
-            Err(e) => {
-                failed += 1;
-                writeln!(out, "FAIL  {e}").map_err(w)?;
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "format": "custody-check-share/1",
+            "ok": failed == 0,
+            "vault": args.vault.display().to_string(),
+            "fingerprint": vault.fingerprint(),
+            "epoch": vault.epoch(),
+            "shares": shares,
+        });
+        writeln!(out, "{doc}").map_err(w)?;
+    } else {
+        writeln!(
+            out,
+            "Vault {} (fingerprint {}, epoch {})",
+            args.vault.display(),
+            vault.fingerprint(),
+            vault.epoch()
+        )
+        .map_err(w)?;
+        for (_, v) in &verdicts {
+            match v {
+                Verdict::Ok { text, .. } => writeln!(out, "OK    {text}"),
+                Verdict::Refused {
+                    problem,
+                    advice: Some(a),
+                } => writeln!(out, "FAIL  {problem}\n      {a}"),
+                Verdict::Refused {
+                    problem,
+                    advice: None,
+                } => writeln!(out, "FAIL  {problem}"),
             }
+            .map_err(w)?;
         }
     }
     if failed > 0 {
@@ -81,11 +164,13 @@ pub fn run(args: CheckShareArgs, out: &mut dyn Write) -> Result<(), CliError> {
             total: args.shares.len(),
         });
     }
-    writeln!(
-        out,
-        "All {} share(s) belong to this vault's current set.",
-        args.shares.len()
-    )
-    .map_err(w)?;
+    if !args.json {
+        writeln!(
+            out,
+            "All {} share(s) belong to this vault's current set.",
+            args.shares.len()
+        )
+        .map_err(w)?;
+    }
     Ok(())
 }

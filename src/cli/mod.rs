@@ -339,6 +339,9 @@ pub struct CheckShareArgs {
     /// Share inputs: share files, token files, word files (or - for standard input).
     #[arg(required = true)]
     pub shares: Vec<PathBuf>,
+    /// Print one JSON object (`custody-check-share/1`, docs/json.md) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Where a quorum's shares come from.
@@ -687,6 +690,7 @@ impl Command {
             }) => a.json,
             Command::Audit(AuditCommand::Verify(a)) => a.json,
             Command::VerifyCertificate(a) => a.json,
+            Command::CheckShare(a) => a.json,
             _ => false,
         }
     }
