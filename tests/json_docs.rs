@@ -111,6 +111,20 @@ fn check(docs: &BTreeMap<String, BTreeMap<String, Field>>, v: &Value, seen: &mut
 fn every_json_document_prints_exactly_its_documented_fields() {
     let docs = documented();
     let mut seen = BTreeSet::new();
+    let fresh = tempfile::tempdir().unwrap();
+    let mut init = common::custody();
+    common::init_args(
+        &mut init,
+        &fresh.path().join("v.json"),
+        &fresh.path().join("sh"),
+        "2",
+        "txt,svg",
+    )
+    .args(["--custodian", "alice", "bob", "carol", "--json"]);
+    let out = init.assert().success().get_output().stdout.clone();
+    let v = first_json(&out);
+    assert_eq!(v["custodians"][2]["files"].as_array().unwrap().len(), 2);
+    check(&docs, &v, &mut seen);
     let (dir, vault) = common::vault_2_of_3();
     let sh = dir.path().join("sh");
     let cmd = |args: &[&str]| {

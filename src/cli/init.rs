@@ -74,6 +74,32 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let fingerprint = vault.fingerprint();
 
     let w = CliError::Output;
+    if args.json {
+        let custodians: Vec<_> = report
+            .files
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "name": f.custodian,
+                    "group": f.group,
+                    "files": f.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "format": "custody-init/1",
+            "ok": true,
+            "vault": args.vault.display().to_string(),
+            "vault_id": vault.vault_id_hex(),
+            "fingerprint": fingerprint,
+            "epoch": vault.epoch(),
+            "policy": policy.sentence(),
+            "custodians": custodians,
+            "warnings": report.hardening_warnings,
+        });
+        writeln!(out, "{doc}").map_err(w)?;
+        return Ok(());
+    }
     writeln!(out, "Created vault {}", args.vault.display()).map_err(w)?;
     writeln!(
         out,

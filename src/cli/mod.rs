@@ -309,6 +309,9 @@ pub struct InitArgs {
     /// Paper size of the sheets.
     #[arg(long, default_value = "a4", value_parser = sheets::paper_parser())]
     pub paper: custody::sheet::Paper,
+    /// Print one JSON object (`custody-init/1`, docs/json.md) instead of text.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
 }
@@ -691,6 +694,7 @@ impl Command {
             Command::Audit(AuditCommand::Verify(a)) => a.json,
             Command::VerifyCertificate(a) => a.json,
             Command::CheckShare(a) => a.json,
+            Command::Init(a) => a.json,
             _ => false,
         }
     }
