@@ -585,11 +585,11 @@ pub fn verify_certificate_across_rotations(
 ) -> Result<(Certificate, SignedBy), CertError> {
     match verify_certificate(json, vault) {
         Ok(c) => Ok((c, SignedBy::Current)),
-        Err(CertError::WrongVault { .. }) | Err(CertError::Forged) => {
+        Err(e @ (CertError::WrongVault { .. } | CertError::Forged)) => {
             let c = Certificate::parse_unverified(json)?;
             if c.vault_id != vault.vault_id() || c.fingerprint == vault.fingerprint() {
                 // Another vault, or this key's signature that does not verify.
-                return verify_certificate(json, vault).map(|c| (c, SignedBy::Current));
+                return Err(e);
             }
             let Some(old) = retired
                 .iter()

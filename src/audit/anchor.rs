@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use super::verify::anchor_problem;
-use super::{AuditError, LogHead, log_path};
+use super::verify::anchor_problem_in;
+use super::{AuditError, LogHead, log_path, read_log};
 use crate::keys::DerivedKeys;
 use crate::vault::store::{self, OnRollback, StoreError};
 use crate::vault::{AnchorRefused, Vault};
@@ -39,24 +39,27 @@ pub fn anchor_in_vault(
         }
         // Every head anchored before — the vault's, and the newest the sidecar saw (the vault's
         // may have been removed, or an older vault put back) — must still be in the log.
-        let heads = [
+        let heads: Vec<LogHead> = [
             v.audit_anchor().map(|a| (a.seq, a.hash)),
             store::anchored_head_beside(vault_path)?,
-        ];
-        let mut before = None;
-        for (seq, hash) in heads.into_iter().flatten() {
-            let anchored = LogHead { seq, hash };
-            if anchor_problem(&log, &anchored)
-                .map_err(Stop::Audit)?
-                .is_some()
+        ]
+        .into_iter()
+        .flatten()
+        .map(|(seq, hash)| LogHead { seq, hash })
+        .collect();
+        if !heads.is_empty() {
+            let bytes = read_log(&log).map_err(Stop::Audit)?.unwrap_or_default();
+            if let Some(&anchored) = heads
+                .iter()
+                .find(|h| anchor_problem_in(&bytes, h).is_some())
             {
                 return Err(Stop::Audit(AuditError::AnchoredRecordMissing {
                     head,
                     anchored,
                 }));
             }
-            before = before.max(Some(anchored.seq));
         }
+        let before = heads.iter().map(|h| h.seq).max();
         // Another ceremony that closed after this one has anchored already: its record
         // chains to ours, so ours is covered.
         if before.is_some_and(|b| b > head.seq) {

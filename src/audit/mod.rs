@@ -52,8 +52,8 @@ pub use chain::{
 pub use exit::{ExitProblem, ExitRecorder, ProgramEnd, signal_name};
 pub use record::{Event, Outcome, Record};
 pub use verify::{
-    AuditReport, CeremonySummary, Problem, RETIRED_KEY_NOTE, RetiredKey, anchor_problem, inspect,
-    inspect_bytes, verify, verify_against_head,
+    AuditReport, CeremonySummary, Problem, RETIRED_KEY_NOTE, RetiredKey, anchor_problem_in,
+    inspect, inspect_bytes, verify, verify_against_head,
 };
 
 /// The last record of a log: its seq and the SHA-256 of its line. `seq` 0 with the all-zero

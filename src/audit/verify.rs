@@ -290,8 +290,9 @@ pub fn verify_against_head(
     key: &VerifyingKey,
     anchored: &LogHead,
 ) -> Result<AuditReport, AuditError> {
-    let mut report = inspect(log_path, key)?;
-    report.problems.extend(anchor_problem(log_path, anchored)?);
+    let bytes = super::read_log(log_path)?.unwrap_or_default();
+    let mut report = inspect_bytes(&bytes, key);
+    report.problems.extend(anchor_problem_in(&bytes, anchored));
     if report.is_intact() {
         Ok(report)
     } else {
@@ -302,46 +303,32 @@ pub fn verify_against_head(
     }
 }
 
-/// Whether the log at `log_path` still holds the record `anchored` with the same hash: `None`
-/// if it does (or `anchored` is the empty log's head), else [`Problem::HeadMissing`] or
+/// Whether the log `bytes` still hold the record `anchored` with the same hash: `None` if
+/// they do (or `anchored` is the empty log's head), else [`Problem::HeadMissing`] or
 /// [`Problem::HeadMismatch`]. Reads the lines only; the chain is [`inspect`]'s business.
-pub fn anchor_problem(log_path: &Path, anchored: &LogHead) -> Result<Option<Problem>, AuditError> {
+pub fn anchor_problem_in(bytes: &[u8], anchored: &LogHead) -> Option<Problem> {
     if anchored.seq == 0 {
-        return Ok(None);
+        return None;
     }
-    let bytes = match std::fs::read(log_path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(source) => {
-            return Err(AuditError::Io {
-                action: "read",
-                path: log_path.to_path_buf(),
-                source,
-            });
-        }
-    };
     // Complete lines only: a torn final line is not a record.
     let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let lines = bytes[..complete].split(|&b| b == b'\n');
     let mut last_seq = 0;
-    for (i, l) in lines.enumerate() {
+    for (i, l) in bytes[..complete].split(|&b| b == b'\n').enumerate() {
         let Ok(r) = serde_json::from_slice::<Record>(l) else {
             continue;
         };
         last_seq = last_seq.max(r.seq);
         if r.seq == anchored.seq {
-            return Ok(
-                (line_hash(l) != anchored.hash).then_some(Problem::HeadMismatch {
-                    anchored: *anchored,
-                    line: i + 1,
-                }),
-            );
+            return (line_hash(l) != anchored.hash).then_some(Problem::HeadMismatch {
+                anchored: *anchored,
+                line: i + 1,
+            });
         }
     }
-    Ok(Some(Problem::HeadMissing {
+    Some(Problem::HeadMissing {
         anchored: *anchored,
         last_seq,
-    }))
+    })
 }
 
 /// [`inspect`] on log bytes already in memory (also what the `audit_log` fuzz target feeds).

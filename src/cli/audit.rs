@@ -29,6 +29,18 @@ fn parse_anchor(s: &str) -> Result<LogHead, CliError> {
         })
 }
 
+/// The exit of `audit verify`: success when intact, else the problems as an error.
+fn verdict(checked: &audit_verify::Verified) -> Result<(), CliError> {
+    if checked.is_intact() {
+        Ok(())
+    } else {
+        Err(CliError::Audit(AuditError::Tampered {
+            path: checked.log.clone(),
+            problems: checked.report.problems.clone(),
+        }))
+    }
+}
+
 pub fn verify(args: AuditVerifyArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let kept = args.anchor.as_deref().map(parse_anchor).transpose()?;
     let checked = audit_verify::verify(&args.vault, kept).map_err(|e| match e {
@@ -69,14 +81,7 @@ pub fn verify(args: AuditVerifyArgs, out: &mut dyn Write) -> Result<(), CliError
             "problems": report.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
         });
         writeln!(out, "{doc}").map_err(w)?;
-        return if report.problems.is_empty() {
-            Ok(())
-        } else {
-            Err(CliError::Audit(AuditError::Tampered {
-                path: path.clone(),
-                problems: report.problems.clone(),
-            }))
-        };
+        return verdict(&checked);
     }
     writeln!(
         out,
@@ -189,10 +194,7 @@ pub fn verify(args: AuditVerifyArgs, out: &mut dyn Write) -> Result<(), CliError
         for p in &report.problems {
             writeln!(out, "  {p}").map_err(w)?;
         }
-        Err(CliError::Audit(AuditError::Tampered {
-            path: path.clone(),
-            problems: report.problems.clone(),
-        }))
+        verdict(&checked)
     }
 }
 

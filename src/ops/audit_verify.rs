@@ -72,7 +72,9 @@ super::wrap_errors!(
 pub fn verify(vault_path: &Path, kept: Option<LogHead>) -> Result<Verified, AuditVerifyError> {
     let vault = store::load(vault_path)?;
     let log = audit::log_path(vault_path);
-    let mut report = audit::inspect(&log, vault.public_key())?;
+    // Read once: the chain and every anchor are checked against the same bytes.
+    let bytes = audit::read_log(&log)?.unwrap_or_default();
+    let mut report = audit::inspect_bytes(&bytes, vault.public_key());
     let anchor = vault.audit_anchor().cloned();
     // The vault's anchor, the newest head the sidecar saw anchored here (the vault's anchor
     // may have been removed, or an older vault put back), and the head the officer kept.
@@ -85,7 +87,7 @@ pub fn verify(vault_path: &Path, kept: Option<LogHead>) -> Result<Verified, Audi
         .map(|(seq, hash)| LogHead { seq, hash })
         .chain(kept);
     for head in heads {
-        if let Some(p) = audit::anchor_problem(&log, &head)?
+        if let Some(p) = audit::anchor_problem_in(&bytes, &head)
             && !report.problems.contains(&p)
         {
             report.problems.push(p);

@@ -283,30 +283,12 @@ pub fn lock(path: &Path) -> Result<WriteLock, StoreError> {
 /// `<vault>.bak`; a crash at any instant leaves either the old or the new vault in place.
 /// Neither the vault nor its backup may be a symbolic link (refused before anything is
 /// written).
-pub fn replace(path: &Path, bytes: &[u8], _lock: &WriteLock) -> Result<(), StoreError> {
-    let bak = sibling(path, ".bak");
-    refuse_link(path)?;
-    refuse_link(&bak)?;
+pub fn replace(path: &Path, bytes: &[u8], lock: &WriteLock) -> Result<(), StoreError> {
+    refuse_linked_vault_or_backup(path)?;
     let tmp = write_temp(path, bytes, 0o644)?;
-    let bak_tmp = sibling(path, ".bak.tmp");
-    // Backup: copy, fsync, rename over the previous backup. The vault itself is untouched.
-    let backup = (|| -> Result<(), StoreError> {
-        let _ = fs::remove_file(&bak_tmp);
-        let mut from = safe_file::open_own(path, OpenOptions::new().read(true))
-            .map_err(own_write_err(&bak))?;
-        let mut to = safe_file::open_own(
-            &bak_tmp,
-            OpenOptions::new().write(true).create_new(true).mode(0o644),
-        )
-        .map_err(own_write_err(&bak_tmp))?;
-        io::copy(&mut from, &mut to)
-            .and_then(|_| to.sync_all())
-            .and_then(|()| fs::rename(&bak_tmp, &bak))
-            .map_err(write_err(&bak))
-    })();
-    if let Err(e) = backup {
+    // Backup of the vault as it is; the vault itself is untouched until the rename below.
+    if let Err(e) = back_up(path, lock) {
         let _ = fs::remove_file(&tmp);
-        let _ = fs::remove_file(&bak_tmp);
         return Err(e);
     }
     if let Err(e) = fs::rename(&tmp, path) {
@@ -322,17 +304,47 @@ pub fn anchored_head_beside(path: &Path) -> Result<Option<(u64, [u8; 32])>, Stor
     Ok(sidecar::read_audit_head(path)?)
 }
 
+/// Refuse a vault or a `<vault>.bak` that is a symbolic link.
+fn refuse_linked_vault_or_backup(path: &Path) -> Result<(), StoreError> {
+    refuse_link(path)?;
+    refuse_link(&sibling(path, ".bak"))
+}
+
+/// Copy the vault at `path` to `<vault>.bak` (through `<vault>.bak.tmp`: copy, fsync, rename
+/// over the previous backup), neither file reached through a symbolic link. Returns the
+/// backup's path.
+fn back_up(path: &Path, _lock: &WriteLock) -> Result<PathBuf, StoreError> {
+    refuse_linked_vault_or_backup(path)?;
+    let bak = sibling(path, ".bak");
+    let bak_tmp = sibling(path, ".bak.tmp");
+    let _ = fs::remove_file(&bak_tmp);
+    let copied = (|| -> Result<(), StoreError> {
+        let mut from = safe_file::open_own(path, OpenOptions::new().read(true))
+            .map_err(own_write_err(&bak))?;
+        let mut to = safe_file::open_own(
+            &bak_tmp,
+            OpenOptions::new().write(true).create_new(true).mode(0o644),
+        )
+        .map_err(own_write_err(&bak_tmp))?;
+        io::copy(&mut from, &mut to)
+            .and_then(|_| to.sync_all())
+            .and_then(|()| fs::rename(&bak_tmp, &bak))
+            .map_err(write_err(&bak))
+    })();
+    if let Err(e) = copied {
+        let _ = fs::remove_file(&bak_tmp);
+        return Err(e);
+    }
+    Ok(bak)
+}
+
 /// Make `<vault>.bak` a copy of the vault as it now is, under the writer lock. After a master
 /// rotation the previous backup is still sealed to the retired key, which the old quorum's
 /// sheets open: the backup must not keep that state. Returns the backup's path.
 pub fn refresh_backup(path: &Path) -> Result<PathBuf, StoreError> {
     let lock = lock(path)?;
-    let bytes = fs::read(path).map_err(|source| StoreError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let bak = sibling(path, ".bak");
-    write_atomic(&bak, &bytes, &lock)?;
+    let bak = back_up(path, &lock)?;
+    fsync_dir(parent_dir(path)).map_err(write_err(&bak))?;
     Ok(bak)
 }
 
