@@ -125,7 +125,7 @@ impl V {
         assert!(out.status.success(), "{text}");
         assert!(text.contains("Intact"), "{text}");
         assert!(!text.contains("after the last signed record"), "{text}");
-        assert!(text.contains("say how an exec's program ended"), "{text}");
+        assert!(text.contains("how an exec's program ended"), "{text}");
         let out = self.assert_cmd(&["audit", "show"]).output().unwrap();
         assert!(out.status.success());
         let shown = String::from_utf8_lossy(&out.stdout).into_owned();

@@ -112,7 +112,7 @@ impl OneTimeKey {
         OneTimeKey { seed }
     }
 
-    fn signing_key(&self) -> SigningKey {
+    pub(super) fn signing_key(&self) -> SigningKey {
         let seed: &[u8; 32] = self.seed.expose().try_into().expect("32-byte seed");
         SigningKey::from_bytes(seed)
     }
@@ -209,13 +209,13 @@ impl fmt::Display for ExitProblem {
 
 /// A `program-ended` record, as read, waiting for its check.
 pub(super) struct Claim {
-    line: usize,
-    seq: u64,
-    ceremony: String,
-    prev: [u8; 32],
+    pub line: usize,
+    pub seq: u64,
+    pub ceremony: String,
+    pub prev: [u8; 32],
     /// The line without its signature member (`None`: no signature at the end).
-    body: Option<String>,
-    sig: Option<[u8; 64]>,
+    pub body: Option<String>,
+    pub sig: Option<[u8; 64]>,
 }
 
 impl Claim {

@@ -23,6 +23,7 @@
 //!
 //! Nothing secret is ever written: the API takes only names, labels and reasons.
 
+mod agent;
 mod anchor;
 mod chain;
 mod exit;
@@ -45,6 +46,7 @@ use crate::timefmt;
 use crate::vault::Vault;
 use crate::wire;
 
+pub use agent::{AgentClient, AgentProblem, AgentRecorder};
 pub use anchor::anchor_in_vault;
 pub use chain::{
     GENESIS_PREV, LockedLog, MAX_LINE_LEN, line_hash, signed_message, split_signature,
@@ -497,7 +499,34 @@ impl Ceremony {
     /// Close the ceremony as successful: the outcome record is signed with the master key over
     /// the chain up to and including it. Returns the new head (put it on a certificate).
     pub fn succeed(self, keys: &DerivedKeys, summary: &str) -> Result<LogHead, AuditError> {
-        self.close_signed(keys, summary, None)
+        self.close_signed(keys, summary, Certify::Nothing)
+    }
+
+    /// Close an `agent-unlock` ceremony as successful, as [`Ceremony::succeed`] does: the
+    /// signed record also certifies a fresh key (`agent_key`) made for this unlock, and the
+    /// returned recorder signs the agent's later records (grants, refusals, the seal) with that
+    /// key alone. Drop the master key as soon as this returns.
+    pub fn succeed_for_agent(
+        self,
+        keys: &DerivedKeys,
+        summary: &str,
+    ) -> Result<(LogHead, AgentRecorder), AuditError> {
+        let key = exit::OneTimeKey::generate();
+        let (log, id, host, clock) = (
+            self.log.clone(),
+            self.id.clone(),
+            self.host.clone(),
+            self.clock,
+        );
+        let head = self.close_signed(keys, summary, Certify::Agent(key.public_hex()))?;
+        let recorder = AgentRecorder {
+            log,
+            ceremony: id,
+            host,
+            clock,
+            key: std::sync::Mutex::new(key),
+        };
+        Ok((head, recorder))
     }
 
     /// Close the ceremony as successful, as [`Ceremony::succeed`] does, for an action that
@@ -518,7 +547,7 @@ impl Ceremony {
             self.host.clone(),
             self.clock,
         );
-        let head = self.close_signed(keys, summary, Some(key.public_hex()))?;
+        let head = self.close_signed(keys, summary, Certify::Exit(key.public_hex()))?;
         let recorder = ExitRecorder {
             log,
             ceremony: id,
@@ -535,7 +564,7 @@ impl Ceremony {
         mut self,
         keys: &DerivedKeys,
         summary: &str,
-        exit_key: Option<String>,
+        certify: Certify,
     ) -> Result<LogHead, AuditError> {
         if keys.verifying_key() != self.vault_key {
             return Err(AuditError::WrongKey {
@@ -546,7 +575,11 @@ impl Ceremony {
         let mut r = self.record(Event::Outcome);
         r.outcome = Some(Outcome::Succeeded);
         r.summary = Some(summary.to_owned());
-        r.exit_key = exit_key;
+        match certify {
+            Certify::Nothing => {}
+            Certify::Exit(k) => r.exit_key = Some(k),
+            Certify::Agent(k) => r.agent_key = Some(k),
+        }
         let head = chain::append(&self.log, |seq, prev| {
             let body = chain::body_line(r, seq, prev);
             let sig = keys
@@ -567,6 +600,15 @@ impl Ceremony {
         self.finished = true;
         Ok(head)
     }
+}
+
+/// The key a signed closing record certifies, if any.
+enum Certify {
+    Nothing,
+    /// For the `program-ended` record of an `exec`.
+    Exit(String),
+    /// For the records of an unlocked agent.
+    Agent(String),
 }
 
 impl Drop for Ceremony {

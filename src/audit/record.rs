@@ -28,6 +28,16 @@ pub enum Event {
     /// how long it ran), after the ceremony's close; signed with the one-time key that the
     /// ceremony's signed closing record certifies (`exit_key`).
     ProgramEnded,
+    /// The unlocked agent handed credentials to a client (peer uid, gid, pid, executable,
+    /// unit; credential names); signed with the key its unlock ceremony certified
+    /// (`agent_key`).
+    AgentGranted,
+    /// The unlocked agent refused a client's request (peer, credential names, reason; `count`
+    /// when it stands for several rate-limit refusals); signed like `agent-granted`.
+    AgentRefused,
+    /// The agent sealed itself or was sealed (reason): every credential it held is wiped and
+    /// its key signs nothing more; signed like `agent-granted`.
+    AgentSealed,
 }
 
 impl Event {
@@ -42,6 +52,9 @@ impl Event {
             Event::Outcome => "outcome",
             Event::AuditRepair => "audit-repair",
             Event::ProgramEnded => "program-ended",
+            Event::AgentGranted => "agent-granted",
+            Event::AgentRefused => "agent-refused",
+            Event::AgentSealed => "agent-sealed",
         }
     }
 }
@@ -161,12 +174,49 @@ pub struct Record {
     /// them (`program-ended` records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ran_ms: Option<u64>,
+    /// Hex Ed25519 public key of the key the agent signs its later records with
+    /// (succeeded outcome of an `agent-unlock` ceremony).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_key: Option<String>,
+    /// The client's user id, from the kernel (`agent-*` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_uid: Option<u32>,
+    /// The client's group id, from the kernel (`agent-*` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_gid: Option<u32>,
+    /// The client's process id, from the kernel (`agent-*` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_pid: Option<u32>,
+    /// The client's executable, when the agent could read it (`agent-*` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_exe: Option<String>,
+    /// The client's systemd unit, when it runs in one (`agent-*` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_unit: Option<String>,
+    /// How many refusals one `agent-refused` record stands for (rate-limit refusals are
+    /// recorded at most once a minute per client, with their count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
     /// Base64 Ed25519 signature (successful outcome only). Always the last member.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sig: Option<String>,
 }
 
 impl Record {
+    /// The client an `agent-*` record names: `uid U pid P (EXE, UNIT)`.
+    fn peer(&self) -> String {
+        let num = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_else(|| "?".into());
+        let mut s = format!("uid {} pid {}", num(self.peer_uid), num(self.peer_pid));
+        let extra: Vec<&str> = [self.peer_exe.as_deref(), self.peer_unit.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        if !extra.is_empty() {
+            s.push_str(&format!(" ({})", extra.join(", ")));
+        }
+        s
+    }
+
     /// A one-line description for `audit show`.
     pub fn describe(&self) -> String {
         let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "?".into());
@@ -223,6 +273,32 @@ impl Record {
                     .unwrap_or_else(|| "?".into()),
                 opt(&self.copy)
             ),
+            Event::AgentGranted | Event::AgentRefused | Event::AgentSealed => {
+                let mut s = match self.event {
+                    Event::AgentGranted => format!(
+                        "agent handed {} to {}",
+                        self.credentials.clone().unwrap_or_default().join(", "),
+                        self.peer()
+                    ),
+                    Event::AgentRefused => {
+                        let what = self.credentials.clone().unwrap_or_default().join(", ");
+                        let mut s = format!("agent refused {}", self.peer());
+                        if !what.is_empty() {
+                            s.push_str(&format!(" ({what})"));
+                        }
+                        s.push_str(&format!(": {}", opt(&self.reason)));
+                        if let Some(n) = self.count.filter(|&n| n > 1) {
+                            s.push_str(&format!(" ({n} times)"));
+                        }
+                        s
+                    }
+                    _ => format!("agent sealed: {}", opt(&self.reason)),
+                };
+                if self.sig.is_some() {
+                    s.push_str(" [signed with the agent's key]");
+                }
+                s
+            }
             Event::ProgramEnded => {
                 let how = match (self.exit_code, self.signal) {
                     (Some(code), _) => format!("exited with code {code}"),

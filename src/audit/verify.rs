@@ -11,6 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, VerifyingKey};
 
+use super::agent::{self, AgentClaim, AgentProblem};
 use super::chain::{self, GENESIS_PREV, MAX_LINE_LEN, line_hash, signed_message};
 use super::exit::{self, ExitProblem};
 use super::record::{Event, Outcome, Record};
@@ -99,6 +100,14 @@ pub enum Problem {
         /// What is wrong with it.
         problem: ExitProblem,
     },
+    /// An `agent-*` record is not certified, not signed by its agent key, or follows the
+    /// session's seal.
+    AgentRecord {
+        /// Line number (1-based).
+        line: usize,
+        /// What is wrong with it.
+        problem: AgentProblem,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -162,6 +171,7 @@ impl fmt::Display for Problem {
                 anchored.hash_hex()
             ),
             Problem::ProgramEnded { line, problem } => write!(f, "line {line}: {problem}"),
+            Problem::AgentRecord { line, problem } => write!(f, "line {line}: {problem}"),
         }
     }
 }
@@ -224,7 +234,8 @@ pub struct AuditReport {
     /// vault's current key). Drill certificates signed before a rotation verify under these.
     pub retired_keys: Vec<RetiredKey>,
     /// Lines of the `program-ended` records signed by the one-time key their ceremony's
-    /// signed record certified: covered by a signature, like the signed records.
+    /// signed record certified, and of the `agent-*` records signed by the agent key their
+    /// unlock ceremony certified: covered by a signature, like the signed records.
     pub program_ends: Vec<usize>,
 }
 
@@ -358,6 +369,8 @@ pub fn inspect_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
     let mut retired: Vec<(String, RetiredKey)> = Vec::new();
     let mut ended: Vec<exit::Claim> = Vec::new();
     let mut certified: Vec<exit::Certified> = Vec::new();
+    let mut agent_claims: Vec<AgentClaim> = Vec::new();
+    let mut agent_keys: Vec<exit::Certified> = Vec::new();
     for (i, raw) in pieces.iter().enumerate() {
         let line = i + 1;
         let hash = line_hash(raw);
@@ -414,9 +427,20 @@ pub fn inspect_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
             // Checked after the whole file, against the key its ceremony certified.
             ended.push(exit::Claim::of(line, &rec, text));
         }
+        let by_agent = matches!(
+            rec.event,
+            Event::AgentGranted | Event::AgentRefused | Event::AgentSealed
+        );
+        if by_agent {
+            // Likewise, against the agent key its unlock ceremony certified.
+            agent_claims.push(AgentClaim {
+                claim: exit::Claim::of(line, &rec, text),
+                sealed: rec.event == Event::AgentSealed,
+            });
+        }
         match (&rec.sig, success) {
             (None, true) => problems.push(Problem::UnsignedSuccess { line }),
-            (Some(_), false) if !program_ended => {
+            (Some(_), false) if !program_ended && !by_agent => {
                 problems.push(Problem::UnexpectedSignature { line })
             }
             (Some(sig), true) => signed.push(SignedRecord {
@@ -433,6 +457,7 @@ pub fn inspect_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
                     .ok()
                     .and_then(|b| <[u8; 64]>::try_from(b).ok()),
                 exit_key: rec.exit_key.clone(),
+                agent_key: rec.agent_key.clone(),
             }),
             (_, false) => {}
         }
@@ -498,6 +523,13 @@ pub fn inspect_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
                     key: k.clone(),
                 });
             }
+            if let Some(k) = &r.agent_key {
+                agent_keys.push(exit::Certified {
+                    line: r.line,
+                    ceremony: r.ceremony.clone(),
+                    key: k.clone(),
+                });
+            }
         } else {
             problems.push(Problem::BadSignature { line: r.line });
         }
@@ -509,6 +541,14 @@ pub fn inspect_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
             .map(|(line, problem)| Problem::ProgramEnded { line, problem }),
     );
     report.program_ends = verified_ends;
+    let (agent_problems, verified_agent) = agent::check(&agent_claims, &agent_keys);
+    problems.extend(
+        agent_problems
+            .into_iter()
+            .map(|(line, problem)| Problem::AgentRecord { line, problem }),
+    );
+    report.program_ends.extend(verified_agent);
+    report.program_ends.sort_unstable();
     report.problems = problems;
     report
 }
@@ -528,6 +568,8 @@ struct SignedRecord {
     sig: Option<[u8; 64]>,
     /// The one-time key it certifies for its program's `program-ended` record, if any.
     exit_key: Option<String>,
+    /// The key it certifies for an unlocked agent's records, if any.
+    agent_key: Option<String>,
 }
 
 fn summarise(ceremonies: &mut Vec<CeremonySummary>, line: usize, rec: &Record) {

@@ -142,8 +142,9 @@ pub fn verify(args: AuditVerifyArgs, out: &mut dyn Write) -> Result<(), CliError
     if ends > 0 {
         writeln!(
             out,
-            "  {ends} record(s) after it say how an exec's program ended, each signed with the \
-             one-time key its ceremony's signed record certified"
+            "  {ends} record(s) after it are each signed with the key its ceremony's signed \
+             record certified (how an exec's program ended; what an unlocked agent handed out \
+             or refused, and why it sealed)"
         )
         .map_err(w)?;
     }

@@ -141,6 +141,17 @@ pub enum CliError {
     Drill(DrillError),
     /// `init` could not create the vault.
     Init(InitError),
+    /// `agent run`: the agent could not start.
+    Agent(custody::agent::server::AgentError),
+    /// `agent ...`: the agent did not do what was asked.
+    AgentClient(custody::agent::client::ClientError),
+    /// A share was refused before it was sent anywhere (`agent unlock`).
+    ShareRefused {
+        /// The input's label.
+        label: String,
+        /// Why.
+        problem: String,
+    },
 }
 
 impl CliError {
@@ -246,6 +257,11 @@ impl fmt::Display for CliError {
             CliError::Release(e) => e.fmt(f),
             CliError::Drill(e) => e.fmt(f),
             CliError::Init(e) => e.fmt(f),
+            CliError::Agent(e) => e.fmt(f),
+            CliError::AgentClient(e) => e.fmt(f),
+            CliError::ShareRefused { label, problem } => {
+                write!(f, "{label}: {problem}; nothing was sent to the agent")
+            }
             CliError::SelfCheck(e) => {
                 write!(f, "the demonstration did not behave as expected: {e}")
             }
@@ -287,6 +303,8 @@ impl std::error::Error for CliError {
             CliError::Release(e) => Some(e),
             CliError::Drill(e) => Some(e),
             CliError::Init(e) => Some(e),
+            CliError::Agent(e) => Some(e),
+            CliError::AgentClient(e) => Some(e),
             _ => None,
         }
     }
@@ -359,6 +377,8 @@ from!(
     ReleaseError => Release,
     DrillError => Drill,
     InitError => Init,
+    custody::agent::server::AgentError => Agent,
+    custody::agent::client::ClientError => AgentClient,
     std::io::Error => Output,
 );
 

@@ -181,3 +181,41 @@ Examples:
   # One page per command (custody.1, custody-drill.1, custody-creds-show.1, ...)
   custody man --out-dir /usr/local/share/man/man1
   custody man | man -l -";
+
+/// `custody agent run`.
+pub const AGENT_RUN: &str = "\
+Examples:
+  # In the foreground (under systemd, docker or supervisord); logs go to standard error
+  custody agent run --vault /srv/custody/fund.json
+  # Bots of group `bots` may connect; seal after 8 hours, or after 30 idle minutes
+  custody agent run --vault fund.json --socket /run/custody/agent.sock --socket-group bots --max-ttl 8h --idle-ttl 30m";
+
+/// `custody agent unlock`.
+pub const AGENT_UNLOCK: &str = "\
+Examples:
+  # Custodians present shares at the terminal, each checked before it is sent
+  custody agent unlock --interactive
+  # From share files, ratifying pending credentials and access-policy changes first
+  custody agent unlock --socket /run/custody/agent.sock --share shares/01-alice.txt --share shares/02-bob.txt --ratify";
+
+/// `custody agent seal`.
+pub const AGENT_SEAL: &str = "\
+Examples:
+  custody agent seal
+  custody agent seal --socket /run/custody/agent.sock";
+
+/// `custody agent status`.
+pub const AGENT_STATUS: &str = "\
+Examples:
+  custody agent status
+  custody agent status --socket /run/custody/agent.sock --json";
+
+/// `custody agent exec`.
+pub const AGENT_EXEC: &str = "\
+Examples:
+  # No quorum: the bot gets BINANCE_MAIN_API_KEY etc. from the unlocked agent
+  custody agent exec --cred binance-main -- python3 bot.py
+  # freqtrade's variable names
+  custody agent exec --socket /run/custody/agent.sock --cred binance-main --env-style freqtrade -- freqtrade trade
+  # The credentials as one JSON object on the program's standard input
+  custody agent exec --cred binance-main,okx-main --stdin-json -- ./bot";

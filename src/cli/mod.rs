@@ -3,6 +3,7 @@
 //! codes (0 success, 1 the operation failed or a check did not pass, 2 usage error).
 
 mod advice;
+mod agent;
 mod audit;
 mod certificate;
 mod check_share;
@@ -111,6 +112,10 @@ pub enum Command {
     /// The vault file is lost: rebuild the public vault (id, keys, epoch, policy as far as the
     /// shares tell it) from a quorum of shares. Its credentials are not on the shares.
     RebuildVault(rebuild::RebuildArgs),
+    /// The agent: a quorum unlocks it once, then bots fetch the credentials its ratified
+    /// access policy grants them, without a quorum for each restart.
+    #[command(subcommand)]
+    Agent(agent::AgentCommand),
     /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
     #[command(after_help = examples::COMPLETIONS)]
     Completions(completions::CompletionsArgs),
@@ -623,6 +628,7 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::Extend(a) => extend::run(a, out),
         Command::ReplaceCustodian(a) => replace::run(a, out),
         Command::RebuildVault(a) => rebuild::run(a, out),
+        Command::Agent(a) => agent::run(a, out),
         Command::Completions(a) => completions::run(a, out),
         Command::Man(a) => man::run(a, out),
     }
@@ -695,6 +701,7 @@ impl Command {
             Command::VerifyCertificate(a) => a.json,
             Command::CheckShare(a) => a.json,
             Command::Init(a) => a.json,
+            Command::Agent(a) => a.wants_json(),
             _ => false,
         }
     }

@@ -66,6 +66,7 @@
 //! | [`extend`] | more custodians for a group, same secret |
 //! | [`replace`] | a custodian removed or replaced (sheet lost, custodian leaves): a master rotation |
 //! | [`rebuild`] | a lost vault file rebuilt from a quorum of its shares (no credentials) |
+//! | [`agent_unlock`] | a quorum unlocks the agent: open what its access policy grants, keep a signing key, erase the master |
 //! | [`audit_repair`] | remove a torn final line from the audit log, keeping a copy (no quorum) |
 
 /// `From` conversions that wrap a cause in one variant of an operation's error:
@@ -81,6 +82,7 @@ macro_rules! wrap_errors {
 }
 use wrap_errors;
 
+pub mod agent_unlock;
 pub mod audit_repair;
 pub mod audit_verify;
 pub mod creds;

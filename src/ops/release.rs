@@ -400,6 +400,42 @@ fn gate(
     }
 }
 
+/// What [`open_each`] opened and what it refused.
+#[derive(Default)]
+pub struct OpenedEach {
+    /// The credentials that passed the gate, opened, in the order named.
+    pub opened: Vec<(Credential, SecretFields)>,
+    /// Expired or overdue credentials among them.
+    pub warnings: Vec<ReleaseWarning>,
+    /// The credentials refused, each with why (nothing of them was opened).
+    pub refused: Vec<(String, ReleaseError)>,
+}
+
+/// The gate of [`open`] for each of `names` on its own, on `vault` as it now stands (read by
+/// the caller, after any ratification): every credential that passes is opened, every other
+/// one is refused with its reason, so that one bad credential does not hold back the rest
+/// (the agent opens what its access policy grants this way). Nothing is recorded here.
+pub fn open_each(
+    session: &Session,
+    vault: &Vault,
+    names: &[String],
+    options: ReleaseOptions,
+) -> Result<OpenedEach, ReleaseError> {
+    let mut out = OpenedEach::default();
+    for name in names {
+        match check_and_open(session, vault, std::slice::from_ref(name), options) {
+            Ok((opened, warnings)) => {
+                out.opened.extend(opened);
+                out.warnings.extend(warnings);
+            }
+            // The vault as a whole cannot be trusted: nothing is opened.
+            Err(e @ (ReleaseError::RolledBack(_) | ReleaseError::KeysChanged)) => return Err(e),
+            Err(e) => out.refused.push((name.clone(), e)),
+        }
+    }
+    Ok(out)
+}
+
 /// The gate proper on `vault` as it now stands, then opening the named credentials.
 fn check_and_open(
     session: &Session,
@@ -510,9 +546,18 @@ pub fn variables<'a>(
     c: &Credential,
     f: &'a SecretFields,
 ) -> Vec<(String, &'a str)> {
+    variables_named(style, &c.name, f)
+}
+
+/// [`variables`] for a credential known by its name only (as the agent hands it out).
+pub fn variables_named<'a>(
+    style: EnvStyle,
+    name: &str,
+    f: &'a SecretFields,
+) -> Vec<(String, &'a str)> {
     let pairs: Vec<(String, Option<&'a str>)> = match style {
         EnvStyle::Plain => {
-            let p = env_prefix(&c.name);
+            let p = env_prefix(name);
             [
                 ("API_KEY", f.api_key.as_deref()),
                 ("API_SECRET", f.api_secret.as_deref()),
@@ -588,5 +633,23 @@ pub fn stdin_json(
     let mut buf = Zeroizing::new(Vec::with_capacity(cap));
     serde_json::to_writer(&mut *buf, &map)?;
     buf.push(b'\n');
+    Ok(buf)
+}
+
+/// One credential as [`stdin_json`] writes it under its name (exchange, account, scope and
+/// the secret fields present), alone, in a buffer that zeroizes on drop: what the agent keeps
+/// for each credential it holds and sends to a client that fetches it.
+pub fn entry_json(
+    c: &Credential,
+    f: &SecretFields,
+) -> Result<Zeroizing<Vec<u8>>, serde_json::Error> {
+    let entry = StdinEntry {
+        exchange: &c.exchange,
+        account: &c.account,
+        scope: c.scope.iter().map(|s| s.as_str()).collect(),
+        fields: f,
+    };
+    let mut buf = Zeroizing::new(Vec::with_capacity(6 * c.sealed.len() + 512));
+    serde_json::to_writer(&mut *buf, &entry)?;
     Ok(buf)
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::audit::{self, AuditError, AuditLog, ExitRecorder, LogHead};
+use crate::audit::{self, AgentRecorder, AuditError, AuditLog, ExitRecorder, LogHead};
 use crate::clock::Clock;
 use crate::harden::{self, Hardening};
 use crate::input::Presented;
@@ -347,6 +347,28 @@ impl Session {
             ..
         } = self;
         let (head, recorder) = ceremony.succeed_handing_over(&unlocked.keys, summary, pid)?;
+        let not_anchored = audit::anchor_in_vault(&path, &unlocked.keys, head, clock.now()).err();
+        drop(unlocked);
+        Ok((recorder, not_anchored))
+    }
+
+    /// Close an `agent-unlock` ceremony as succeeded: the record, signed with the master key,
+    /// also certifies a key made for this unlock, which the returned recorder keeps to sign
+    /// the agent's later records. The closing record is anchored in the vault, then the master
+    /// secret and the keys derived from it are erased before this returns. A failure to
+    /// anchor is returned beside the recorder, to report (the ceremony is recorded).
+    pub fn close_for_agent(
+        self,
+        summary: &str,
+    ) -> Result<(AgentRecorder, Option<AuditError>), AuditError> {
+        let Session {
+            path,
+            unlocked,
+            ceremony,
+            clock,
+            ..
+        } = self;
+        let (head, recorder) = ceremony.succeed_for_agent(&unlocked.keys, summary)?;
         let not_anchored = audit::anchor_in_vault(&path, &unlocked.keys, head, clock.now()).err();
         drop(unlocked);
         Ok((recorder, not_anchored))

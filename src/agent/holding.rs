@@ -1,0 +1,215 @@
+//! What an unlocked agent holds: each opened credential as the JSON object a client receives
+//! (exchange, account, scope, secret fields), in locked, zeroized memory; the ratified access
+//! policy; the recorder that signs its records; when it seals; and what it watches to notice
+//! the vault changing under it.
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use super::access::{self, AccessPolicy};
+use crate::audit::AgentRecorder;
+use crate::ops::agent_unlock::AgentUnlocked;
+use crate::ops::release;
+use crate::secret::SecretBytes;
+use crate::vault::Vault;
+use crate::vault::ratify::EntryState;
+use crate::vault::store;
+
+/// One credential the agent holds.
+pub struct Held {
+    /// Its name.
+    pub name: String,
+    /// The exchange.
+    pub exchange: String,
+    /// The account label.
+    pub account: String,
+    /// Its scope, e.g. `read,trade`.
+    pub scope: String,
+    /// Its expiry day, if it has one.
+    pub expires: Option<String>,
+    /// SHA-256 of its canonical entry when it was opened.
+    digest: [u8; 32],
+    /// The object a client receives, in locked memory.
+    object: SecretBytes,
+}
+
+impl Held {
+    /// The JSON object a client receives for it (secret).
+    pub fn object(&self) -> &[u8] {
+        self.object.expose()
+    }
+
+    /// Whether its pages are locked in RAM.
+    pub fn is_locked(&self) -> bool {
+        self.object.is_locked()
+    }
+}
+
+/// Everything an unlocked agent holds. Dropping it wipes every credential.
+pub struct Holding {
+    /// The credentials, by name order.
+    pub held: Vec<Held>,
+    /// Granted credentials not opened at unlock, with why.
+    pub not_opened: Vec<(String, String)>,
+    /// The ratified access policy.
+    pub policy: AccessPolicy,
+    /// Signs the agent's records with the key the unlock record certified.
+    pub recorder: AgentRecorder,
+    /// Unix seconds of the unlock.
+    pub unlocked_at: u64,
+    /// Unix seconds at which it seals (`--max-ttl`).
+    pub expires_at: u64,
+    watch: VaultWatch,
+}
+
+impl Holding {
+    /// Take what an unlock opened: each credential is serialised once into locked memory and
+    /// the opened fields are dropped (zeroized).
+    pub fn new(
+        u: AgentUnlocked,
+        vault_path: &Path,
+        unlocked_at: u64,
+        expires_at: u64,
+    ) -> Result<Holding, serde_json::Error> {
+        let AgentUnlocked {
+            opened,
+            not_opened,
+            policy,
+            vault,
+            recorder,
+            ..
+        } = u;
+        let id = vault.vault_id();
+        let mut held = Vec::with_capacity(opened.len());
+        for (c, f) in &opened {
+            let json: Zeroizing<Vec<u8>> = release::entry_json(c, f)?;
+            held.push(Held {
+                name: c.name.clone(),
+                exchange: c.exchange.clone(),
+                account: c.account.clone(),
+                scope: c.scope_string(),
+                expires: c.expires.clone(),
+                digest: c.digest(&id),
+                object: SecretBytes::copy_from(&json),
+            });
+        }
+        drop(opened);
+        held.sort_by(|a, b| a.name.cmp(&b.name));
+        let watch = VaultWatch::new(vault_path, &policy);
+        Ok(Holding {
+            held,
+            not_opened,
+            policy,
+            recorder,
+            unlocked_at,
+            expires_at,
+            watch,
+        })
+    }
+
+    /// The credential named `name`, if held.
+    pub fn get(&self, name: &str) -> Option<&Held> {
+        self.held.iter().find(|h| h.name == name)
+    }
+
+    /// Why the vault no longer backs what the agent holds, if it changed under it: checked
+    /// cheaply (the file's identity, size and time) and, when those moved, by reading it.
+    pub fn vault_problem(&mut self) -> Option<String> {
+        self.watch.problem(&self.held, &self.policy)
+    }
+}
+
+/// The vault file's identity as last checked, and the policy's digest at unlock.
+struct VaultWatch {
+    path: PathBuf,
+    stamp: Option<(u64, u64, u64, i64, i64)>,
+    policy_digest: [u8; 32],
+}
+
+fn stamp(path: &Path) -> Option<(u64, u64, u64, i64, i64)> {
+    fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
+}
+
+impl VaultWatch {
+    fn new(path: &Path, policy: &AccessPolicy) -> VaultWatch {
+        VaultWatch {
+            path: path.to_path_buf(),
+            // Unknown: the first check reads the vault (the unlock itself rewrote it to
+            // anchor its record).
+            stamp: None,
+            policy_digest: policy.digest(),
+        }
+    }
+
+    fn problem(&mut self, held: &[Held], policy: &AccessPolicy) -> Option<String> {
+        let now = stamp(&self.path);
+        if now.is_some() && now == self.stamp {
+            return None;
+        }
+        let problem = match store::load(&self.path) {
+            Err(e) => Some(format!(
+                "the vault cannot be read or no longer verifies: {e}"
+            )),
+            Ok(vault) => changed(&vault, &self.path, held, policy, self.policy_digest),
+        };
+        if problem.is_none() {
+            self.stamp = now;
+        }
+        problem
+    }
+}
+
+/// What changed in `vault` that the agent relies on: a held credential rotated, removed,
+/// no longer ratified or tampered with; the access policy changed or tampered with.
+fn changed(
+    vault: &Vault,
+    path: &Path,
+    held: &[Held],
+    policy: &AccessPolicy,
+    policy_digest: [u8; 32],
+) -> Option<String> {
+    let id = vault.vault_id();
+    let assessment = match vault.assess_beside(path) {
+        Ok(a) => a,
+        Err(e) => return Some(format!("the vault's ratification cannot be checked: {e}")),
+    };
+    if let Some(r) = assessment.rollback {
+        return Some(r.to_string());
+    }
+    for h in held {
+        let Some(c) = vault.credentials().get(&h.name) else {
+            return Some(format!(
+                "credential `{}` was removed from the vault",
+                h.name
+            ));
+        };
+        if c.digest(&id) != h.digest {
+            return Some(format!("credential `{}` changed in the vault", h.name));
+        }
+        match assessment.state_of(vault, &h.name) {
+            Some(EntryState::Ratified) => {}
+            Some(state) => {
+                return Some(format!("credential `{}`: {}", h.name, state.describe()));
+            }
+            None => {
+                return Some(format!(
+                    "credential `{}` was removed from the vault",
+                    h.name
+                ));
+            }
+        }
+    }
+    match access::ratified_access(vault) {
+        Err(e) => Some(format!("the agent access policy: {e}")),
+        Ok(p) if p.digest() != policy_digest || p.digest() != policy.digest() => Some(
+            "the ratified agent access policy changed; unlock again to serve by the new one"
+                .to_owned(),
+        ),
+        Ok(_) => None,
+    }
+}

@@ -1,0 +1,469 @@
+//! `custody agent ...`: run the agent, unlock and seal it, ask its status, and run a bot with
+//! credentials fetched from it (no quorum). The service itself is `custody::agent::server`;
+//! these are thin shells over it and over `custody::agent::client`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use zeroize::Zeroizing;
+
+use super::{
+    CliError, EnvStyle, PassphraseArgs, ShareArgs, child, examples, interactive, secret_input,
+};
+use custody::agent::client::{self, UnlockFlags, UnlockShare};
+use custody::agent::server::{self, Config};
+use custody::agent::socket;
+use custody::ops::release;
+use custody::terminal_text::escape;
+use custody::vault::credential::check_name;
+
+/// `custody agent ...`.
+#[derive(Subcommand, Debug)]
+pub enum AgentCommand {
+    /// Run the agent in the foreground (for systemd, docker, supervisord): it starts sealed,
+    /// a quorum unlocks it once, and it serves the credentials its ratified access policy
+    /// grants to the clients it names. Logs to standard error.
+    #[command(after_help = examples::AGENT_RUN)]
+    Run(AgentRunArgs),
+    /// Unlock a running agent with a quorum of shares (checked here first, then by the agent).
+    #[command(after_help = examples::AGENT_UNLOCK)]
+    Unlock(AgentUnlockArgs),
+    /// Seal a running agent now: every credential it holds is wiped.
+    #[command(after_help = examples::AGENT_SEAL)]
+    Seal(AgentSocketArgs),
+    /// Show whether the agent is sealed or unlocked, until when, what it holds (names only)
+    /// and what it served and refused.
+    #[command(after_help = examples::AGENT_STATUS)]
+    Status(AgentStatusArgs),
+    /// Run a program with credentials fetched from the unlocked agent (no quorum): the same
+    /// variables, signal forwarding and exit status as `custody exec`.
+    #[command(after_help = examples::AGENT_EXEC)]
+    Exec(AgentExecArgs),
+}
+
+/// The socket a client command talks to.
+#[derive(Args, Debug)]
+pub struct AgentSocketArgs {
+    /// The agent's socket (default: $CUSTODY_AGENT_SOCKET, else
+    /// $XDG_RUNTIME_DIR/custody/agent.sock, else /run/custody/agent.sock).
+    #[arg(long, env = "CUSTODY_AGENT_SOCKET")]
+    pub socket: Option<PathBuf>,
+}
+
+impl AgentSocketArgs {
+    fn path(&self) -> PathBuf {
+        self.socket.clone().unwrap_or_else(socket::default_path)
+    }
+}
+
+/// A duration for the agent's limits: `90s`, `30m`, `8h`, `7d`, or combined (`1h30m`);
+/// from one second to 30 days.
+#[derive(Clone, Copy, Debug)]
+pub struct AgentDuration(pub Duration);
+
+impl FromStr for AgentDuration {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a duration like 90s, 30m, 8h or 7d");
+        let text = s.trim().to_ascii_lowercase();
+        if text.is_empty() {
+            return Err(bad());
+        }
+        let mut total: u64 = 0;
+        let mut digits = String::new();
+        for c in text.chars() {
+            if c.is_ascii_digit() {
+                digits.push(c);
+                continue;
+            }
+            let unit = match c {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86_400,
+                _ => return Err(bad()),
+            };
+            let n: u64 = digits.parse().map_err(|_| bad())?;
+            digits.clear();
+            total = total
+                .checked_add(n.checked_mul(unit).ok_or_else(bad)?)
+                .ok_or_else(bad)?;
+        }
+        if !digits.is_empty() {
+            return Err(bad());
+        }
+        if total == 0 || total > 30 * 86_400 {
+            return Err(format!("`{s}`: give from 1s to 30d"));
+        }
+        Ok(AgentDuration(Duration::from_secs(total)))
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct AgentRunArgs {
+    /// The vault whose credentials the agent serves (default: $CUSTODY_VAULT).
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    #[command(flatten)]
+    pub socket: AgentSocketArgs,
+    /// A group (name or number) whose members may connect to the socket (then 0660, in a
+    /// folder the agent creates 0710). Without it only the agent's user and root can.
+    #[arg(long, value_name = "GROUP")]
+    pub socket_group: Option<String>,
+    /// Seal this long after each unlock, whatever happens (e.g. 8h, 24h, 7d).
+    #[arg(long, default_value = "24h")]
+    pub max_ttl: AgentDuration,
+    /// Also seal after this long without handing out a credential (e.g. 30m).
+    #[arg(long)]
+    pub idle_ttl: Option<AgentDuration>,
+}
+
+#[derive(Args, Debug)]
+pub struct AgentUnlockArgs {
+    #[command(flatten)]
+    pub socket: AgentSocketArgs,
+    /// The vault, to check each share before it is sent (default: $CUSTODY_VAULT, else the
+    /// vault the agent reports).
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: Option<PathBuf>,
+    #[command(flatten)]
+    pub shares: ShareArgs,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+    /// Show what awaits ratification (credentials, access policy), test-open it and sign it
+    /// before the agent opens what the policy grants.
+    #[arg(long)]
+    pub ratify: bool,
+    /// Also open granted credentials past their expiry day (recorded in the audit log).
+    #[arg(long)]
+    pub allow_expired: bool,
+    /// Also open granted credentials whose scope includes withdraw.
+    #[arg(long)]
+    pub allow_withdraw: bool,
+    /// Print the agent's answer as one JSON object (`custody-agent-unlock/1`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AgentStatusArgs {
+    #[command(flatten)]
+    pub socket: AgentSocketArgs,
+    /// Print one JSON object (`custody-agent-status/1`, docs/json.md) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AgentExecArgs {
+    #[command(flatten)]
+    pub socket: AgentSocketArgs,
+    /// The credentials to fetch (comma-separated or repeated).
+    #[arg(long = "cred", value_delimiter = ',', required = true)]
+    pub creds: Vec<String>,
+    /// Variable names for the child.
+    #[arg(long, value_enum, default_value_t = EnvStyle::Plain)]
+    pub env_style: EnvStyle,
+    /// Write one JSON object with the credentials to the child's standard input instead of
+    /// setting any variable.
+    #[arg(long, conflicts_with = "env_style")]
+    pub stdin_json: bool,
+    /// The program and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+impl AgentCommand {
+    /// Whether the command prints a JSON document.
+    pub fn wants_json(&self) -> bool {
+        match self {
+            AgentCommand::Unlock(a) => a.json,
+            AgentCommand::Status(a) => a.json,
+            _ => false,
+        }
+    }
+}
+
+pub fn run(cmd: AgentCommand, out: &mut dyn Write) -> Result<(), CliError> {
+    match cmd {
+        AgentCommand::Run(a) => run_agent(a),
+        AgentCommand::Unlock(a) => unlock(a, out),
+        AgentCommand::Seal(a) => {
+            let path = a.path();
+            client::seal(&path)?;
+            writeln!(
+                out,
+                "The agent at {} is sealed: every credential it held is wiped.",
+                path.display()
+            )?;
+            Ok(())
+        }
+        AgentCommand::Status(a) => status(a, out),
+        AgentCommand::Exec(a) => exec(a),
+    }
+}
+
+/// A group given by name (from /etc/group) or number.
+fn group_id(g: &str) -> Result<u32, CliError> {
+    if let Ok(n) = g.parse::<u32>() {
+        return Ok(n);
+    }
+    let groups = std::fs::read_to_string("/etc/group").unwrap_or_default();
+    groups
+        .lines()
+        .find_map(|l| {
+            let mut f = l.split(':');
+            (f.next() == Some(g)).then(|| f.nth(1).and_then(|n| n.parse().ok()))?
+        })
+        .ok_or_else(|| CliError::Usage(format!("--socket-group: no group `{g}` in /etc/group")))
+}
+
+fn run_agent(a: AgentRunArgs) -> Result<(), CliError> {
+    let cfg = Config {
+        vault: a.vault,
+        socket: a.socket.path(),
+        socket_group: a.socket_group.as_deref().map(group_id).transpose()?,
+        max_ttl: a.max_ttl.0,
+        idle_ttl: a.idle_ttl.map(|d| d.0),
+        clock: super::clock(),
+    };
+    server::run(
+        cfg,
+        Box::new(|line: &str| {
+            let mut err = super::escaping::stderr();
+            let _ = writeln!(err, "custody agent: {line}");
+        }),
+    )?;
+    Ok(())
+}
+
+fn unlock(a: AgentUnlockArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let path = a.socket.path();
+    // The vault to check shares against: given, or the one the agent serves.
+    let vault_path = match &a.vault {
+        Some(v) => v.clone(),
+        None => {
+            let st = client::status(&path)?;
+            PathBuf::from(st["vault"].as_str().unwrap_or_default())
+        }
+    };
+    let vault = custody::vault::store::load(&vault_path)?;
+    let given = secret_input::passphrase(&a.passphrase, false)?;
+    let mut refused = Vec::new();
+    let presented = interactive::shares_from_args_or_tty(
+        &a.shares,
+        Some(&vault),
+        &mut super::escaping::stderr(),
+        &mut refused,
+    )?;
+    let passphrase = secret_input::or_prompt(given, vault.slip39().passphrase)?;
+    // Each share is checked here against the vault (signature, custodian, epoch) before it
+    // leaves this process; the agent checks them all again.
+    for p in &presented {
+        if let Err(problem) = custody::quorum::check_share(p, &vault) {
+            return Err(CliError::ShareRefused {
+                label: p.label.clone(),
+                problem: problem.to_string(),
+            });
+        }
+    }
+    let shares: Vec<UnlockShare> = presented
+        .iter()
+        .map(|p| UnlockShare {
+            label: p.label.clone(),
+            text: match &p.token {
+                Some(t) => t.to_text(),
+                None => Zeroizing::new(p.share.to_words().to_string()),
+            },
+        })
+        .collect();
+    drop(presented);
+    let answer = client::unlock(
+        &path,
+        &shares,
+        passphrase.as_deref().map(|p| p.as_str()),
+        UnlockFlags {
+            ratify: a.ratify,
+            allow_expired: a.allow_expired,
+            allow_withdraw: a.allow_withdraw,
+        },
+    )?;
+    drop(shares);
+    if a.json {
+        let mut doc = answer.clone();
+        if let Some(m) = doc.as_object_mut() {
+            m.remove("v");
+            m.insert("format".into(), "custody-agent-unlock/1".into());
+        }
+        writeln!(out, "{doc}")?;
+        return Ok(());
+    }
+    let names: Vec<&str> = answer["credentials"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "The agent is unlocked until {} and holds {} credential(s): {}.",
+        answer["expires_at"].as_str().unwrap_or("?"),
+        names.len(),
+        names.join(", ")
+    )?;
+    writeln!(
+        out,
+        "The master key was erased in the agent; bots fetch with `custody agent exec` (no quorum)."
+    )?;
+    for n in answer["not_opened"].as_array().into_iter().flatten() {
+        writeln!(
+            out,
+            "Not opened: {}: {}",
+            n["name"].as_str().unwrap_or("?"),
+            n["reason"].as_str().unwrap_or("?")
+        )?;
+    }
+    for w in answer["warnings"].as_array().into_iter().flatten() {
+        writeln!(out, "warning: {}", w.as_str().unwrap_or("?"))?;
+    }
+    Ok(())
+}
+
+fn status(a: AgentStatusArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let path = a.socket.path();
+    let st = client::status(&path)?;
+    if a.json {
+        let mut doc = st;
+        if let Some(m) = doc.as_object_mut() {
+            m.remove("v");
+            m.insert("format".into(), "custody-agent-status/1".into());
+        }
+        writeln!(out, "{doc}")?;
+        return Ok(());
+    }
+    let s = |k: &str| st[k].as_str().unwrap_or("?").to_owned();
+    let n = |k: &str| st[k].as_u64().unwrap_or(0);
+    writeln!(
+        out,
+        "Agent at {} (pid {}), vault {}",
+        s("socket"),
+        n("pid"),
+        s("vault")
+    )?;
+    if st["state"] == "unlocked" {
+        writeln!(
+            out,
+            "UNLOCKED since {}, seals at {} at the latest",
+            s("unlocked_at"),
+            s("expires_at")
+        )?;
+        for c in st["held"].as_array().into_iter().flatten() {
+            writeln!(
+                out,
+                "  {}  {} {}  scope {}{}",
+                c["name"].as_str().unwrap_or("?"),
+                c["exchange"].as_str().unwrap_or("?"),
+                c["account"].as_str().unwrap_or("?"),
+                c["scope"].as_str().unwrap_or("?"),
+                match c["expires"].as_str() {
+                    Some(e) => format!("  expires {e}"),
+                    None => String::new(),
+                }
+            )?;
+        }
+        for c in st["not_opened"].as_array().into_iter().flatten() {
+            writeln!(
+                out,
+                "  not held: {}: {}",
+                c["name"].as_str().unwrap_or("?"),
+                c["reason"].as_str().unwrap_or("?")
+            )?;
+        }
+    } else {
+        writeln!(
+            out,
+            "SEALED since {} ({}); a quorum unlocks it with `custody agent unlock`",
+            s("sealed_at"),
+            s("sealed_because")
+        )?;
+    }
+    writeln!(
+        out,
+        "Requests {}, credentials handed out {}, refused {} (rate-limited {})",
+        n("requests"),
+        n("grants"),
+        n("refusals"),
+        n("rate_limited")
+    )?;
+    Ok(())
+}
+
+fn exec(a: AgentExecArgs) -> Result<(), CliError> {
+    let mut names: Vec<String> = Vec::new();
+    for n in &a.creds {
+        check_name(n)?;
+        if !a.stdin_json {
+            release::EnvStyle::from(a.env_style).check_name(n)?;
+        }
+        if !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    if a.env_style == EnvStyle::Freqtrade && names.len() != 1 {
+        return Err(CliError::Usage(
+            "--env-style freqtrade sets FREQTRADE__EXCHANGE__*, which holds one credential: \
+             give exactly one --cred"
+                .into(),
+        ));
+    }
+    let program = a.command[0].clone();
+    let fetched = client::fetch(&a.socket.path(), &names)?;
+    let mut cmd = Command::new(&program);
+    cmd.args(&a.command[1..]);
+    child::die_with_custody(&mut cmd);
+    let mut stdin_bytes: Option<Zeroizing<Vec<u8>>> = None;
+    let client::FetchedSet {
+        credentials,
+        object,
+    } = fetched;
+    if a.stdin_json {
+        stdin_bytes = Some(object);
+        cmd.stdin(Stdio::piped());
+    } else {
+        drop(object);
+        for (name, c) in credentials {
+            let fields = c.fields.into_secret_fields();
+            for (k, v) in release::variables_named(a.env_style.into(), &name, &fields) {
+                cmd.env(k, v);
+            }
+        }
+    }
+    let program_name = program.to_string_lossy().into_owned();
+    let forwarder = child::Forwarder::install().map_err(CliError::Signals)?;
+    let spawned = cmd.spawn();
+    drop(cmd);
+    let mut child = spawned.map_err(|source| CliError::Spawn {
+        program: escape(&program_name).into_owned(),
+        source,
+    })?;
+    let forwarding = forwarder.forward_to(child.id());
+    let writer = match (stdin_bytes, child.stdin.take()) {
+        (Some(buf), Some(mut pipe)) => Some(std::thread::spawn(move || {
+            let _ = pipe.write_all(&buf);
+            drop(buf);
+        })),
+        _ => None,
+    };
+    let status = child.wait().map_err(CliError::Wait)?;
+    forwarding.stop();
+    if let Some(t) = writer {
+        let _ = t.join();
+    }
+    match child::exit_code(status) {
+        0 => Ok(()),
+        code => Err(CliError::ChildExited(code)),
+    }
+}
