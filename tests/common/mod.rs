@@ -3,6 +3,8 @@
 //! arguments, and reading a `key: value` line of a share file.
 #![allow(dead_code)] // each test file uses only some of these
 
+pub mod agent;
+
 use std::fs;
 use std::path::Path;
 
