@@ -72,3 +72,239 @@ fn one_unlock_serves_many_restarts_without_a_quorum() {
     assert!(!log.contains(BINANCE_SECRET) && !log.contains(BINANCE_KEY));
     let _ = Duration::from_secs(0);
 }
+
+/// Poll the agent's status until `state` (up to 10 s); returns the status.
+fn wait_state(a: &Agent, state: &str) -> serde_json::Value {
+    let start = std::time::Instant::now();
+    loop {
+        let out = a.cmd("status", &["--json"]).output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        if v["state"] == state {
+            return v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "never {state}: {v}\n{}",
+            a.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn it_seals_itself_when_idle_at_its_deadline_and_when_the_vault_changes() {
+    let f = agent::fixture();
+    {
+        let a = Agent::start(&f, &["--idle-ttl", "1s"]);
+        a.unlock(&f);
+        let v = wait_state(&a, "sealed");
+        assert!(
+            v["sealed_because"].as_str().unwrap().contains("--idle-ttl"),
+            "{v}"
+        );
+    }
+    {
+        let a = Agent::start(&f, &["--max-ttl", "2s"]);
+        a.unlock(&f);
+        a.cmd("exec", &["--cred", "binance-main", "--", "true"])
+            .assert()
+            .success();
+        let v = wait_state(&a, "sealed");
+        assert!(
+            v["sealed_because"].as_str().unwrap().contains("--max-ttl"),
+            "{v}"
+        );
+    }
+    {
+        let a = Agent::start(&f, &[]);
+        a.unlock(&f);
+        // A credential it holds is rotated (no quorum): it must not go on serving the old one.
+        f.cmd(&["creds", "rotate", "binance-main", "--from-json", "-"])
+            .write_stdin(r#"{"api_key":"new-key","api_secret":"new-secret"}"#)
+            .assert()
+            .success();
+        a.cmd("exec", &["--cred", "okx-main", "--", "true"])
+            .assert()
+            .code(1)
+            .stderr(contains("vault changed"));
+        let v = wait_state(&a, "sealed");
+        assert!(
+            v["sealed_because"]
+                .as_str()
+                .unwrap()
+                .contains("credential `binance-main` changed"),
+            "{v}"
+        );
+    }
+    f.cmd(&["audit", "verify"]).assert().success();
+}
+
+#[test]
+fn sigterm_seals_records_and_removes_the_socket() {
+    let f = agent::fixture();
+    let mut a = Agent::start(&f, &[]);
+    a.unlock(&f);
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(a.child.id() as i32).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let status = a.child.wait().unwrap();
+    assert!(status.success(), "{status:?}\n{}", a.log());
+    assert!(a.log().contains("received SIGTERM"), "{}", a.log());
+    assert!(!agent::exists(&a.socket));
+    // Clients get a clear error, not a stale value.
+    a.cmd("exec", &["--cred", "binance-main", "--", "true"])
+        .assert()
+        .code(1)
+        .stderr(contains("no agent is running"));
+    let log = fs::read_to_string(format!("{}.audit", f.vault.display())).unwrap();
+    assert!(log.contains("SIGTERM"), "{log}");
+    f.cmd(&["audit", "verify"]).assert().success();
+}
+
+#[test]
+fn the_socket_is_private_and_never_taken_over() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = agent::fixture();
+    let a = Agent::start(&f, &[]);
+    let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&a.socket), 0o600);
+    assert_eq!(mode(a.socket.parent().unwrap()), 0o700);
+    // A second agent on the same socket is refused; the first goes on serving.
+    let err = f.dir.path().join("second.err");
+    let second = std::process::Command::new(assert_cmd::cargo::cargo_bin("custody"))
+        .args(["agent", "run", "--vault"])
+        .arg(&f.vault)
+        .arg("--socket")
+        .arg(&a.socket)
+        .stderr(fs::File::create(&err).unwrap())
+        .status()
+        .unwrap();
+    assert_eq!(second.code(), Some(1));
+    assert!(
+        fs::read_to_string(&err)
+            .unwrap()
+            .contains("another agent is already listening"),
+        "{}",
+        fs::read_to_string(&err).unwrap()
+    );
+    a.cmd("status", &[]).assert().success();
+    drop(a); // SIGKILL: the socket stays behind, stale
+    // A stale socket from a crashed agent is replaced.
+    let b = Agent::start(&f, &[]);
+    b.cmd("status", &[])
+        .assert()
+        .success()
+        .stdout(contains("SEALED"));
+    drop(b);
+    // A symbolic link at the socket path is refused and left alone.
+    let sock = f.socket();
+    let _ = fs::remove_file(&sock);
+    std::os::unix::fs::symlink("/etc/passwd", &sock).unwrap();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("custody"))
+        .args(["agent", "run", "--vault"])
+        .arg(&f.vault)
+        .arg("--socket")
+        .arg(&sock)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("something other than a socket"),
+        "{out:?}"
+    );
+    assert!(
+        fs::symlink_metadata(&sock)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn a_failed_unlock_names_the_bad_share_and_never_disturbs_an_unlocked_agent() {
+    let f = agent::fixture();
+    let a = Agent::start(&f, &[]);
+    // One share is not a quorum: refused, the agent stays sealed.
+    a.cmd("unlock", &[])
+        .arg("--share")
+        .arg(f.share(1))
+        .assert()
+        .code(1)
+        .stderr(contains("unlock-refused"));
+    wait_state(&a, "sealed");
+    // A share of another vault is refused here, before anything is sent.
+    let other = agent::fixture();
+    a.cmd("unlock", &[])
+        .arg("--share")
+        .arg(f.share(1))
+        .arg("--share")
+        .arg(other.share(2))
+        .assert()
+        .code(1)
+        .stderr(contains("02-bob.txt"))
+        .stderr(contains("nothing was sent to the agent"));
+    a.unlock(&f);
+    // A second unlock (even a valid one) is refused and the agent keeps serving.
+    a.cmd("unlock", &[])
+        .arg("--share")
+        .arg(f.share(2))
+        .arg("--share")
+        .arg(f.share(3))
+        .assert()
+        .code(1)
+        .stderr(contains("already unlocked"));
+    a.cmd("exec", &["--cred", "binance-main", "--", "true"])
+        .assert()
+        .success();
+    f.cmd(&["audit", "verify"]).assert().success();
+}
+
+/// Run `custody agent ARGS` as uid/gid 65534 (nobody) with setpriv; needs root.
+fn as_nobody(a: &Agent, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(assert_cmd::cargo::cargo_bin("custody"))
+        .arg("agent")
+        .arg(args[0])
+        .arg("--socket")
+        .arg(&a.socket)
+        .args(&args[1..])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn other_users_are_refused_unlock_seal_status_and_credentials() {
+    if agent::my_uid() != 0 {
+        eprintln!("note: not root; the test of another user's requests needs setpriv as root");
+        return;
+    }
+    let f = agent::fixture();
+    // Members of group 65534 may connect; being able to connect grants nothing.
+    let a = Agent::start(&f, &["--socket-group", "65534"]);
+    a.unlock(&f);
+    // setpriv needs to reach the binary and the socket as nobody.
+    let out = as_nobody(&a, &["exec", "--cred", "binance-main", "--", "true"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not-permitted"), "{err}");
+    assert!(err.contains("uid 65534"), "{err}");
+    let out = as_nobody(&a, &["seal"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only the agent's own user and root"));
+    let out = as_nobody(&a, &["status"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    // Still unlocked and serving its own clients.
+    wait_state(&a, "unlocked");
+    a.cmd("exec", &["--cred", "binance-main", "--", "true"])
+        .assert()
+        .success();
+    let log = fs::read_to_string(format!("{}.audit", f.vault.display())).unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l.contains(r#""event":"agent-refused""#) && l.contains(r#""peer_uid":65534"#)),
+        "{log}"
+    );
+}
