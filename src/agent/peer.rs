@@ -68,23 +68,30 @@ impl std::fmt::Display for PeerError {
 impl std::error::Error for PeerError {}
 
 impl Peer {
-    /// The peer of `stream`, from `SO_PEERCRED`, pinned with a pidfd.
+    /// The peer of `stream`, from `SO_PEERCRED`, pinned with a pidfd. A peer in another PID
+    /// namespace (another container) has pid 0 here: it is known by uid and gid only.
     pub fn of(stream: &UnixStream) -> Result<Peer, PeerError> {
-        let cred = rustix::net::sockopt::socket_peercred(stream)
-            .map_err(|e| PeerError::Credentials(e.into()))?;
-        let pid = cred.pid.as_raw_nonzero().get() as u32;
-        let pidfd = rustix::process::pidfd_open(cred.pid, PidfdFlags::empty()).ok();
+        let cred = peercred(stream).map_err(PeerError::Credentials)?;
+        let pid = u32::try_from(cred.pid).unwrap_or(0);
+        let pidfd = i32::try_from(pid)
+            .ok()
+            .and_then(Pid::from_raw)
+            .and_then(|p| rustix::process::pidfd_open(p, PidfdFlags::empty()).ok());
         Ok(Peer {
-            uid: cred.uid.as_raw(),
-            gid: cred.gid.as_raw(),
+            uid: cred.uid,
+            gid: cred.gid,
             pid,
             pidfd,
         })
     }
 
     /// Whether the process that connected is still running (its pidfd is not readable).
-    /// Without a pidfd, whether a process with its pid exists.
+    /// Without a pidfd, whether a process with its pid exists; a peer with no pid here (pid 0,
+    /// another PID namespace) cannot be checked and counts as running.
     fn alive(&self) -> bool {
+        if self.pid == 0 {
+            return true;
+        }
         match &self.pidfd {
             Some(fd) => {
                 let mut fds = [PollFd::new(fd, PollFlags::IN)];
@@ -107,10 +114,16 @@ impl Peer {
         if !self.alive() {
             return Err(PeerError::Gone);
         }
-        let exe = fs::read_link(format!("/proc/{}/exe", self.pid)).ok();
-        let unit = fs::read_to_string(format!("/proc/{}/cgroup", self.pid))
-            .ok()
-            .and_then(|text| unit_of(&text));
+        let (exe, unit) = if self.pid == 0 {
+            (None, None)
+        } else {
+            (
+                fs::read_link(format!("/proc/{}/exe", self.pid)).ok(),
+                fs::read_to_string(format!("/proc/{}/cgroup", self.pid))
+                    .ok()
+                    .and_then(|text| unit_of(&text)),
+            )
+        };
         if !self.alive() {
             return Err(PeerError::Gone);
         }
@@ -122,6 +135,38 @@ impl Peer {
             unit,
         })
     }
+}
+
+/// `getsockopt(SO_PEERCRED)` into the kernel's own structure (its pid may be 0).
+// getsockopt writes into a caller-provided buffer: the one unsafe call here (see SAFETY).
+#[allow(unsafe_code)]
+fn peercred(stream: &UnixStream) -> io::Result<libc::ucred> {
+    use std::os::fd::AsRawFd;
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: u32::MAX,
+        gid: u32::MAX,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` is a live, writable `ucred` and `len` its exact size; the kernel writes at
+    // most `len` bytes into it and stores the length written back into `len`. The descriptor
+    // is borrowed from `stream` for the duration of the call.
+    let rc = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            std::ptr::from_mut(&mut cred).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if len as usize != std::mem::size_of::<libc::ucred>() {
+        return Err(io::Error::other("SO_PEERCRED returned a short answer"));
+    }
+    Ok(cred)
 }
 
 /// The systemd unit in a `/proc/PID/cgroup` text: the last path component of the unified
