@@ -308,3 +308,46 @@ fn other_users_are_refused_unlock_seal_status_and_credentials() {
         "{log}"
     );
 }
+
+#[test]
+fn a_forged_agent_record_fails_audit_verify() {
+    use ed25519_dalek::Signer;
+    let f = agent::fixture();
+    let a = Agent::start(&f, &[]);
+    a.unlock(&f);
+    a.cmd("exec", &["--cred", "binance-main", "--", "true"])
+        .assert()
+        .success();
+    drop(a);
+    let path = format!("{}.audit", f.vault.display());
+    let log = fs::read_to_string(&path).unwrap();
+    let last = log.lines().last().unwrap();
+    let granted = log
+        .lines()
+        .find(|l| l.contains(r#""event":"agent-granted""#))
+        .unwrap();
+    let rec: serde_json::Value = serde_json::from_str(granted).unwrap();
+    // Someone appends "granted to uid 4242" in the agent's name, signed with a key of their own.
+    let seq = log.lines().count() as u64 + 1;
+    let prev = custody::audit::line_hash(last.as_bytes());
+    let body = format!(
+        r#"{{"seq":{seq},"prev":"{}","time":"{}","host":"h","ceremony":"{}","event":"agent-granted","credentials":["binance-main"],"peer_uid":4242,"peer_gid":4242,"peer_pid":1}}"#,
+        custody::keys::hex(&prev),
+        rec["time"].as_str().unwrap(),
+        rec["ceremony"].as_str().unwrap()
+    );
+    let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let sig = key.sign(&custody::audit::signed_message(seq, &prev, body.as_bytes()));
+    use base64::Engine;
+    let line = format!(
+        "{},\"sig\":\"{}\"}}\n",
+        body.strip_suffix('}').unwrap(),
+        base64::engine::general_purpose::STANDARD.encode(sig.to_bytes())
+    );
+    fs::write(&path, format!("{log}{line}")).unwrap();
+    f.cmd(&["audit", "verify"])
+        .assert()
+        .code(1)
+        .stdout(contains(format!("line {seq}")))
+        .stdout(contains("not signed with the key its unlock ceremony"));
+}

@@ -222,3 +222,56 @@ pub(super) fn check(
     }
     (problems, verified)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::SigningKey;
+
+    fn claim(line: usize, ceremony: &str, key: &SigningKey, sealed: bool) -> AgentClaim {
+        let prev = [line as u8; 32];
+        let body = format!(r#"{{"seq":{line},"ceremony":"{ceremony}"}}"#);
+        let sig = key.sign(&signed_message(line as u64, &prev, body.as_bytes()));
+        AgentClaim {
+            claim: Claim {
+                line,
+                seq: line as u64,
+                ceremony: ceremony.into(),
+                prev,
+                body: Some(body),
+                sig: Some(sig.to_bytes()),
+            },
+            sealed,
+        }
+    }
+
+    #[test]
+    fn records_verify_only_under_the_certified_key_and_not_after_the_seal() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let other = SigningKey::from_bytes(&[8; 32]);
+        let certified = [Certified {
+            line: 10,
+            ceremony: "c1".into(),
+            key: crate::keys::hex(key.verifying_key().as_bytes()),
+        }];
+        let claims = [
+            claim(9, "c1", &key, false),    // before the certifying record
+            claim(11, "c1", &key, false),   // good
+            claim(12, "c1", &other, false), // wrong key
+            claim(13, "c2", &key, false),   // another ceremony certified nothing
+            claim(14, "c1", &key, true),    // the seal
+            claim(15, "c1", &key, false),   // after the seal
+        ];
+        let (problems, verified) = check(&claims, &certified);
+        assert_eq!(verified, vec![11, 14]);
+        assert_eq!(
+            problems,
+            vec![
+                (9, AgentProblem::Uncertified),
+                (12, AgentProblem::BadSignature),
+                (13, AgentProblem::Uncertified),
+                (15, AgentProblem::AfterSeal),
+            ]
+        );
+    }
+}
