@@ -223,6 +223,8 @@ pub fn run(args: DemoArgs, out: &mut dyn Write) -> Result<(), CliError> {
     ]));
     step(out, &exec)?;
 
+    agent_steps(out, &vault, &shares)?;
+
     say(
         out,
         "\nDemo complete. In a real set-up each custodian keeps their own share file or printed",
@@ -232,6 +234,138 @@ pub fn run(args: DemoArgs, out: &mut dyn Write) -> Result<(), CliError> {
         "sheet in a safe place, and the vault file is backed up; it holds nothing secret.",
     )?;
     Ok(())
+}
+
+/// The agent: a quorum unlocks it once, a bot restarts twice without officers, a client asking
+/// for what it is not granted is refused, and the agent is sealed.
+fn agent_steps(out: &mut dyn Write, vault: &str, shares: &Path) -> Result<(), CliError> {
+    let uid = rustix::process::getuid().as_raw().to_string();
+    let socket = "run/agent.sock";
+    say(
+        out,
+        "\n== 9. Bots restart all day; officers should not have to. An officer names who may\n\
+         receive the credential from the agent (this user), pending until a quorum ratifies it.",
+    )?;
+    step(
+        out,
+        &strings(&[
+            "agent", "policy", "add", "--vault", vault, "--uid", &uid, "--cred",
+            "binance-main", "--rate", "60/min",
+        ]),
+    )?;
+    say(
+        out,
+        "\n== 10. The agent starts sealed (normally under systemd; here in the background, its\n\
+         log in agent.log). A quorum unlocks it once, ratifying the policy first; the master\n\
+         key is then erased in the agent, which keeps only the credential.",
+    )?;
+    say(
+        out,
+        &format!("\n$ custody agent run --vault {vault} --socket {socket} 2> agent.log &"),
+    )?;
+    let exe = std::env::current_exe().map_err(|e| CliError::Spawn {
+        program: "custody".into(),
+        source: e,
+    })?;
+    let log = std::fs::File::create("agent.log").map_err(|source| CliError::Write {
+        path: "agent.log".into(),
+        source,
+    })?;
+    let mut agent = Background(
+        std::process::Command::new(exe)
+            .args(["agent", "run", "--vault", vault, "--socket", socket])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|source| CliError::Spawn {
+                program: "custody agent run".into(),
+                source,
+            })?,
+    );
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string("agent.log")
+        .unwrap_or_default()
+        .contains("listening on")
+    {
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            return Err(CliError::SelfCheck("the agent did not start"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut unlock = strings(&["agent", "unlock", "--socket", socket, "--ratify"]);
+    for n in [1, 2, 4] {
+        unlock.extend(["--share".into(), share(shares, n)]);
+    }
+    step(out, &unlock)?;
+    say(
+        out,
+        "\n== 11. The bot starts, crashes, starts again: no officer, no share.",
+    )?;
+    for n in 1..=2 {
+        step(
+            out,
+            &strings(&[
+                "agent",
+                "exec",
+                "--socket",
+                socket,
+                "--cred",
+                "binance-main",
+                "--",
+                "sh",
+                "-c",
+                &format!(
+                    "echo \"bot start {n}: got BINANCE_MAIN_API_KEY (${{#BINANCE_MAIN_API_KEY}} \
+                     characters)\""
+                ),
+            ]),
+        )?;
+    }
+    say(
+        out,
+        "\n== 12. A client asking for a credential the policy does not grant it is refused (and\n\
+         the refusal is in the audit log).",
+    )?;
+    match step(
+        out,
+        &strings(&[
+            "agent", "exec", "--socket", socket, "--cred", "kraken-main", "--", "true",
+        ]),
+    ) {
+        Err(e) => say(out, &format!("refused, as it should be: {e}"))?,
+        Ok(()) => return Err(CliError::SelfCheck("the agent served a credential it does not grant")),
+    }
+    step(out, &strings(&["agent", "status", "--socket", socket]))?;
+    say(
+        out,
+        "\n== 13. Sealed: every credential wiped; bots get \"sealed\" until a quorum unlocks it again.",
+    )?;
+    step(out, &strings(&["agent", "seal", "--socket", socket]))?;
+    agent.stop();
+    step(out, &strings(&["audit", "verify", "--vault", vault]))?;
+    Ok(())
+}
+
+/// A background process, ended with SIGTERM when stopped or dropped.
+struct Background(std::process::Child);
+
+impl Background {
+    fn stop(&mut self) {
+        if let Some(pid) = i32::try_from(self.0.id())
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+        {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        }
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 /// A temporary folder removed on drop.
