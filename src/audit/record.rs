@@ -28,6 +28,9 @@ pub enum Event {
     /// how long it ran), after the ceremony's close; signed with the one-time key that the
     /// ceremony's signed closing record certifies (`exit_key`).
     ProgramEnded,
+    /// The agent access policy was changed without a quorum (`action`: `agent policy add` or
+    /// `agent policy remove`; `summary`: the rule); the change awaits ratification. Unsigned.
+    AgentPolicy,
 }
 
 impl Event {
@@ -42,6 +45,7 @@ impl Event {
             Event::Outcome => "outcome",
             Event::AuditRepair => "audit-repair",
             Event::ProgramEnded => "program-ended",
+            Event::AgentPolicy => "agent-policy",
         }
     }
 }
@@ -89,7 +93,8 @@ pub struct Record {
     /// `custody-audit/1` on start records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
-    /// The ceremony's action, e.g. `drill`, `exec`, `reshare` (start records).
+    /// The ceremony's action, e.g. `drill`, `exec`, `reshare` (start records), or the change
+    /// (`agent policy add`, `agent policy remove`; agent-policy records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
     /// The vault id in hex (start records).
@@ -131,7 +136,8 @@ pub struct Record {
     /// How the ceremony ended (outcome records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
-    /// What a successful ceremony did, in one line (succeeded outcome records).
+    /// What a successful ceremony did, in one line (succeeded outcome records), or the rule an
+    /// agent-policy record proposed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// How many bytes of a torn final line an audit repair removed (audit-repair records).
@@ -222,6 +228,11 @@ impl Record {
                     .map(|n| n.to_string())
                     .unwrap_or_else(|| "?".into()),
                 opt(&self.copy)
+            ),
+            Event::AgentPolicy => format!(
+                "{}: {} (no quorum; awaits ratification)",
+                opt(&self.action),
+                opt(&self.summary)
             ),
             Event::ProgramEnded => {
                 let how = match (self.exit_code, self.signal) {

@@ -67,6 +67,7 @@
 //! | [`replace`] | a custodian removed or replaced (sheet lost, custodian leaves): a master rotation |
 //! | [`rebuild`] | a lost vault file rebuilt from a quorum of its shares (no credentials) |
 //! | [`audit_repair`] | remove a torn final line from the audit log, keeping a copy (no quorum) |
+//! | [`access`] | the agent access policy: propose and remove rules (no quorum), list, the policy in force |
 
 /// `From` conversions that wrap a cause in one variant of an operation's error:
 /// `wrap_errors!(CredError, StoreError => Store, ...)`.
@@ -81,6 +82,7 @@ macro_rules! wrap_errors {
 }
 use wrap_errors;
 
+pub mod access;
 pub mod audit_repair;
 pub mod audit_verify;
 pub mod creds;
