@@ -67,6 +67,24 @@ pub const INIT_SECRET_LEN: usize = 32;
 pub const CREDENTIAL_DOMAIN: &[u8] = b"custody/v1/credential\0";
 /// Prefix of the bytes the credential ratification signature covers.
 pub const RATIFICATION_DOMAIN: &[u8] = b"custody/v1/credential-manifest\0";
+/// Prefix of the agent access policy's canonical bytes (its SHA-256 is what a ratification
+/// signs; shares-format.md, "Agent access policy").
+pub const AGENT_ACCESS_DOMAIN: &[u8] = b"custody/v1/agent-access\0";
+/// Tag (a str16 after the ratified entries) of the optional ratification-manifest field
+/// carrying the SHA-256 of the ratified agent access policy.
+pub const RATIFICATION_AGENT_ACCESS_TAG: &str = "agent_access";
+/// The request rate a rule of the agent access policy allows when none is given.
+pub const DEFAULT_AGENT_RATE_PER_MINUTE: u32 = 60;
+/// The highest request rate a rule may allow (10 000 a second).
+pub const MAX_AGENT_RATE_PER_MINUTE: u32 = 600_000;
+/// The most rules an agent access policy (ratified, or proposed) may hold.
+pub const MAX_AGENT_RULES: usize = 1000;
+/// The most credentials one rule of the agent access policy may name.
+pub const MAX_AGENT_RULE_CREDENTIALS: usize = 256;
+/// The longest executable path a rule may name, in bytes (Linux `PATH_MAX` less its NUL).
+pub const MAX_AGENT_EXE_LEN: usize = 4095;
+/// The longest systemd unit name a rule may name, in bytes (systemd's own limit).
+pub const MAX_AGENT_UNIT_LEN: usize = 255;
 /// `custody_credential` value of the sealed plaintext JSON.
 pub const SEALED_CREDENTIAL_VERSION: u32 = 1;
 /// First line of the `<vault>.generation` sidecar (rollback detection).

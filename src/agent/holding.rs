@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use super::access::{self, AccessPolicy};
 use crate::audit::AgentRecorder;
 use crate::ops::agent_unlock::AgentUnlocked;
 use crate::ops::release;
 use crate::secret::SecretBytes;
 use crate::vault::Vault;
+use crate::vault::access::AccessPolicy;
 use crate::vault::ratify::EntryState;
 use crate::vault::store;
 
@@ -98,7 +98,7 @@ impl Holding {
         }
         drop(opened);
         held.sort_by(|a, b| a.name.cmp(&b.name));
-        let watch = VaultWatch::new(vault_path, &policy);
+        let watch = VaultWatch::new(vault_path);
         Ok(Holding {
             held,
             not_opened,
@@ -116,17 +116,35 @@ impl Holding {
     }
 
     /// Why the vault no longer backs what the agent holds, if it changed under it: checked
-    /// cheaply (the file's identity, size and time) and, when those moved, by reading it.
+    /// cheaply (the file's identity, size and time) and, when those moved, by reading it. A
+    /// policy in force that only lost rules (removed without a quorum, which takes access
+    /// away at once) is adopted; any other change of the policy in force is a problem.
     pub fn vault_problem(&mut self) -> Option<String> {
-        self.watch.problem(&self.held, &self.policy)
+        match self.watch.check(&self.held, &self.policy) {
+            Watched::Same => None,
+            Watched::Narrowed(p) => {
+                self.policy = p;
+                None
+            }
+            Watched::Problem(why) => Some(why),
+        }
     }
 }
 
-/// The vault file's identity as last checked, and the policy's digest at unlock.
+/// The vault file's identity as last checked.
 struct VaultWatch {
     path: PathBuf,
     stamp: Option<(u64, u64, u64, i64, i64)>,
-    policy_digest: [u8; 32],
+}
+
+/// What a look at the vault found.
+enum Watched {
+    /// Nothing the agent relies on changed.
+    Same,
+    /// The policy in force lost rules and nothing else changed: serve by this one.
+    Narrowed(AccessPolicy),
+    /// Seal, for this reason.
+    Problem(String),
 }
 
 fn stamp(path: &Path) -> Option<(u64, u64, u64, i64, i64)> {
@@ -136,80 +154,72 @@ fn stamp(path: &Path) -> Option<(u64, u64, u64, i64, i64)> {
 }
 
 impl VaultWatch {
-    fn new(path: &Path, policy: &AccessPolicy) -> VaultWatch {
+    fn new(path: &Path) -> VaultWatch {
         VaultWatch {
             path: path.to_path_buf(),
             // Unknown: the first check reads the vault (the unlock itself rewrote it to
             // anchor its record).
             stamp: None,
-            policy_digest: policy.digest(),
         }
     }
 
-    fn problem(&mut self, held: &[Held], policy: &AccessPolicy) -> Option<String> {
+    fn check(&mut self, held: &[Held], policy: &AccessPolicy) -> Watched {
         let now = stamp(&self.path);
         if now.is_some() && now == self.stamp {
-            return None;
+            return Watched::Same;
         }
-        let problem = match store::load(&self.path) {
-            Err(e) => Some(format!(
+        let found = match store::load(&self.path) {
+            Err(e) => Watched::Problem(format!(
                 "the vault cannot be read or no longer verifies: {e}"
             )),
-            Ok(vault) => changed(&vault, &self.path, held, policy, self.policy_digest),
+            Ok(vault) => changed(&vault, &self.path, held, policy),
         };
-        if problem.is_none() {
+        if !matches!(found, Watched::Problem(_)) {
             self.stamp = now;
         }
-        problem
+        found
     }
 }
 
 /// What changed in `vault` that the agent relies on: a held credential rotated, removed,
-/// no longer ratified or tampered with; the access policy changed or tampered with.
-fn changed(
-    vault: &Vault,
-    path: &Path,
-    held: &[Held],
-    policy: &AccessPolicy,
-    policy_digest: [u8; 32],
-) -> Option<String> {
+/// no longer ratified or tampered with; the access policy in force changed or tampered with.
+fn changed(vault: &Vault, path: &Path, held: &[Held], policy: &AccessPolicy) -> Watched {
     let id = vault.vault_id();
+    let problem = |why: String| Watched::Problem(why);
     let assessment = match vault.assess_beside(path) {
         Ok(a) => a,
-        Err(e) => return Some(format!("the vault's ratification cannot be checked: {e}")),
+        Err(e) => return problem(format!("the vault's ratification cannot be checked: {e}")),
     };
     if let Some(r) = assessment.rollback {
-        return Some(r.to_string());
+        return problem(r.to_string());
     }
     for h in held {
         let Some(c) = vault.credentials().get(&h.name) else {
-            return Some(format!(
-                "credential `{}` was removed from the vault",
-                h.name
-            ));
+            return problem(format!("credential `{}` was removed from the vault", h.name));
         };
         if c.digest(&id) != h.digest {
-            return Some(format!("credential `{}` changed in the vault", h.name));
+            return problem(format!("credential `{}` changed in the vault", h.name));
         }
         match assessment.state_of(vault, &h.name) {
             Some(EntryState::Ratified) => {}
             Some(state) => {
-                return Some(format!("credential `{}`: {}", h.name, state.describe()));
+                return problem(format!("credential `{}`: {}", h.name, state.describe()));
             }
-            None => {
-                return Some(format!(
-                    "credential `{}` was removed from the vault",
-                    h.name
-                ));
-            }
+            None => return problem(format!("credential `{}` was removed from the vault", h.name)),
         }
     }
-    match access::ratified_access(vault) {
-        Err(e) => Some(format!("the agent access policy: {e}")),
-        Ok(p) if p.digest() != policy_digest || p.digest() != policy.digest() => Some(
-            "the ratified agent access policy changed; unlock again to serve by the new one"
+    let seen = match store::seen_beside(path) {
+        Ok(s) => s,
+        Err(e) => return problem(format!("the vault's generation record cannot be read: {e}")),
+    };
+    match vault.ratified_access(seen) {
+        Err(e) => problem(e.to_string()),
+        Ok(p) if p.rules() == policy.rules() => Watched::Same,
+        Ok(p) if p.rules().iter().all(|r| policy.rules().contains(r)) => Watched::Narrowed(p),
+        Ok(_) => problem(
+            "the agent access policy in force changed (a quorum ratified new rules); unlock \
+             again to serve by it"
                 .to_owned(),
         ),
-        Ok(_) => None,
     }
 }

@@ -20,7 +20,6 @@
 //! | [`server`] | the service: connections, requests, sealing |
 //! | [`client`] | asking an agent (what `custody agent ...` and the tests use) |
 
-pub mod access;
 pub mod client;
 pub mod holding;
 pub mod peer;

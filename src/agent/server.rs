@@ -23,7 +23,6 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
-use super::access::Client;
 use super::holding::Holding;
 use super::peer::{Peer, PeerFacts};
 use super::protocol::{
@@ -39,6 +38,7 @@ use crate::ops::agent_unlock::{self, AgentUnlockError};
 use crate::ops::release::ReleaseOptions;
 use crate::ops::session::Presentation;
 use crate::terminal_text::escape;
+use crate::vault::access::{AccessRule, Client};
 use crate::timefmt;
 
 /// Requests a minute for a client the policy does not name (its refusals are budgeted too,
@@ -440,6 +440,18 @@ fn with_audit_client<T>(facts: &PeerFacts, record: impl FnOnce(&AgentClient<'_>)
     })
 }
 
+/// The rule in force that admits `client` (for whatever credentials), the most specific.
+fn rule_for<'p>(
+    policy: &'p crate::vault::access::AccessPolicy,
+    client: &Client,
+) -> Option<&'p AccessRule> {
+    policy
+        .rules()
+        .iter()
+        .filter(|r| r.admits(client))
+        .max_by_key(|r| r.selector().specificity())
+}
+
 fn is_officer(shared: &Shared, uid: u32) -> bool {
     uid == shared.owner || uid == 0
 }
@@ -510,7 +522,7 @@ fn ok_line(mut v: serde_json::Value) -> Zeroizing<Vec<u8>> {
 fn status(shared: &Shared, facts: &PeerFacts) -> Zeroizing<Vec<u8>> {
     let state = shared.state.read().unwrap_or_else(|p| p.into_inner());
     let named = match &*state {
-        State::Unlocked(h) => h.policy.rule_for(&client_of(facts)).is_some(),
+        State::Unlocked(h) => rule_for(&h.policy, &client_of(facts)).is_some(),
         State::Sealed { .. } => false,
     };
     if !is_officer(shared, facts.uid) && !named {
@@ -715,8 +727,8 @@ fn fetch(shared: &Shared, facts: &PeerFacts, names: &[String]) -> Zeroizing<Vec<
         }
     };
     let client = client_of(facts);
-    let rule = h.policy.rule_for(&client);
-    let rate = rule.map_or(UNNAMED_CLIENT_RATE, |r| r.rate_per_minute());
+    let rule = rule_for(&h.policy, &client);
+    let rate = rule.map_or(UNNAMED_CLIENT_RATE, |r| r.rate().requests_per_minute());
     // The rule's address identifies it while this holding lives (the limiter is cleared
     // when the agent seals, and the holding with its rules is only replaced after a seal).
     let key: LimitKey = (facts.uid, rule.map(|r| std::ptr::from_ref(r) as usize));

@@ -12,7 +12,9 @@
 //! appended under an exclusive lock (`<vault>.audit.lock`) with O_APPEND, in one write, and
 //! fsync, so concurrent ceremonies interleave without forking the chain; a write that fails
 //! half-way is cut back off ([`AuditError::AppendFailed`]). [`LockedLog::record_repair`]
-//! records the removal of a torn final line (the `audit repair` operation). Neither the log
+//! records the removal of a torn final line (the `audit repair` operation), and
+//! [`AuditLog::record_policy_change`] a change to the agent access policy made without a
+//! quorum. Neither the log
 //! nor its lock file is ever reached through a symbolic link.
 //!
 //! Reading: [`inspect`] / [`verify`] check every line (syntax, seq continuity, hash chain,
@@ -27,6 +29,7 @@ mod agent;
 mod anchor;
 mod chain;
 mod exit;
+mod policy_change;
 mod record;
 mod repair;
 mod verify;

@@ -38,6 +38,9 @@ pub enum Event {
     /// The agent sealed itself or was sealed (reason): every credential it held is wiped and
     /// its key signs nothing more; signed like `agent-granted`.
     AgentSealed,
+    /// The agent access policy was changed without a quorum (`action`: `agent policy add` or
+    /// `agent policy remove`; `summary`: the rule); the change awaits ratification. Unsigned.
+    AgentPolicy,
 }
 
 impl Event {
@@ -55,6 +58,7 @@ impl Event {
             Event::AgentGranted => "agent-granted",
             Event::AgentRefused => "agent-refused",
             Event::AgentSealed => "agent-sealed",
+            Event::AgentPolicy => "agent-policy",
         }
     }
 }
@@ -102,7 +106,8 @@ pub struct Record {
     /// `custody-audit/1` on start records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
-    /// The ceremony's action, e.g. `drill`, `exec`, `reshare` (start records).
+    /// The ceremony's action, e.g. `drill`, `exec`, `reshare` (start records), or the change
+    /// (`agent policy add`, `agent policy remove`; agent-policy records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
     /// The vault id in hex (start records).
@@ -144,7 +149,8 @@ pub struct Record {
     /// How the ceremony ended (outcome records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
-    /// What a successful ceremony did, in one line (succeeded outcome records).
+    /// What a successful ceremony did, in one line (succeeded outcome records), or the rule an
+    /// agent-policy record proposed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// How many bytes of a torn final line an audit repair removed (audit-repair records).
@@ -299,6 +305,11 @@ impl Record {
                 }
                 s
             }
+            Event::AgentPolicy => format!(
+                "{}: {} (no quorum; awaits ratification)",
+                opt(&self.action),
+                opt(&self.summary)
+            ),
             Event::ProgramEnded => {
                 let how = match (self.exit_code, self.signal) {
                     (Some(code), _) => format!("exited with code {code}"),

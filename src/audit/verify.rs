@@ -606,6 +606,7 @@ fn summarise(ceremonies: &mut Vec<CeremonySummary>, line: usize, rec: &Record) {
             c.action = Event::AuditRepair.as_str().into();
             c.detail = Some(rec.describe());
         }
+        Event::AgentPolicy => c.detail = rec.summary.clone(),
         _ => {}
     }
 }

@@ -9,13 +9,13 @@
 use std::fmt;
 use std::path::Path;
 
-use crate::agent::access::{self, AccessError, AccessPolicy};
 use crate::audit::{AgentRecorder, AuditError};
 use crate::clock::Clock;
 use crate::ops::ratify::{self, Ratified, RatifyFailure};
 use crate::ops::release::{self, ReleaseError, ReleaseOptions, ReleaseWarning};
 use crate::ops::session::{Begun, Presentation, SessionError};
 use crate::vault::Vault;
+use crate::vault::access::{AccessError, AccessPolicy};
 use crate::vault::credential::Credential;
 use crate::vault::seal::SecretFields;
 use crate::vault::store::{self, StoreError};
@@ -129,9 +129,8 @@ pub fn unlock(
         } else {
             (None, store::load(path)?)
         };
-        let policy = access::ratified_access(&vault)?;
-        let mut names = policy.granted_credentials();
-        names.sort();
+        let policy = vault.ratified_access(store::seen_beside(path)?)?;
+        let names: Vec<String> = policy.credentials().into_iter().map(str::to_owned).collect();
         if names.is_empty() {
             return Err(AgentUnlockError::NothingGranted);
         }

@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::keys::DerivedKeys;
 use crate::ops::ratify::{self, Ratified, RatifyFailure};
 use crate::ops::session::{Session, SessionError};
+use crate::vault::access::RuleChange;
 use crate::vault::credential::{
     Credential, EntryError, Pending, Scope, check_exchange, check_name, check_new_name, check_text,
     env_prefix, parse_date, parse_scopes,
@@ -386,8 +387,11 @@ pub struct Status {
     pub deleted: Vec<String>,
     /// The vault file is older than one already used here.
     pub rollback: Option<Rollback>,
-    /// One line per problem a quorum must look at (tampering, deletion, malformed, rollback).
+    /// One line per problem a quorum must look at (tampering, deletion, malformed, rollback,
+    /// an agent access policy changed outside custody).
     pub problems: Vec<String>,
+    /// Changes to the agent access policy awaiting ratification.
+    pub access_pending: Vec<RuleChange>,
 }
 
 fn names(rows: &[Row], keep: impl Fn(&Row) -> bool) -> Vec<String> {
@@ -430,6 +434,7 @@ pub fn status(path: &Path, clock: Clock) -> Result<Status, CredError> {
         rotate_at_exchange: names(&rows, |r| r.sealed_before_rotation.is_some()),
         withdraw_scoped: names(&rows, Row::withdraw),
         problems: assessment.tamper_lines(&vault),
+        access_pending: vault.access_to_ratify(assessment.record),
         rows,
         malformed: assessment.malformed,
         rotation_days: set.rotation_days(),

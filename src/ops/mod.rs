@@ -68,6 +68,7 @@
 //! | [`rebuild`] | a lost vault file rebuilt from a quorum of its shares (no credentials) |
 //! | [`agent_unlock`] | a quorum unlocks the agent: open what its access policy grants, keep a signing key, erase the master |
 //! | [`audit_repair`] | remove a torn final line from the audit log, keeping a copy (no quorum) |
+//! | [`access`] | the agent access policy: propose and remove rules (no quorum), list, the policy in force |
 
 /// `From` conversions that wrap a cause in one variant of an operation's error:
 /// `wrap_errors!(CredError, StoreError => Store, ...)`.
@@ -82,6 +83,7 @@ macro_rules! wrap_errors {
 }
 use wrap_errors;
 
+pub mod access;
 pub mod agent_unlock;
 pub mod audit_repair;
 pub mod audit_verify;

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::keys::DerivedKeys;
 use crate::vault::Vault;
+use crate::vault::access::RuleChange;
 use crate::vault::credential::Credential;
 use crate::vault::ratify::{EntryState, RatifyError};
 use crate::vault::store::{self, OnRollback, StoreError};
@@ -25,6 +26,10 @@ pub struct Ratified {
     pub generation: u64,
     /// How many credentials the record now covers.
     pub covered: usize,
+    /// The agent access policy's changes shown for review (and signed, if `signed` is set).
+    pub access_reviewed: Vec<RuleChange>,
+    /// How many rules of the agent access policy are in force now.
+    pub access_in_force: usize,
 }
 
 /// Why a ratification did not happen.
@@ -81,13 +86,19 @@ pub fn ratify_in(
         .filter(|(_, s)| matches!(s, EntryState::Pending(_) | EntryState::Unverified))
         .map(|(c, s)| (c.clone(), s.clone()))
         .collect();
+    let access_reviewed = vault.access_to_ratify(a.record);
     let signed = vault.ratify(keys, seen, now)?;
+    let access_in_force = vault
+        .access_against(vault.record_state())
+        .map_or(0, |p| p.rules().len());
     Ok(Ratified {
         over_rollback: a.rollback,
         reviewed,
         signed,
         generation: vault.credentials().generation(),
         covered: vault.ratified_list().len(),
+        access_reviewed,
+        access_in_force,
     })
 }
 
@@ -110,6 +121,8 @@ pub struct Waiting {
     pub pending: Vec<Credential>,
     /// One line per entry changed outside custody, and any rollback.
     pub tampered: Vec<String>,
+    /// Changes to the agent access policy made without a quorum.
+    pub access_pending: Vec<RuleChange>,
 }
 
 /// Without a ratification: list what awaits one and any tampering.
@@ -118,5 +131,6 @@ pub fn waiting(vault: &Vault, path: &Path) -> Result<Waiting, StoreError> {
     Ok(Waiting {
         pending: a.pending(vault).into_iter().cloned().collect(),
         tampered: a.tamper_lines(vault),
+        access_pending: vault.access_to_ratify(a.record),
     })
 }

@@ -163,7 +163,7 @@ pub enum ReleaseError {
     /// report of what was ratified is kept for the officers.
     AfterRatifying {
         /// What the ratification reviewed and signed (it stands).
-        ratified: Ratified,
+        ratified: Box<Ratified>,
         /// Why nothing was released.
         refusal: Box<ReleaseError>,
     },
@@ -394,7 +394,7 @@ fn gate(
     match check_and_open(session, &vault, names, options) {
         Ok((opened, warnings)) => Ok((opened, warnings, Some(ratified))),
         Err(refusal) => Err(ReleaseError::AfterRatifying {
-            ratified,
+            ratified: Box::new(ratified),
             refusal: Box::new(refusal),
         }),
     }

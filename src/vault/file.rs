@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
+use super::access;
 use super::audit_anchor::AuditAnchor;
 use super::change::{ChangeKind, PendingChange, Rotation};
 use super::credential::{self, Credential, FieldName, Pending, Scope};
@@ -57,7 +58,7 @@ impl From<&Slip39Json> for Slip39Params {
 /// the tables in shares-format.md (a `Value` would sort them).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct VaultJson<C = serde_json::Value, P = serde_json::Value> {
+struct VaultJson<C = serde_json::Value, P = serde_json::Value, A = serde_json::Value> {
     format: String,
     vault_id: String,
     created: String,
@@ -75,6 +76,9 @@ struct VaultJson<C = serde_json::Value, P = serde_json::Value> {
     /// Absent in vaults written before credentials existed; read as an empty set.
     #[serde(default)]
     credentials: Option<CredentialsJson<C>>,
+    /// The agent access policy (see `access/`); absent when the vault has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    agent_access: Option<A>,
     /// A reshare or rotate-master waiting for `custody confirm` (see `change.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pending_change: Option<P>,
@@ -148,6 +152,9 @@ struct RatificationJson {
     generation: u64,
     ratified_at: String,
     entries: Vec<RatifiedJson>,
+    /// SHA-256 of the ratified agent access policy, when it has rules (see `access/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    agent_access_sha256: Option<String>,
     signature: String,
 }
 
@@ -239,7 +246,7 @@ fn field(field: &'static str, problem: impl Into<String>) -> VaultFileError {
 }
 
 pub(super) fn to_json(v: &Vault) -> String {
-    let j: VaultJson<EntryOut, PendingJson<EntryOut>> = VaultJson {
+    let j: VaultJson<EntryOut, PendingJson<EntryOut>, access::json::AccessOut> = VaultJson {
         format: wire::VAULT_FORMAT.to_owned(),
         vault_id: hex(&v.vault_id),
         created: timefmt::rfc3339(v.created),
@@ -253,6 +260,7 @@ pub(super) fn to_json(v: &Vault) -> String {
         policy: v.policy.clone(),
         manifest_signature: STANDARD.encode(v.signature.to_bytes()),
         credentials: Some(credentials_to_json(&v.credentials)),
+        agent_access: access::json::to_json(&v.access),
         pending_change: v.pending_change.as_ref().map(pending_to_json),
         audit_anchor: v.audit_anchor.as_ref().map(anchor_to_json),
     };
@@ -323,6 +331,10 @@ pub(super) fn from_json(text: &str) -> Result<Vault, VaultFileError> {
             Some(c) => credentials_from_json(c)?,
             None => CredentialSet::default(),
         },
+        access: j.agent_access.map_or(
+            access::stored::StoredAccess::Absent,
+            access::json::from_json,
+        ),
         pending_change: j.pending_change.map(pending_from_json).transpose()?,
         audit_anchor: j.audit_anchor.map(anchor_from_json).transpose()?,
         signature: Signature::from_bytes(&sig),
@@ -390,6 +402,7 @@ fn credentials_to_json(set: &CredentialSet) -> CredentialsJson<EntryOut> {
                     sha256: hex(d),
                 })
                 .collect(),
+            agent_access_sha256: r.agent_access.as_ref().map(|d| hex(d)),
             signature: STANDARD.encode(r.signature.to_bytes()),
         }),
         entries,
@@ -467,6 +480,11 @@ fn credentials_from_json(j: CredentialsJson) -> Result<CredentialSet, VaultFileE
                     (e.name, d)
                 })
                 .collect(),
+            agent_access: r.agent_access_sha256.map(|d| {
+                unhex(&d)
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .unwrap_or([0; 32])
+            }),
             signature: Signature::from_bytes(&signature),
         }
     });

@@ -55,12 +55,16 @@ pub(super) fn bytes(v: &Vault) -> Vec<u8> {
 
 /// The bytes the credential ratification signature covers: DOMAIN || SHA-256(vault manifest)
 /// || generation || ratified-at || rotation days || entry count || for each ratified entry in
-/// name order: str16(name) || SHA-256(entry canonical bytes).
+/// name order: str16(name) || SHA-256(entry canonical bytes), then, only when the quorum
+/// ratified an agent access policy with rules, str16("agent_access") || SHA-256(its canonical
+/// bytes) (so that records signed before the policy existed verify unchanged, and removing the
+/// field breaks the signature).
 pub(super) fn ratification_bytes(
     v: &Vault,
     generation: u64,
     ratified_at: u64,
     entries: &[(String, [u8; 32])],
+    agent_access: Option<&[u8; 32]>,
 ) -> Vec<u8> {
     use sha2::{Digest, Sha256};
     let mut out = wire::RATIFICATION_DOMAIN.to_vec();
@@ -72,6 +76,10 @@ pub(super) fn ratification_bytes(
     for (name, digest) in entries {
         put_str(&mut out, name);
         out.extend_from_slice(digest);
+    }
+    if let Some(d) = agent_access {
+        put_str(&mut out, wire::RATIFICATION_AGENT_ACCESS_TAG);
+        out.extend_from_slice(d);
     }
     out
 }

@@ -6,9 +6,10 @@
 //! way a vault is read and written), [`seal`] (age sealing of a credential's secret fields),
 //! [`credential`] (one entry's public metadata and its rules), [`ratify`] (the quorum's
 //! ratification record and the assessment of every entry) and [`change`] (a pending reshare
-//! or master rotation). The credential set, the rollback sidecar, the file form and the
+//! or master rotation), and [`access`] (the agent access policy). The credential set, the rollback sidecar, the file form and the
 //! canonical manifest are private; what of them is public is re-exported below.
 
+pub mod access;
 mod audit_anchor;
 pub mod change;
 pub mod credential;
@@ -67,6 +68,9 @@ pub struct Vault {
     /// Sealed credentials and their ratification (not covered by `signature`; the
     /// ratification record carries its own signature binding this manifest).
     credentials: CredentialSet,
+    /// The agent access policy: ratified rules and a proposal (not covered by `signature`; the
+    /// ratification record signs the ratified rules' digest, see [`access`]).
+    access: access::stored::StoredAccess,
     /// A reshare or master rotation waiting for confirmation (not covered by `signature`;
     /// it carries its own, see [`change`]).
     pending_change: Option<change::PendingChange>,
@@ -194,6 +198,7 @@ impl Vault {
             slip39,
             policy,
             credentials: CredentialSet::default(),
+            access: access::stored::StoredAccess::Absent,
             pending_change: None,
             audit_anchor: None,
             signature: Signature::from_bytes(&[0; 64]),

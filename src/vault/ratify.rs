@@ -8,6 +8,7 @@ use std::fmt;
 
 use ed25519_dalek::{Signature, Signer};
 
+use super::access::{AccessError, AccessPolicy};
 use super::credential::{Credential, Pending};
 use super::seal::{self, SealError};
 use super::sidecar::{self, Rollback, Seen};
@@ -23,6 +24,9 @@ pub struct Ratification {
     pub ratified_at: u64,
     /// Ratified entries: name and SHA-256 of canonical bytes, sorted by name.
     pub entries: Vec<(String, [u8; 32])>,
+    /// SHA-256 of the canonical bytes of the ratified agent access policy; `None` when it has
+    /// no rules (shares-format.md, "Agent access policy").
+    pub agent_access: Option<[u8; 32]>,
     /// The vault key's Ed25519 signature over the ratification manifest (shares-format.md,
     /// "Ratification manifest").
     pub signature: Signature,
@@ -94,6 +98,9 @@ pub struct Assessment {
     pub malformed: Vec<(String, String)>,
     /// Set when the file's generation or revision is below the sidecar's: an older copy.
     pub rollback: Option<Rollback>,
+    /// The agent access policy against the record (the rollback is in `rollback`): the rules
+    /// in force and the changes awaiting a quorum, or why it grants nothing.
+    pub access: Result<AccessPolicy, AccessError>,
 }
 
 impl Assessment {
@@ -129,7 +136,21 @@ impl Assessment {
         for (n, p) in &self.malformed {
             out.push(format!("credential `{n}` is malformed ({p})"));
         }
+        if let Some(l) = self.access_tamper_line() {
+            out.push(l);
+        }
         out
+    }
+
+    /// The agent access policy's problem when it was changed outside custody (an edited or
+    /// malformed policy); a record that does not verify is reported on its own line.
+    fn access_tamper_line(&self) -> Option<String> {
+        match &self.access {
+            Err(e @ (AccessError::Tampered { .. } | AccessError::Malformed { .. })) => {
+                Some(e.to_string())
+            }
+            _ => None,
+        }
     }
 
     /// Entries a ratification would cover anew (pending, or all when unverifiable).
@@ -190,8 +211,13 @@ impl Vault {
         match self.credentials.ratification() {
             None => true,
             Some(r) => {
-                let msg =
-                    manifest::ratification_bytes(self, r.generation, r.ratified_at, &r.entries);
+                let msg = manifest::ratification_bytes(
+                    self,
+                    r.generation,
+                    r.ratified_at,
+                    &r.entries,
+                    r.agent_access.as_ref(),
+                );
                 self.public
                     .ed25519
                     .verify_strict(&msg, &r.signature)
@@ -217,16 +243,21 @@ impl Vault {
         Ok(self.assess(sidecar::read(path).map_err(super::store::StoreError::from)?))
     }
 
-    /// Assess every entry; `seen` is the sidecar's record, if any.
-    pub fn assess(&self, seen: Option<Seen>) -> Assessment {
-        let set = &self.credentials;
-        let record = match set.ratification() {
+    /// Whether there is a ratification record and whether its signature verifies.
+    pub fn record_state(&self) -> RecordState {
+        match self.credentials.ratification() {
             None => RecordState::Never,
             Some(r) if self.ratification_verifies() => RecordState::Valid {
                 generation: r.generation,
             },
             Some(_) => RecordState::Invalid,
-        };
+        }
+    }
+
+    /// Assess every entry; `seen` is the sidecar's record, if any.
+    pub fn assess(&self, seen: Option<Seen>) -> Assessment {
+        let set = &self.credentials;
+        let record = self.record_state();
         let listed: &[(String, [u8; 32])] = match (&record, set.ratification()) {
             (RecordState::Valid { .. }, Some(r)) => &r.entries,
             _ => &[],
@@ -269,16 +300,31 @@ impl Vault {
             deleted,
             malformed,
             rollback: sidecar::check(self.seen_numbers(), seen),
+            access: self.access_against(record),
         }
     }
 
     /// Sign a new ratification record listing exactly `listed` (name and digest), with a
-    /// generation above both this file's and the sidecar's. Entries whose current digest is
-    /// listed lose their `pending` flag.
+    /// generation above both this file's and the sidecar's, carrying the current record's
+    /// agent access digest forward (call it only when the record verified). Entries whose
+    /// current digest is listed lose their `pending` flag.
     pub fn sign_ratification(
         &mut self,
         keys: &DerivedKeys,
+        listed: Vec<(String, [u8; 32])>,
+        seen: Option<Seen>,
+        now: u64,
+    ) {
+        let access = self.credentials.ratification().and_then(|r| r.agent_access);
+        self.sign_ratification_covering(keys, listed, access, seen, now);
+    }
+
+    /// [`Vault::sign_ratification`] with the agent access digest given.
+    fn sign_ratification_covering(
+        &mut self,
+        keys: &DerivedKeys,
         mut listed: Vec<(String, [u8; 32])>,
+        agent_access: Option<[u8; 32]>,
         seen: Option<Seen>,
         now: u64,
     ) {
@@ -289,7 +335,8 @@ impl Vault {
             .generation()
             .max(seen.map_or(0, |s| s.generation))
             + 1;
-        let msg = manifest::ratification_bytes(self, generation, now, &listed);
+        let msg =
+            manifest::ratification_bytes(self, generation, now, &listed, agent_access.as_ref());
         let signature = keys.signing_key().sign(&msg);
         let vault_id = self.vault_id;
         let by_name: HashMap<&str, &[u8; 32]> =
@@ -306,6 +353,7 @@ impl Vault {
             generation,
             ratified_at: now,
             entries: listed,
+            agent_access,
             signature,
         });
     }
@@ -318,9 +366,10 @@ impl Vault {
         }
     }
 
-    /// Ratify every pending entry after test-opening it with the quorum's identity. Refuses if
-    /// anything was changed outside custody (a rollback or an invalid record is resolved by a
-    /// ratification). Returns the names newly ratified, or `None` when nothing needed signing.
+    /// Ratify every pending entry after test-opening it with the quorum's identity, and the
+    /// agent access policy as proposed. Refuses if anything was changed outside custody (a
+    /// rollback or an invalid record is resolved by a ratification). Returns the credential
+    /// names newly ratified, or `None` when nothing needed signing.
     pub fn ratify(
         &mut self,
         keys: &DerivedKeys,
@@ -342,11 +391,17 @@ impl Vault {
         for (n, p) in &a.malformed {
             problems.push(format!("credential `{n}` is malformed ({p})"));
         }
+        problems.extend(a.access_tamper_line());
         if !problems.is_empty() {
             return Err(RatifyError::Tampered(problems));
         }
         let pending_entries = a.pending(self);
-        if pending_entries.is_empty() && a.rollback.is_none() && a.record != RecordState::Invalid {
+        let access_pending = !self.access_to_ratify(a.record).is_empty();
+        if pending_entries.is_empty()
+            && !access_pending
+            && a.rollback.is_none()
+            && a.record != RecordState::Invalid
+        {
             return Ok(None);
         }
         let mut new_digests = Vec::with_capacity(pending_entries.len());
@@ -362,7 +417,8 @@ impl Vault {
             .filter(|(n, _)| !pending_set.contains(n.as_str()))
             .collect();
         listed.extend(new_digests);
-        self.sign_ratification(keys, listed, seen, now);
+        let access = self.ratify_access();
+        self.sign_ratification_covering(keys, listed, access, seen, now);
         Ok(Some(pending))
     }
 }

@@ -360,6 +360,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8], _lock: &WriteLock) -> Result<(), 
     fsync_dir(parent_dir(path)).map_err(write_err(path))
 }
 
+/// The numbers the generation sidecar beside the vault at `path` records, if there is one
+/// (refused when it is a symbolic link): what [`Vault::ratified_access`] and
+/// [`Vault::assess`] compare the vault with to find an older copy put back.
+pub fn seen_beside(path: &Path) -> Result<Option<sidecar::Seen>, StoreError> {
+    sidecar::read(path).map_err(StoreError::from)
+}
+
 /// Whether [`update`] may write a vault older than the generation sidecar records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnRollback {

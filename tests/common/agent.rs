@@ -91,9 +91,28 @@ pub fn fixture() -> Fixture {
     f
 }
 
-/// Add an access-policy rule granting `creds` to this process's user (pending until ratified).
+/// Add an access-policy rule granting `creds` to this process's user (pending until ratified),
+/// at `rate` requests a minute.
+pub fn grant(f: &Fixture, uid: u32, creds: &[&str], rate: u64) {
+    use custody::ops::access::{self, ClientSpec, RuleRequest};
+    access::add(
+        &f.vault,
+        &RuleRequest {
+            client: ClientSpec {
+                uid,
+                ..ClientSpec::default()
+            },
+            credentials: creds.iter().map(|c| c.to_string()).collect(),
+            rate: custody::vault::access::Rate::per_minute(rate).unwrap(),
+        },
+        custody::clock::Clock::system(),
+    )
+    .unwrap();
+}
+
+/// [`grant`] to this process's user at 6000 requests a minute.
 pub fn grant_to_me(f: &Fixture, creds: &[&str]) {
-    let _ = (f, creds); // the policy commands land with the access-policy branch
+    grant(f, my_uid(), creds, 6000);
 }
 
 /// A running `custody agent run`.

@@ -1,0 +1,103 @@
+//! The canonical bytes of an agent access policy, whose SHA-256 the quorum's ratification
+//! signs (shares-format.md, "Agent access policy"). Hand-written and length-prefixed, so that
+//! they never depend on JSON formatting or on the order rules were added in.
+
+use sha2::{Digest, Sha256};
+
+use super::AccessRule;
+use crate::vault::manifest::put_str;
+use crate::wire;
+
+fn put_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        None => out.push(0),
+        Some(s) => {
+            out.push(1);
+            put_str(out, s);
+        }
+    }
+}
+
+/// DOMAIN || vault id || u32 rule count || each rule in canonical (selector) order: u32 uid ||
+/// u8 0, or u8 1 and u32 gid || u8 0, or u8 1 and str16 exe || u8 0, or u8 1 and str16 unit ||
+/// u32 requests a minute || u16 credential count || str16 each name, sorted by bytes.
+pub(super) fn bytes(vault_id: &[u8; wire::VAULT_ID_LEN], rules: &[AccessRule]) -> Vec<u8> {
+    let mut sorted: Vec<&AccessRule> = rules.iter().collect();
+    sorted.sort_by(|a, b| a.selector().cmp(b.selector()));
+    let mut out = wire::AGENT_ACCESS_DOMAIN.to_vec();
+    out.extend_from_slice(vault_id);
+    out.extend_from_slice(&(sorted.len() as u32).to_be_bytes());
+    for r in sorted {
+        let s = r.selector();
+        out.extend_from_slice(&s.uid().to_be_bytes());
+        match s.gid() {
+            None => out.push(0),
+            Some(g) => {
+                out.push(1);
+                out.extend_from_slice(&g.to_be_bytes());
+            }
+        }
+        put_opt_str(&mut out, s.exe_str());
+        put_opt_str(&mut out, s.unit());
+        out.extend_from_slice(&r.rate().requests_per_minute().to_be_bytes());
+        out.extend_from_slice(&(r.credentials().len() as u16).to_be_bytes());
+        for c in r.credentials() {
+            put_str(&mut out, c);
+        }
+    }
+    out
+}
+
+/// SHA-256 of [`bytes`]; `None` for a policy without rules (a ratification then carries no
+/// agent access field, exactly as before the policy existed).
+pub(super) fn digest(
+    vault_id: &[u8; wire::VAULT_ID_LEN],
+    rules: &[AccessRule],
+) -> Option<[u8; 32]> {
+    if rules.is_empty() {
+        None
+    } else {
+        Some(Sha256::digest(bytes(vault_id, rules)).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::access::{Rate, Selector};
+
+    fn rule(uid: u32, exe: Option<&str>, creds: &[&str], rate: u64) -> AccessRule {
+        AccessRule::new(
+            Selector::new(uid, None, exe, None).unwrap(),
+            creds.iter().map(|c| c.to_string()).collect(),
+            Rate::per_minute(rate).unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_bytes_follow_the_table_and_ignore_insertion_order() {
+        let id = [7u8; 16];
+        let a = rule(1000, Some("/x"), &["b", "a"], 60);
+        let b = rule(999, None, &["c"], 5);
+        let bytes1 = bytes(&id, &[a.clone(), b.clone()]);
+        assert_eq!(bytes1, bytes(&id, &[b, a]));
+        let mut want = b"custody/v1/agent-access\0".to_vec();
+        want.extend_from_slice(&id);
+        want.extend_from_slice(&2u32.to_be_bytes());
+        // uid 999: no gid, exe or unit; 5/min; one credential "c".
+        want.extend_from_slice(&999u32.to_be_bytes());
+        want.extend_from_slice(&[0, 0, 0]);
+        want.extend_from_slice(&5u32.to_be_bytes());
+        want.extend_from_slice(&1u16.to_be_bytes());
+        want.extend_from_slice(&[0, 1, b'c']);
+        // uid 1000 exe /x, 60/min, "a" and "b".
+        want.extend_from_slice(&1000u32.to_be_bytes());
+        want.extend_from_slice(&[0, 1, 0, 2, b'/', b'x', 0]);
+        want.extend_from_slice(&60u32.to_be_bytes());
+        want.extend_from_slice(&2u16.to_be_bytes());
+        want.extend_from_slice(&[0, 1, b'a', 0, 1, b'b']);
+        assert_eq!(bytes1, want);
+        assert_eq!(digest(&id, &[]), None);
+    }
+}
