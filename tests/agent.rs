@@ -351,3 +351,150 @@ fn a_forged_agent_record_fails_audit_verify() {
         .stdout(contains(format!("line {seq}")))
         .stdout(contains("not signed with the key its unlock ceremony"));
 }
+
+/// A quorum command on `f`: `args`, --vault, shares 1 and 2.
+fn quorum(f: &agent::Fixture, args: &[&str]) -> assert_cmd::Command {
+    let mut c = f.cmd(args);
+    c.arg("--share")
+        .arg(f.share(1))
+        .arg("--share")
+        .arg(f.share(2));
+    c
+}
+
+#[test]
+fn the_policy_decides_and_editing_the_vault_grants_nothing() {
+    let f = agent::fixture();
+    // A rule proposed without a quorum grants nothing: the agent does not even open it.
+    f.cmd(&[
+        "creds",
+        "add",
+        "kraken-main",
+        "--exchange",
+        "kraken",
+        "--scope",
+        "read",
+        "--from-json",
+        "-",
+    ])
+    .write_stdin(r#"{"api_key":"kk","api_secret":"ks"}"#)
+    .assert()
+    .success();
+    quorum(&f, &["drill", "--ratify"]).assert().success(); // ratifies the credential only
+    agent::grant(&f, agent::my_uid(), &["kraken-main"], 60);
+    {
+        let a = Agent::start(&f, &[]);
+        a.unlock(&f);
+        let st = wait_state(&a, "unlocked");
+        assert_eq!(
+            st["credentials"],
+            serde_json::json!(["binance-main", "okx-main"]),
+            "{st}"
+        );
+        a.cmd("exec", &["--cred", "kraken-main", "--", "true"])
+            .assert()
+            .code(1)
+            .stderr(contains("not-granted"));
+    }
+    // The vault file edited by hand (a ratified rule now names another user): refused at
+    // unlock, nothing opened.
+    let text = fs::read_to_string(&f.vault).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["agent_access"]["ratified"][0]["uid"] = 4242.into();
+    fs::write(&f.vault, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let a = Agent::start(&f, &[]);
+    a.cmd("unlock", &[])
+        .arg("--share")
+        .arg(f.share(1))
+        .arg("--share")
+        .arg(f.share(2))
+        .assert()
+        .code(1)
+        .stderr(contains("changed outside custody"));
+    wait_state(&a, "sealed");
+    fs::write(&f.vault, text).unwrap();
+    // Unlocking with --ratify signs the pending rule: now kraken-main is served too.
+    a.cmd("unlock", &["--ratify"])
+        .arg("--share")
+        .arg(f.share(1))
+        .arg("--share")
+        .arg(f.share(2))
+        .assert()
+        .success();
+    a.cmd("exec", &["--cred", "kraken-main", "--", "true"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn removing_a_rule_takes_access_away_from_a_running_agent_without_sealing_it() {
+    let f = agent::fixture();
+    agent::grant(&f, 4242, &["okx-main"], 60);
+    quorum(&f, &["drill", "--ratify"]).assert().success();
+    let a = Agent::start(&f, &[]);
+    a.unlock(&f);
+    f.cmd(&["agent", "policy", "remove", "--uid", "4242"])
+        .assert()
+        .success();
+    // The next request notices, adopts the narrower policy, and the agent keeps serving.
+    a.cmd("exec", &["--cred", "binance-main", "--", "true"])
+        .assert()
+        .success();
+    wait_state(&a, "unlocked");
+}
+
+#[test]
+fn a_flooding_client_hits_its_rate_limit_while_others_are_served() {
+    if agent::my_uid() != 0 {
+        eprintln!("note: not root; the flood test needs a second user (setpriv as root)");
+        return;
+    }
+    let f = agent::fixture();
+    agent::grant(&f, 65534, &["okx-main"], 20);
+    quorum(&f, &["drill", "--ratify"]).assert().success();
+    let a = Agent::start(&f, &["--socket-group", "65534"]);
+    a.unlock(&f);
+    // nobody floods: 20 requests pass, the rest are refused with rate-limited.
+    let script = format!(
+        "ok=0; limited=0; for i in $(seq 1 40); do if {} agent exec --socket {} --cred okx-main -- true 2>/tmp/flood.$$; then ok=$((ok+1)); elif grep -q rate-limited /tmp/flood.$$; then limited=$((limited+1)); fi; done; rm -f /tmp/flood.$$; echo $ok $limited",
+        assert_cmd::cargo::cargo_bin("custody").display(),
+        a.socket.display()
+    );
+    let flood = std::thread::spawn(move || {
+        std::process::Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--",
+                "sh",
+                "-c",
+            ])
+            .arg(script)
+            .output()
+            .unwrap()
+    });
+    // Meanwhile this user's bots are served, every time.
+    for _ in 0..10 {
+        a.cmd("exec", &["--cred", "binance-main", "--", "true"])
+            .assert()
+            .success();
+    }
+    let out = flood.join().unwrap();
+    let counts = String::from_utf8_lossy(&out.stdout);
+    let mut it = counts.split_whitespace().map(|n| n.parse::<u32>().unwrap());
+    let (ok, limited) = (it.next().unwrap(), it.next().unwrap());
+    assert_eq!(ok, 20, "{counts} {out:?}");
+    assert_eq!(limited, 20, "{counts}");
+    let st: serde_json::Value =
+        serde_json::from_slice(&a.cmd("status", &["--json"]).output().unwrap().stdout).unwrap();
+    assert_eq!(st["rate_limited"], 20, "{st}");
+    // One record for the refusals of the minute, with their count so far.
+    let log = fs::read_to_string(format!("{}.audit", f.vault.display())).unwrap();
+    let limited_records: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(r#""event":"agent-refused""#) && l.contains("rate limit"))
+        .collect();
+    assert_eq!(limited_records.len(), 1, "{log}");
+    f.cmd(&["audit", "verify"]).assert().success();
+}

@@ -195,7 +195,10 @@ fn changed(vault: &Vault, path: &Path, held: &[Held], policy: &AccessPolicy) -> 
     }
     for h in held {
         let Some(c) = vault.credentials().get(&h.name) else {
-            return problem(format!("credential `{}` was removed from the vault", h.name));
+            return problem(format!(
+                "credential `{}` was removed from the vault",
+                h.name
+            ));
         };
         if c.digest(&id) != h.digest {
             return problem(format!("credential `{}` changed in the vault", h.name));
@@ -205,7 +208,12 @@ fn changed(vault: &Vault, path: &Path, held: &[Held], policy: &AccessPolicy) -> 
             Some(state) => {
                 return problem(format!("credential `{}`: {}", h.name, state.describe()));
             }
-            None => return problem(format!("credential `{}` was removed from the vault", h.name)),
+            None => {
+                return problem(format!(
+                    "credential `{}` was removed from the vault",
+                    h.name
+                ));
+            }
         }
     }
     let seen = match store::seen_beside(path) {

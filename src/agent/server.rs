@@ -38,8 +38,8 @@ use crate::ops::agent_unlock::{self, AgentUnlockError};
 use crate::ops::release::ReleaseOptions;
 use crate::ops::session::Presentation;
 use crate::terminal_text::escape;
-use crate::vault::access::{AccessRule, Client};
 use crate::timefmt;
+use crate::vault::access::{AccessRule, Client};
 
 /// Requests a minute for a client the policy does not name (its refusals are budgeted too,
 /// so that it cannot fill the audit log).

@@ -249,8 +249,17 @@ fn agent_steps(out: &mut dyn Write, vault: &str, shares: &Path) -> Result<(), Cl
     step(
         out,
         &strings(&[
-            "agent", "policy", "add", "--vault", vault, "--uid", &uid, "--cred",
-            "binance-main", "--rate", "60/min",
+            "agent",
+            "policy",
+            "add",
+            "--vault",
+            vault,
+            "--uid",
+            &uid,
+            "--cred",
+            "binance-main",
+            "--rate",
+            "60/min",
         ]),
     )?;
     say(
@@ -330,11 +339,22 @@ fn agent_steps(out: &mut dyn Write, vault: &str, shares: &Path) -> Result<(), Cl
     match step(
         out,
         &strings(&[
-            "agent", "exec", "--socket", socket, "--cred", "kraken-main", "--", "true",
+            "agent",
+            "exec",
+            "--socket",
+            socket,
+            "--cred",
+            "kraken-main",
+            "--",
+            "true",
         ]),
     ) {
         Err(e) => say(out, &format!("refused, as it should be: {e}"))?,
-        Ok(()) => return Err(CliError::SelfCheck("the agent served a credential it does not grant")),
+        Ok(()) => {
+            return Err(CliError::SelfCheck(
+                "the agent served a credential it does not grant",
+            ));
+        }
     }
     step(out, &strings(&["agent", "status", "--socket", socket]))?;
     say(

@@ -130,7 +130,11 @@ pub fn unlock(
             (None, store::load(path)?)
         };
         let policy = vault.ratified_access(store::seen_beside(path)?)?;
-        let names: Vec<String> = policy.credentials().into_iter().map(str::to_owned).collect();
+        let names: Vec<String> = policy
+            .credentials()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         if names.is_empty() {
             return Err(AgentUnlockError::NothingGranted);
         }
