@@ -131,8 +131,14 @@ struct Shared {
 
 /// Run the agent in the foreground until SIGTERM, SIGINT or SIGHUP: sealed at first, holding
 /// no secret. `log` receives one line per event (the front end writes them to stderr).
-pub fn run(cfg: Config, log: Box<dyn Fn(&str) + Send + Sync>) -> Result<(), AgentError> {
+pub fn run(mut cfg: Config, log: Box<dyn Fn(&str) + Send + Sync>) -> Result<(), AgentError> {
     let hardening = crate::harden::for_quorum();
+    // Absolute, so that officers unlocking from another folder find the vault it reports.
+    for p in [&mut cfg.vault, &mut cfg.socket] {
+        if let Ok(abs) = std::path::absolute(&*p) {
+            *p = abs;
+        }
+    }
     // The vault must be there and verify before anyone is told the agent runs.
     let vault = crate::vault::store::load(&cfg.vault).map_err(AgentError::Vault)?;
     let listening = socket::listen(&cfg.socket, cfg.socket_group).map_err(AgentError::Socket)?;

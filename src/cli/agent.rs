@@ -243,6 +243,11 @@ fn run_agent(a: AgentRunArgs) -> Result<(), CliError> {
 }
 
 fn unlock(a: AgentUnlockArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    // The shares pass through this process: no core dump, not dumpable.
+    let hardening = custody::harden::for_quorum();
+    for w in hardening.warnings() {
+        writeln!(super::escaping::stderr(), "warning: {w}").ok();
+    }
     let path = a.socket.path();
     // The vault to check shares against: given, or the one the agent serves.
     let vault_path = match &a.vault {
