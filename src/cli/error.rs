@@ -8,6 +8,7 @@ use custody::audit::AuditError;
 use custody::certificate::CertError;
 use custody::input::InputError;
 use custody::keys::KeyError;
+use custody::ops::access::AgentPolicyError;
 use custody::ops::creds::CredError;
 use custody::ops::drill::DrillError;
 use custody::ops::extend::ExtendError;
@@ -141,6 +142,9 @@ pub enum CliError {
     Drill(DrillError),
     /// `init` could not create the vault.
     Init(InitError),
+    /// `agent policy` did not change or list the agent access policy, or found it granting
+    /// nothing (changed outside custody, not vouched for).
+    AgentPolicy(AgentPolicyError),
 }
 
 impl CliError {
@@ -246,6 +250,7 @@ impl fmt::Display for CliError {
             CliError::Release(e) => e.fmt(f),
             CliError::Drill(e) => e.fmt(f),
             CliError::Init(e) => e.fmt(f),
+            CliError::AgentPolicy(e) => e.fmt(f),
             CliError::SelfCheck(e) => {
                 write!(f, "the demonstration did not behave as expected: {e}")
             }
@@ -287,6 +292,7 @@ impl std::error::Error for CliError {
             CliError::Release(e) => Some(e),
             CliError::Drill(e) => Some(e),
             CliError::Init(e) => Some(e),
+            CliError::AgentPolicy(e) => Some(e),
             _ => None,
         }
     }
@@ -359,6 +365,7 @@ from!(
     ReleaseError => Release,
     DrillError => Drill,
     InitError => Init,
+    AgentPolicyError => AgentPolicy,
     std::io::Error => Output,
 );
 

@@ -3,6 +3,7 @@
 //! codes (0 success, 1 the operation failed or a check did not pass, 2 usage error).
 
 mod advice;
+mod agent;
 mod audit;
 mod certificate;
 mod check_share;
@@ -79,6 +80,10 @@ pub enum Command {
     /// Open credentials with a quorum and start a program with them (environment or stdin).
     #[command(after_help = examples::EXEC)]
     Exec(ExecArgs),
+    /// The agent that serves credentials to local bots: its access policy (which programs may
+    /// receive which credentials).
+    #[command(subcommand)]
+    Agent(agent::AgentCommand),
     /// Check or show the vault's tamper-evident audit log (no quorum needed).
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -616,6 +621,7 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::VerifyCertificate(a) => certificate::run(a, out),
         Command::Creds(a) => creds::run(a, out),
         Command::Exec(a) => exec::run(a, out),
+        Command::Agent(a) => agent::run(a, out),
         Command::Reshare(a) => rekey::reshare(a, false, out),
         Command::RotateMaster(a) => rekey::reshare(a, true, out),
         Command::Confirm(a) => rekey::confirm(a, out),
@@ -695,6 +701,7 @@ impl Command {
             Command::VerifyCertificate(a) => a.json,
             Command::CheckShare(a) => a.json,
             Command::Init(a) => a.json,
+            Command::Agent(a) => a.wants_json(),
             _ => false,
         }
     }
