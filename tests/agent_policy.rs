@@ -171,6 +171,20 @@ fn a_rule_added_without_a_quorum_takes_effect_when_a_drill_ratifies_it() {
         .collect();
     assert_eq!(states, ["removal-pending", "pending"]);
     assert_eq!(j["granted"], serde_json::json!([]));
+    // Removing the rule no quorum ratified withdraws it.
+    v.policy(&[
+        "remove",
+        "--uid",
+        "1000",
+        "--exe",
+        "/opt/bot/run",
+        "--unit",
+        "bot.service",
+    ])
+    .assert()
+    .success()
+    .stdout(contains("Withdrew the pending rule"));
+    assert_eq!(v.list_json()["rules"].as_array().unwrap().len(), 1);
 
     // Each change is in the audit log, which still verifies.
     v.cmd(&["audit", "show"])

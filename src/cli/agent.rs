@@ -147,6 +147,14 @@ fn add(a: PolicyAddArgs, out: &mut dyn Write) -> Result<(), CliError> {
             )?;
             return Ok(());
         }
+        Proposal::Reverted(old) => {
+            writeln!(
+                out,
+                "Withdrew the pending change {old}: the rule is again the ratified {}, in force.",
+                proposed.rule
+            )?;
+            return Ok(());
+        }
         Proposal::Replaced(old) => {
             writeln!(out, "Proposed rule {} (replacing {old}).", proposed.rule)?
         }
@@ -163,6 +171,14 @@ fn add(a: PolicyAddArgs, out: &mut dyn Write) -> Result<(), CliError> {
 
 fn remove(a: PolicyRemoveArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let proposed = access::remove(&a.vault, &a.client.spec(), super::clock())?;
+    if let Proposal::Withdrawn(rule) = &proposed.outcome {
+        writeln!(
+            out,
+            "Withdrew the pending rule {rule}: no quorum had ratified it, so it never granted \
+             anything, and nothing awaits a quorum for it now."
+        )?;
+        return Ok(());
+    }
     writeln!(
         out,
         "Removed rule {}: it no longer grants anything. A quorum's next ratification records \
