@@ -9,7 +9,7 @@ mod common;
 use common::{custody, have};
 
 /// Every leaf command as its man page names it.
-const COMMANDS: [&str; 26] = [
+const COMMANDS: [&str; 29] = [
     "init",
     "check-share",
     "drill",
@@ -23,6 +23,9 @@ const COMMANDS: [&str; 26] = [
     "creds-remove",
     "creds-rename",
     "exec",
+    "agent-policy-add",
+    "agent-policy-remove",
+    "agent-policy-list",
     "audit-verify",
     "audit-show",
     "audit-repair",
@@ -112,6 +115,7 @@ fn the_main_man_page_lists_every_command_and_the_exit_codes() {
         "init",
         "drill",
         "creds",
+        "agent",
         "audit",
         "rotate-master",
         "completions",
@@ -132,8 +136,9 @@ fn man_writes_one_page_per_command_and_never_overwrites() {
         .arg(&man)
         .assert()
         .success()
-        // One page per command, plus `custody` and the `creds` and `audit` groups.
-        .stdout(contains(format!("Wrote {} man pages", COMMANDS.len() + 3)));
+        // One page per command, plus `custody` and the `creds`, `agent`, `agent policy` and
+        // `audit` groups.
+        .stdout(contains(format!("Wrote {} man pages", COMMANDS.len() + 5)));
     for c in COMMANDS {
         let page = fs::read_to_string(man.join(format!("custody-{c}.1")))
             .unwrap_or_else(|e| panic!("custody-{c}.1: {e}"));
@@ -144,6 +149,8 @@ fn man_writes_one_page_per_command_and_never_overwrites() {
     assert!(man.join("custody.1").exists());
     assert!(man.join("custody-creds.1").exists());
     assert!(man.join("custody-audit.1").exists());
+    assert!(man.join("custody-agent.1").exists());
+    assert!(man.join("custody-agent-policy.1").exists());
 
     // A second run finds the pages there and changes nothing.
     fs::write(man.join("custody-drill.1"), "local edit\n").unwrap();

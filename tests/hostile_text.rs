@@ -224,6 +224,18 @@ impl Case {
         self.edit_vault(|j| j["credentials"]["entries"][0]["exchange"] = self.text().into());
     }
 
+    /// A rule of the agent access policy put in by hand, its executable carrying the payload.
+    fn hostile_rule(&self) {
+        let exe = format!("/opt/{}", self.text());
+        self.edit_vault(|j| {
+            j["agent_access"] = serde_json::json!({
+                "ratified": [{"uid": 1000, "gid": null, "exe": exe, "unit": null,
+                              "credentials": ["bn"], "rate_per_minute": 60}],
+                "proposed": null,
+            })
+        });
+    }
+
     /// The share file name `01-alice.txt` recorded in the audit log, edited into the payload.
     fn hostile_log(&self) {
         let log = self.root.join("vault.json.audit");
@@ -554,6 +566,44 @@ const ROWS: &[Row] = &[
         run: |c| {
             c.hostile_entry();
             c.cmd(&["creds", "status", "--json"])
+        },
+    },
+    Row {
+        command: "agent policy list (hand-edited rule)",
+        stored: false,
+        usage: false,
+        run: |c| {
+            c.hostile_rule();
+            c.cmd(&["agent", "policy", "list"])
+        },
+    },
+    Row {
+        command: "agent policy list --json (hand-edited rule)",
+        stored: false,
+        usage: false,
+        run: |c| {
+            c.hostile_rule();
+            c.cmd(&["agent", "policy", "list", "--json"])
+        },
+    },
+    Row {
+        command: "agent policy add (--exe and --unit)",
+        stored: false,
+        usage: false,
+        run: |c| {
+            let mut cmd = c.cmd(&["agent", "policy", "add", "--uid", "1000", "--cred", "bn"]);
+            cmd.arg("--exe").arg(format!("/opt/{}", c.text()));
+            cmd
+        },
+    },
+    Row {
+        command: "agent policy remove (--unit)",
+        stored: false,
+        usage: false,
+        run: |c| {
+            let mut cmd = c.cmd(&["agent", "policy", "remove", "--uid", "1000"]);
+            cmd.arg("--unit").arg(c.text());
+            cmd
         },
     },
     Row {

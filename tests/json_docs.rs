@@ -209,6 +209,38 @@ fn every_json_document_prints_exactly_its_documented_fields() {
     assert!(!v["tail_ceremonies"].as_array().unwrap().is_empty());
     check(&docs, &v, &mut seen);
 
+    // An agent access policy, listed as JSON: one rule a quorum ratified, one pending.
+    cmd(&["agent", "policy", "add", "--uid", "1000", "--cred", "main"])
+        .assert()
+        .success();
+    cmd(&["drill", "--ratify"])
+        .arg("--share")
+        .arg(sh.join("01-alice.txt"))
+        .arg("--share")
+        .arg(sh.join("02-bob.txt"))
+        .assert()
+        .success();
+    cmd(&["agent", "policy", "add", "--uid", "1001", "--gid", "1001"])
+        .args([
+            "--exe",
+            "/opt/bot/run",
+            "--unit",
+            "bot.service",
+            "--cred",
+            "main",
+        ])
+        .assert()
+        .success();
+    let out = cmd(&["agent", "policy", "list", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v = first_json(&out);
+    assert_eq!(v["rules"].as_array().unwrap().len(), 2);
+    check(&docs, &v, &mut seen);
+
     // A malformed entry, so that the `malformed[]` fields are printed too.
     let mut j: Value = serde_json::from_str(&fs::read_to_string(&vault).unwrap()).unwrap();
     let mut bad = j["credentials"]["entries"][0].clone();

@@ -308,8 +308,26 @@ fn rules_added_without_a_quorum_grant_nothing_until_ratified() {
         Proposal::Unchanged
     );
     assert_eq!(f.json()["credentials"]["revision"], revision);
+    // Proposing the ratified rule again withdraws the pending change.
+    assert!(matches!(
+        f.add(1000, &["binance-main"]).unwrap().outcome,
+        Proposal::Reverted(ref pending) if pending.credentials().len() == 2
+    ));
+    assert!(f.in_force().unwrap().pending().is_empty());
+    assert_eq!(f.json()["agent_access"]["proposed"], Value::Null);
+    f.add(1000, &["binance-main", "kraken-spot"]).unwrap();
     f.ratify();
     assert!(f.in_force().unwrap().grants(&bot, "kraken-spot").is_some());
+
+    // Removing a rule no quorum ratified withdraws it: nothing awaits a quorum for it.
+    f.add(2000, &["binance-main"]).unwrap();
+    assert!(matches!(
+        access::remove(&f.path, &spec(2000), clock())
+            .unwrap()
+            .outcome,
+        Proposal::Withdrawn(_)
+    ));
+    assert!(f.in_force().unwrap().pending().is_empty());
 
     // A removal takes access away at once, and awaits a quorum to be recorded.
     let removed = access::remove(&f.path, &spec(1000), clock()).unwrap();

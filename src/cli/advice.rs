@@ -6,6 +6,7 @@
 use custody::audit::{AuditError, Restored};
 use custody::certificate::CertError;
 use custody::input::{InputError, InputErrorKind};
+use custody::ops::access::AgentPolicyError;
 use custody::ops::audit_repair::RepairError;
 use custody::ops::creds::CredError;
 use custody::ops::drill::DrillError;
@@ -19,6 +20,7 @@ use custody::policy::PolicyError;
 use custody::quorum::{QuorumError, ShareProblem};
 use custody::scan::ScanError;
 use custody::vault::SetError;
+use custody::vault::access::AccessError;
 use custody::vault::change::ChangeError;
 use custody::vault::credential::EntryError;
 use custody::vault::ratify::RatifyError;
@@ -71,7 +73,56 @@ pub fn advice(e: &CliError) -> Option<String> {
         CliError::Release(e) => release(e),
         CliError::Drill(e) => drill(e),
         CliError::Init(e) => init(e),
+        CliError::AgentPolicy(e) => agent_policy(e),
         _ => None,
+    }
+}
+
+fn agent_policy(e: &AgentPolicyError) -> Option<String> {
+    match e {
+        AgentPolicyError::UnknownCredential { .. } => Some(
+            "add it first with `custody creds add` (a quorum ratifies both together), or name \
+             one the vault has (`custody creds list`)"
+                .into(),
+        ),
+        AgentPolicyError::NoSuchRule { .. } => Some(
+            "`custody agent policy list` shows each rule's --uid, --gid, --exe and --unit; give \
+             exactly those"
+                .into(),
+        ),
+        AgentPolicyError::TooManyRules => {
+            Some("remove rules no longer needed with `custody agent policy remove`".into())
+        }
+        AgentPolicyError::Access(e) => agent_access(e),
+        AgentPolicyError::Store(e) => store(e),
+        AgentPolicyError::NotRecorded { .. } => Some(
+            "the change stands (`custody agent policy list`); make the audit log writable, \
+             and note the change in your records"
+                .into(),
+        ),
+        AgentPolicyError::Rule(_)
+        | AgentPolicyError::ExeNotUtf8(_)
+        | AgentPolicyError::ExeLink { .. }
+        | AgentPolicyError::ExeScript { .. } => None,
+    }
+}
+
+fn agent_access(e: &AccessError) -> Option<String> {
+    match e {
+        AccessError::Tampered { .. } | AccessError::Malformed { .. } => Some(
+            "restore the vault from its backup (VAULT.bak) or your copy, then compare \
+             `custody agent policy list` with your records"
+                .into(),
+        ),
+        AccessError::RecordInvalid => Some(
+            "a quorum reviews and re-signs everything with `custody drill --vault VAULT --ratify`"
+                .into(),
+        ),
+        AccessError::RolledBack(_) => Some(
+            "if restoring the old file was deliberate, a quorum re-ratifies it with \
+             `custody drill --vault VAULT --ratify`"
+                .into(),
+        ),
     }
 }
 

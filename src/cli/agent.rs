@@ -12,7 +12,8 @@ use clap::{Args, Subcommand};
 use zeroize::Zeroizing;
 
 use super::{
-    CliError, EnvStyle, PassphraseArgs, ShareArgs, child, examples, interactive, secret_input,
+    CliError, EnvStyle, PassphraseArgs, ShareArgs, agent_policy, child, examples, interactive,
+    secret_input,
 };
 use custody::agent::client::{self, UnlockFlags, UnlockShare};
 use custody::agent::server::{self, Config};
@@ -24,6 +25,10 @@ use custody::vault::credential::check_name;
 /// `custody agent ...`.
 #[derive(Subcommand, Debug)]
 pub enum AgentCommand {
+    /// Which local programs may receive which credentials from the agent: rules in the vault,
+    /// proposed without a quorum and in force once a quorum ratifies them.
+    #[command(subcommand)]
+    Policy(agent_policy::PolicyCommand),
     /// Run the agent in the foreground (for systemd, docker, supervisord): it starts sealed,
     /// a quorum unlocks it once, and it serves the credentials its ratified access policy
     /// grants to the clients it names. Logs to standard error.
@@ -184,6 +189,7 @@ impl AgentCommand {
         match self {
             AgentCommand::Unlock(a) => a.json,
             AgentCommand::Status(a) => a.json,
+            AgentCommand::Policy(p) => agent_policy::wants_json(p),
             _ => false,
         }
     }
@@ -191,6 +197,7 @@ impl AgentCommand {
 
 pub fn run(cmd: AgentCommand, out: &mut dyn Write) -> Result<(), CliError> {
     match cmd {
+        AgentCommand::Policy(p) => agent_policy::run(p, out),
         AgentCommand::Run(a) => run_agent(a),
         AgentCommand::Unlock(a) => unlock(a, out),
         AgentCommand::Seal(a) => {

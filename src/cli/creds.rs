@@ -269,6 +269,7 @@ fn status(a: CredListArgs, out: &mut dyn Write) -> Result<(), CliError> {
             "deleted": s.deleted,
             "malformed": s.malformed.iter().map(|(n, p)| json!({"name": n, "problem": p})).collect::<Vec<_>>(),
             "rollback": s.rollback.map(|r| r.to_string()),
+            "agent_policy_pending": s.access_pending.iter().map(|c| c.describe()).collect::<Vec<_>>(),
             "problems": problems,
         });
         writeln!(out, "{obj}")?;
@@ -330,6 +331,16 @@ fn status(a: CredListArgs, out: &mut dyn Write) -> Result<(), CliError> {
             a.vault.display()
         )?;
     }
+    super::ratify::print_access_changes(
+        &format!(
+            "{} agent access policy change(s) await ratification (a quorum ratifies them with \
+             `custody drill --vault {} --ratify`):",
+            s.access_pending.len(),
+            a.vault.display()
+        ),
+        &s.access_pending,
+        out,
+    )?;
     if !s.rotate_at_exchange.is_empty() {
         writeln!(
             out,

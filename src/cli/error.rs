@@ -8,6 +8,7 @@ use custody::audit::AuditError;
 use custody::certificate::CertError;
 use custody::input::InputError;
 use custody::keys::KeyError;
+use custody::ops::access::AgentPolicyError;
 use custody::ops::creds::CredError;
 use custody::ops::drill::DrillError;
 use custody::ops::extend::ExtendError;
@@ -152,6 +153,9 @@ pub enum CliError {
         /// Why.
         problem: String,
     },
+    /// `agent policy` did not change or list the agent access policy, or found it granting
+    /// nothing (changed outside custody, not vouched for).
+    AgentPolicy(AgentPolicyError),
 }
 
 impl CliError {
@@ -262,6 +266,7 @@ impl fmt::Display for CliError {
             CliError::ShareRefused { label, problem } => {
                 write!(f, "{label}: {problem}; nothing was sent to the agent")
             }
+            CliError::AgentPolicy(e) => e.fmt(f),
             CliError::SelfCheck(e) => {
                 write!(f, "the demonstration did not behave as expected: {e}")
             }
@@ -305,6 +310,7 @@ impl std::error::Error for CliError {
             CliError::Init(e) => Some(e),
             CliError::Agent(e) => Some(e),
             CliError::AgentClient(e) => Some(e),
+            CliError::AgentPolicy(e) => Some(e),
             _ => None,
         }
     }
@@ -379,6 +385,7 @@ from!(
     InitError => Init,
     custody::agent::server::AgentError => Agent,
     custody::agent::client::ClientError => AgentClient,
+    AgentPolicyError => AgentPolicy,
     std::io::Error => Output,
 );
 

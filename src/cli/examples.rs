@@ -113,6 +113,28 @@ Examples:
   # The credentials as one JSON object on the program's standard input
   custody exec --vault fund.json --cred binance-main,okx-main --stdin-json --share shares/01-alice.txt --share shares/02-bob.txt --share shares/03-carol.txt -- ./bot";
 
+/// `custody agent policy add`.
+pub const AGENT_POLICY_ADD: &str = "\
+Examples:
+  # The bot running as uid 1001 may receive binance-main, at most 60 requests a minute
+  custody agent policy add --vault fund.json --uid 1001 --cred binance-main
+  # Only the program /opt/tradebot/bin/bot in tradebot.service, two credentials, 120 a minute
+  custody agent policy add --vault fund.json --uid 1001 --exe /opt/tradebot/bin/bot --unit tradebot.service --cred binance-main,okx-hedge --rate 120/min
+  # Then a quorum ratifies the change
+  custody drill --vault fund.json --ratify";
+
+/// `custody agent policy remove`.
+pub const AGENT_POLICY_REMOVE: &str = "\
+Examples:
+  custody agent policy remove --vault fund.json --uid 1001
+  custody agent policy remove --vault fund.json --uid 1001 --exe /opt/tradebot/bin/bot --unit tradebot.service";
+
+/// `custody agent policy list`.
+pub const AGENT_POLICY_LIST: &str = "\
+Examples:
+  custody agent policy list --vault fund.json
+  custody agent policy list --vault fund.json --json";
+
 /// `custody audit verify`.
 pub const AUDIT_VERIFY: &str = "\
 Examples:

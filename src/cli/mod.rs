@@ -4,6 +4,7 @@
 
 mod advice;
 mod agent;
+mod agent_policy;
 mod audit;
 mod certificate;
 mod check_share;
@@ -621,6 +622,7 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::VerifyCertificate(a) => certificate::run(a, out),
         Command::Creds(a) => creds::run(a, out),
         Command::Exec(a) => exec::run(a, out),
+        Command::Agent(a) => agent::run(a, out),
         Command::Reshare(a) => rekey::reshare(a, false, out),
         Command::RotateMaster(a) => rekey::reshare(a, true, out),
         Command::Confirm(a) => rekey::confirm(a, out),
@@ -628,7 +630,6 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::Extend(a) => extend::run(a, out),
         Command::ReplaceCustodian(a) => replace::run(a, out),
         Command::RebuildVault(a) => rebuild::run(a, out),
-        Command::Agent(a) => agent::run(a, out),
         Command::Completions(a) => completions::run(a, out),
         Command::Man(a) => man::run(a, out),
     }

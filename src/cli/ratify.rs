@@ -1,13 +1,14 @@
 //! Ratification on the command line (`--ratify` on quorum commands): under the writer lock,
 //! show the metadata of every credential added or rotated without a quorum (never a secret),
-//! test-open each, and sign the new ratification record. Without `--ratify`, remind the
-//! officers what is waiting.
+//! test-open each, list the agent access policy's changes, and sign the new ratification
+//! record. Without `--ratify`, remind the officers what is waiting.
 
 use std::io::Write;
 
 use super::CliError;
 use custody::ops::ratify::{Ratified, Waiting};
 use custody::timefmt;
+use custody::vault::access::RuleChange;
 use custody::vault::credential::Credential;
 
 /// One line of public metadata.
@@ -51,8 +52,19 @@ pub fn print_ratified(r: &Ratified, out: &mut dyn Write) -> Result<(), CliError>
             writeln!(out, "  {} [{}]", describe(c), state.describe())?;
         }
     }
+    print_access_changes(
+        "Agent access policy changes awaiting ratification (check each against your change \
+         records):",
+        &r.access_reviewed,
+        out,
+    )?;
     match &r.signed {
         None => writeln!(out, "Credentials: nothing awaits ratification.")?,
+        Some(names) if names.is_empty() && !r.access_reviewed.is_empty() => writeln!(
+            out,
+            "The quorum signed generation {}, covering {} credential(s).",
+            r.generation, r.covered
+        )?,
         Some(names) => writeln!(
             out,
             "Ratified {} credential(s): the quorum signed generation {}, covering {} credential(s).",
@@ -60,6 +72,29 @@ pub fn print_ratified(r: &Ratified, out: &mut dyn Write) -> Result<(), CliError>
             r.generation,
             r.covered
         )?,
+    }
+    if r.signed.is_some() && !r.access_reviewed.is_empty() {
+        writeln!(
+            out,
+            "Agent access policy: {} change(s) ratified; {} access rule(s) in force.",
+            r.access_reviewed.len(),
+            r.access_in_force
+        )?;
+    }
+    Ok(())
+}
+
+/// The changes to the agent access policy awaiting (or under) ratification, under `heading`.
+pub fn print_access_changes(
+    heading: &str,
+    changes: &[RuleChange],
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    if !changes.is_empty() {
+        writeln!(out, "{heading}")?;
+        for c in changes {
+            writeln!(out, "  {}", c.describe())?;
+        }
     }
     Ok(())
 }
@@ -77,6 +112,15 @@ pub fn print_waiting(w: &Waiting, out: &mut dyn Write) -> Result<(), CliError> {
             writeln!(out, "  {}", describe(c))?;
         }
     }
+    print_access_changes(
+        &format!(
+            "{} agent access policy change(s) await ratification; the agent applies them only \
+             after a quorum re-runs this command with --ratify:",
+            w.access_pending.len()
+        ),
+        &w.access_pending,
+        out,
+    )?;
     for line in &w.tampered {
         writeln!(out, "warning: {line}")?;
     }

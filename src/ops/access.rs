@@ -260,6 +260,9 @@ pub fn add(path: &Path, request: &RuleRequest, clock: Clock) -> Result<Proposed,
     let summary = match &outcome {
         Proposal::Unchanged => None,
         Proposal::Replaced(old) => Some(format!("{rule} (replacing {old})")),
+        Proposal::Reverted(old) => Some(format!(
+            "{rule} (withdrawing the pending {old}; the ratified rule stands)"
+        )),
         _ => Some(rule.to_string()),
     };
     if let Some(summary) = summary {
@@ -291,10 +294,14 @@ pub fn remove(
                 .collect(),
         }),
     })?;
-    let Proposal::Removed(rule) = outcome.clone() else {
+    let (Proposal::Removed(rule) | Proposal::Withdrawn(rule)) = outcome.clone() else {
         unreachable!("a removal proposes a removal")
     };
-    record(path, "agent policy remove", rule.to_string(), clock)?;
+    let summary = match outcome {
+        Proposal::Withdrawn(_) => format!("{rule} (pending, never ratified)"),
+        _ => rule.to_string(),
+    };
+    record(path, "agent policy remove", summary, clock)?;
     Ok(Proposed { rule, outcome })
 }
 

@@ -36,8 +36,14 @@ pub enum Proposal {
     Replaced(AccessRule),
     /// The same rule was already proposed (or ratified with nothing pending): nothing changed.
     Unchanged,
-    /// The rule was removed (it is returned).
+    /// The rule was removed (it is returned): a ratified rule, which stops granting at once.
     Removed(AccessRule),
+    /// A change awaiting a quorum was withdrawn: the rule is again exactly the ratified one,
+    /// which stayed in force throughout (the withdrawn version is returned).
+    Reverted(AccessRule),
+    /// A rule no quorum ever ratified was removed: nothing awaits a quorum for it any more
+    /// (it is returned; it never granted anything).
+    Withdrawn(AccessRule),
 }
 
 impl StoredAccess {
@@ -72,8 +78,10 @@ impl StoredAccess {
     /// Propose `rule`: it replaces the rule with the same selector, or is added.
     pub(crate) fn propose(&mut self, rule: AccessRule) -> Proposal {
         let mut next = self.next().to_vec();
+        let ratified = self.ratified().contains(&rule);
         let outcome = match next.iter().position(|r| r.selector() == rule.selector()) {
             Some(i) if next[i] == rule => return Proposal::Unchanged,
+            Some(i) if ratified => Proposal::Reverted(std::mem::replace(&mut next[i], rule)),
             Some(i) => Proposal::Replaced(std::mem::replace(&mut next[i], rule)),
             None => {
                 next.push(rule);
@@ -91,8 +99,13 @@ impl StoredAccess {
         let mut next = self.next().to_vec();
         let i = next.iter().position(|r| r.selector() == selector)?;
         let removed = next.remove(i);
+        let ratified = self.ratified().iter().any(|r| r.selector() == selector);
         *self = StoredAccess::of(self.ratified().to_vec(), Some(next));
-        Some(Proposal::Removed(removed))
+        Some(if ratified {
+            Proposal::Removed(removed)
+        } else {
+            Proposal::Withdrawn(removed)
+        })
     }
 
     /// A quorum ratified the proposal: it becomes the ratified policy.

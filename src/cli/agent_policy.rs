@@ -1,0 +1,236 @@
+//! `custody agent policy add|remove|list`: the agent's access policy over
+//! `custody::ops::access`: rules are proposed without a quorum, and a quorum ratifies them with
+//! `--ratify` on any quorum command (`agent unlock` included).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::{CliError, examples};
+use custody::ops::access::{self, ClientSpec, RuleRequest};
+use custody::vault::access::{AccessRule, Proposal, Rate};
+
+/// `custody agent policy ...`.
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Propose a rule (no quorum): these clients may receive these credentials. It replaces the
+    /// rule for the same clients, and grants nothing until a quorum ratifies it.
+    #[command(after_help = examples::AGENT_POLICY_ADD)]
+    Add(PolicyAddArgs),
+    /// Remove the rule for exactly these clients (no quorum): it stops granting at once; a
+    /// quorum's ratification records the removal.
+    #[command(after_help = examples::AGENT_POLICY_REMOVE)]
+    Remove(PolicyRemoveArgs),
+    /// Every rule and where it stands: ratified and in force, pending, or tampered.
+    #[command(after_help = examples::AGENT_POLICY_LIST)]
+    List(PolicyListArgs),
+}
+
+/// The clients a rule names. All that are given must match what the kernel says about a
+/// client.
+#[derive(Args, Debug)]
+pub struct ClientArgs {
+    /// The client's numeric user id (`id -u USER`).
+    #[arg(long)]
+    pub uid: u32,
+    /// Also require this numeric group id.
+    #[arg(long)]
+    pub gid: Option<u32>,
+    /// Also require this executable: the absolute path the kernel reports for the running
+    /// program (`readlink /proc/PID/exe`); for a script, that is its interpreter.
+    #[arg(long, value_name = "PATH")]
+    pub exe: Option<PathBuf>,
+    /// Also require this systemd unit, such as tradebot.service.
+    #[arg(long)]
+    pub unit: Option<String>,
+}
+
+impl ClientArgs {
+    fn spec(&self) -> ClientSpec {
+        ClientSpec {
+            uid: self.uid,
+            gid: self.gid,
+            exe: self.exe.clone(),
+            unit: self.unit.clone(),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct PolicyAddArgs {
+    /// The vault holding the policy (default: $CUSTODY_VAULT).
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// The credentials these clients may receive (comma-separated or repeated); each must be
+    /// in the vault.
+    #[arg(
+        long = "cred",
+        value_name = "NAME",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub creds: Vec<String>,
+    /// How many requests a minute these clients may make, as N/min.
+    #[arg(long, value_name = "N/min", default_value = "60/min", value_parser = parse_rate)]
+    pub rate: Rate,
+}
+
+fn parse_rate(s: &str) -> Result<Rate, String> {
+    Rate::parse(s).map_err(|e| e.to_string())
+}
+
+#[derive(Args, Debug)]
+pub struct PolicyRemoveArgs {
+    /// The vault holding the policy (default: $CUSTODY_VAULT).
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    /// Exactly the clients the rule names (as `agent policy list` shows them).
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PolicyListArgs {
+    /// The vault holding the policy (default: $CUSTODY_VAULT).
+    #[arg(long, env = "CUSTODY_VAULT")]
+    pub vault: PathBuf,
+    /// Print one JSON object (`custody-agent-policy/1`, docs/json.md) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Run `custody agent policy ...`.
+pub fn run(cmd: PolicyCommand, out: &mut dyn Write) -> Result<(), CliError> {
+    match cmd {
+        PolicyCommand::Add(a) => add(a, out),
+        PolicyCommand::Remove(a) => remove(a, out),
+        PolicyCommand::List(a) => list(a, out),
+    }
+}
+
+/// Whether `custody agent policy ...` prints a JSON document.
+pub fn wants_json(cmd: &PolicyCommand) -> bool {
+    matches!(cmd, PolicyCommand::List(a) if a.json)
+}
+
+fn add(a: PolicyAddArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let request = RuleRequest {
+        client: a.client.spec(),
+        credentials: a.creds,
+        rate: a.rate,
+    };
+    let proposed = access::add(&a.vault, &request, super::clock())?;
+    match &proposed.outcome {
+        Proposal::Unchanged => {
+            writeln!(
+                out,
+                "Unchanged: the policy already has the rule {}.",
+                proposed.rule
+            )?;
+            return Ok(());
+        }
+        Proposal::Reverted(old) => {
+            writeln!(
+                out,
+                "Withdrew the pending change {old}: the rule is again the ratified {}, in force.",
+                proposed.rule
+            )?;
+            return Ok(());
+        }
+        Proposal::Replaced(old) => {
+            writeln!(out, "Proposed rule {} (replacing {old}).", proposed.rule)?
+        }
+        _ => writeln!(out, "Proposed rule {}.", proposed.rule)?,
+    }
+    writeln!(
+        out,
+        "It grants nothing until a quorum ratifies it (custody drill --vault {} --ratify, or \
+         --ratify on any quorum command); a rule it replaces stays in force until then.",
+        a.vault.display()
+    )?;
+    Ok(())
+}
+
+fn remove(a: PolicyRemoveArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let proposed = access::remove(&a.vault, &a.client.spec(), super::clock())?;
+    if let Proposal::Withdrawn(rule) = &proposed.outcome {
+        writeln!(
+            out,
+            "Withdrew the pending rule {rule}: no quorum had ratified it, so it never granted \
+             anything, and nothing awaits a quorum for it now."
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Removed rule {}: it no longer grants anything. A quorum's next ratification records \
+         the removal (custody drill --vault {} --ratify).",
+        proposed.rule,
+        a.vault.display()
+    )?;
+    Ok(())
+}
+
+fn rule_json(r: &AccessRule) -> serde_json::Value {
+    let s = r.selector();
+    json!({
+        "uid": s.uid(),
+        "gid": s.gid(),
+        "exe": s.exe_str(),
+        "unit": s.unit(),
+        "credentials": r.credentials(),
+        "rate_per_minute": r.rate().requests_per_minute(),
+    })
+}
+
+fn list(a: PolicyListArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let listing = access::list(&a.vault)?;
+    if a.json {
+        let rules: Vec<_> = listing
+            .rules
+            .iter()
+            .map(|l| {
+                let mut j = rule_json(&l.rule);
+                j["state"] = l.state.as_str().into();
+                j["in_force"] = l.state.in_force().into();
+                j
+            })
+            .collect();
+        let doc = json!({
+            "format": "custody-agent-policy/1",
+            "ok": listing.problem.is_none(),
+            "rules": rules,
+            "granted": listing.granted,
+            "missing_credentials": listing.missing,
+            "problem": listing.problem.as_ref().map(|p| p.to_string()),
+        });
+        writeln!(out, "{doc}")?;
+    } else {
+        if listing.rules.is_empty() {
+            writeln!(
+                out,
+                "The agent access policy of {} has no rule: the agent grants nothing.",
+                a.vault.display()
+            )?;
+        }
+        for l in &listing.rules {
+            writeln!(out, "{}  [{}]", l.rule, l.state.describe())?;
+        }
+        if !listing.missing.is_empty() {
+            writeln!(
+                out,
+                "warning: rules list credentials the vault does not have (removed or renamed \
+                 since): {}; they grant nothing",
+                listing.missing.join(", ")
+            )?;
+        }
+    }
+    match listing.problem {
+        Some(p) => Err(access::AgentPolicyError::Access(p).into()),
+        None => Ok(()),
+    }
+}
