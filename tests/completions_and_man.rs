@@ -9,7 +9,7 @@ mod common;
 use common::{custody, have};
 
 /// Every leaf command as its man page names it.
-const COMMANDS: [&str; 29] = [
+const COMMANDS: [&str; 34] = [
     "init",
     "check-share",
     "drill",
@@ -23,6 +23,11 @@ const COMMANDS: [&str; 29] = [
     "creds-remove",
     "creds-rename",
     "exec",
+    "agent-run",
+    "agent-unlock",
+    "agent-seal",
+    "agent-status",
+    "agent-exec",
     "agent-policy-add",
     "agent-policy-remove",
     "agent-policy-list",
