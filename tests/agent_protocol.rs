@@ -635,3 +635,69 @@ fn connections_beyond_the_limit_are_busy_and_service_resumes() {
         BINANCE_KEY
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// a killed agent
+
+#[test]
+fn a_killed_agent_leaves_clients_a_clear_error_never_a_value() {
+    let f = agent::fixture();
+    let mut a = Agent::start(&f, &[]);
+    a.unlock(&f);
+    let print_key = ["--cred", "binance-main", "--", "sh", "-c"];
+    let out = a
+        .cmd("exec", &print_key)
+        .arg("printf %s \"$BINANCE_MAIN_API_KEY\"")
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, BINANCE_KEY.as_bytes(), "{out:?}");
+
+    a.child.kill().unwrap(); // SIGKILL: nothing is sealed, nothing cleaned up
+    a.child.wait().unwrap();
+    assert!(agent::exists(&a.socket), "a killed agent leaves its socket");
+    let no_agent = |args: &[&str], script: Option<&str>| {
+        let mut c = a.cmd(args[0], &args[1..]);
+        if let Some(s) = script {
+            c.arg(s);
+        }
+        let out = c.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        assert!(out.stdout.is_empty(), "{args:?} printed {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no agent is running at"), "{args:?}: {err}");
+    };
+    let mut exec = vec!["exec"];
+    exec.extend(print_key);
+    no_agent(&exec, Some("printf %s \"$BINANCE_MAIN_API_KEY\""));
+    no_agent(&["status"], None);
+    no_agent(&["seal"], None);
+    let out = a.cmd("status", &["--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["format"], "custody-error/1");
+    assert!(
+        doc["error"]
+            .as_str()
+            .unwrap()
+            .contains("no agent is running at")
+    );
+    if common::have("python3", "the Python client's view of a killed agent") {
+        let got = python_fetch(&a.socket, &["binance-main"]);
+        assert_eq!(got, json!({"oserror": "ConnectionRefusedError"}));
+    }
+
+    // A new agent replaces the stale socket and holds nothing until a quorum unlocks it.
+    let b = Agent::start(&f, &[]);
+    let out = b
+        .cmd("exec", &print_key)
+        .arg("printf %s \"$BINANCE_MAIN_API_KEY\"")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sealed"));
+    refused(
+        &b.raw(br#"{"v":1,"op":"fetch","credentials":["binance-main"]}"#),
+        "sealed",
+    );
+}
