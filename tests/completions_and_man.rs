@@ -9,7 +9,7 @@ mod common;
 use common::{custody, have};
 
 /// Every leaf command as its man page names it.
-const COMMANDS: [&str; 26] = [
+const COMMANDS: [&str; 31] = [
     "init",
     "check-share",
     "drill",
@@ -36,6 +36,11 @@ const COMMANDS: [&str; 26] = [
     "rebuild-vault",
     "completions",
     "man",
+    "agent-run",
+    "agent-unlock",
+    "agent-seal",
+    "agent-status",
+    "agent-exec",
 ];
 
 fn completion(shell: &str) -> String {
@@ -132,8 +137,8 @@ fn man_writes_one_page_per_command_and_never_overwrites() {
         .arg(&man)
         .assert()
         .success()
-        // One page per command, plus `custody` and the `creds` and `audit` groups.
-        .stdout(contains(format!("Wrote {} man pages", COMMANDS.len() + 3)));
+        // One page per command, plus `custody` and the `creds`, `audit` and `agent` groups.
+        .stdout(contains(format!("Wrote {} man pages", COMMANDS.len() + 4)));
     for c in COMMANDS {
         let page = fs::read_to_string(man.join(format!("custody-{c}.1")))
             .unwrap_or_else(|e| panic!("custody-{c}.1: {e}"));
@@ -144,6 +149,7 @@ fn man_writes_one_page_per_command_and_never_overwrites() {
     assert!(man.join("custody.1").exists());
     assert!(man.join("custody-creds.1").exists());
     assert!(man.join("custody-audit.1").exists());
+    assert!(man.join("custody-agent.1").exists());
 
     // A second run finds the pages there and changes nothing.
     fs::write(man.join("custody-drill.1"), "local edit\n").unwrap();
