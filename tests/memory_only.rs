@@ -13,9 +13,15 @@
 //! A second test checks, while a quorum command waits for a share on standard input, that the
 //! process is non-dumpable and has a core-file limit of 0.
 //!
+//! The agent (`custody agent run`, tests/common/agent.rs's fixture) is traced the same way
+//! through an unlock, fetches and a seal: credential values go only to the connections it
+//! accepted on its socket, never to a file, and nothing it writes holds the master secret, its
+//! keys or a share; and it is non-dumpable with a core limit of 0, sealed and unlocked.
+//!
 //! Needs `strace` (skipped with a note when missing, unless `CI` is set).
 
 mod common;
+use common::agent::{self, Agent};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -687,4 +693,245 @@ fn quorum_command_is_non_dumpable_and_has_no_core_limit() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("Drill passed"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// the agent
+
+/// Kills the process `pid` when dropped (an agent started under strace survives strace's
+/// end, and a failed assertion must not leave it running).
+struct KillOnDrop(i32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(pid) = rustix::process::Pid::from_raw(self.0) {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+        }
+    }
+}
+
+/// The fd a write-family call wrote to, as `strace -yy` annotates it (`5</path>` for a file,
+/// `7<UNIX-STREAM:[1->2,"/path"]>` for a Unix socket), and the line with that annotation cut
+/// out (so that a socket's path is not taken for written bytes).
+fn fd_annotation(line: &str) -> (String, String) {
+    let open = line.find('(').unwrap();
+    let rest = &line[open + 1..];
+    let Some(lt) = rest
+        .find('<')
+        .filter(|&i| rest[..i].bytes().all(|b| b.is_ascii_digit()))
+    else {
+        return (String::new(), line.to_owned());
+    };
+    let body = &rest[lt + 1..];
+    let end = if body.starts_with("UNIX") {
+        body.find("]>").map(|i| i + 1)
+    } else {
+        body.find('>')
+    }
+    .unwrap();
+    let annotation = body[..end].to_owned();
+    let cut = format!("{}{}", &line[..open + 1 + lt], &body[end + 1..]);
+    (annotation, cut)
+}
+
+/// An fd annotation with its `\xNN` escapes decoded, for messages.
+fn readable(annotation: &str) -> String {
+    let mut out = Vec::new();
+    let mut rest = annotation.as_bytes();
+    while !rest.is_empty() {
+        if rest.len() >= 4 && rest.starts_with(b"\\x") {
+            out.push(u8::from_str_radix(std::str::from_utf8(&rest[2..4]).unwrap(), 16).unwrap());
+            rest = &rest[4..];
+        } else {
+            out.push(rest[0]);
+            rest = &rest[1..];
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `s` as `strace -xx` prints it (every byte `\xNN`).
+fn hex_escaped(s: &str) -> String {
+    s.bytes().map(|b| format!("\\x{b:02x}")).collect()
+}
+
+/// `custody agent run` under `strace -f`, through an unlock, fetches (served and refused),
+/// `agent exec`, a seal and SIGTERM: the credentials' values are written only to connections
+/// accepted on the agent's socket (the fetch answers); nothing the agent writes to any file
+/// (the audit log, the vault, its log on stderr) holds a value, and no write at all holds the
+/// master secret, its keys, or any share's words or token. The audit log receives the grants by
+/// name. The trace sees the answers (the scan can fail).
+#[test]
+fn agent_writes_credentials_only_to_its_clients() {
+    if !common::have("strace", "the agent's memory-only proof") {
+        return;
+    }
+    let f = agent::fixture();
+    let log = f.dir.path().join("agent.strace");
+    let a = Agent::start_with(&f, &[], |agent| {
+        let mut s = Command::new("strace");
+        s.args(["-f", "-qq", "-xx", "-yy", "-s", "1000000", "-e"])
+            .arg(format!("trace={}", WRITES.join(",")))
+            .arg("-o")
+            .arg(&log)
+            .arg(agent.get_program())
+            .args(agent.get_args());
+        for (k, v) in agent.get_envs() {
+            match v {
+                Some(v) => s.env(k, v),
+                None => s.env_remove(k),
+            };
+        }
+        s
+    });
+    let status = a.raw(br#"{"v":1,"op":"status"}"#);
+    let pid = i32::try_from(status["pid"].as_u64().unwrap()).unwrap();
+    let _guard = KillOnDrop(pid);
+
+    // The secrets: the master secret recombined from two share files, its keys, every share's
+    // words and token; the credentials' values.
+    let mut never: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut shares = Vec::new();
+    for n in 1..=3 {
+        let file = custody::sharefile::parse(&fs::read_to_string(f.share(n)).unwrap()).unwrap();
+        never.push((
+            format!("share {n} words"),
+            file.share.to_words().as_bytes().to_vec(),
+        ));
+        let token = file.token.as_ref().expect("a token line").to_text();
+        never.push((format!("share {n} token"), token.as_bytes().to_vec()));
+        shares.push(file.share);
+    }
+    let master = slip39::combine(&shares[..2], b"").unwrap();
+    never.extend(key_material(&master));
+    let values: Vec<(String, Vec<u8>)> = [
+        ("binance key", agent::BINANCE_KEY),
+        ("binance secret", agent::BINANCE_SECRET),
+        ("okx key", agent::OKX_KEY),
+    ]
+    .iter()
+    .map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec()))
+    .collect();
+
+    a.unlock(&f);
+    for _ in 0..3 {
+        let got = a.raw(br#"{"v":1,"op":"fetch","credentials":["binance-main","okx-main"]}"#);
+        assert_eq!(
+            got["credentials"]["binance-main"]["api_secret"],
+            agent::BINANCE_SECRET
+        );
+    }
+    let refused = a.raw(br#"{"v":1,"op":"fetch","credentials":["binance-main","nope"]}"#);
+    assert_eq!(refused["error"], "not-granted");
+    a.cmd("exec", &["--cred", "binance-main,okx-main", "--", "true"])
+        .assert()
+        .success();
+    a.cmd("seal", &[]).assert().success();
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(pid).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let mut strace = a;
+    let start = Instant::now();
+    while strace.child.try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the agent did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(strace.log().contains("stopped"), "{}", strace.log());
+
+    let socket = hex_escaped(&f.socket().display().to_string());
+    let audit = hex_escaped(&format!("{}.audit", f.vault.display()));
+    let (mut to_clients, mut audit_names) = (0, 0);
+    let mut leaks = Vec::new();
+    for call in parse_log(&fs::read_to_string(&log).unwrap())
+        .iter()
+        .filter(|c| WRITES.contains(&c.name.as_str()))
+    {
+        let (fd, line) = fd_annotation(&call.line);
+        let bytes = quoted_strings(&line).concat();
+        let client = fd.starts_with("UNIX-STREAM:") && fd.contains(&socket);
+        for (name, secret) in &never {
+            if find(&bytes, secret) {
+                leaks.push(format!("{name} to {}", readable(&fd)));
+            }
+        }
+        for (name, value) in &values {
+            if find(&bytes, value) {
+                if client {
+                    to_clients += 1;
+                } else {
+                    leaks.push(format!("{name} to {}", readable(&fd)));
+                }
+            }
+        }
+        if fd == audit && find(&bytes, br#""event":"agent-granted""#) {
+            assert!(
+                find(&bytes, b"binance-main"),
+                "a grant names its credentials"
+            );
+            audit_names += 1;
+        }
+    }
+    assert_eq!(leaks, Vec::<String>::new());
+    // 3 fetches of both credentials (3 values each) and agent exec's (3 values).
+    assert!(
+        to_clients >= 4 * 3,
+        "the trace saw the answers: {to_clients}"
+    );
+    assert_eq!(audit_names, 4, "one agent-granted record per grant");
+}
+
+/// The running agent, sealed and unlocked, is non-dumpable (its `/proc/PID` files belong to
+/// root while it runs as another user: see `quorum_command_is_non_dumpable_and_has_no_core_limit`)
+/// and has a core-file limit of 0/0. As root, the agent runs as uid 65534 (the fixture is
+/// handed to that user) so that the ownership check means something; an ordinary process
+/// under the same uid is the control.
+#[test]
+fn agent_is_non_dumpable_and_has_no_core_limit() {
+    let f = agent::fixture();
+    let root = rustix::process::geteuid().is_root();
+    if root {
+        fn chown_all(p: &Path) {
+            std::os::unix::fs::lchown(p, Some(65534), Some(65534)).unwrap();
+            if p.is_dir() && !p.is_symlink() {
+                for e in fs::read_dir(p).unwrap() {
+                    chown_all(&e.unwrap().path());
+                }
+            }
+        }
+        chown_all(f.dir.path());
+    }
+    let as_user = |mut c: Command| {
+        if root {
+            use std::os::unix::process::CommandExt;
+            c.uid(65534).gid(65534);
+        }
+        c
+    };
+    let mut control = as_user(Command::new("sleep")).arg("30").spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let (c_owner, c_uid) = proc_owner(control.id());
+    control.kill().unwrap();
+    control.wait().unwrap();
+    assert_ne!(c_uid, 0);
+    assert_eq!(c_owner, c_uid, "an ordinary process owns its /proc files");
+
+    let a = Agent::start_with(&f, &[], as_user);
+    let pid = a.child.id();
+    let check = |when: &str| {
+        let (owner, uid) = proc_owner(pid);
+        assert_eq!(uid, c_uid, "{when}: the agent runs as the control's user");
+        assert_eq!(owner, 0, "{when}: /proc/{pid} is root-owned: non-dumpable");
+        let limits = core_limits(pid);
+        let fields: Vec<&str> = limits.split_whitespace().collect();
+        assert_eq!(&fields[4..6], &["0", "0"], "{when}: {limits}");
+    };
+    check("sealed");
+    a.unlock(&f);
+    assert_eq!(a.raw(br#"{"v":1,"op":"status"}"#)["state"], "unlocked");
+    check("unlocked");
 }

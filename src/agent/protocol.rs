@@ -3,7 +3,9 @@
 //!
 //! Requests are read field by field from a strict shape (unknown members refused), so a
 //! client written from the document alone meets exactly the checks listed there, in order:
-//! size, UTF-8 and JSON, `v`, `op`, then the members of that operation.
+//! size, UTF-8, a JSON object, its `v` (before any other member is looked at, so that a request
+//! of a later version is told so whatever it holds), the request's shape, `op`, then the
+//! members of that operation.
 
 use std::time::Duration;
 
@@ -173,6 +175,13 @@ struct Wire {
     allow_withdraw: Option<bool>,
 }
 
+/// A request's `v` alone; every other member is skipped unread.
+#[derive(Deserialize)]
+struct VersionOnly {
+    #[serde(default)]
+    v: Option<serde_json::Value>,
+}
+
 /// Why a request line was refused before it was looked at further.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Malformed {
@@ -198,25 +207,36 @@ pub fn parse(line: &[u8]) -> Result<Request, Malformed> {
             message: format!("a request line is at most {MAX_REQUEST_BYTES} bytes"),
         });
     }
-    // 2. UTF-8 and JSON of the request's shape. serde's messages name the member, never its
-    //    value.
+    // 2. UTF-8, and one JSON object (serde would also take an array for a struct). serde's
+    //    messages name the member, never its value.
     let text = std::str::from_utf8(line).map_err(|_| bad("the request is not UTF-8"))?;
-    let w: Wire = serde_json::from_str(text).map_err(|e| {
+    if !text.trim_start().starts_with('{') {
+        return Err(bad("the request is not a JSON object"));
+    }
+    let not_of_this_protocol = |e: serde_json::Error| {
         bad(format!(
             "the request is not a JSON object of this protocol: {:?} error at column {}{}",
             e.classify(),
             e.column(),
             unknown_member(&e.to_string())
         ))
-    })?;
-    // 3. The version.
-    if w.v.as_u64() != Some(VERSION) {
-        return Err(Malformed {
-            code: ErrorCode::Version,
-            message: format!("this agent speaks protocol version {VERSION} (`\"v\": {VERSION}`)"),
-        });
+    };
+    // 3. The version, read alone (every other member skipped unread), so that a request of
+    //    another version is answered `version` whatever members it carries.
+    let version = || Malformed {
+        code: ErrorCode::Version,
+        message: format!("this agent speaks protocol version {VERSION} (`\"v\": {VERSION}`)"),
+    };
+    let head: VersionOnly = serde_json::from_str(text).map_err(not_of_this_protocol)?;
+    if head.v.is_some_and(|v| v.as_u64() != Some(VERSION)) {
+        return Err(version());
     }
-    // 4. The operation and only its members.
+    // 4. The request's shape: known members of the right types.
+    let w: Wire = serde_json::from_str(text).map_err(not_of_this_protocol)?;
+    if w.v.as_u64() != Some(VERSION) {
+        return Err(version());
+    }
+    // 5. The operation and only its members.
     let only = |allowed: &[&str]| -> Result<(), Malformed> {
         let given = [
             ("credentials", w.credentials.is_some()),
@@ -383,6 +403,26 @@ mod tests {
         );
         let long = vec![b' '; MAX_REQUEST_BYTES];
         assert_eq!(parse(&long).err().unwrap().code, ErrorCode::TooLarge);
+    }
+
+    #[test]
+    fn an_unknown_version_is_refused_whatever_else_the_request_holds() {
+        // A client trying a later version with members this agent does not know learns the
+        // version is wrong, not that a member is (docs/agent-protocol.md, "Versioning").
+        assert_eq!(
+            code(r#"{"v":2,"op":"status","since":"2026-01-01"}"#),
+            ErrorCode::Version
+        );
+        assert_eq!(code(r#"{"op":"inspect","v":2}"#), ErrorCode::Version);
+        assert_eq!(
+            code(r#"{"v":2,"op":"fetch","credentials":"binance-main"}"#),
+            ErrorCode::Version
+        );
+        // Without `v`, or not JSON at all, it is not a request of this protocol.
+        assert_eq!(code(r#"{"op":"status"}"#), ErrorCode::BadRequest);
+        assert_eq!(code(r#"{"v":1,"op":"status""#), ErrorCode::BadRequest);
+        assert_eq!(code(r#"[1]"#), ErrorCode::BadRequest);
+        assert_eq!(code(r#"[1,"status"]"#), ErrorCode::BadRequest);
     }
 
     #[test]

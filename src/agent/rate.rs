@@ -53,15 +53,15 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
     /// Spend one request of `key`'s budget of `per_minute` requests a minute, at `now`.
     pub fn take(&mut self, key: &K, per_minute: u32, now: Instant) -> Decision {
         let capacity = f64::from(per_minute.max(1));
-        if !self.buckets.contains_key(key) && self.buckets.len() >= MAX_CLIENTS {
-            if let Some(oldest) = self
+        if !self.buckets.contains_key(key)
+            && self.buckets.len() >= MAX_CLIENTS
+            && let Some(oldest) = self
                 .buckets
                 .iter()
                 .min_by_key(|(_, b)| b.last)
                 .map(|(k, _)| k.clone())
-            {
-                self.buckets.remove(&oldest);
-            }
+        {
+            self.buckets.remove(&oldest);
         }
         let b = self.buckets.entry(key.clone()).or_insert(Bucket {
             tokens: capacity,

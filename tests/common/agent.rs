@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{custody, init_args};
@@ -125,15 +125,28 @@ pub struct Agent {
 impl Agent {
     /// Start an agent on `f`'s vault with `extra` arguments, and wait until it listens.
     pub fn start(f: &Fixture, extra: &[&str]) -> Agent {
+        Agent::start_with(f, extra, |c| c)
+    }
+
+    /// [`Agent::start`] through `launch`, which receives the command that runs the agent and
+    /// returns the one to spawn: the same under another uid, or another program running it
+    /// (strace). Its standard error is the agent's log; `child` is what `launch` returned.
+    pub fn start_with(
+        f: &Fixture,
+        extra: &[&str],
+        launch: impl FnOnce(Command) -> Command,
+    ) -> Agent {
         let stderr = f.dir.path().join(format!("agent-{}.err", rand_suffix()));
         let socket = f.socket();
-        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("custody"))
+        let mut agent = Command::new(assert_cmd::cargo::cargo_bin("custody"));
+        agent
             .args(["agent", "run", "--vault"])
             .arg(&f.vault)
             .arg("--socket")
             .arg(&socket)
             .args(extra)
-            .env_remove("CUSTODY_VAULT")
+            .env_remove("CUSTODY_VAULT");
+        let child = launch(agent)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&stderr).unwrap())
