@@ -487,6 +487,98 @@ fn show_reveal_remove_rename_need_a_quorum() {
     .success();
 }
 
+/// `creds show --json`: metadata only, and no secret value anywhere in the output; with
+/// `--reveal`, the document holds exactly the secret values (quote, backslash, newline, tab,
+/// accented and bidirectional characters survive, escaped as JSON in pure ASCII), and a
+/// failure is a `custody-error/1` document.
+#[test]
+fn show_json_prints_secret_values_only_with_reveal() {
+    let v = vault();
+    // Everything JSON must escape, and characters a terminal would act on.
+    let odd = "SSEC-odd \"q\" back\\slash\nline\ttab é \u{202E}rlo end";
+    let input = serde_json::json!({ "api_key": KEY, "api_secret": odd }).to_string();
+    v.add("a", "binance", "trade,withdraw", &input)
+        .assert()
+        .success();
+    let out = v
+        .cmd(&["creds", "show", "a", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    clean(&out);
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(
+        !text.contains("SSEC-odd") && !text.contains("rlo end"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let j: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(j["format"], "custody-creds-show/1");
+    assert_eq!(j["ok"], true);
+    assert_eq!(j["name"], "a");
+    assert_eq!(j["exchange"], "binance");
+    assert_eq!(j["fields"], serde_json::json!(["api_key", "api_secret"]));
+    assert_eq!(j["withdraw"], true);
+    assert_eq!(j["revealed"], false);
+    assert!(j.get("secrets").is_none(), "{j}");
+
+    let out = v
+        .quorum(&["creds", "show", "a", "--reveal", "--json"])
+        .assert()
+        .success()
+        .stderr(contains("break-glass"))
+        .get_output()
+        .clone();
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(
+        text.bytes()
+            .all(|b| b == b'\n' || (b' '..=b'~').contains(&b)),
+        "not printable ASCII: {text:?}"
+    );
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let j: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(j["format"], "custody-creds-show/1");
+    assert_eq!(j["revealed"], true);
+    assert_eq!(
+        j["secrets"],
+        serde_json::json!({ "api_key": KEY, "api_secret": odd })
+    );
+    assert_eq!(j["name"], "a");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains(KEY) && !stderr.contains("SSEC-odd"),
+        "{stderr}"
+    );
+
+    // Failures: a credential that does not exist, and a wrong share (another vault's).
+    for mut cmd in [
+        v.cmd(&["creds", "show", "zz", "--json"]),
+        v.quorum(&["creds", "show", "zz", "--reveal", "--json"]),
+    ] {
+        let out = cmd.assert().code(1).get_output().clone();
+        let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(j["format"], "custody-error/1", "{j}");
+        assert!(j["error"].as_str().unwrap().contains("zz"), "{j}");
+    }
+    let other = vault();
+    let out = v
+        .cmd(&["creds", "show", "a", "--reveal", "--json"])
+        .arg("--share")
+        .arg(other.share(1))
+        .arg("--share")
+        .arg(other.share(2))
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    clean(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("SSEC-odd"), "{text}");
+    let j: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(j["format"], "custody-error/1", "{j}");
+}
+
 /// A vault with two ratified entries, `a` and `b`.
 fn ratified_pair() -> V {
     let v = vault();

@@ -160,6 +160,30 @@ fn every_json_document_prints_exactly_its_documented_fields() {
         .clone();
     check(&docs, &first_json(&out), &mut seen);
 
+    // creds show: metadata only, then with --reveal the secrets too.
+    let out = cmd(&["creds", "show", "main", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v = first_json(&out);
+    assert!(v.get("secrets").is_none());
+    check(&docs, &v, &mut seen);
+    let out = cmd(&["creds", "show", "main", "--reveal", "--json"])
+        .arg("--share")
+        .arg(sh.join("01-alice.txt"))
+        .arg("--share")
+        .arg(sh.join("03-carol.txt"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v = first_json(&out);
+    assert_eq!(v["secrets"]["api_secret"], "s-json-docs");
+    check(&docs, &v, &mut seen);
+
     // One share that belongs and one that does not.
     let stray = dir.path().join("stray.txt");
     fs::write(&stray, "not a share\n").unwrap();

@@ -29,6 +29,7 @@ mod rebuild;
 mod rekey;
 mod replace;
 mod secret_input;
+mod secret_json;
 mod shares_in;
 mod sheet_cmd;
 mod sheets;
@@ -517,6 +518,10 @@ pub struct CredShowArgs {
     pub reveal: bool,
     #[command(flatten)]
     pub quorum: QuorumArgs,
+    /// Print one JSON object (`custody-creds-show/1`, docs/json.md) instead of text; the
+    /// secret fields only with --reveal.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -690,6 +695,9 @@ impl Command {
             Command::Drill(a) => a.json,
             Command::Creds(CredsArgs {
                 command: CredsCommand::Status(a) | CredsCommand::List(a),
+            }) => a.json,
+            Command::Creds(CredsArgs {
+                command: CredsCommand::Show(a),
             }) => a.json,
             Command::Audit(AuditCommand::Verify(a)) => a.json,
             Command::VerifyCertificate(a) => a.json,
