@@ -162,6 +162,10 @@ pub struct ChangeArgs {
     /// Paper size of the sheets.
     #[arg(long, default_value = "a4", value_parser = sheets::paper_parser())]
     pub paper: custody::sheet::Paper,
+    /// Print one JSON object (`custody-reshare/1` or `custody-rotate-master/1`, docs/json.md)
+    /// instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `custody confirm` / `custody cancel`.
@@ -173,6 +177,10 @@ pub struct PendingArgs {
     /// confirm: the NEW shares (a threshold of them); cancel: a quorum of either set.
     #[command(flatten)]
     pub quorum: ChangeShareArgs,
+    /// Print one JSON object (`custody-confirm/1` or `custody-cancel/1`, docs/json.md)
+    /// instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `custody extend`.
@@ -703,6 +711,8 @@ impl Command {
             Command::VerifyCertificate(a) => a.json,
             Command::CheckShare(a) => a.json,
             Command::Init(a) => a.json,
+            Command::Reshare(a) | Command::RotateMaster(a) => a.json,
+            Command::Confirm(a) | Command::Cancel(a) => a.json,
             _ => false,
         }
     }
