@@ -288,6 +288,7 @@ fn every_json_document_prints_exactly_its_documented_fields() {
     check(&docs, &first_json(&out), &mut seen);
 
     change_commands(&docs, &mut seen);
+    extend_replace_rebuild(&docs, &mut seen);
 
     let all: BTreeSet<String> = docs.keys().cloned().collect();
     let checked: BTreeSet<String> = seen.keys().cloned().collect();
@@ -488,4 +489,98 @@ fn change_commands(docs: &BTreeMap<String, BTreeMap<String, Field>>, seen: &mut 
         serde_json::json!([{ "name": "main", "exchange": "kraken" }])
     );
     assert!(v["backup"].as_str().unwrap().ends_with(".bak"));
+}
+
+/// extend, replace-custodian (then cancelled) and rebuild-vault from some of the shares, on a
+/// vault with one credential: each document, and a failure of each command.
+fn extend_replace_rebuild(docs: &BTreeMap<String, BTreeMap<String, Field>>, seen: &mut Seen) {
+    let (dir, vault) = common::vault_2_of_3();
+    let path = |p: &str| dir.path().join(p);
+    let now = std::cell::Cell::new(1_790_000_000u64);
+    let cmd = |args: &[&str], vault: &Path, shares: &[&str]| {
+        now.set(now.get() + 3600);
+        let mut c = common::custody();
+        c.env("CUSTODY_FAKE_NOW", now.get().to_string());
+        c.args(args).arg("--vault").arg(vault);
+        for s in shares {
+            c.arg("--share").arg(path(s));
+        }
+        c
+    };
+    let quorum = ["sh/01-alice.txt", "sh/02-bob.txt"];
+    cmd(
+        &[
+            "creds",
+            "add",
+            "main",
+            "--exchange",
+            "kraken",
+            "--scope",
+            "trade",
+        ],
+        &vault,
+        &[],
+    )
+    .args(["--from-json", "-"])
+    .write_stdin(r#"{"api_key":"k","api_secret":"s"}"#)
+    .assert()
+    .success();
+
+    let extend = |vault: &Path| {
+        let mut c = cmd(&["extend", "--json", "--custodian", "dave"], vault, &quorum);
+        c.arg("--out-dir")
+            .arg(path("ext"))
+            .args(["--sheets", "txt"]);
+        c
+    };
+    failure(
+        docs,
+        seen,
+        &mut extend(&path("missing.vault")),
+        "missing.vault",
+    );
+    let v = run_json(docs, seen, &mut extend(&vault), 0);
+    assert_eq!(v["custodians"][0]["name"], "dave");
+    assert_eq!(v["group"], "custodians");
+    assert_eq!(v["epoch"], 1);
+
+    let replace = |remove: &str| {
+        let mut c = cmd(
+            &["replace-custodian", "--json", "--remove", remove],
+            &vault,
+            &quorum,
+        );
+        c.args(["--reason", "sheet lost", "--sheets", "txt", "--out-dir"])
+            .arg(path("rep"));
+        c
+    };
+    failure(docs, seen, &mut replace("zed"), "zed");
+    let v = run_json(docs, seen, &mut replace("carol"), 0);
+    assert_eq!(v["removed"], "carol");
+    assert_eq!(v["added"], Value::Null);
+    assert_eq!(v["pending"], true);
+    assert_eq!(
+        v["rotate_at_exchange"],
+        serde_json::json!([{ "name": "main", "exchange": "kraken" }])
+    );
+    cmd(&["cancel"], &vault, &quorum).assert().success();
+
+    // The vault "lost": rebuilt from alice's and dave's shares, without --members.
+    let rebuild = |out: &Path| {
+        let mut c = common::custody();
+        c.args(["rebuild-vault", "--json", "--out"]).arg(out);
+        for s in ["sh/01-alice.txt", "ext/04-dave.txt"] {
+            c.arg("--share").arg(path(s));
+        }
+        c
+    };
+    failure(docs, seen, &mut rebuild(&vault), "exists");
+    let v = run_json(docs, seen, &mut rebuild(&path("rebuilt.vault")), 0);
+    assert_eq!(v["epoch"], 1);
+    assert_eq!(v["shares"], 2);
+    assert_eq!(
+        v["assumed"],
+        serde_json::json!([{ "group": "custodians", "custodians": 4 }])
+    );
+    assert_eq!(v["unknown"].as_array().unwrap().len(), 2);
 }

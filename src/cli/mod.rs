@@ -207,6 +207,9 @@ pub struct ExtendArgs {
     /// Paper size of the sheets.
     #[arg(long, default_value = "a4", value_parser = sheets::paper_parser())]
     pub paper: custody::sheet::Paper,
+    /// Print one JSON object (`custody-extend/1`, docs/json.md) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `custody audit ...`.
@@ -713,6 +716,9 @@ impl Command {
             Command::Init(a) => a.json,
             Command::Reshare(a) | Command::RotateMaster(a) => a.json,
             Command::Confirm(a) | Command::Cancel(a) => a.json,
+            Command::Extend(a) => a.json,
+            Command::ReplaceCustodian(a) => a.json,
+            Command::RebuildVault(a) => a.json,
             _ => false,
         }
     }
