@@ -262,6 +262,16 @@ fn every_json_document_prints_exactly_its_documented_fields() {
     assert!(!v["tail_ceremonies"].as_array().unwrap().is_empty());
     check(&docs, &v, &mut seen);
 
+    let out = cmd(&["audit", "show", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v = first_json(&out);
+    assert!(v["records"][0]["stored"]["seq"] == 1);
+    check(&docs, &v, &mut seen);
+
     // A malformed entry, so that the `malformed[]` fields are printed too.
     let mut j: Value = serde_json::from_str(&fs::read_to_string(&vault).unwrap()).unwrap();
     let mut bad = j["credentials"]["entries"][0].clone();

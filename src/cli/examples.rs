@@ -124,7 +124,10 @@ Examples:
 pub const AUDIT_SHOW: &str = "\
 Examples:
   custody audit show --vault fund.json
-  custody audit show --vault fund.json --json";
+  # One JSON object: every record, its event in words, the summary
+  custody audit show --vault fund.json --json
+  # The lines exactly as stored
+  custody audit show --vault fund.json --raw";
 
 /// `custody audit repair`.
 pub const AUDIT_REPAIR: &str = "\

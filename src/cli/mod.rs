@@ -218,7 +218,7 @@ pub enum AuditCommand {
     /// Check every record: syntax, sequence, hash chain, signatures. Exit 1 naming each problem.
     #[command(after_help = examples::AUDIT_VERIFY)]
     Verify(AuditVerifyArgs),
-    /// Print the log as a table (or its JSON lines as they are, with --json).
+    /// Print the log as a table (one JSON object with --json, its lines as stored with --raw).
     #[command(after_help = examples::AUDIT_SHOW)]
     Show(AuditShowArgs),
     /// Remove a torn final line (a write that was interrupted), keeping a copy of the damaged
@@ -253,9 +253,13 @@ pub struct AuditShowArgs {
     /// The vault whose log (`<vault>.audit`) to show.
     #[arg(long, env = "CUSTODY_VAULT")]
     pub vault: PathBuf,
-    /// Print the JSON lines exactly as stored.
+    /// Print one JSON object (`custody-audit-show/1`, docs/json.md) instead of the table:
+    /// every record, its event in words, and the summary.
     #[arg(long)]
     pub json: bool,
+    /// Print the log's lines exactly as stored (bytes unchanged, nothing checked).
+    #[arg(long, conflicts_with = "json")]
+    pub raw: bool,
 }
 
 #[derive(Args, Debug)]
@@ -711,6 +715,7 @@ impl Command {
                 command: CredsCommand::Show(a),
             }) => a.json,
             Command::Audit(AuditCommand::Verify(a)) => a.json,
+            Command::Audit(AuditCommand::Show(a)) => a.json,
             Command::VerifyCertificate(a) => a.json,
             Command::CheckShare(a) => a.json,
             Command::Init(a) => a.json,

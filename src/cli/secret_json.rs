@@ -2,8 +2,9 @@
 //! is an ordinary `serde_json` object; the secret values never enter a `String` or a
 //! `serde_json::Value`: they are escaped straight from the [`SecretFields`] into one buffer
 //! that zeroizes on drop, sized up front so that it never moves (leaving a copy behind). The
-//! whole document is printable ASCII (everything else written as `\uXXXX`), so the terminal
-//! escaping ([`super::escaping`]) passes it on unchanged and uncopied.
+//! whole document is printable ASCII (everything else written as `\uXXXX`, in upper-case hex
+//! as [`custody::terminal_text`] writes it), so the terminal escaping ([`super::escaping`])
+//! passes it on unchanged and uncopied.
 
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
@@ -80,7 +81,7 @@ fn push_string(buf: &mut Vec<u8>, s: &str) {
 
 /// `c` as one `\uXXXX`, or two (a UTF-16 surrogate pair) above U+FFFF.
 fn push_escaped_char(buf: &mut Vec<u8>, c: char) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut units = [0u16; 2];
     for &u in c.encode_utf16(&mut units).iter() {
         buf.extend_from_slice(b"\\u");
