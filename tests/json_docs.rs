@@ -189,6 +189,46 @@ fn every_json_document_prints_exactly_its_documented_fields() {
         .clone();
     check(&docs, &first_json(&out), &mut seen);
 
+    // A drill of an AND-policy vault with both copies of Board's share: `counted_once`.
+    let and = tempfile::tempdir().unwrap();
+    common::custody()
+        .arg("init")
+        .arg("--vault")
+        .arg(and.path().join("v.json"))
+        .arg("--out-dir")
+        .arg(and.path().join("s"))
+        .args([
+            "--group",
+            "Board:1",
+            "--group",
+            "Ops:2",
+            "--group-threshold",
+            "2",
+        ])
+        .args(["--iteration-exponent", "0", "--sheets", "txt"])
+        .args([
+            "--custodian",
+            "Board/frank",
+            "Board/gina",
+            "Ops/olga",
+            "Ops/oscar",
+        ])
+        .assert()
+        .success();
+    let mut drill = common::custody();
+    drill
+        .arg("drill")
+        .arg("--vault")
+        .arg(and.path().join("v.json"))
+        .arg("--json");
+    for f in fs::read_dir(and.path().join("s")).unwrap() {
+        drill.arg("--share").arg(f.unwrap().path());
+    }
+    let out = drill.assert().success().get_output().stdout.clone();
+    let v = first_json(&out);
+    assert_eq!(v["counted_once"][0]["group"], "Board", "{v}");
+    check(&docs, &v, &mut seen);
+
     // creds show: metadata only, then with --reveal the secrets too.
     let out = cmd(&["creds", "show", "main", "--json"])
         .assert()
