@@ -23,6 +23,7 @@ mod interactive;
 #[cfg(test)]
 mod interactive_tests;
 mod man;
+mod progress;
 mod quorum_open;
 mod ratify;
 mod rebuild;
@@ -641,6 +642,7 @@ pub fn main() -> std::process::ExitCode {
         }
     };
     let json = cli.command.wants_json();
+    progress::enable(json);
     // Everything printed is escaped (text from share files, vaults and audit logs included),
     // except the coloured QR code `sheet --format terminal` draws on a terminal.
     let raw =
