@@ -14,6 +14,7 @@ use super::{
     CredShowArgs, CredsArgs, CredsCommand, QuorumArgs, SecretFieldArgs, quorum_open, secret_input,
 };
 use custody::ops::creds::{self, NewCredential, Rotation, Row};
+use custody::ops::ratify::Consent;
 use custody::timefmt;
 use custody::vault::credential::{FieldName, check_name, required_fields};
 use custody::vault::ratify::{EntryState, RecordState};
@@ -376,7 +377,12 @@ fn show(a: CredShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
         &a.quorum.shares,
         &a.quorum.passphrase,
     )?;
-    let revealed = creds::reveal(session, &a.name, a.quorum.ratify)?;
+    let mut asking = a.quorum.consent();
+    let revealed = creds::reveal(
+        session,
+        &a.name,
+        asking.as_mut().map(|c| c as &mut dyn Consent),
+    )?;
     if let Some(r) = &revealed.ratified {
         print_ratified(r, out)?;
     }
@@ -417,7 +423,12 @@ fn remove(a: CredRemoveArgs, out: &mut dyn Write) -> Result<(), CliError> {
         &a.quorum.shares,
         &a.quorum.passphrase,
     )?;
-    let removed = creds::remove(session, &a.name, a.quorum.ratify)?;
+    let mut asking = a.quorum.consent();
+    let removed = creds::remove(
+        session,
+        &a.name,
+        asking.as_mut().map(|c| c as &mut dyn Consent),
+    )?;
     writeln!(out, "Removed credential {}.", removed.name)?;
     if let Some(r) = &removed.ratified {
         print_ratified(r, out)?;
@@ -441,7 +452,13 @@ fn rename(a: CredRenameArgs, out: &mut dyn Write) -> Result<(), CliError> {
         &a.quorum.shares,
         &a.quorum.passphrase,
     )?;
-    let renamed = creds::rename(session, &a.name, &a.new_name, a.quorum.ratify)?;
+    let mut asking = a.quorum.consent();
+    let renamed = creds::rename(
+        session,
+        &a.name,
+        &a.new_name,
+        asking.as_mut().map(|c| c as &mut dyn Consent),
+    )?;
     writeln!(
         out,
         "Renamed credential {} to {}.",
