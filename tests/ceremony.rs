@@ -4,6 +4,9 @@
 
 use custody::slip39::Share;
 
+mod common;
+use common::pty::drive;
+
 fn words_of(s: &Share) -> Vec<String> {
     s.to_words().split(' ').map(String::from).collect()
 }
@@ -26,69 +29,6 @@ fn vocabulary() -> Vec<String> {
 
 // ---- the binary on a pseudo-terminal (needs `drill` to call the ceremony) ----
 
-/// A Python driver: runs the command on a new pseudo-terminal (its controlling terminal) and
-/// plays `steps` — ["expect", text] waits for text, ["send", text] types it, ["kill", "TERM"]
-/// sends custody a signal — then prints the whole transcript, the terminal's echo and
-/// canonical-mode flags as custody left them, and the exit status as the last line.
-const DRIVER: &str = r#"
-import json, os, pty, select, signal, sys, termios, time
-steps = json.loads(sys.argv[1]); cmd = sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(cmd[0], cmd)
-seen = b""
-def read_some(limit):
-    global seen
-    r, _, _ = select.select([fd], [], [], limit)
-    if not r:
-        return False
-    try:
-        data = os.read(fd, 65536)
-    except OSError:
-        return None
-    if not data:
-        return None
-    seen += data
-    return True
-for kind, text in steps:
-    if kind == "send":
-        os.write(fd, text.encode()); time.sleep(0.05); continue
-    if kind == "kill":
-        os.kill(pid, getattr(signal, "SIG" + text)); continue
-    end = time.time() + 120
-    while text.encode() not in seen:
-        if time.time() > end or read_some(0.5) is None:
-            sys.stdout.write(seen.decode(errors="replace"))
-            sys.stdout.write("\nDRIVER: never saw %r\nEXIT 99\n" % text); sys.exit(0)
-while read_some(60) is not None:
-    pass
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(seen.decode(errors="replace"))
-lflag = termios.tcgetattr(fd)[3]
-sys.stdout.write("\nTERMINAL echo=%d icanon=%d\n" % (bool(lflag & termios.ECHO), bool(lflag & termios.ICANON)))
-sys.stdout.write("\nEXIT %d\n" % os.waitstatus_to_exitcode(status))
-"#;
-
-fn drive(steps: &[(&str, String)], args: &[&str]) -> (String, i32) {
-    let steps: Vec<[&str; 2]> = steps.iter().map(|(k, t)| [*k, t.as_str()]).collect();
-    let json = serde_json::to_string(&steps).unwrap();
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(DRIVER)
-        .arg(json)
-        .arg(env!("CARGO_BIN_EXE_custody"))
-        .args(args)
-        .output()
-        .expect("python3 is needed for the terminal tests");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let code = text
-        .trim_end()
-        .rsplit_once("EXIT ")
-        .and_then(|(_, c)| c.trim().parse().ok())
-        .unwrap_or(-1);
-    (text, code)
-}
-
 /// [`drive`], with custody's standard output going to the file `stdout` instead of the
 /// terminal (standard input and standard error stay on it).
 fn drive_stdout_to(
@@ -96,29 +36,15 @@ fn drive_stdout_to(
     stdout: &std::path::Path,
     args: &[&str],
 ) -> (String, i32) {
-    let steps: Vec<[&str; 2]> = steps.iter().map(|(k, t)| [*k, t.as_str()]).collect();
-    let json = serde_json::to_string(&steps).unwrap();
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(DRIVER)
-        .arg(json)
-        .args([
-            "/bin/sh",
-            "-c",
-            "out=$1; shift; exec \"$0\" \"$@\" >\"$out\"",
-        ])
-        .arg(env!("CARGO_BIN_EXE_custody"))
-        .arg(stdout)
-        .args(args)
-        .output()
-        .expect("python3 is needed for the terminal tests");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let code = text
-        .trim_end()
-        .rsplit_once("EXIT ")
-        .and_then(|(_, c)| c.trim().parse().ok())
-        .unwrap_or(-1);
-    (text, code)
+    use std::ffi::OsStr;
+    let mut all: Vec<&OsStr> = vec![
+        OsStr::new("-c"),
+        OsStr::new("out=$1; shift; exec \"$0\" \"$@\" >\"$out\""),
+        OsStr::new(env!("CARGO_BIN_EXE_custody")),
+        stdout.as_os_str(),
+    ];
+    all.extend(args.iter().map(OsStr::new));
+    common::pty::drive_program(steps, OsStr::new("/bin/sh"), &all, &mut |_| {})
 }
 
 struct InitDir {

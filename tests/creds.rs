@@ -926,3 +926,147 @@ fn exec_refuses_a_name_whose_variables_a_shell_drops() {
         .code(1)
         .stderr(contains("POSIX shell").not());
 }
+
+// ---- --ratify: the list first, then a question at a terminal ----
+
+/// A vault with two credentials awaiting ratification: binance-main and okx-hedge.
+fn two_awaiting() -> V {
+    let v = vault();
+    v.add(
+        "binance-main",
+        "binance",
+        "read,trade",
+        &binance_json(KEY, SECRET),
+    )
+    .assert()
+    .success();
+    let okx = format!(r#"{{"api_key":"{KEY2}","api_secret":"{SECRET2}","passphrase":"{PASS}"}}"#);
+    v.add("okx-hedge", "okx", "trade", &okx).assert().success();
+    v
+}
+
+/// The SHA-256 of each entry the vault's ratification record covers, by name.
+fn signed_digests(v: &V) -> Vec<(String, String)> {
+    v.json()["credentials"]["ratification"]["entries"]
+        .as_array()
+        .map(|es| {
+            es.iter()
+                .map(|e| {
+                    let field = |k: &str| e[k].as_str().unwrap().to_owned();
+                    (field("name"), field("sha256"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn ratify_without_a_terminal_lists_then_signs_exactly_what_it_listed() {
+    let v = two_awaiting();
+    let out = v.quorum(&["drill", "--ratify"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    clean(&out);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with(
+            "Standard input is not a terminal, so nobody is asked: signing exactly what is \
+             listed.\nTo ratify: 2 entries (check each against your change records):\n"
+        ),
+        "{err}"
+    );
+    let signed = signed_digests(&v);
+    assert_eq!(signed.len(), 2);
+    for (name, sha) in &signed {
+        let line = err
+            .lines()
+            .find(|l| l.starts_with(&format!("  {name} — ")))
+            .unwrap_or_else(|| panic!("{name} not listed:\n{err}"));
+        assert!(line.contains("[added]"), "{line}");
+        assert!(line.ends_with(&format!("digest {}", &sha[..16])), "{line}");
+    }
+    assert!(!err.contains("[y/N]"), "{err}");
+}
+
+/// `drill --ratify` on a pseudo-terminal (standard input a terminal, shares from files),
+/// answering the question with `answer`.
+fn drill_ratify_at_a_terminal(v: &V, answer: &str) -> (String, i32) {
+    let args = [
+        "drill".to_owned(),
+        "--vault".to_owned(),
+        v.vault.display().to_string(),
+        "--share".to_owned(),
+        v.share(1).display().to_string(),
+        "--share".to_owned(),
+        v.share(3).display().to_string(),
+        "--ratify".to_owned(),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    common::pty::drive(
+        &[
+            ("expect", "Sign these 2 entries? [y/N] ".to_owned()),
+            ("send", answer.to_owned()),
+        ],
+        &args,
+    )
+}
+
+#[test]
+fn ratify_at_a_terminal_signs_on_yes() {
+    let v = two_awaiting();
+    let (t, code) = drill_ratify_at_a_terminal(&v, "y\r");
+    assert_eq!(code, 0, "{t}");
+    assert!(t.contains("To ratify: 2 entries"), "{t}");
+    assert!(t.contains("  okx-hedge — okx — scope trade"), "{t}");
+    assert!(
+        t.contains("Ratified 2 credential(s): the quorum signed generation 1"),
+        "{t}"
+    );
+    assert_eq!(signed_digests(&v).len(), 2);
+    for s in [KEY, SECRET, KEY2, SECRET2, PASS] {
+        assert!(!t.contains(s), "{s} shown:\n{t}");
+    }
+}
+
+#[test]
+fn ratify_at_a_terminal_signs_nothing_on_no_or_end_of_input() {
+    for (answer, reason) in [
+        ("n\r", "the quorum did not answer yes"),
+        ("\r", "the quorum did not answer yes"),
+        (
+            "\u{4}",
+            "the terminal closed before an answer (end of input)",
+        ),
+    ] {
+        let v = two_awaiting();
+        let before = fs::read(&v.vault).unwrap();
+        let (t, code) = drill_ratify_at_a_terminal(&v, answer);
+        assert_eq!(code, 1, "{answer:?}: {t}");
+        assert!(t.contains("Nothing was signed."), "{t}");
+        assert!(
+            t.contains(&format!(
+                "custody: error: nothing was ratified: {reason}, so the 2 entries listed were \
+                 not signed and the vault is unchanged"
+            )),
+            "{answer:?}: {t}"
+        );
+        assert!(t.contains("answer y"), "{t}");
+        assert_eq!(fs::read(&v.vault).unwrap(), before, "{answer:?}");
+        assert!(signed_digests(&v).is_empty());
+        // The ceremony is recorded as failed, with the reason.
+        let audit = fs::read_to_string(format!("{}.audit", v.vault.display())).unwrap();
+        assert!(audit.contains(reason), "{audit}");
+    }
+}
+
+#[test]
+fn exec_refusing_an_unratified_entry_says_what_ratify_will_do() {
+    let v = two_awaiting();
+    v.exec("binance-main", &[], "true")
+        .assert()
+        .code(1)
+        .stderr(contains("credential `binance-main`: it is unratified"))
+        .stderr(contains(
+            "at a terminal, asks \"Sign these N entries? [y/N]\" before signing; without a \
+             terminal it signs exactly the entries it lists",
+        ));
+}

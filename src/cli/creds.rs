@@ -15,6 +15,7 @@ use super::{
     secret_json,
 };
 use custody::ops::creds::{self, NewCredential, Rotation, Row};
+use custody::ops::ratify::Consent;
 use custody::timefmt;
 use custody::vault::credential::{Credential, FieldName, Scope, check_name, required_fields};
 use custody::vault::ratify::{EntryState, RecordState};
@@ -417,7 +418,12 @@ fn show(a: CredShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
         &a.quorum.shares,
         &a.quorum.passphrase,
     )?;
-    let revealed = creds::reveal(session, &a.name, a.quorum.ratify)?;
+    let mut asking = a.quorum.consent();
+    let revealed = creds::reveal(
+        session,
+        &a.name,
+        asking.as_mut().map(|c| c as &mut dyn Consent),
+    )?;
     let mut ratification = Vec::new();
     if let Some(r) = &revealed.ratified {
         print_ratified(r, &mut ratification)?;
@@ -471,7 +477,12 @@ fn remove(a: CredRemoveArgs, out: &mut dyn Write) -> Result<(), CliError> {
         &a.quorum.shares,
         &a.quorum.passphrase,
     )?;
-    let removed = creds::remove(session, &a.name, a.quorum.ratify)?;
+    let mut asking = a.quorum.consent();
+    let removed = creds::remove(
+        session,
+        &a.name,
+        asking.as_mut().map(|c| c as &mut dyn Consent),
+    )?;
     writeln!(out, "Removed credential {}.", removed.name)?;
     if let Some(r) = &removed.ratified {
         print_ratified(r, out)?;
@@ -495,7 +506,13 @@ fn rename(a: CredRenameArgs, out: &mut dyn Write) -> Result<(), CliError> {
         &a.quorum.shares,
         &a.quorum.passphrase,
     )?;
-    let renamed = creds::rename(session, &a.name, &a.new_name, a.quorum.ratify)?;
+    let mut asking = a.quorum.consent();
+    let renamed = creds::rename(
+        session,
+        &a.name,
+        &a.new_name,
+        asking.as_mut().map(|c| c as &mut dyn Consent),
+    )?;
     writeln!(
         out,
         "Renamed credential {} to {}.",

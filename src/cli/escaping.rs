@@ -1,7 +1,8 @@
 //! Everything the command line prints goes through [`Escaping`], which writes text custody did
 //! not write (names, paths, vault and audit fields) so that a terminal shows it instead of
-//! obeying it ([`custody::terminal_text`]). The only output exempt is the coloured QR code of
-//! `sheet --format terminal` on a terminal, whose escape codes are custody's own.
+//! obeying it ([`custody::terminal_text`]). The only output exempt is custody's own escape
+//! codes: the coloured QR code of `sheet --format terminal` on a terminal, and the progress
+//! line's return-and-erase (`progress.rs`, which escapes the names and paths it shows).
 
 use std::io::{self, Write};
 

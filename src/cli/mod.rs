@@ -23,6 +23,7 @@ mod interactive;
 #[cfg(test)]
 mod interactive_tests;
 mod man;
+mod progress;
 mod quorum_open;
 mod ratify;
 mod rebuild;
@@ -395,8 +396,10 @@ pub struct DrillArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Show the credentials added or rotated without a quorum, test-open them, and sign a new
-    /// ratification so that `exec` may use them (needs --vault).
+    /// Ratify the credentials added or rotated without a quorum, so that `exec` may use them
+    /// (needs --vault): test-open them and list them; at a terminal ask "Sign these N
+    /// entries? [y/N]" (anything but y signs nothing, exit 1); without a terminal sign exactly
+    /// the entries listed.
     #[arg(long, requires = "vault")]
     pub ratify: bool,
     /// Write a signed drill certificate to FILE (JSON) and FILE.txt (readable page); check it
@@ -412,8 +415,10 @@ pub struct QuorumArgs {
     pub shares: ShareArgs,
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
-    /// Show the credentials added or rotated without a quorum, test-open them, and sign a new
-    /// ratification so that `exec` may use them.
+    /// Ratify the credentials added or rotated without a quorum first, so that `exec` may use
+    /// them: test-open them and list them; at a terminal ask "Sign these N entries? [y/N]"
+    /// (anything but y signs nothing, exit 1); without a terminal sign exactly the entries
+    /// listed.
     #[arg(long)]
     pub ratify: bool,
 }
@@ -661,6 +666,7 @@ pub fn main() -> std::process::ExitCode {
         }
     };
     let json = cli.command.wants_json();
+    progress::enable(json);
     // Everything printed is escaped (text from share files, vaults and audit logs included),
     // except the coloured QR code `sheet --format terminal` draws on a terminal.
     let raw =
