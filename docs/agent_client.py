@@ -9,7 +9,7 @@ import json
 import os
 import socket
 
-MAX_ANSWER_BYTES = 8 * 1024 * 1024
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
 
 
 class AgentError(Exception):

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
+use crate::progress::{Progress, Silent, Step, Task};
 use crate::sharefile::{self, ShareFileError};
 use crate::slip39::{Share, Slip39Error};
 use crate::token::{Token, TokenError};
@@ -249,11 +250,28 @@ fn parse_pdf(label: &str, bytes: &[u8]) -> Result<Presented, InputError> {
 /// of a sheet / QR code
 /// (recognised by its content, not its file name).
 pub fn parse_bytes(label: &str, bytes: &[u8]) -> Result<Presented, InputError> {
+    parse_bytes_reporting(label, bytes, (1, 1), &mut Silent)
+}
+
+/// [`parse_bytes`] for input `at.0` of `at.1` read together: a picture is announced to
+/// `progress` ([`Task::ReadingPicture`]) before it is decoded, which can take seconds.
+pub fn parse_bytes_reporting(
+    label: &str,
+    bytes: &[u8],
+    at: (usize, usize),
+    progress: &mut dyn Progress,
+) -> Result<Presented, InputError> {
     let err = |kind| InputError {
         label: label.to_owned(),
         kind,
     };
     if crate::scan::is_image(bytes) {
+        progress.step(Step {
+            task: Task::ReadingPicture,
+            number: at.0,
+            total: at.1,
+            subject: label,
+        });
         return parse_image(label, bytes);
     }
     if crate::sheet::pdf_read::is_pdf(bytes) {
@@ -267,6 +285,16 @@ pub fn parse_bytes(label: &str, bytes: &[u8]) -> Result<Presented, InputError> {
 /// (links followed). The file is opened without waiting (a FIFO with no writer does not
 /// block) and checked to be a regular file before anything is read ([`crate::safe_file`]).
 pub fn read_file(path: &Path) -> Result<Presented, InputError> {
+    read_file_reporting(path, (1, 1), &mut Silent)
+}
+
+/// [`read_file`] for input `at.0` of `at.1` read together, telling `progress` before a
+/// picture is decoded ([`parse_bytes_reporting`]).
+pub fn read_file_reporting(
+    path: &Path,
+    at: (usize, usize),
+    progress: &mut dyn Progress,
+) -> Result<Presented, InputError> {
     use crate::safe_file::{self, FileError, ReadRules, Refusal};
     let label = path.display().to_string();
     let bytes =
@@ -285,5 +313,5 @@ pub fn read_file(path: &Path) -> Result<Presented, InputError> {
                 },
             }
         })?;
-    parse_bytes(&label, &bytes)
+    parse_bytes_reporting(&label, &bytes, at, progress)
 }

@@ -3,7 +3,7 @@
 //! A master secret is split into SLIP-39 shares held by named custodians; a quorum of them
 //! reconstructs it in locked memory to derive an Ed25519 signing key and an age identity.
 //! Layering (lower modules never import upper ones; ARCHITECTURE.md draws the floors):
-//! `gf256`, `wire`, `clock`, `sheet`, `scan` <- `slip39`, `secret`, `custodian_name` <- `keys`, `token`,
+//! `gf256`, `wire`, `clock`, `progress`, `sheet`, `scan` <- `slip39`, `secret`, `custodian_name` <- `keys`, `token`,
 //! `policy` <- `vault`, `sharefile` <- `input` <- `quorum` <- `audit`, `gathering` <-
 //! `certificate` <- `ops`. The command line lives in the binary (`src/main.rs` declares it),
 //! so nothing here can import it.
@@ -25,6 +25,7 @@ pub mod input;
 pub mod keys;
 pub mod ops;
 pub mod policy;
+pub mod progress;
 pub mod quorum;
 pub mod safe_file;
 pub mod scan;

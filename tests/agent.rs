@@ -498,3 +498,74 @@ fn a_flooding_client_hits_its_rate_limit_while_others_are_served() {
     assert_eq!(limited_records.len(), 1, "{log}");
     f.cmd(&["audit", "verify"]).assert().success();
 }
+
+#[test]
+fn agent_unlock_ratifies_only_what_the_officers_reviewed() {
+    let f = agent::fixture();
+    f.cmd(&[
+        "creds",
+        "add",
+        "kraken-main",
+        "--exchange",
+        "kraken",
+        "--scope",
+        "read",
+        "--from-json",
+        "-",
+    ])
+    .write_stdin(r#"{"api_key":"kk","api_secret":"ks"}"#)
+    .assert()
+    .success();
+    agent::grant_to_me(&f, &["kraken-main"]);
+    let a = Agent::start(&f, &[]);
+    // The officers agreed to something else than what awaits: nothing is signed or opened.
+    let share = |n| fs::read_to_string(f.share(n)).unwrap();
+    let request = serde_json::json!({
+        "v": 1, "op": "unlock", "ratify": true,
+        "shares": [{"label": "1", "text": share(1)}, {"label": "2", "text": share(2)}],
+        "consented": ["00".repeat(32)], "consented_policy": [],
+    });
+    let answer = a.raw(request.to_string().as_bytes());
+    assert_eq!(answer["error"], "unlock-refused", "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("not what the officers reviewed"),
+        "{answer}"
+    );
+    wait_state(&a, "sealed");
+    f.cmd(&["creds", "status"])
+        .assert()
+        .stdout(contains("unratified"));
+    // Without a terminal, `agent unlock --ratify` lists what it will sign, and the agent signs
+    // exactly that.
+    a.cmd("unlock", &["--ratify"])
+        .arg("--share")
+        .arg(f.share(1))
+        .arg("--share")
+        .arg(f.share(2))
+        .assert()
+        .success()
+        .stderr(contains("kraken-main"))
+        .stderr(contains("agent access policy"));
+    a.cmd("exec", &["--cred", "kraken-main", "--", "true"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn an_unreadable_share_is_named_when_the_unlock_fails() {
+    let f = agent::fixture();
+    let a = Agent::start(&f, &[]);
+    let request = serde_json::json!({
+        "v": 1, "op": "unlock",
+        "shares": [{"label": "smudged.txt", "text": "not a share at all"}],
+    });
+    let answer = a.raw(request.to_string().as_bytes());
+    assert_eq!(answer["error"], "unlock-refused", "{answer}");
+    assert!(
+        answer["message"].as_str().unwrap().contains("smudged.txt"),
+        "{answer}"
+    );
+}

@@ -431,11 +431,93 @@ fn cli_verify_intact_and_show() {
         .stdout(contains("[signed]"));
     let raw = fs::read(&fx.log_path).unwrap();
     custody()
-        .args(["audit", "show", "--json", "--vault"])
+        .args(["audit", "show", "--raw", "--vault"])
         .arg(&fx.vault_path)
         .assert()
         .success()
         .stdout(raw);
+}
+
+/// `audit show --json`: one `custody-audit-show/1` object holding every stored record as
+/// stored, with the table's event and summary; a damaged log is shown (exit 0, as the table),
+/// its unreadable line as null and its problems listed; a missing vault is a `custody-error/1`.
+#[test]
+fn cli_show_json_holds_every_record_and_the_summary() {
+    let fx = fixture();
+    three_ceremonies(&fx);
+    let show = || {
+        let out = custody()
+            .args(["audit", "show", "--json", "--vault"])
+            .arg(&fx.vault_path)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+    };
+    let stored = lines(&fx.log_path);
+    let v = show();
+    assert_eq!(v["format"], "custody-audit-show/1");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["truncated"], false);
+    assert_eq!(v["problems"], serde_json::json!([]));
+    let records = v["records"].as_array().unwrap();
+    assert_eq!(records.len(), 13);
+    for (i, (r, line)) in records.iter().zip(&stored).enumerate() {
+        assert_eq!(r["line"], i + 1);
+        let as_stored: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(r["stored"], as_stored, "line {}", i + 1);
+    }
+    assert!(
+        records[1]["event"]
+            .as_str()
+            .unwrap()
+            .contains("share accepted: alice")
+    );
+    assert!(
+        records[8]["event"]
+            .as_str()
+            .unwrap()
+            .contains("failed: not enough shares")
+    );
+
+    // Line 3 made unreadable, and a torn final line.
+    let mut l = stored.clone();
+    l[2] = "not a record".into();
+    let mut text = l.join("\n");
+    text.push_str("\n{\"seq\":14");
+    fs::write(&fx.log_path, text).unwrap();
+    let v = show();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["truncated"], true);
+    let records = v["records"].as_array().unwrap();
+    assert_eq!(records.len(), 13);
+    assert_eq!(records[2]["stored"], serde_json::Value::Null);
+    assert_eq!(records[2]["event"], serde_json::Value::Null);
+    let problems: Vec<&str> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(
+        problems.iter().any(|p| p.contains("line 3")),
+        "{problems:?}"
+    );
+
+    let out = custody()
+        .args(["audit", "show", "--json", "--vault"])
+        .arg(fx.vault_path.with_extension("missing"))
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["format"], "custody-error/1");
 }
 
 #[test]

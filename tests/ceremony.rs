@@ -4,6 +4,9 @@
 
 use custody::slip39::Share;
 
+mod common;
+use common::pty::drive;
+
 fn words_of(s: &Share) -> Vec<String> {
     s.to_words().split(' ').map(String::from).collect()
 }
@@ -26,67 +29,22 @@ fn vocabulary() -> Vec<String> {
 
 // ---- the binary on a pseudo-terminal (needs `drill` to call the ceremony) ----
 
-/// A Python driver: runs the command on a new pseudo-terminal (its controlling terminal) and
-/// plays `steps` — ["expect", text] waits for text, ["send", text] types it, ["kill", "TERM"]
-/// sends custody a signal — then prints the whole transcript, the terminal's echo and
-/// canonical-mode flags as custody left them, and the exit status as the last line.
-const DRIVER: &str = r#"
-import json, os, pty, select, signal, sys, termios, time
-steps = json.loads(sys.argv[1]); cmd = sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(cmd[0], cmd)
-seen = b""
-def read_some(limit):
-    global seen
-    r, _, _ = select.select([fd], [], [], limit)
-    if not r:
-        return False
-    try:
-        data = os.read(fd, 65536)
-    except OSError:
-        return None
-    if not data:
-        return None
-    seen += data
-    return True
-for kind, text in steps:
-    if kind == "send":
-        os.write(fd, text.encode()); time.sleep(0.05); continue
-    if kind == "kill":
-        os.kill(pid, getattr(signal, "SIG" + text)); continue
-    end = time.time() + 120
-    while text.encode() not in seen:
-        if time.time() > end or read_some(0.5) is None:
-            sys.stdout.write(seen.decode(errors="replace"))
-            sys.stdout.write("\nDRIVER: never saw %r\nEXIT 99\n" % text); sys.exit(0)
-while read_some(60) is not None:
-    pass
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(seen.decode(errors="replace"))
-lflag = termios.tcgetattr(fd)[3]
-sys.stdout.write("\nTERMINAL echo=%d icanon=%d\n" % (bool(lflag & termios.ECHO), bool(lflag & termios.ICANON)))
-sys.stdout.write("\nEXIT %d\n" % os.waitstatus_to_exitcode(status))
-"#;
-
-fn drive(steps: &[(&str, String)], args: &[&str]) -> (String, i32) {
-    let steps: Vec<[&str; 2]> = steps.iter().map(|(k, t)| [*k, t.as_str()]).collect();
-    let json = serde_json::to_string(&steps).unwrap();
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(DRIVER)
-        .arg(json)
-        .arg(env!("CARGO_BIN_EXE_custody"))
-        .args(args)
-        .output()
-        .expect("python3 is needed for the terminal tests");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let code = text
-        .trim_end()
-        .rsplit_once("EXIT ")
-        .and_then(|(_, c)| c.trim().parse().ok())
-        .unwrap_or(-1);
-    (text, code)
+/// [`drive`], with custody's standard output going to the file `stdout` instead of the
+/// terminal (standard input and standard error stay on it).
+fn drive_stdout_to(
+    steps: &[(&str, String)],
+    stdout: &std::path::Path,
+    args: &[&str],
+) -> (String, i32) {
+    use std::ffi::OsStr;
+    let mut all: Vec<&OsStr> = vec![
+        OsStr::new("-c"),
+        OsStr::new("out=$1; shift; exec \"$0\" \"$@\" >\"$out\""),
+        OsStr::new(env!("CARGO_BIN_EXE_custody")),
+        stdout.as_os_str(),
+    ];
+    all.extend(args.iter().map(OsStr::new));
+    common::pty::drive_program(steps, OsStr::new("/bin/sh"), &all, &mut |_| {})
 }
 
 struct InitDir {
@@ -335,4 +293,84 @@ fn change_commands_hold_the_ceremony_at_a_terminal() {
     );
     assert_eq!(code, 1, "{t}");
     assert!(t.contains("timed out after 2 seconds"), "{t}");
+}
+
+/// `--interactive --json`: the ceremony's prompts and progress stay on the terminal, and
+/// standard output holds the one JSON document and nothing else (reshare, then confirm).
+#[test]
+fn json_at_a_terminal_prints_only_the_document_on_standard_output() {
+    let d = init_vault();
+    let token = |dir: &str, name: &str| {
+        let text = std::fs::read_to_string(d.dir.path().join(dir).join(name)).unwrap();
+        custody::input::parse_text(name, &text)
+            .unwrap()
+            .token
+            .unwrap()
+            .to_text()
+            .to_string()
+    };
+    let mut steps = vec![("expect", "> ".to_owned())];
+    for (file, who) in [
+        ("01-alice.txt", "alice"),
+        ("02-bob.txt", "bob"),
+        ("03-carol.txt", "carol"),
+    ] {
+        steps.push(("send", format!("{}\r", token("shares", file))));
+        steps.push(("expect", format!("Accepted: {who}")));
+    }
+    steps.push(("expect", "Quorum reached".to_owned()));
+    steps.push(("send", "\r".to_owned()));
+    let new_dir = d.dir.path().join("new");
+    let doc = d.dir.path().join("reshare.json");
+    let (t, code) = drive_stdout_to(
+        &steps,
+        &doc,
+        &[
+            "reshare",
+            "--vault",
+            &d.vault,
+            "--interactive",
+            "--json",
+            "--out-dir",
+            new_dir.to_str().unwrap(),
+            "--threshold",
+            "2",
+            "--custodian",
+            "xavier",
+            "yvonne",
+            "zoe",
+            "--sheets",
+            "txt",
+        ],
+    );
+    assert_eq!(code, 0, "{t}");
+    assert!(t.contains("Accepted: carol"), "{t}");
+    let only_document = |path: &std::path::Path, format: &str| {
+        let text = std::fs::read_to_string(path).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["format"], format, "{text}");
+    };
+    only_document(&doc, "custody-reshare/1");
+    assert!(
+        !t.contains("custody-reshare/1"),
+        "the document reached the terminal:\n{t}"
+    );
+
+    let steps = [
+        ("expect", "> ".to_owned()),
+        ("send", format!("{}\r", token("new", "01-xavier.txt"))),
+        ("expect", "Accepted".to_owned()),
+        ("send", format!("{}\r", token("new", "03-zoe.txt"))),
+        ("expect", "Quorum reached".to_owned()),
+        ("send", "\r".to_owned()),
+    ];
+    let doc = d.dir.path().join("confirm.json");
+    let (t, code) = drive_stdout_to(
+        &steps,
+        &doc,
+        &["confirm", "--vault", &d.vault, "--interactive", "--json"],
+    );
+    assert_eq!(code, 0, "{t}");
+    only_document(&doc, "custody-confirm/1");
 }

@@ -487,6 +487,98 @@ fn show_reveal_remove_rename_need_a_quorum() {
     .success();
 }
 
+/// `creds show --json`: metadata only, and no secret value anywhere in the output; with
+/// `--reveal`, the document holds exactly the secret values (quote, backslash, newline, tab,
+/// accented and bidirectional characters survive, escaped as JSON in pure ASCII), and a
+/// failure is a `custody-error/1` document.
+#[test]
+fn show_json_prints_secret_values_only_with_reveal() {
+    let v = vault();
+    // Everything JSON must escape, and characters a terminal would act on.
+    let odd = "SSEC-odd \"q\" back\\slash\nline\ttab é \u{202E}rlo end";
+    let input = serde_json::json!({ "api_key": KEY, "api_secret": odd }).to_string();
+    v.add("a", "binance", "trade,withdraw", &input)
+        .assert()
+        .success();
+    let out = v
+        .cmd(&["creds", "show", "a", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    clean(&out);
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(
+        !text.contains("SSEC-odd") && !text.contains("rlo end"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let j: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(j["format"], "custody-creds-show/1");
+    assert_eq!(j["ok"], true);
+    assert_eq!(j["name"], "a");
+    assert_eq!(j["exchange"], "binance");
+    assert_eq!(j["fields"], serde_json::json!(["api_key", "api_secret"]));
+    assert_eq!(j["withdraw"], true);
+    assert_eq!(j["revealed"], false);
+    assert!(j.get("secrets").is_none(), "{j}");
+
+    let out = v
+        .quorum(&["creds", "show", "a", "--reveal", "--json"])
+        .assert()
+        .success()
+        .stderr(contains("break-glass"))
+        .get_output()
+        .clone();
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(
+        text.bytes()
+            .all(|b| b == b'\n' || (b' '..=b'~').contains(&b)),
+        "not printable ASCII: {text:?}"
+    );
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let j: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(j["format"], "custody-creds-show/1");
+    assert_eq!(j["revealed"], true);
+    assert_eq!(
+        j["secrets"],
+        serde_json::json!({ "api_key": KEY, "api_secret": odd })
+    );
+    assert_eq!(j["name"], "a");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains(KEY) && !stderr.contains("SSEC-odd"),
+        "{stderr}"
+    );
+
+    // Failures: a credential that does not exist, and a wrong share (another vault's).
+    for mut cmd in [
+        v.cmd(&["creds", "show", "zz", "--json"]),
+        v.quorum(&["creds", "show", "zz", "--reveal", "--json"]),
+    ] {
+        let out = cmd.assert().code(1).get_output().clone();
+        let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(j["format"], "custody-error/1", "{j}");
+        assert!(j["error"].as_str().unwrap().contains("zz"), "{j}");
+    }
+    let other = vault();
+    let out = v
+        .cmd(&["creds", "show", "a", "--reveal", "--json"])
+        .arg("--share")
+        .arg(other.share(1))
+        .arg("--share")
+        .arg(other.share(2))
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    clean(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("SSEC-odd"), "{text}");
+    let j: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(j["format"], "custody-error/1", "{j}");
+}
+
 /// A vault with two ratified entries, `a` and `b`.
 fn ratified_pair() -> V {
     let v = vault();
@@ -833,4 +925,148 @@ fn exec_refuses_a_name_whose_variables_a_shell_drops() {
         .assert()
         .code(1)
         .stderr(contains("POSIX shell").not());
+}
+
+// ---- --ratify: the list first, then a question at a terminal ----
+
+/// A vault with two credentials awaiting ratification: binance-main and okx-hedge.
+fn two_awaiting() -> V {
+    let v = vault();
+    v.add(
+        "binance-main",
+        "binance",
+        "read,trade",
+        &binance_json(KEY, SECRET),
+    )
+    .assert()
+    .success();
+    let okx = format!(r#"{{"api_key":"{KEY2}","api_secret":"{SECRET2}","passphrase":"{PASS}"}}"#);
+    v.add("okx-hedge", "okx", "trade", &okx).assert().success();
+    v
+}
+
+/// The SHA-256 of each entry the vault's ratification record covers, by name.
+fn signed_digests(v: &V) -> Vec<(String, String)> {
+    v.json()["credentials"]["ratification"]["entries"]
+        .as_array()
+        .map(|es| {
+            es.iter()
+                .map(|e| {
+                    let field = |k: &str| e[k].as_str().unwrap().to_owned();
+                    (field("name"), field("sha256"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn ratify_without_a_terminal_lists_then_signs_exactly_what_it_listed() {
+    let v = two_awaiting();
+    let out = v.quorum(&["drill", "--ratify"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    clean(&out);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with(
+            "Standard input is not a terminal, so nobody is asked: signing exactly what is \
+             listed.\nTo ratify: 2 entries (check each against your change records):\n"
+        ),
+        "{err}"
+    );
+    let signed = signed_digests(&v);
+    assert_eq!(signed.len(), 2);
+    for (name, sha) in &signed {
+        let line = err
+            .lines()
+            .find(|l| l.starts_with(&format!("  {name} — ")))
+            .unwrap_or_else(|| panic!("{name} not listed:\n{err}"));
+        assert!(line.contains("[added]"), "{line}");
+        assert!(line.ends_with(&format!("digest {}", &sha[..16])), "{line}");
+    }
+    assert!(!err.contains("[y/N]"), "{err}");
+}
+
+/// `drill --ratify` on a pseudo-terminal (standard input a terminal, shares from files),
+/// answering the question with `answer`.
+fn drill_ratify_at_a_terminal(v: &V, answer: &str) -> (String, i32) {
+    let args = [
+        "drill".to_owned(),
+        "--vault".to_owned(),
+        v.vault.display().to_string(),
+        "--share".to_owned(),
+        v.share(1).display().to_string(),
+        "--share".to_owned(),
+        v.share(3).display().to_string(),
+        "--ratify".to_owned(),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    common::pty::drive(
+        &[
+            ("expect", "Sign these 2 entries? [y/N] ".to_owned()),
+            ("send", answer.to_owned()),
+        ],
+        &args,
+    )
+}
+
+#[test]
+fn ratify_at_a_terminal_signs_on_yes() {
+    let v = two_awaiting();
+    let (t, code) = drill_ratify_at_a_terminal(&v, "y\r");
+    assert_eq!(code, 0, "{t}");
+    assert!(t.contains("To ratify: 2 entries"), "{t}");
+    assert!(t.contains("  okx-hedge — okx — scope trade"), "{t}");
+    assert!(
+        t.contains("Ratified 2 credential(s): the quorum signed generation 1"),
+        "{t}"
+    );
+    assert_eq!(signed_digests(&v).len(), 2);
+    for s in [KEY, SECRET, KEY2, SECRET2, PASS] {
+        assert!(!t.contains(s), "{s} shown:\n{t}");
+    }
+}
+
+#[test]
+fn ratify_at_a_terminal_signs_nothing_on_no_or_end_of_input() {
+    for (answer, reason) in [
+        ("n\r", "the quorum did not answer yes"),
+        ("\r", "the quorum did not answer yes"),
+        (
+            "\u{4}",
+            "the terminal closed before an answer (end of input)",
+        ),
+    ] {
+        let v = two_awaiting();
+        let before = fs::read(&v.vault).unwrap();
+        let (t, code) = drill_ratify_at_a_terminal(&v, answer);
+        assert_eq!(code, 1, "{answer:?}: {t}");
+        assert!(t.contains("Nothing was signed."), "{t}");
+        assert!(
+            t.contains(&format!(
+                "custody: error: nothing was ratified: {reason}, so the 2 entries listed were \
+                 not signed and the vault is unchanged"
+            )),
+            "{answer:?}: {t}"
+        );
+        assert!(t.contains("answer y"), "{t}");
+        assert_eq!(fs::read(&v.vault).unwrap(), before, "{answer:?}");
+        assert!(signed_digests(&v).is_empty());
+        // The ceremony is recorded as failed, with the reason.
+        let audit = fs::read_to_string(format!("{}.audit", v.vault.display())).unwrap();
+        assert!(audit.contains(reason), "{audit}");
+    }
+}
+
+#[test]
+fn exec_refusing_an_unratified_entry_says_what_ratify_will_do() {
+    let v = two_awaiting();
+    v.exec("binance-main", &[], "true")
+        .assert()
+        .code(1)
+        .stderr(contains("credential `binance-main`: it is unratified"))
+        .stderr(contains(
+            "at a terminal, asks \"Sign these N entries? [y/N]\" before signing; without a \
+             terminal it signs exactly the entries it lists",
+        ));
 }

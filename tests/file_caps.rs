@@ -121,10 +121,15 @@ fn an_audit_log_over_its_cap_is_refused_without_being_read() {
         .assert()
         .code(1)
         .stderr(contains("fund.vault.audit is larger than"));
-    v.cmd(&["audit", "show", "--json"])
+    v.cmd(&["audit", "show", "--raw"])
         .assert()
         .code(1)
         .stderr(contains("larger than"));
+    v.cmd(&["audit", "show", "--json"])
+        .assert()
+        .code(1)
+        .stderr(contains("larger than"))
+        .stdout(contains("custody-error/1"));
     assert!(start.elapsed() < Duration::from_secs(20));
     let key = store::load(&v.vault).unwrap();
     assert!(matches!(

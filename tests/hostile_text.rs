@@ -92,10 +92,23 @@ fn leak(stream: &str, bytes: &[u8]) -> Option<String> {
         .map(|c| format!("raw U+{:04X} on {stream}", c as u32))
 }
 
-/// The payload as custody shows it: escaped, or escaped inside a JSON string.
+/// The payload as custody shows it: escaped, or escaped inside a JSON string, or inside a JSON
+/// string written in ASCII (`creds show --reveal --json`: every other character `\uXXXX`, a
+/// surrogate pair above U+FFFF).
 fn shown(all: &str, payload: &str) -> bool {
     let json = serde_json::to_string(payload).unwrap();
-    all.contains(&*escape(payload)) || all.contains(&*escape(&json[1..json.len() - 1]))
+    let json = &json[1..json.len() - 1];
+    let mut ascii = String::new();
+    for c in json.chars() {
+        if c.is_ascii() {
+            ascii.push(c);
+        } else {
+            for u in c.encode_utf16(&mut [0; 2]) {
+                ascii.push_str(&format!("\\u{u:04X}"));
+            }
+        }
+    }
+    all.contains(&*escape(payload)) || all.contains(&*escape(json)) || all.contains(&ascii)
 }
 
 /// A copy of the base fixture with one payload to plant.
@@ -511,6 +524,27 @@ const ROWS: &[Row] = &[
         },
     },
     Row {
+        command: "creds add (note), creds show --reveal --json",
+        stored: true,
+        usage: false,
+        run: |c| {
+            c.cmd(&[
+                "creds",
+                "add",
+                "x",
+                "--exchange",
+                "binance",
+                "--scope",
+                "trade",
+            ])
+            .args(["--note", c.text(), "--from-json", "-"])
+            .write_stdin(r#"{"api_key":"k","api_secret":"s"}"#)
+            .assert()
+            .success();
+            c.quorum(&["creds", "show", "x", "--reveal", "--json"])
+        },
+    },
+    Row {
         command: "creds add (note), creds show",
         stored: true,
         usage: false,
@@ -666,6 +700,15 @@ const ROWS: &[Row] = &[
         run: |c| {
             c.hostile_log();
             c.cmd(&["audit", "show", "--json"])
+        },
+    },
+    Row {
+        command: "audit show --raw (hand-edited log)",
+        stored: false,
+        usage: false,
+        run: |c| {
+            c.hostile_log();
+            c.cmd(&["audit", "show", "--raw"])
         },
     },
     Row {

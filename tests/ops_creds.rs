@@ -79,7 +79,7 @@ impl Fixture {
     }
 
     fn ratify(&self) {
-        ratify::ratify(&self.path, &self.tv.keys, T0).unwrap();
+        ratify::ratify(&self.path, &self.tv.keys, T0, &mut ratify::Unasked).unwrap();
     }
 
     fn json(&self) -> Value {
@@ -220,7 +220,12 @@ fn rotate_reseals_and_awaits_ratification() {
         Err(CredError::Set(SetError::NotFound { .. }))
     ));
     // The quorum reveals the new secret once it has ratified it.
-    let revealed = creds::reveal(f.session("creds show --reveal"), "a", true).unwrap();
+    let revealed = creds::reveal(
+        f.session("creds show --reveal"),
+        "a",
+        Some(&mut ratify::Unasked),
+    )
+    .unwrap();
     assert_eq!(revealed.state, EntryState::Ratified);
     assert_eq!(revealed.fields.get(FieldName::ApiKey), Some("k2"));
     assert_eq!(revealed.ratified.unwrap().signed.unwrap(), ["a"]);
@@ -240,7 +245,7 @@ fn rotate_refuses_an_entry_changed_outside_custody() {
         Err(CredError::Tampered { name, state: EntryState::Changed }) if name == "a"
     ));
     // A quorum rename refuses it too, and the session records the failure.
-    let r = creds::rename(f.session("creds rename"), "a", "b", false);
+    let r = creds::rename(f.session("creds rename"), "a", "b", None);
     assert!(matches!(r, Err(CredError::Tampered { .. })));
     assert_eq!(f.status().problems.len(), 1);
 }
@@ -252,33 +257,33 @@ fn remove_and_rename_keep_the_ratification_in_step() {
     f.add("b").unwrap();
     f.add("c").unwrap();
     f.ratify();
-    let removed = creds::remove(f.session("creds remove"), "b", false).unwrap();
+    let removed = creds::remove(f.session("creds remove"), "b", None).unwrap();
     assert_eq!(removed.name, "b");
     assert!(removed.ratified.is_none());
     assert!(matches!(
-        creds::remove(f.session("creds remove"), "b", false),
+        creds::remove(f.session("creds remove"), "b", None),
         Err(CredError::Set(SetError::NotFound { name })) if name == "b"
     ));
-    let renamed = creds::rename(f.session("creds rename"), "a", "a-new", false).unwrap();
+    let renamed = creds::rename(f.session("creds rename"), "a", "a-new", None).unwrap();
     assert_eq!(renamed.env_prefix, "A_NEW");
     assert!(matches!(
-        creds::rename(f.session("creds rename"), "a-new", "c", false),
+        creds::rename(f.session("creds rename"), "a-new", "c", None),
         Err(CredError::Set(SetError::Exists { name })) if name == "c"
     ));
     assert!(matches!(
-        creds::rename(f.session("creds rename"), "a-new", "C", false),
+        creds::rename(f.session("creds rename"), "a-new", "C", None),
         Err(CredError::Set(SetError::Clash { name, other })) if name == "C" && other == "c"
     ));
     assert!(matches!(
-        creds::rename(f.session("creds rename"), "zz", "y", false),
+        creds::rename(f.session("creds rename"), "zz", "y", None),
         Err(CredError::Set(SetError::NotFound { name })) if name == "zz"
     ));
     assert!(matches!(
-        creds::rename(f.session("creds rename"), "c", "no good", false),
+        creds::rename(f.session("creds rename"), "c", "no good", None),
         Err(CredError::Entry(EntryError::Name(_)))
     ));
     // A rename that only changes the variables' spelling of its own name is allowed.
-    creds::rename(f.session("creds rename"), "c", "C", false).unwrap();
+    creds::rename(f.session("creds rename"), "c", "C", None).unwrap();
     let s = f.status();
     assert!(s.problems.is_empty(), "{:?}", s.problems);
     let rows: Vec<(&str, &EntryState)> = s
@@ -293,7 +298,7 @@ fn remove_and_rename_keep_the_ratification_in_step() {
             ("C", &EntryState::Ratified)
         ]
     );
-    let revealed = creds::reveal(f.session("creds show --reveal"), "a-new", false).unwrap();
+    let revealed = creds::reveal(f.session("creds show --reveal"), "a-new", None).unwrap();
     assert_eq!(revealed.fields.get(FieldName::ApiSecret), Some("s"));
 }
 
@@ -309,14 +314,15 @@ fn quorum_edits_need_a_valid_record_or_a_ratification() {
     f.write_json(&j);
     assert_eq!(f.status().record, RecordState::Invalid);
     assert!(matches!(
-        creds::remove(f.session("creds remove"), "b", false),
+        creds::remove(f.session("creds remove"), "b", None),
         Err(CredError::RecordInvalid)
     ));
     assert!(matches!(
-        creds::rename(f.session("creds rename"), "b", "bb", false),
+        creds::rename(f.session("creds rename"), "b", "bb", None),
         Err(CredError::RecordInvalid)
     ));
-    let removed = creds::remove(f.session("creds remove"), "b", true).unwrap();
+    let removed =
+        creds::remove(f.session("creds remove"), "b", Some(&mut ratify::Unasked)).unwrap();
     assert_eq!(removed.ratified.unwrap().signed.unwrap(), ["a"]);
     assert!(f.status().problems.is_empty());
 }
@@ -328,7 +334,7 @@ fn an_old_file_put_back_is_refused() {
     f.add("b").unwrap();
     f.ratify();
     let before = fs::read_to_string(&f.path).unwrap();
-    creds::remove(f.session("creds remove"), "b", false).unwrap();
+    creds::remove(f.session("creds remove"), "b", None).unwrap();
     fs::write(&f.path, &before).unwrap();
     assert!(f.status().rollback.is_some());
     assert!(matches!(
@@ -336,12 +342,12 @@ fn an_old_file_put_back_is_refused() {
         Err(CredError::Store(StoreError::RolledBack { .. }))
     ));
     assert!(matches!(
-        creds::remove(f.session("creds remove"), "a", false),
+        creds::remove(f.session("creds remove"), "a", None),
         Err(CredError::RolledBack(_))
     ));
     // The backup is what was there before the last write.
     assert!(sibling(&f.path, ".bak").exists());
-    creds::remove(f.session("creds remove"), "b", true).unwrap();
+    creds::remove(f.session("creds remove"), "b", Some(&mut ratify::Unasked)).unwrap();
     assert!(f.status().problems.is_empty());
 }
 
@@ -526,4 +532,105 @@ fn entries_are_written_in_the_order_of_the_entry_table() {
     let creds = &text[text.find("\"credentials\":").unwrap()..];
     let entries = &creds[creds.find("\"entries\": [").unwrap()..];
     keys_in_order(entries, &ENTRY_FIELDS).unwrap();
+}
+
+// ---- consent: what a ratification signs is what its Consent was shown ----
+
+/// `(name, state, digest)` of each entry a [`ratify::Review`] shows.
+fn shown(review: &ratify::Review) -> Vec<(String, EntryState, [u8; 32])> {
+    review
+        .entries
+        .iter()
+        .map(|e| (e.credential.name.clone(), e.state.clone(), e.digest))
+        .collect()
+}
+
+#[test]
+fn consent_is_shown_exactly_what_is_then_signed() {
+    let f = fixture();
+    f.add("a").unwrap();
+    f.ratify();
+    creds::rotate(&f.path, &rotation("a"), &fields("k2", "s2"), clock()).unwrap();
+    f.add("b").unwrap();
+    let mut seen = Vec::new();
+    let (r, vault) = ratify::ratify(&f.path, &f.tv.keys, T0, &mut |review: &ratify::Review| {
+        seen = shown(review);
+        ratify::Answer::Sign
+    })
+    .unwrap();
+    let digest = |name: &str| {
+        vault
+            .credentials()
+            .get(name)
+            .unwrap()
+            .digest(&vault.vault_id())
+    };
+    assert_eq!(
+        seen,
+        [
+            (
+                "a".into(),
+                EntryState::Pending(Pending::Rotated),
+                digest("a")
+            ),
+            ("b".into(), EntryState::Pending(Pending::Added), digest("b")),
+        ]
+    );
+    assert_eq!(r.signed, Some(vec!["a".to_string(), "b".to_string()]));
+    // The record now covers exactly the digests shown.
+    let listed: Vec<(String, [u8; 32])> = seen.iter().map(|(n, _, d)| (n.clone(), *d)).collect();
+    assert_eq!(vault.ratified_list(), listed);
+}
+
+#[test]
+fn a_declined_ratification_signs_nothing_and_changes_nothing() {
+    let f = fixture();
+    f.add("a").unwrap();
+    let before = fs::read(&f.path).unwrap();
+    let e = ratify::ratify(&f.path, &f.tv.keys, T0, &mut |_: &ratify::Review| {
+        ratify::Answer::Decline("the quorum did not answer yes".into())
+    })
+    .unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            ratify::RatifyFailure::Refused(custody::vault::ratify::RatifyError::Declined {
+                entries: 1,
+                reason,
+            }) if reason == "the quorum did not answer yes"
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "nothing was ratified: the quorum did not answer yes, so the 1 entry listed was not \
+         signed and the vault is unchanged"
+    );
+    assert_eq!(fs::read(&f.path).unwrap(), before);
+    assert_eq!(f.status().unratified, vec!["a".to_string()]);
+
+    // Declined inside a quorum edit (removing a, then ratifying b): the whole write is
+    // dropped, and a stays.
+    f.add("b").unwrap();
+    let before = fs::read(&f.path).unwrap();
+    let e = creds::remove(
+        f.session("creds remove"),
+        "a",
+        Some(&mut |_: &ratify::Review| ratify::Answer::Decline("no".into())),
+    )
+    .unwrap_err();
+    assert!(matches!(&e, CredError::Ratify(_)), "{e:?}");
+    assert_eq!(fs::read(&f.path).unwrap(), before);
+}
+
+#[test]
+fn nothing_to_sign_asks_nobody() {
+    let f = fixture();
+    f.add("a").unwrap();
+    f.ratify();
+    let (r, _) = ratify::ratify(&f.path, &f.tv.keys, T0, &mut |_: &ratify::Review| {
+        panic!("asked with nothing to sign")
+    })
+    .unwrap();
+    assert_eq!(r.signed, None);
 }

@@ -10,6 +10,7 @@ use custody::clock::Clock;
 use custody::input;
 use custody::ops::creds::{self, NewCredential};
 use custody::ops::drill::{self, DrillError, DrillOptions, Ratification};
+use custody::ops::ratify::{Consent, Unasked};
 use custody::ops::session::{Begun, Presentation, SessionError};
 use custody::quorum::QuorumError;
 use custody::testkit::{self, TestVault};
@@ -77,16 +78,13 @@ fn audit_text(path: &Path) -> String {
 fn drill_passes_and_certifies() {
     let fx = fixture();
     add(&fx.path, "a", "key-a");
-    custody::ops::ratify::ratify(&fx.path, &fx.tv.keys, NOW).unwrap();
+    custody::ops::ratify::ratify(&fx.path, &fx.tv.keys, NOW, &mut Unasked).unwrap();
     let session = Begun::begin(&fx.path, "drill", Clock::fixed(NOW))
         .unwrap()
         .unlock(&quorum(&fx.tv))
         .unwrap();
-    let options = DrillOptions {
-        ratify: false,
-        certificate: true,
-    };
-    let r = drill::drill(session, options).unwrap();
+    let options = DrillOptions { certificate: true };
+    let r = drill::drill(session, options, None).unwrap();
     assert!(r.passed());
     assert!(r.verdict().is_ok());
     assert_eq!(r.credentials.len(), 1);
@@ -104,19 +102,14 @@ fn drill_passes_and_certifies() {
 fn drill_lists_and_ratifies_what_waits() {
     let fx = fixture();
     add(&fx.path, "new", "key-new");
-    let drill_with = |ratify| {
+    let drill_with = |ratify: bool| {
         let session = Begun::begin(&fx.path, "drill", Clock::fixed(NOW))
             .unwrap()
             .unlock(&quorum(&fx.tv))
             .unwrap();
-        drill::drill(
-            session,
-            DrillOptions {
-                ratify,
-                certificate: false,
-            },
-        )
-        .unwrap()
+        let mut unasked = Unasked;
+        let consent = ratify.then_some(&mut unasked as &mut dyn Consent);
+        drill::drill(session, DrillOptions::default(), consent).unwrap()
     };
     let r = drill_with(false);
     assert!(
@@ -138,7 +131,7 @@ fn drill_names_the_credential_that_does_not_open() {
     let fx = fixture();
     add(&fx.path, "a", "key-a");
     add(&fx.path, "b", "key-b");
-    custody::ops::ratify::ratify(&fx.path, &fx.tv.keys, NOW).unwrap();
+    custody::ops::ratify::ratify(&fx.path, &fx.tv.keys, NOW, &mut Unasked).unwrap();
     // b's ciphertext put under a's entry.
     let mut j: Value = serde_json::from_slice(&fs::read(&fx.path).unwrap()).unwrap();
     let entries = j["credentials"]["entries"].as_array_mut().unwrap();
@@ -150,7 +143,7 @@ fn drill_names_the_credential_that_does_not_open() {
         .unwrap()
         .unlock(&quorum(&fx.tv))
         .unwrap();
-    let r = drill::drill(session, DrillOptions::default()).unwrap();
+    let r = drill::drill(session, DrillOptions::default(), None).unwrap();
     assert!(!r.passed());
     assert_eq!(r.failed(), vec!["a"]);
     let e = r.verdict().unwrap_err();

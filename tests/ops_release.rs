@@ -62,7 +62,7 @@ fn add(path: &Path, name: &str, scope: Vec<Scope>, key: &str) {
 }
 
 fn ratify_all(fx: &Fx) {
-    ratify::ratify(&fx.path, &fx.tv.keys, NOW).unwrap();
+    ratify::ratify(&fx.path, &fx.tv.keys, NOW, &mut ratify::Unasked).unwrap();
 }
 
 /// Two ratified trade credentials `a` and `b`.
@@ -87,10 +87,28 @@ fn presentation(tv: &TestVault) -> Presentation {
 }
 
 fn release(fx: &Fx, names: &[&str], options: ReleaseOptions) -> Result<Released, ReleaseError> {
+    release_with(fx, names, options, None)
+}
+
+/// [`release`], ratifying first whatever awaits it.
+fn release_ratifying(
+    fx: &Fx,
+    names: &[&str],
+    options: ReleaseOptions,
+) -> Result<Released, ReleaseError> {
+    release_with(fx, names, options, Some(&mut ratify::Unasked))
+}
+
+fn release_with(
+    fx: &Fx,
+    names: &[&str],
+    options: ReleaseOptions,
+    ratify: Option<&mut dyn ratify::Consent>,
+) -> Result<Released, ReleaseError> {
     let begun = Begun::begin(&fx.path, "exec", Clock::fixed(NOW)).unwrap();
     let session = begun.unlock(&presentation(&fx.tv)).unwrap();
     let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-    let mut releasing = release::open(session, &names, options)?;
+    let mut releasing = release::open(session, &names, options, ratify)?;
     let released = std::mem::take(&mut releasing.released);
     releasing.started("bot", 4242).unwrap();
     Ok(released)
@@ -161,11 +179,7 @@ fn unratified_is_refused_then_ratify_releases_it() {
         matches!(&e, ReleaseError::Unratified { name, change: Pending::Added, date } if name == "c" && *date == NOW),
         "{e:?}"
     );
-    let options = ReleaseOptions {
-        ratify: true,
-        ..ReleaseOptions::default()
-    };
-    let r = release(&fx, &["c"], options).unwrap();
+    let r = release_ratifying(&fx, &["c"], ReleaseOptions::default()).unwrap();
     assert_eq!(r.opened.len(), 1);
     assert_eq!(r.opened[0].1.api_key.as_deref(), Some("key-c"));
     let ratified = r.ratified.expect("a ratification report");
@@ -198,11 +212,9 @@ fn withdraw_scope_needs_allow_withdraw() {
 fn a_refusal_after_ratifying_keeps_the_ratification_and_its_report() {
     let fx = ratified_pair();
     add(&fx.path, "w", vec![Scope::Trade, Scope::Withdraw], "key-w");
-    let options = ReleaseOptions {
-        ratify: true,
-        ..ReleaseOptions::default()
-    };
-    let e = release(&fx, &["w"], options).err().unwrap();
+    let e = release_ratifying(&fx, &["w"], ReleaseOptions::default())
+        .err()
+        .unwrap();
     let ReleaseError::AfterRatifying { ratified, refusal } = &e else {
         panic!("expected a refusal after ratifying, got {e:?}");
     };
@@ -275,11 +287,7 @@ fn edited_ratification_record_is_unverified() {
         "{e:?}"
     );
     // A quorum reviews and re-signs everything, and the credential goes.
-    let options = ReleaseOptions {
-        ratify: true,
-        ..ReleaseOptions::default()
-    };
-    release(&fx, &["a"], options).unwrap();
+    release_ratifying(&fx, &["a"], ReleaseOptions::default()).unwrap();
 }
 
 #[test]
@@ -294,11 +302,7 @@ fn old_file_restored_is_a_rollback() {
         .unwrap();
     assert!(matches!(&e, ReleaseError::RolledBack(_)), "{e:?}");
     // Ratifying over the rollback is the quorum's deliberate choice.
-    let options = ReleaseOptions {
-        ratify: true,
-        ..ReleaseOptions::default()
-    };
-    release(&fx, &["a"], options).unwrap();
+    release_ratifying(&fx, &["a"], ReleaseOptions::default()).unwrap();
 }
 
 #[test]
@@ -326,7 +330,7 @@ fn vault_replaced_while_the_quorum_met_is_refused() {
     // Another vault (other keys) put in its place.
     let other = testkit::test_vault(8, 3, 12, &[("", 2, &["alice", "bob", "carol"])], 1);
     fs::write(&fx.path, other.vault.to_json()).unwrap();
-    let e = release::open(session, &["a".to_string()], ReleaseOptions::default())
+    let e = release::open(session, &["a".to_string()], ReleaseOptions::default(), None)
         .err()
         .unwrap();
     assert!(matches!(e, ReleaseError::KeysChanged), "{e:?}");
@@ -340,7 +344,7 @@ fn open_at(
 ) -> Result<Releasing, ReleaseError> {
     let begun = Begun::begin(&fx.path, "exec", Clock::fixed(at)).unwrap();
     let session = begun.unlock(&presentation(&fx.tv)).unwrap();
-    release::open(session, &[name.to_string()], options)
+    release::open(session, &[name.to_string()], options, None)
 }
 
 fn audit_text(fx: &Fx) -> String {

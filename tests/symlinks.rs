@@ -114,6 +114,7 @@ fn a_linked_audit_log_or_audit_lock_is_refused_and_its_target_not_created() {
     symlink(&copy, &log).unwrap();
     refused(&mut v.cmd(&["audit", "verify"]), &log);
     refused(&mut v.cmd(&["audit", "show"]), &log);
+    refused(&mut v.cmd(&["audit", "show", "--raw"]), &log);
     refused(&mut v.cmd(&["audit", "show", "--json"]), &log);
     refused(&mut v.cmd(&["audit", "repair"]), &log);
 }

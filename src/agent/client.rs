@@ -199,6 +199,11 @@ pub struct UnlockFlags {
     pub allow_withdraw: bool,
 }
 
+/// With [`UnlockFlags::ratify`]: what the officers reviewed and agreed to sign (entry digests
+/// and access-policy changes in words); the agent signs only exactly that. `None`: sign what
+/// awaits.
+pub type ConsentedList = Option<crate::ops::agent_unlock::Consented>;
+
 /// Ask the agent to unlock with `shares` (and the SLIP-39 passphrase, if any). Returns the
 /// agent's answer (no secret): credentials held, not opened, warnings, expiry.
 pub fn unlock(
@@ -206,6 +211,7 @@ pub fn unlock(
     shares: &[UnlockShare],
     passphrase: Option<&str>,
     flags: UnlockFlags,
+    consented: &ConsentedList,
 ) -> Result<serde_json::Value, ClientError> {
     // The request holds the shares: build it in a zeroizing buffer, escaping by hand.
     let mut req = Zeroizing::new(Vec::with_capacity(
@@ -239,6 +245,13 @@ pub fn unlock(
             req.extend_from_slice(format!(",\"{name}\":true").as_bytes());
         }
     }
+    if let (true, Some(c)) = (flags.ratify, consented) {
+        let digests: Vec<String> = c.entries.iter().map(|d| crate::keys::hex(d)).collect();
+        req.extend_from_slice(b",\"consented\":");
+        req.extend_from_slice(serde_json::to_string(&digests).expect("JSON").as_bytes());
+        req.extend_from_slice(b",\"consented_policy\":");
+        req.extend_from_slice(serde_json::to_string(&c.policy).expect("JSON").as_bytes());
+    }
     req.push(b'}');
     let answer = call(socket, &req)?;
     serde_json::from_slice(&answer).map_err(|e| ClientError::BadAnswer(e.to_string()))
@@ -271,7 +284,6 @@ fn push_json_string(out: &mut Zeroizing<Vec<u8>>, s: &str) {
 
 /// A credential as the agent hands it out.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Fetched {
     /// The exchange.
     pub exchange: String,
@@ -360,8 +372,9 @@ pub fn fetch(socket: &Path, names: &[String]) -> Result<FetchedSet, ClientError>
     })
 }
 
+/// A fetch answer; members a later version adds are ignored (docs/agent-protocol.md,
+/// "Versioning").
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct AnswerWithHead {
     #[allow(dead_code)]
     v: u64,

@@ -18,9 +18,10 @@ pub const VERSION: u64 = 1;
 /// Longest request line, newline included. An `unlock` with sixteen tokens fits many times.
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 
-/// Longest answer a client accepts (credentials are at most 16 KiB each; see
-/// `wire::MAX_SECRET_FIELDS_BYTES`).
-pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
+/// Longest answer a client accepts: [`MAX_FETCH_NAMES`] credentials of at most
+/// `wire::MAX_SECRET_FIELDS_BYTES` (64 KiB) of secret fields each, which JSON escaping can
+/// make up to six times longer, fit with room to spare.
+pub const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
 
 /// Most credentials one `fetch` may name.
 pub const MAX_FETCH_NAMES: usize = 64;
@@ -28,8 +29,9 @@ pub const MAX_FETCH_NAMES: usize = 64;
 /// Most shares one `unlock` may carry.
 pub const MAX_UNLOCK_SHARES: usize = 32;
 
-/// A request line must be complete within this time of the first byte (or of the previous
-/// answer on the same connection), or the agent answers `timeout` and closes.
+/// A request line must be complete within this time of the agent starting to read it (when
+/// it accepts the connection, or after its previous answer on the same connection), or the
+/// agent answers `timeout` and closes: an idle connection is closed after this time too.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Connections served at once; one more is answered `busy` and closed.
@@ -138,8 +140,9 @@ pub enum Request {
         shares: Vec<ShareText>,
         /// The SLIP-39 passphrase, if the vault uses one.
         passphrase: Option<Zeroizing<String>>,
-        /// Ratify what awaits ratification first (credentials and access policy).
-        ratify: bool,
+        /// Ratify what awaits ratification first (credentials and access policy): not at
+        /// all, whatever awaits, or only exactly what the officers reviewed.
+        ratify: crate::ops::agent_unlock::Ratify,
         /// Also open credentials past their expiry day.
         allow_expired: bool,
         /// Also open withdraw-scoped credentials.
@@ -173,6 +176,10 @@ struct Wire {
     allow_expired: Option<bool>,
     #[serde(default)]
     allow_withdraw: Option<bool>,
+    #[serde(default)]
+    consented: Option<Vec<String>>,
+    #[serde(default)]
+    consented_policy: Option<Vec<String>>,
 }
 
 /// A request's `v` alone; every other member is skipped unread.
@@ -245,6 +252,8 @@ pub fn parse(line: &[u8]) -> Result<Request, Malformed> {
             ("ratify", w.ratify.is_some()),
             ("allow_expired", w.allow_expired.is_some()),
             ("allow_withdraw", w.allow_withdraw.is_some()),
+            ("consented", w.consented.is_some()),
+            ("consented_policy", w.consented_policy.is_some()),
         ];
         match given
             .iter()
@@ -297,6 +306,8 @@ pub fn parse(line: &[u8]) -> Result<Request, Malformed> {
                 "ratify",
                 "allow_expired",
                 "allow_withdraw",
+                "consented",
+                "consented_policy",
             ])?;
             let shares = w
                 .shares
@@ -306,6 +317,29 @@ pub fn parse(line: &[u8]) -> Result<Request, Malformed> {
                     "`shares` holds 1 to {MAX_UNLOCK_SHARES} shares"
                 )));
             }
+            use crate::ops::agent_unlock::{Consented, Ratify};
+            let ratify = match (w.ratify.unwrap_or(false), w.consented, w.consented_policy) {
+                (false, None, None) => Ratify::No,
+                (false, _, _) => {
+                    return Err(bad(
+                        "`consented` and `consented_policy` go with `\"ratify\": true`",
+                    ));
+                }
+                (true, None, None) => Ratify::Listed,
+                (true, entries, policy) => {
+                    let mut digests = Vec::new();
+                    for d in entries.unwrap_or_default() {
+                        let b = crate::keys::unhex(&d)
+                            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                            .ok_or_else(|| bad("`consented` holds 64-hex-digit SHA-256 digests"))?;
+                        digests.push(b);
+                    }
+                    Ratify::Exactly(Consented {
+                        entries: digests,
+                        policy: policy.unwrap_or_default(),
+                    })
+                }
+            };
             Ok(Request::Unlock {
                 shares: shares
                     .into_iter()
@@ -315,7 +349,7 @@ pub fn parse(line: &[u8]) -> Result<Request, Malformed> {
                     })
                     .collect(),
                 passphrase: w.passphrase.map(Zeroizing::new),
-                ratify: w.ratify.unwrap_or(false),
+                ratify,
                 allow_expired: w.allow_expired.unwrap_or(false),
                 allow_withdraw: w.allow_withdraw.unwrap_or(false),
             })

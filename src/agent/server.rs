@@ -507,9 +507,8 @@ fn answer(shared: &Shared, peer: &Peer, line: &[u8]) -> Zeroizing<Vec<u8>> {
             let options = ReleaseOptions {
                 allow_withdraw,
                 allow_expired,
-                ratify,
             };
-            unlock(shared, &facts, shares, passphrase, options)
+            unlock(shared, &facts, shares, passphrase, options, ratify)
         }
         Request::Fetch { credentials } => fetch(shared, &facts, &credentials),
     }
@@ -605,6 +604,7 @@ fn unlock(
     shares: Vec<protocol::ShareText>,
     passphrase: Option<Zeroizing<String>>,
     options: ReleaseOptions,
+    ratify: agent_unlock::Ratify,
 ) -> Zeroizing<Vec<u8>> {
     if matches!(
         &*shared.state.read().unwrap_or_else(|p| p.into_inner()),
@@ -626,6 +626,7 @@ fn unlock(
             "another unlock is running; wait for it to finish",
         );
     }
+    let mut refused_here: Vec<(String, String)> = Vec::new();
     let result = (|| {
         let mut presentation = Presentation {
             passphrase,
@@ -639,6 +640,7 @@ fn unlock(
             }
         }
         drop(shares);
+        refused_here = presentation.refused.clone();
         let max_ttl = shared.cfg.max_ttl;
         let now = shared.cfg.clock.now();
         let expires_at = now.saturating_add(max_ttl.as_secs());
@@ -646,8 +648,9 @@ fn unlock(
             &shared.cfg.vault,
             &presentation,
             options,
+            ratify,
             shared.cfg.clock,
-            |names| {
+            |names: &[String]| {
                 format!(
                     "agent unlocked: {} credential(s) held until {} ({})",
                     names.len(),
@@ -696,7 +699,20 @@ fn unlock(
                 State::Unlocked(Box::new(holding));
             ok_line(body)
         }
-        Err(e) => refuse(shared, Some(facts), ErrorCode::Unlock, &e.to_string()),
+        Err(e) => {
+            let mut message = e.to_string();
+            if !refused_here.is_empty() {
+                let list: Vec<String> = refused_here
+                    .iter()
+                    .map(|(label, why)| format!("{label}: {why}"))
+                    .collect();
+                message.push_str(&format!(
+                    "; refused before the quorum checks: {}",
+                    list.join("; ")
+                ));
+            }
+            refuse(shared, Some(facts), ErrorCode::Unlock, &message)
+        }
     };
     shared.unlocking.store(false, Ordering::SeqCst);
     answer

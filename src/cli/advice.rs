@@ -38,6 +38,7 @@ const UNDRAWABLE: &str = "the share itself is still good (check-share, drills); 
 /// The command-line advice for `e`, if any: one or more sentences, without a final period.
 pub fn advice(e: &CliError) -> Option<String> {
     match e {
+        CliError::AgentClient(e) => agent(e),
         CliError::Policy(e) => policy(e),
         CliError::Store(e) => store(e),
         CliError::Input(e) => input(e).map(str::to_owned),
@@ -136,11 +137,10 @@ pub fn store(e: &StoreError) -> Option<String> {
             "make {}.generation writable (a file, not a folder); the next write rewrites it",
             path.display()
         )),
-        StoreError::RolledBack { .. } => Some(
+        StoreError::RolledBack { .. } => Some(format!(
             "if restoring the old file was deliberate, a quorum re-ratifies it with \
-             `custody drill --vault VAULT --ratify`"
-                .into(),
-        ),
+             `custody drill --vault VAULT --ratify`: {RATIFY_ASKS}"
+        )),
         _ => None,
     }
 }
@@ -260,12 +260,17 @@ fn seal(e: &SealError) -> Option<String> {
 
 fn ratify(e: &RatifyError) -> Option<String> {
     match e {
-        RatifyError::Tampered(_) => Some(
+        RatifyError::Tampered(_) => Some(format!(
             "remove the named entries with `custody creds remove NAME` (quorum), then ratify \
-             again with `custody drill --ratify`"
+             again with `custody drill --ratify` ({RATIFY_ASKS})"
+        )),
+        RatifyError::Open(e) => seal(e),
+        RatifyError::Declined { .. } => Some(
+            "check each listed entry against your change records, then run the command again \
+             with --ratify and answer y; remove an entry nobody can account for with \
+             `custody creds remove NAME` (quorum)"
                 .into(),
         ),
-        RatifyError::Open(e) => seal(e),
     }
 }
 
@@ -291,11 +296,11 @@ fn change(e: &ChangeError) -> Option<String> {
         ChangeError::CredentialsChanged => Some(
             "drop the change with `custody cancel` and run `custody rotate-master` again".into(),
         ),
-        ChangeError::Tampered(_) => Some(
-            "resolve this with the current set first (`custody drill --ratify`, or \
-             `custody creds remove NAME`)"
-                .into(),
-        ),
+        ChangeError::Tampered(_) => Some(format!(
+            "resolve this with the current set first: `custody creds remove NAME` (quorum) for \
+             an entry changed outside custody, `custody drill --ratify` for an older copy of \
+             the vault or a record that does not verify ({RATIFY_ASKS})"
+        )),
         ChangeError::WrongKey { .. } => None,
     }
 }
@@ -311,12 +316,13 @@ fn creds(e: &CredError) -> Option<String> {
             "restore the vault from its backup (VAULT.bak), or remove the entry (quorum: \
              `custody creds remove {name}`) and add it again"
         )),
-        CredError::RecordInvalid => {
-            Some("re-run this command with --ratify to review and re-sign every credential".into())
-        }
-        CredError::RolledBack(_) => Some(
-            "if restoring the old file was deliberate, re-run this command with --ratify".into(),
-        ),
+        CredError::RecordInvalid => Some(format!(
+            "re-run this command with --ratify to re-sign every credential: {RATIFY_ASKS}"
+        )),
+        CredError::RolledBack(_) => Some(format!(
+            "if restoring the old file was deliberate, re-run this command with --ratify: \
+             {RATIFY_ASKS}"
+        )),
         CredError::Entry(e) => entry(e),
         CredError::Seal(e) => seal(e),
         CredError::Store(e) => store(e),
@@ -397,18 +403,22 @@ fn extend(e: &ExtendError) -> Option<String> {
 
 const RESTORE: &str = "restore the vault from its backup (VAULT.bak) or your copy";
 
+/// What `--ratify` does, for every message that suggests it.
+const RATIFY_ASKS: &str = "it lists each entry it would sign (name, exchange, scope, added or \
+                           rotated, digest) and, at a terminal, asks \"Sign these N entries? \
+                           [y/N]\" before signing; without a terminal it signs exactly the \
+                           entries it lists";
+
 fn release(e: &ReleaseError) -> Option<String> {
     match e {
         ReleaseError::NotFound { .. } => Some("`custody creds list` shows them".into()),
         ReleaseError::Deleted { .. } | ReleaseError::Malformed { .. } => Some(RESTORE.into()),
-        ReleaseError::Unratified { .. } => Some(
-            "the quorum ratifies it by re-running this command with --ratify, which shows it \
-             before signing"
-                .into(),
-        ),
-        ReleaseError::Unverified { .. } => {
-            Some("re-run with --ratify to review and re-sign every credential".into())
-        }
+        ReleaseError::Unratified { .. } => Some(format!(
+            "the quorum ratifies it by re-running this command with --ratify: {RATIFY_ASKS}"
+        )),
+        ReleaseError::Unverified { .. } => Some(format!(
+            "re-run with --ratify to re-sign every credential: {RATIFY_ASKS}"
+        )),
         ReleaseError::Tampered { name, .. } => Some(format!(
             "{RESTORE}, or remove the entry (`custody creds remove {name}`, quorum) and add it \
              again"
@@ -418,9 +428,10 @@ fn release(e: &ReleaseError) -> Option<String> {
              use a trade-only key)"
                 .into(),
         ),
-        ReleaseError::RolledBack(_) => Some(
-            "put the newest vault back, or run exec with --ratify to review and re-sign".into(),
-        ),
+        ReleaseError::RolledBack(_) => Some(format!(
+            "put the newest vault back, or run exec with --ratify to accept this copy: \
+             {RATIFY_ASKS}"
+        )),
         ReleaseError::KeysChanged => Some("run exec again".into()),
         ReleaseError::Expired { name, .. } => Some(format!(
             "rotate it (`custody creds rotate {name}`) with a new key from the exchange, or \
@@ -520,4 +531,33 @@ mod tests {
         assert!(!is_broken_pipe(&full));
         assert!(!is_broken_pipe(&CliError::Usage("x".into())));
     }
+}
+
+/// What to do when the agent did not serve a request.
+fn agent(e: &custody::agent::client::ClientError) -> Option<String> {
+    use custody::agent::client::ClientError;
+    use custody::agent::protocol::ErrorCode;
+    let policy = "an officer adds a rule for this client (`custody agent policy add --vault VAULT \
+                  --uid UID --cred NAME`) and a quorum ratifies it (`custody agent unlock \
+                  --ratify ...`, or `custody drill --vault VAULT --ratify ...`)";
+    Some(match e {
+        ClientError::NotRunning { .. } => "start the agent (`custody agent run --vault VAULT`, \
+             or `systemctl start custody-agent`), or name the socket it listens on with --socket \
+             or $CUSTODY_AGENT_SOCKET; a quorum then unlocks it"
+            .into(),
+        ClientError::Refused { code, .. } => match code {
+            Some(ErrorCode::Sealed) | Some(ErrorCode::VaultChanged) => {
+                "a quorum unlocks it: `custody agent unlock --share FILE --share FILE ...` (or \
+                 --interactive)"
+                    .into()
+            }
+            Some(ErrorCode::NotPermitted) | Some(ErrorCode::NotGranted) => policy.into(),
+            Some(ErrorCode::RateLimited) => "wait, or an officer raises the rule's --rate \
+                 (`custody agent policy add ... --rate N/min`, ratified by a quorum)"
+                .into(),
+            Some(ErrorCode::Busy) | Some(ErrorCode::Timeout) => "try again shortly".into(),
+            _ => return None,
+        },
+        _ => return None,
+    })
 }

@@ -274,6 +274,13 @@ fn unlock(a: AgentUnlockArgs, out: &mut dyn Write) -> Result<(), CliError> {
         &mut refused,
     )?;
     let passphrase = secret_input::or_prompt(given, vault.slip39().passphrase)?;
+    // --ratify: the officers see here what the agent would sign, and agree (at a terminal) or
+    // see it listed (without one); the agent then signs only exactly that.
+    let consented = if a.ratify {
+        Some(review_here(&vault, &vault_path, &a)?)
+    } else {
+        None
+    };
     // Each share is checked here against the vault (signature, custodian, epoch) before it
     // leaves this process; the agent checks them all again.
     for p in &presented {
@@ -304,6 +311,7 @@ fn unlock(a: AgentUnlockArgs, out: &mut dyn Write) -> Result<(), CliError> {
             allow_expired: a.allow_expired,
             allow_withdraw: a.allow_withdraw,
         },
+        &consented,
     )?;
     drop(shares);
     if a.json {
@@ -342,6 +350,42 @@ fn unlock(a: AgentUnlockArgs, out: &mut dyn Write) -> Result<(), CliError> {
         writeln!(out, "warning: {}", w.as_str().unwrap_or("?"))?;
     }
     Ok(())
+}
+
+/// What awaits ratification in the vault, shown and agreed to on this side: at a terminal
+/// the quorum answers y (anything else sends nothing); without one the list is printed and
+/// stands as the consent. Nothing is test-opened here (the agent does that with the quorum).
+fn review_here(
+    vault: &custody::vault::Vault,
+    path: &std::path::Path,
+    a: &AgentUnlockArgs,
+) -> Result<custody::ops::agent_unlock::Consented, CliError> {
+    use custody::ops::ratify::{self, Answer, Consent, Review, ToSign};
+    use custody::vault::ratify::EntryState;
+    let waiting = ratify::waiting(vault, path)?;
+    let id = vault.vault_id();
+    let review = Review {
+        entries: waiting
+            .pending
+            .iter()
+            .map(|c| ToSign {
+                credential: c.clone(),
+                state: c
+                    .pending
+                    .map_or(EntryState::Unverified, EntryState::Pending),
+                digest: c.digest(&id),
+            })
+            .collect(),
+        access: waiting.access_pending.clone(),
+        over_rollback: None,
+    };
+    match super::ratify::Asking::new(a.shares.timeout).consent(&review) {
+        Answer::Sign => Ok(custody::ops::agent_unlock::Consented {
+            entries: review.entries.iter().map(|e| e.digest).collect(),
+            policy: review.access.iter().map(|c| c.describe()).collect(),
+        }),
+        Answer::Decline(why) => Err(CliError::Declined(why)),
+    }
 }
 
 fn status(a: AgentStatusArgs, out: &mut dyn Write) -> Result<(), CliError> {

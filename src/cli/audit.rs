@@ -1,12 +1,15 @@
 //! `custody audit verify`, `custody audit show` and `custody audit repair`: check the vault's
 //! audit log (syntax, seq, hash chain, signatures; optionally against an anchored head), print
-//! it as a table or as its raw JSON lines, and remove a torn final line
+//! it as a table, as one JSON document or as its lines as stored, and remove a torn final line
 //! (`custody::ops::audit_repair`). No quorum needed.
 
 use std::io::Write;
+use std::path::Path;
+
+use serde_json::Value;
 
 use super::{AuditRepairArgs, AuditShowArgs, AuditVerifyArgs, CliError};
-use custody::audit::{self, AuditError, LogHead, Problem};
+use custody::audit::{self, AuditError, AuditReport, LogHead, Problem};
 use custody::clock::Clock;
 use custody::ops::audit_repair::{self, Repair};
 use custody::ops::audit_verify::{self, AuditVerifyError};
@@ -201,14 +204,18 @@ pub fn verify(args: AuditVerifyArgs, out: &mut dyn Write) -> Result<(), CliError
 
 pub fn show(args: AuditShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let path = audit::log_path(&args.vault);
-    if args.json {
+    if args.raw {
         return match audit::read_log(&path)? {
             Some(bytes) => out.write_all(&bytes).map_err(w),
             None => Ok(()),
         };
     }
     let vault = store::load(&args.vault)?;
-    let report = audit::inspect(&path, vault.public_key())?;
+    let bytes = audit::read_log(&path)?.unwrap_or_default();
+    let report = audit::inspect_bytes(&bytes, vault.public_key());
+    if args.json {
+        return show_json(&path, &bytes, &report, out).map_err(w);
+    }
     if report.records == 0 {
         writeln!(out, "The audit log {} is empty.", path.display()).map_err(w)?;
     } else {
@@ -259,6 +266,67 @@ pub fn show(args: AuditShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
         .map_err(w)?;
     }
     Ok(())
+}
+
+/// `custody-audit-show/1`, written record by record (a log of 64 MiB is never held as one
+/// document): each complete line's number, its event in words and the record it stores
+/// (null for a line that is not a readable record), then the summary.
+fn show_json(
+    path: &Path,
+    bytes: &[u8],
+    report: &AuditReport,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    write!(
+        out,
+        "{{\"format\":\"custody-audit-show/1\",\"ok\":{},\"log\":{},\"records\":[",
+        report.problems.is_empty(),
+        Value::from(path.display().to_string())
+    )?;
+    let mut recs = report.lines.iter().peekable();
+    for (i, raw) in bytes
+        .split(|&b| b == b'\n')
+        .take(report.records)
+        .enumerate()
+    {
+        let line = i + 1;
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        // A line read as a record is JSON; re-written compact (a hand-edited line may carry
+        // a carriage return or other white space between its fields).
+        let stored = match recs.peek() {
+            Some((l, r)) if *l == line => {
+                recs.next();
+                serde_json::from_slice::<Value>(raw)
+                    .ok()
+                    .map(|v| (r.describe(), v))
+            }
+            _ => None,
+        };
+        match stored {
+            Some((event, record)) => {
+                write!(
+                    out,
+                    "{{\"line\":{line},\"event\":{},\"stored\":",
+                    Value::from(event)
+                )?;
+                serde_json::to_writer(&mut *out, &record)?;
+                out.write_all(b"}")?;
+            }
+            None => write!(out, "{{\"line\":{line},\"event\":null,\"stored\":null}}")?,
+        }
+    }
+    let truncated = report
+        .problems
+        .iter()
+        .any(|p| matches!(p, Problem::Truncated { .. }));
+    let problems: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
+    writeln!(
+        out,
+        "],\"truncated\":{truncated},\"problems\":{}}}",
+        Value::from(problems)
+    )
 }
 
 pub fn repair(args: AuditRepairArgs, clock: Clock, out: &mut dyn Write) -> Result<(), CliError> {

@@ -6,6 +6,7 @@ use std::io::Write;
 use super::shares_in::read_one;
 use super::{CheckShareArgs, CliError};
 use custody::harden;
+use custody::input::{InputError, Presented};
 use custody::quorum::check_share;
 use custody::vault::store;
 
@@ -24,9 +25,13 @@ enum Verdict {
     },
 }
 
-fn verdict(path: &std::path::Path, vault: &custody::vault::Vault) -> Verdict {
+fn verdict(
+    path: &std::path::Path,
+    read: Result<Presented, InputError>,
+    vault: &custody::vault::Vault,
+) -> Verdict {
     let label = path.display().to_string();
-    let p = match read_one(path) {
+    let p = match read {
         Err(e) => {
             return Verdict::Refused {
                 problem: e.to_string(),
@@ -85,10 +90,15 @@ pub fn run(args: CheckShareArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let _hardening = harden::for_quorum();
     let vault = store::load(&args.vault)?;
     let w = CliError::Output;
-    let verdicts: Vec<(String, Verdict)> = args
-        .shares
-        .iter()
-        .map(|p| (p.display().to_string(), verdict(p, &vault)))
+    // Every input is read first (photos on the progress line), then checked.
+    let mut progress = super::progress::on_terminal();
+    let total = args.shares.len();
+    let read: Vec<_> = (args.shares.iter().enumerate())
+        .map(|(i, p)| read_one(p, (i + 1, total), &mut *progress))
+        .collect();
+    drop(progress);
+    let verdicts: Vec<(String, Verdict)> = (args.shares.iter().zip(read))
+        .map(|(p, r)| (p.display().to_string(), verdict(p, r, &vault)))
         .collect();
     let failed = verdicts
         .iter()

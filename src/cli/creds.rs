@@ -6,16 +6,18 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
 use super::ratify::{describe, print_ratified};
 use super::{
     CliError, CredAddArgs, CredListArgs, CredRemoveArgs, CredRenameArgs, CredRotateArgs,
     CredShowArgs, CredsArgs, CredsCommand, QuorumArgs, SecretFieldArgs, quorum_open, secret_input,
+    secret_json,
 };
 use custody::ops::creds::{self, NewCredential, Rotation, Row};
+use custody::ops::ratify::Consent;
 use custody::timefmt;
-use custody::vault::credential::{FieldName, check_name, required_fields};
+use custody::vault::credential::{Credential, FieldName, Scope, check_name, required_fields};
 use custody::vault::ratify::{EntryState, RecordState};
 use custody::vault::seal::SecretFields;
 
@@ -364,6 +366,41 @@ fn quorum_given(q: &QuorumArgs) -> bool {
     !q.shares.shares.is_empty() || q.shares.words_stdin || q.ratify
 }
 
+/// The public part of `custody-creds-show/1`: the entry's metadata and state.
+fn show_json(
+    c: &Credential,
+    state: &EntryState,
+    revealed: bool,
+    ratification: &str,
+    warnings: &[String],
+) -> Map<String, Value> {
+    let doc = json!({
+        "format": "custody-creds-show/1",
+        "ok": true,
+        "name": c.name,
+        "exchange": c.exchange,
+        "account": c.account,
+        "scope": c.scope.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "fields": c.fields.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+        "ip_allowlist": c.ip_allowlist,
+        "note": c.note,
+        "created": timefmt::rfc3339(c.created),
+        "rotated": timefmt::rfc3339(c.rotated),
+        "expires": c.expires,
+        "withdraw": c.has_scope(Scope::Withdraw),
+        "ratified": *state == EntryState::Ratified,
+        "state": state.describe(),
+        "tampered": state.is_tampered(),
+        "revealed": revealed,
+        "ratification": ratification,
+        "warnings": warnings,
+    });
+    match doc {
+        Value::Object(map) => map,
+        _ => unreachable!("json! of an object literal is an object"),
+    }
+}
+
 fn show(a: CredShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
     if !a.reveal {
         if quorum_given(&a.quorum) {
@@ -373,6 +410,11 @@ fn show(a: CredShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
         }
         let shown = creds::show(&a.vault, &a.name)?;
         let c = &shown.credential;
+        if a.json {
+            let doc = show_json(c, &shown.state, false, "", &[]);
+            writeln!(out, "{}", Value::Object(doc))?;
+            return Ok(());
+        }
         writeln!(out, "{} [{}]", describe(c), shown.state.describe())?;
         writeln!(out, "  created {}", timefmt::rfc3339(c.created))?;
         writeln!(out, "  rotated {}", timefmt::rfc3339(c.rotated))?;
@@ -387,10 +429,21 @@ fn show(a: CredShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
         &a.quorum.shares,
         &a.quorum.passphrase,
     )?;
-    let revealed = creds::reveal(session, &a.name, a.quorum.ratify)?;
+    let mut asking = a.quorum.consent();
+    let revealed = creds::reveal(
+        session,
+        &a.name,
+        asking.as_mut().map(|c| c as &mut dyn Consent),
+    )?;
+    let mut ratification = Vec::new();
     if let Some(r) = &revealed.ratified {
-        print_ratified(r, out)?;
+        print_ratified(r, &mut ratification)?;
     }
+    let mut warnings = Vec::new();
+    if revealed.state != EntryState::Ratified {
+        warnings.push(format!("this credential is {}", revealed.state.describe()));
+    }
+    warnings.extend(revealed.warnings.iter().cloned());
     let mut err = super::escaping::stderr();
     writeln!(
         err,
@@ -399,20 +452,27 @@ fn show(a: CredShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
          exchange (then `custody creds rotate {}`) if it may have been exposed.",
         a.name, a.name
     )?;
-    if revealed.state != EntryState::Ratified {
-        writeln!(
-            err,
-            "warning: this credential is {}",
-            revealed.state.describe()
-        )?;
-    }
-    for l in &revealed.warnings {
+    for l in &warnings {
         writeln!(err, "warning: {l}")?;
     }
-    writeln!(out, "{}", describe(&revealed.credential))?;
-    for n in FieldName::ALL {
-        if let Some(v) = revealed.fields.get(n) {
-            writeln!(out, "{}: {v}", n.as_str())?;
+    if a.json {
+        warnings.extend(revealed.hardening_warnings.iter().cloned());
+        let public = show_json(
+            &revealed.credential,
+            &revealed.state,
+            true,
+            String::from_utf8_lossy(&ratification).trim_end(),
+            &warnings,
+        );
+        let doc = secret_json::document_with_secrets(&public, "secrets", &revealed.fields);
+        out.write_all(&doc)?;
+    } else {
+        out.write_all(&ratification)?;
+        writeln!(out, "{}", describe(&revealed.credential))?;
+        for n in FieldName::ALL {
+            if let Some(v) = revealed.fields.get(n) {
+                writeln!(out, "{}: {v}", n.as_str())?;
+            }
         }
     }
     for warning in &revealed.hardening_warnings {
@@ -428,7 +488,12 @@ fn remove(a: CredRemoveArgs, out: &mut dyn Write) -> Result<(), CliError> {
         &a.quorum.shares,
         &a.quorum.passphrase,
     )?;
-    let removed = creds::remove(session, &a.name, a.quorum.ratify)?;
+    let mut asking = a.quorum.consent();
+    let removed = creds::remove(
+        session,
+        &a.name,
+        asking.as_mut().map(|c| c as &mut dyn Consent),
+    )?;
     writeln!(out, "Removed credential {}.", removed.name)?;
     if let Some(r) = &removed.ratified {
         print_ratified(r, out)?;
@@ -452,7 +517,13 @@ fn rename(a: CredRenameArgs, out: &mut dyn Write) -> Result<(), CliError> {
         &a.quorum.shares,
         &a.quorum.passphrase,
     )?;
-    let renamed = creds::rename(session, &a.name, &a.new_name, a.quorum.ratify)?;
+    let mut asking = a.quorum.consent();
+    let renamed = creds::rename(
+        session,
+        &a.name,
+        &a.new_name,
+        asking.as_mut().map(|c| c as &mut dyn Consent),
+    )?;
     writeln!(
         out,
         "Renamed credential {} to {}.",

@@ -185,7 +185,8 @@ pub fn run(args: DemoArgs, out: &mut dyn Write) -> Result<(), CliError> {
     say(
         out,
         "\n== 7. A quorum ratifies the new credential during a drill, test-opens it, and signs a\n\
-         drill certificate; the ceremony goes into the vault's audit log.",
+         drill certificate; the ceremony goes into the vault's audit log. custody lists what\n\
+         it would sign and, at a terminal, asks \"Sign this 1 entry? [y/N]\": answer y.",
     )?;
     let mut ratify = strings(&[
         "drill",

@@ -10,6 +10,7 @@ use serde_json::json;
 use super::{CliError, DrillArgs, quorum_open, ratify};
 use custody::certificate::{check_destination, write_certificate};
 use custody::ops::drill::{self, DrillOptions, DrillReport, Ratification};
+use custody::ops::ratify::Consent;
 
 pub fn run(args: DrillArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(path) = args.vault.as_deref() else {
@@ -24,10 +25,13 @@ pub fn run(args: DrillArgs, out: &mut dyn Write) -> Result<(), CliError> {
     }
     let session = quorum_open::open_session(path, "drill", &args.shares, &args.passphrase)?;
     let options = DrillOptions {
-        ratify: args.ratify,
         certificate: args.certificate.is_some(),
     };
-    let mut report = drill::drill(session, options)?;
+    let mut asking = args
+        .ratify
+        .then(|| ratify::Asking::new(args.shares.timeout));
+    let consent = asking.as_mut().map(|c| c as &mut dyn Consent);
+    let mut report = drill::drill(session, options, consent)?;
     if let (Some(cert_path), Some(cert)) = (&args.certificate, &report.certificate) {
         write_certificate(cert_path, cert).map_err(CliError::CertificateAfterDrill)?;
     }

@@ -146,6 +146,8 @@ pub enum CliError {
     Agent(custody::agent::server::AgentError),
     /// `agent ...`: the agent did not do what was asked.
     AgentClient(custody::agent::client::ClientError),
+    /// The quorum did not agree to what `agent unlock --ratify` would sign; nothing was sent.
+    Declined(String),
     /// A share was refused before it was sent anywhere (`agent unlock`).
     ShareRefused {
         /// The input's label.
@@ -263,6 +265,10 @@ impl fmt::Display for CliError {
             CliError::Init(e) => e.fmt(f),
             CliError::Agent(e) => e.fmt(f),
             CliError::AgentClient(e) => e.fmt(f),
+            CliError::Declined(why) => write!(
+                f,
+                "nothing was ratified and nothing was sent to the agent: {why}"
+            ),
             CliError::ShareRefused { label, problem } => {
                 write!(f, "{label}: {problem}; nothing was sent to the agent")
             }

@@ -1,7 +1,8 @@
 //! Everything the command line prints goes through [`Escaping`], which writes text custody did
 //! not write (names, paths, vault and audit fields) so that a terminal shows it instead of
-//! obeying it ([`custody::terminal_text`]). The only output exempt is the coloured QR code of
-//! `sheet --format terminal` on a terminal, whose escape codes are custody's own.
+//! obeying it ([`custody::terminal_text`]). The only output exempt is custody's own escape
+//! codes: the coloured QR code of `sheet --format terminal` on a terminal, and the progress
+//! line's return-and-erase (`progress.rs`, which escapes the names and paths it shows).
 
 use std::io::{self, Write};
 
@@ -62,6 +63,14 @@ impl<W: Write> Escaping<W> {
 
 impl<W: Write> Write for Escaping<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // Whole text with nothing held back goes straight through, uncopied (a document
+        // holding secret values is written whole, in printable ASCII).
+        if self.pending.is_empty()
+            && let Ok(text) = std::str::from_utf8(buf)
+        {
+            self.inner.write_all(escape(text).as_bytes())?;
+            return Ok(buf.len());
+        }
         self.pending.extend_from_slice(buf);
         self.drain(false)?;
         Ok(buf.len())
@@ -108,5 +117,18 @@ mod tests {
             through(&[b"bad \xff byte", b" cut \xc3"]),
             "bad \\xFF byte cut \\xC3"
         );
+    }
+
+    #[test]
+    fn whole_safe_text_is_passed_on_without_a_copy() {
+        // A JSON document holding secret values (`creds show --reveal --json`) is written
+        // whole and is printable ASCII: it must reach the terminal without being copied
+        // into the writer's own buffer, which does not zeroize.
+        let mut out = Vec::new();
+        let mut w = Escaping::new(&mut out);
+        w.write_all(b"{\"api_secret\":\"s\\u00e9\"}\n").unwrap();
+        assert_eq!(w.pending.capacity(), 0, "the text was copied");
+        drop(w);
+        assert_eq!(out, b"{\"api_secret\":\"s\\u00e9\"}\n");
     }
 }

@@ -39,7 +39,8 @@ Examples:
   custody drill --vault fund.json
   # From files, with a certificate checked later by verify-certificate
   custody drill --vault fund.json --share shares/01-alice.txt --share shares/03-carol.pdf --share bob.jpg --certificate drill-2025-q4.json
-  # Sign the credentials added or rotated since the last quorum, so that exec may use them
+  # List the credentials added or rotated since the last quorum and sign them if the
+  # quorum answers y at the terminal, so that exec may use them
   custody drill --vault fund.json --ratify
   # Without the vault: combine plain SLIP-39 shares, show the fingerprint
   custody drill --share shares/01-alice.txt --share shares/02-bob.txt --share shares/03-carol.txt";
@@ -146,7 +147,10 @@ Examples:
 pub const AUDIT_SHOW: &str = "\
 Examples:
   custody audit show --vault fund.json
-  custody audit show --vault fund.json --json";
+  # One JSON object: every record, its event in words, the summary
+  custody audit show --vault fund.json --json
+  # The lines exactly as stored
+  custody audit show --vault fund.json --raw";
 
 /// `custody audit repair`.
 pub const AUDIT_REPAIR: &str = "\

@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 
 use super::{CliError, EnvStyle, ExecArgs, child, quorum_open, ratify};
 use custody::audit::ProgramEnd;
+use custody::ops::ratify::Consent;
 use custody::ops::release::{self, ReleaseOptions};
 use custody::vault::credential::check_name;
 
@@ -58,12 +59,13 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
     let options = ReleaseOptions {
         allow_withdraw: a.allow_withdraw,
         allow_expired: a.allow_expired,
-        ratify: a.quorum.ratify,
     };
+    let mut asking = a.quorum.consent();
+    let consent = asking.as_mut().map(|c| c as &mut dyn Consent);
     let mut err = super::escaping::stderr();
     // The ceremony stays open (with the master key) only until the program has started or
     // failed to: its closing record says which.
-    let mut releasing = match release::open(session, &names, options) {
+    let mut releasing = match release::open(session, &names, options, consent) {
         Ok(r) => r,
         Err(e) => {
             // A ratification that was signed before the refusal stands: show what it covered.

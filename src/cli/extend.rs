@@ -47,6 +47,22 @@ pub fn run(args: ExtendArgs, out: &mut dyn Write) -> Result<(), CliError> {
         super::clock(),
     )?;
 
+    if args.json {
+        let doc = serde_json::json!({
+            "format": "custody-extend/1",
+            "ok": true,
+            "vault": args.vault.display().to_string(),
+            "vault_id": vault.vault_id_hex(),
+            "fingerprint": vault.fingerprint(),
+            "epoch": e.epoch,
+            "group": e.group,
+            "policy": e.policy.sentence(),
+            "custodians": sheets::files_json(&e.tokens, &e.layout),
+            "warnings": e.hardening_warnings,
+        });
+        writeln!(out, "{doc}")?;
+        return Ok(());
+    }
     writeln!(
         out,
         "Extended group {} of {} with {} new custodian(s); same secret, epoch {}.",

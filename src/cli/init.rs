@@ -63,11 +63,15 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let passphrase = secret_input::passphrase(&args.passphrase, true)?;
 
-    let report = planned.create(
+    let mut progress = super::progress::on_terminal();
+    let report = planned.create_reporting(
         entropy.as_deref().map(|e| e.as_slice()),
         passphrase.as_deref().map(|p| p.as_str()),
         super::clock(),
+        &mut *progress,
     )?;
+    // The progress line is erased before the report.
+    drop(progress);
     drop(entropy);
     drop(passphrase);
     let vault = &report.vault;

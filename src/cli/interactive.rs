@@ -227,7 +227,7 @@ impl Tty for TerminalTty {
 }
 
 /// One line of input, or why there is none.
-enum Line {
+pub enum Line {
     Text(Zeroizing<String>),
     Cancelled,
     TimedOut,
@@ -239,7 +239,7 @@ const MAX_LINE: usize = 16 * 1024;
 
 /// Read one line: Enter ends it, Backspace and Ctrl-U edit it, Ctrl-C / Ctrl-\ cancel the
 /// ceremony, Ctrl-D on an empty line ends input, escape sequences (arrow keys) are ignored.
-fn read_line(tty: &mut dyn Tty, deadline: Instant) -> io::Result<Line> {
+pub fn read_line(tty: &mut dyn Tty, deadline: Instant) -> io::Result<Line> {
     let mut buf = Zeroizing::new(Vec::with_capacity(MAX_LINE));
     let mut escape = 0u8; // 0 none, 1 after ESC, 2 inside a CSI sequence
     loop {

@@ -84,13 +84,14 @@ fn assert_no_secrets(transcript: &str, shares: &[&Share], tokens: &[&Token]) {
 }
 
 /// A terminal that plays a script: its input bytes, then (when they run out) the time limit.
-struct Script {
+pub(super) struct Script {
     input: VecDeque<u8>,
-    output: String,
+    pub(super) output: String,
 }
 
 impl Script {
-    fn new(lines: &[&str]) -> Self {
+    /// Each line typed and ended with Enter (a line ending in Ctrl-C is typed as it is).
+    pub(super) fn new(lines: &[&str]) -> Self {
         let mut input = VecDeque::new();
         for l in lines {
             input.extend(l.bytes());

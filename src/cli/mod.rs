@@ -25,12 +25,14 @@ mod interactive;
 #[cfg(test)]
 mod interactive_tests;
 mod man;
+mod progress;
 mod quorum_open;
 mod ratify;
 mod rebuild;
 mod rekey;
 mod replace;
 mod secret_input;
+mod secret_json;
 mod shares_in;
 mod sheet_cmd;
 mod sheets;
@@ -167,6 +169,10 @@ pub struct ChangeArgs {
     /// Paper size of the sheets.
     #[arg(long, default_value = "a4", value_parser = sheets::paper_parser())]
     pub paper: custody::sheet::Paper,
+    /// Print one JSON object (`custody-reshare/1` or `custody-rotate-master/1`, docs/json.md)
+    /// instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `custody confirm` / `custody cancel`.
@@ -178,6 +184,10 @@ pub struct PendingArgs {
     /// confirm: the NEW shares (a threshold of them); cancel: a quorum of either set.
     #[command(flatten)]
     pub quorum: ChangeShareArgs,
+    /// Print one JSON object (`custody-confirm/1` or `custody-cancel/1`, docs/json.md)
+    /// instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `custody extend`.
@@ -204,6 +214,9 @@ pub struct ExtendArgs {
     /// Paper size of the sheets.
     #[arg(long, default_value = "a4", value_parser = sheets::paper_parser())]
     pub paper: custody::sheet::Paper,
+    /// Print one JSON object (`custody-extend/1`, docs/json.md) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `custody audit ...`.
@@ -212,7 +225,7 @@ pub enum AuditCommand {
     /// Check every record: syntax, sequence, hash chain, signatures. Exit 1 naming each problem.
     #[command(after_help = examples::AUDIT_VERIFY)]
     Verify(AuditVerifyArgs),
-    /// Print the log as a table (or its JSON lines as they are, with --json).
+    /// Print the log as a table (one JSON object with --json, its lines as stored with --raw).
     #[command(after_help = examples::AUDIT_SHOW)]
     Show(AuditShowArgs),
     /// Remove a torn final line (a write that was interrupted), keeping a copy of the damaged
@@ -247,9 +260,13 @@ pub struct AuditShowArgs {
     /// The vault whose log (`<vault>.audit`) to show.
     #[arg(long, env = "CUSTODY_VAULT")]
     pub vault: PathBuf,
-    /// Print the JSON lines exactly as stored.
+    /// Print one JSON object (`custody-audit-show/1`, docs/json.md) instead of the table:
+    /// every record, its event in words, and the summary.
     #[arg(long)]
     pub json: bool,
+    /// Print the log's lines exactly as stored (bytes unchanged, nothing checked).
+    #[arg(long, conflicts_with = "json")]
+    pub raw: bool,
 }
 
 #[derive(Args, Debug)]
@@ -385,8 +402,10 @@ pub struct DrillArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Show the credentials added or rotated without a quorum, test-open them, and sign a new
-    /// ratification so that `exec` may use them (needs --vault).
+    /// Ratify the credentials added or rotated without a quorum, so that `exec` may use them
+    /// (needs --vault): test-open them and list them; at a terminal ask "Sign these N
+    /// entries? [y/N]" (anything but y signs nothing, exit 1); without a terminal sign exactly
+    /// the entries listed.
     #[arg(long, requires = "vault")]
     pub ratify: bool,
     /// Write a signed drill certificate to FILE (JSON) and FILE.txt (readable page); check it
@@ -402,8 +421,10 @@ pub struct QuorumArgs {
     pub shares: ShareArgs,
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
-    /// Show the credentials added or rotated without a quorum, test-open them, and sign a new
-    /// ratification so that `exec` may use them.
+    /// Ratify the credentials added or rotated without a quorum first, so that `exec` may use
+    /// them: test-open them and list them; at a terminal ask "Sign these N entries? [y/N]"
+    /// (anything but y signs nothing, exit 1); without a terminal sign exactly the entries
+    /// listed.
     #[arg(long)]
     pub ratify: bool,
 }
@@ -523,6 +544,10 @@ pub struct CredShowArgs {
     pub reveal: bool,
     #[command(flatten)]
     pub quorum: QuorumArgs,
+    /// Print one JSON object (`custody-creds-show/1`, docs/json.md) instead of text; the
+    /// secret fields only with --reveal.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -648,6 +673,7 @@ pub fn main() -> std::process::ExitCode {
         }
     };
     let json = cli.command.wants_json();
+    progress::enable(json);
     // Everything printed is escaped (text from share files, vaults and audit logs included),
     // except the coloured QR code `sheet --format terminal` draws on a terminal.
     let raw =
@@ -698,11 +724,20 @@ impl Command {
             Command::Creds(CredsArgs {
                 command: CredsCommand::Status(a) | CredsCommand::List(a),
             }) => a.json,
+            Command::Creds(CredsArgs {
+                command: CredsCommand::Show(a),
+            }) => a.json,
             Command::Audit(AuditCommand::Verify(a)) => a.json,
+            Command::Audit(AuditCommand::Show(a)) => a.json,
             Command::VerifyCertificate(a) => a.json,
             Command::CheckShare(a) => a.json,
             Command::Init(a) => a.json,
             Command::Agent(a) => a.wants_json(),
+            Command::Reshare(a) | Command::RotateMaster(a) => a.json,
+            Command::Confirm(a) | Command::Cancel(a) => a.json,
+            Command::Extend(a) => a.json,
+            Command::ReplaceCustodian(a) => a.json,
+            Command::RebuildVault(a) => a.json,
             _ => false,
         }
     }

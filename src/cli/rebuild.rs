@@ -32,6 +32,9 @@ pub struct RebuildArgs {
     /// is taken to end at the highest member number presented.
     #[arg(long, value_name = "N|K/N")]
     pub members: Vec<GroupShape>,
+    /// Print one JSON object (`custody-rebuild-vault/1`, docs/json.md) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(args: RebuildArgs, out: &mut dyn Write) -> Result<(), CliError> {
@@ -61,6 +64,28 @@ pub fn run(args: RebuildArgs, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let r = rebuild::rebuild(&args.out, &pres, &args.members, super::clock())?;
     let v = &r.vault;
+    if args.json {
+        let doc = serde_json::json!({
+            "format": "custody-rebuild-vault/1",
+            "ok": true,
+            "vault": r.path.display().to_string(),
+            "audit_log": r.audit_log.display().to_string(),
+            "shares": pres.shares.len(),
+            "vault_id": v.vault_id_hex(),
+            "fingerprint": v.fingerprint(),
+            "epoch": v.epoch(),
+            "epoch_started": timefmt::rfc3339(v.epoch_started()),
+            "policy": v.policy().sentence(),
+            "assumed": r.assumed.iter().map(|(group, count)| serde_json::json!({
+                "group": group,
+                "custodians": count,
+            })).collect::<Vec<_>>(),
+            "unknown": r.unknown,
+            "warnings": r.hardening_warnings,
+        });
+        writeln!(out, "{doc}")?;
+        return Ok(());
+    }
     writeln!(
         out,
         "Rebuilt {} from {} shares; its audit log {} begins with the rebuild.",

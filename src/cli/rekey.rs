@@ -5,6 +5,8 @@
 use std::io::Write;
 use std::path::Path;
 
+use serde_json::json;
+
 use super::{ChangeArgs, ChangeShareArgs, CliError, PendingArgs, ShareArgs, secret_input};
 use super::{interactive, sheets};
 use custody::harden;
@@ -97,6 +99,31 @@ pub fn reshare(args: ChangeArgs, rotate: bool, out: &mut dyn Write) -> Result<()
     let pres = present(&args.quorum, &vault)?;
     let r = rekey::prepare(kind, &args.vault, &pres, policy, &output, super::clock())?;
 
+    if args.json {
+        let mut warnings = Vec::new();
+        if !rotate {
+            warnings.push(RESHARE_REVOKES_NOBODY.to_owned());
+        }
+        warnings.extend(r.hardening_warnings.iter().cloned());
+        let mut doc = json!({
+            "format": format!("custody-{}/1", kind.as_str()),
+            "ok": true,
+            "vault": args.vault.display().to_string(),
+            "vault_id": vault.vault_id_hex(),
+            "epoch": r.epoch,
+            "new_epoch": r.new_epoch,
+            "fingerprint": r.fingerprint,
+            "policy": r.policy.sentence(),
+            "pending": true,
+            "custodians": sheets::files_json(&r.tokens, &r.layout),
+            "warnings": warnings,
+        });
+        if rotate {
+            doc["resealed"] = r.resealed.into();
+        }
+        writeln!(out, "{doc}")?;
+        return Ok(());
+    }
     let v = args.vault.display();
     writeln!(
         out,
@@ -138,20 +165,59 @@ pub fn reshare(args: ChangeArgs, rotate: bool, out: &mut dyn Write) -> Result<()
         "  2. Or drop the change: custody cancel --vault {v} --share ... (a quorum of either set)"
     )?;
     if !rotate {
-        writeln!(
-            out,
-            "warning: after a reshare the old shares still reconstruct the same master secret \
-             mathematically (custody refuses them as stale, but SLIP-39 combine does not); to \
-             revoke old custodians, use `custody rotate-master`"
-        )?;
+        writeln!(out, "warning: {RESHARE_REVOKES_NOBODY}")?;
     }
     warnings(out, &r.hardening_warnings)
 }
 
+/// The warning of a reshare's report.
+const RESHARE_REVOKES_NOBODY: &str = "after a reshare the old shares still reconstruct the same \
+    master secret mathematically (custody refuses them as stale, but SLIP-39 combine does not); \
+    to revoke old custodians, use `custody rotate-master`";
+
+/// The warning of a confirmed reshare's report.
+const CONFIRMED_RESHARE_REVOKES_NOBODY: &str = "old shares still reconstruct the same master \
+    secret mathematically; if any old custodian must lose access, run `custody rotate-master` \
+    with the new set";
+
 /// `custody confirm`: a threshold of the NEW shares makes the pending change take effect.
 pub fn confirm(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let pres = present_pending(&args.quorum, &pending_vault(&args.vault)?)?;
+    let vault = pending_vault(&args.vault)?;
+    let pres = present_pending(&args.quorum, &vault)?;
     let c = rekey::confirm(&args.vault, &pres, super::clock())?;
+    if args.json {
+        let mut warnings = Vec::new();
+        if c.kind == ChangeKind::Reshare {
+            warnings.push(CONFIRMED_RESHARE_REVOKES_NOBODY.to_owned());
+        }
+        warnings.extend(c.hardening_warnings.iter().cloned());
+        let mut doc = json!({
+            "format": "custody-confirm/1",
+            "ok": true,
+            "vault": args.vault.display().to_string(),
+            "vault_id": vault.vault_id_hex(),
+            "change": c.kind.as_str(),
+            "old_epoch": c.old_epoch,
+            "epoch": c.epoch,
+            "began": timefmt::rfc3339(c.began),
+            "fingerprint": c.fingerprint,
+            "policy": c.policy.sentence(),
+            "backup": match &c.backup {
+                Some(Ok(bak)) => Some(bak.display().to_string()),
+                _ => None,
+            },
+            "rotate_at_exchange": c.rotate_at_exchange.iter().map(|(name, exchange)| json!({
+                "name": name,
+                "exchange": exchange,
+            })).collect::<Vec<_>>(),
+            "warnings": warnings,
+        });
+        if let Some(Err(e)) = &c.backup {
+            doc["backup_error"] = e.as_str().into();
+        }
+        writeln!(out, "{doc}")?;
+        return Ok(());
+    }
     writeln!(
         out,
         "Confirmed the {} of {}: epoch {} began on {}.",
@@ -170,11 +236,7 @@ pub fn confirm(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
         c.old_epoch
     )?;
     match c.kind {
-        ChangeKind::Reshare => writeln!(
-            out,
-            "warning: old shares still reconstruct the same master secret mathematically; if \
-             any old custodian must lose access, run `custody rotate-master` with the new set"
-        ),
+        ChangeKind::Reshare => writeln!(out, "warning: {CONFIRMED_RESHARE_REVOKES_NOBODY}"),
         ChangeKind::RotateMaster => writeln!(
             out,
             "The master key was replaced and every credential is sealed to the new key: old \
@@ -212,8 +274,25 @@ pub fn confirm(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
 
 /// `custody cancel`: a quorum of the current set, or of the pending set, drops the change.
 pub fn cancel(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let pres = present_pending(&args.quorum, &pending_vault(&args.vault)?)?;
+    let vault = pending_vault(&args.vault)?;
+    let pres = present_pending(&args.quorum, &vault)?;
     let c = rekey::cancel(&args.vault, &pres, super::clock())?;
+    if args.json {
+        let doc = json!({
+            "format": "custody-cancel/1",
+            "ok": true,
+            "vault": args.vault.display().to_string(),
+            "vault_id": vault.vault_id_hex(),
+            "change": c.kind.as_str(),
+            "prepared": timefmt::rfc3339(c.prepared),
+            "epoch": c.epoch,
+            "cancelled_epoch": c.cancelled_epoch,
+            "cancelled_by": if c.by_new { "new" } else { "current" },
+            "warnings": c.hardening_warnings,
+        });
+        writeln!(out, "{doc}")?;
+        return Ok(());
+    }
     writeln!(
         out,
         "Cancelled the pending {} of {} (prepared {}). The current shares (epoch {}) stay valid.",

@@ -47,6 +47,9 @@ pub struct ReplaceArgs {
     /// Paper size of the sheets.
     #[arg(long, default_value = "a4", value_parser = super::sheets::paper_parser())]
     pub paper: custody::sheet::Paper,
+    /// Print one JSON object (`custody-replace-custodian/1`, docs/json.md) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(args: ReplaceArgs, out: &mut dyn Write) -> Result<(), CliError> {
@@ -68,6 +71,31 @@ pub fn run(args: ReplaceArgs, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let r = replace::replace_custodian(&args.vault, &pres, &replacement, &output, super::clock())?;
     let p = &r.prepared;
+    if args.json {
+        let doc = serde_json::json!({
+            "format": "custody-replace-custodian/1",
+            "ok": true,
+            "vault": args.vault.display().to_string(),
+            "vault_id": vault.vault_id_hex(),
+            "removed": r.removed,
+            "added": r.added,
+            "group": r.group,
+            "reason": args.reason,
+            "epoch": p.epoch,
+            "new_epoch": p.new_epoch,
+            "fingerprint": p.fingerprint,
+            "resealed": p.resealed,
+            "policy": p.policy.sentence(),
+            "pending": true,
+            "custodians": sheets::files_json(&p.tokens, &p.layout),
+            "rotate_at_exchange": r.rotate_at_exchange.iter().map(|(name, exchange)| {
+                serde_json::json!({ "name": name, "exchange": exchange })
+            }).collect::<Vec<_>>(),
+            "warnings": p.hardening_warnings,
+        });
+        writeln!(out, "{doc}")?;
+        return Ok(());
+    }
     let v = args.vault.display();
     match &r.added {
         Some(a) => writeln!(

@@ -1,15 +1,22 @@
 //! Collecting a quorum's share inputs from the command line: `--share FILE` (or `-` for
-//! standard input) and `--words-stdin` (one token or set of words per line).
+//! standard input) and `--words-stdin` (one token or set of words per line). Photos and scans
+//! are announced on the progress line while they are decoded.
 
 use std::path::Path;
 
 use super::secret_input::stdin_all;
 use super::{CliError, ShareArgs};
 use custody::input::{self, InputError, InputErrorKind, Presented};
+use custody::progress::Progress;
 use custody::wire::MAX_SHARE_INPUT_BYTES;
 
-/// Read one share input path (`-` = all of standard input).
-pub fn read_one(path: &Path) -> Result<Presented, InputError> {
+/// Read one share input path (`-` = all of standard input), input `at.0` of `at.1` read
+/// together: a picture is announced to `progress` before it is decoded.
+pub fn read_one(
+    path: &Path,
+    at: (usize, usize),
+    progress: &mut dyn Progress,
+) -> Result<Presented, InputError> {
     if path == Path::new("-") {
         let bytes =
             stdin_all("the share on standard input", MAX_SHARE_INPUT_BYTES).map_err(|e| {
@@ -18,9 +25,9 @@ pub fn read_one(path: &Path) -> Result<Presented, InputError> {
                     kind: InputErrorKind::Io(std::io::Error::other(e.to_string())),
                 }
             })?;
-        return input::parse_bytes("stdin", &bytes);
+        return input::parse_bytes_reporting("stdin", &bytes, at, progress);
     }
-    input::read_file(path)
+    input::read_file_reporting(path, at, progress)
 }
 
 /// Every share the arguments name, in order; all unreadable inputs are reported together.
@@ -34,12 +41,14 @@ pub fn collect(args: &ShareArgs) -> Result<Vec<Presented>, CliError> {
             "standard input can feed only one of `--share -` and `--words-stdin`".into(),
         ));
     }
-    for p in &args.shares {
-        match read_one(p) {
+    let mut progress = super::progress::on_terminal();
+    for (i, p) in args.shares.iter().enumerate() {
+        match read_one(p, (i + 1, args.shares.len()), &mut *progress) {
             Ok(s) => out.push(s),
             Err(e) => errors.push(e),
         }
     }
+    drop(progress);
     if args.words_stdin {
         let bytes = stdin_all("--words-stdin", super::secret_input::MAX_STDIN_TEXT)?;
         let text = std::str::from_utf8(&bytes)

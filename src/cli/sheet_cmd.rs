@@ -15,7 +15,7 @@ use custody::vault::store;
 pub fn run(args: SheetArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let _hardening = harden::for_quorum();
     let vault = store::load(&args.vault)?;
-    let presented = read_one(&args.share)?;
+    let presented = read_one(&args.share, (1, 1), &mut *super::progress::on_terminal())?;
     let label = presented.label.clone();
     check_share(&presented, &vault).map_err(|p| CliError::Usage(format!("share {label}: {p}")))?;
     let token = presented.token.ok_or_else(|| {

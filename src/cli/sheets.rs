@@ -74,3 +74,19 @@ pub fn list_files(out: &mut dyn Write, tokens: &[Token], layout: &Layout) -> Res
     }
     Ok(())
 }
+
+/// `{"name", "group", "files"}` for every token: the custodians of a JSON report of a change
+/// that wrote a new share set (as `custody-init/1` lists them).
+pub fn files_json(tokens: &[Token], layout: &Layout) -> Vec<serde_json::Value> {
+    tokens
+        .iter()
+        .zip(layout.files())
+        .map(|(t, paths)| {
+            serde_json::json!({
+                "name": t.info.custodian,
+                "group": t.info.group,
+                "files": paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}

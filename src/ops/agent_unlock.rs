@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::audit::{AgentRecorder, AuditError};
 use crate::clock::Clock;
-use crate::ops::ratify::{self, Ratified, RatifyFailure};
+use crate::ops::ratify::{self, Answer, Ratified, RatifyFailure, Review};
 use crate::ops::release::{self, ReleaseError, ReleaseOptions, ReleaseWarning};
 use crate::ops::session::{Begun, Presentation, SessionError};
 use crate::vault::Vault;
@@ -109,6 +109,45 @@ super::wrap_errors!(
     AuditError => Audit,
 );
 
+/// What the officers agreed to ratify before the shares were sent (they reviewed the vault on
+/// their side): the ratification signs only if it would sign exactly this.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Consented {
+    /// SHA-256 of each entry's canonical bytes (the digests shown), in any order.
+    pub entries: Vec<[u8; 32]>,
+    /// Each change of the agent access policy, as [`crate::vault::access::RuleChange::describe`]
+    /// words it.
+    pub policy: Vec<String>,
+}
+
+impl Consented {
+    /// Whether `review` is exactly what was agreed to.
+    pub fn matches(&self, review: &Review) -> bool {
+        let mut want = self.entries.clone();
+        want.sort_unstable();
+        let mut got: Vec<[u8; 32]> = review.entries.iter().map(|e| e.digest).collect();
+        got.sort_unstable();
+        let mut want_p = self.policy.clone();
+        want_p.sort();
+        let mut got_p: Vec<String> = review.access.iter().map(|c| c.describe()).collect();
+        got_p.sort();
+        want == got && want_p == got_p
+    }
+}
+
+/// Whether to ratify first, and with what consent.
+#[derive(Clone, Debug, Default)]
+pub enum Ratify {
+    /// Do not ratify.
+    #[default]
+    No,
+    /// Sign what awaits ratification, whatever it is (a client without a terminal: it listed
+    /// what awaited on its side).
+    Listed,
+    /// Sign only if it is exactly what the officers agreed to.
+    Exactly(Consented),
+}
+
 /// Run the agent's unlock ceremony on the vault at `path` with the shares `presented`.
 /// `summary` completes the signed closing record ("agent unlocked: N credentials held, until
 /// ..."), given the names opened.
@@ -116,6 +155,7 @@ pub fn unlock(
     path: &Path,
     presented: &Presentation,
     options: ReleaseOptions,
+    ratify_first: Ratify,
     clock: Clock,
     summary: impl FnOnce(&[String]) -> String,
 ) -> Result<AgentUnlocked, AgentUnlockError> {
@@ -123,11 +163,19 @@ pub fn unlock(
     let session = begun.unlock(presented)?;
     let hardening_warnings = session.hardening_warnings();
     let opening = (|| -> Result<_, AgentUnlockError> {
-        let (ratified, vault) = if options.ratify {
-            let (r, v) = ratify::ratify(path, session.keys(), clock.now())?;
-            (Some(r), v)
-        } else {
+        let mut consent = |review: &Review| match &ratify_first {
+            Ratify::Exactly(c) if !c.matches(review) => Answer::Decline(
+                "what awaits ratification in the vault is not what the officers reviewed \
+                 (it changed meanwhile); review it again"
+                    .into(),
+            ),
+            _ => Answer::Sign,
+        };
+        let (ratified, vault) = if matches!(ratify_first, Ratify::No) {
             (None, store::load(path)?)
+        } else {
+            let (r, v) = ratify::ratify(path, session.keys(), clock.now(), &mut consent)?;
+            (Some(r), v)
         };
         let policy = vault.ratified_access(store::seen_beside(path)?)?;
         let names: Vec<String> = policy
@@ -159,7 +207,7 @@ pub fn unlock(
     };
     let names: Vec<String> = each.opened.iter().map(|(c, _)| c.name.clone()).collect();
     session.credentials_opened(&names)?;
-    for (name, why) in &not_opened {
+    for (name, why) in not_opened.iter() {
         session.note("not_opened", &format!("{name}: {why}"))?;
     }
     let (recorder, not_anchored) = session.close_for_agent(&summary(&names))?;

@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::audit::AuditError;
 use crate::clock::Clock;
 use crate::keys::DerivedKeys;
-use crate::ops::ratify::{self, Ratified, RatifyFailure};
+use crate::ops::ratify::{self, Consent, Ratified, RatifyFailure};
 use crate::ops::session::{Session, SessionError};
 use crate::vault::access::RuleChange;
 use crate::vault::credential::{
@@ -487,20 +487,29 @@ pub struct Revealed {
     pub hardening_warnings: Vec<String>,
 }
 
-/// Break-glass: with the quorum of `session`, optionally ratify first, then open the one
-/// credential `name` and record its opening. The session is finished (signed success, or the
-/// failure's reason).
-pub fn reveal(session: Session, name: &str, ratify_first: bool) -> Result<Revealed, CredError> {
+/// Break-glass: with the quorum of `session`, optionally ratify first (once `ratify_first`
+/// agrees), then open the one credential `name` and record its opening. The session is
+/// finished (signed success, or the failure's reason).
+pub fn reveal(
+    session: Session,
+    name: &str,
+    ratify_first: Option<&mut dyn Consent>,
+) -> Result<Revealed, CredError> {
     let outcome = reveal_in(&session, name, ratify_first);
     session.finish(outcome, |_| "break-glass: one credential revealed".into())
 }
 
-fn reveal_in(session: &Session, name: &str, ratify_first: bool) -> Result<Revealed, CredError> {
+fn reveal_in(
+    session: &Session,
+    name: &str,
+    ratify_first: Option<&mut dyn Consent>,
+) -> Result<Revealed, CredError> {
     let path = session.path();
-    let ratified = if ratify_first {
-        Some(ratify::ratify(path, session.keys(), session.clock().now())?.0)
-    } else {
-        None
+    let ratified = match ratify_first {
+        Some(consent) => {
+            Some(ratify::ratify(path, session.keys(), session.clock().now(), consent)?.0)
+        }
+        None => None,
     };
     let vault = store::load(path)?;
     let assessment = vault.assess_beside(path)?;
@@ -557,21 +566,30 @@ pub struct Removed {
 
 /// With the quorum of `session`, remove the credential `name` (valid, malformed, or only
 /// listed in the ratification record) and re-sign the record without it; with `ratify_too`,
-/// ratify what awaits ratification in the same write. Without it, refuses while the record
-/// does not verify or the file is an older copy. The session is finished.
-pub fn remove(session: Session, name: &str, ratify_too: bool) -> Result<Removed, CredError> {
+/// ratify what awaits ratification in the same write, once that [`Consent`] agrees (declined:
+/// nothing is written, the entry stays). Without it, refuses while the record does not verify
+/// or the file is an older copy. The session is finished.
+pub fn remove(
+    session: Session,
+    name: &str,
+    ratify_too: Option<&mut dyn Consent>,
+) -> Result<Removed, CredError> {
     let outcome = remove_in(&session, name, ratify_too);
     session.finish(outcome, |r| format!("creds remove {}", r.name))
 }
 
-fn remove_in(session: &Session, name: &str, ratify_too: bool) -> Result<Removed, CredError> {
+fn remove_in(
+    session: &Session,
+    name: &str,
+    mut ratify_too: Option<&mut dyn Consent>,
+) -> Result<Removed, CredError> {
     let keys = session.keys();
     let now = session.clock().now();
     store::update(
         session.path(),
         OnRollback::Allow,
         |vault: &mut Vault, seen| {
-            check_record(vault, seen, ratify_too)?;
+            check_record(vault, seen, ratify_too.is_some())?;
             let valid = vault.assess(seen).record != RecordState::Invalid;
             let listed = vault.ratified_list();
             let was_listed = listed.iter().any(|(n, _)| n == name);
@@ -584,7 +602,7 @@ fn remove_in(session: &Session, name: &str, ratify_too: bool) -> Result<Removed,
             }
             Ok(Removed {
                 name: name.to_owned(),
-                ratified: ratify_in(vault, keys, seen, now, ratify_too)?,
+                ratified: ratify_in(vault, keys, seen, now, ratify_too.take())?,
                 hardening_warnings: session.hardening_warnings(),
             })
         },
@@ -596,12 +614,12 @@ fn ratify_in(
     keys: &DerivedKeys,
     seen: Option<Seen>,
     now: u64,
-    wanted: bool,
+    wanted: Option<&mut dyn Consent>,
 ) -> Result<Option<Ratified>, CredError> {
-    if !wanted {
+    let Some(consent) = wanted else {
         return Ok(None);
-    }
-    Ok(Some(ratify::ratify_in(vault, keys, seen, now)?))
+    };
+    Ok(Some(ratify::ratify_in(vault, keys, seen, now, consent)?))
 }
 
 /// What [`rename`] did.
@@ -621,13 +639,14 @@ pub struct Renamed {
 
 /// With the quorum of `session`, rename the credential `old` to `new` (resealed under the new
 /// name; a ratified entry stays ratified). Refuses an entry changed outside custody and a new
-/// name that exists or clashes; without `ratify_too`, refuses while the record does not
-/// verify or the file is an older copy. The session is finished.
+/// name that exists or clashes; with `ratify_too`, ratifies in the same write as
+/// [`remove`] does; without it, refuses while the record does not verify or the file is an
+/// older copy. The session is finished.
 pub fn rename(
     session: Session,
     old: &str,
     new: &str,
-    ratify_too: bool,
+    ratify_too: Option<&mut dyn Consent>,
 ) -> Result<Renamed, CredError> {
     let outcome = check_new_name(new)
         .map_err(CredError::from)
@@ -639,7 +658,7 @@ fn rename_in(
     session: &Session,
     old: &str,
     new: &str,
-    ratify_too: bool,
+    mut ratify_too: Option<&mut dyn Consent>,
 ) -> Result<Renamed, CredError> {
     let keys = session.keys();
     let now = session.clock().now();
@@ -647,7 +666,7 @@ fn rename_in(
         session.path(),
         OnRollback::Allow,
         |vault: &mut Vault, seen| {
-            check_record(vault, seen, ratify_too)?;
+            check_record(vault, seen, ratify_too.is_some())?;
             let assessment = vault.assess(seen);
             let state = assessment
                 .state_of(vault, old)
@@ -689,7 +708,7 @@ fn rename_in(
                 old: old.to_owned(),
                 new: new.to_owned(),
                 env_prefix: env_prefix(new),
-                ratified: ratify_in(vault, keys, seen, now, ratify_too)?,
+                ratified: ratify_in(vault, keys, seen, now, ratify_too.take())?,
                 hardening_warnings: session.hardening_warnings(),
             })
         },

@@ -11,17 +11,15 @@ use crate::audit::AuditError;
 use crate::certificate::{CertError, Certificate};
 use crate::harden::Hardening;
 use crate::keys::{fingerprint, hex};
-use crate::ops::ratify::{self, Ratified, RatifyFailure, Waiting};
+use crate::ops::ratify::{self, Consent, Ratified, RatifyFailure, Waiting};
 use crate::ops::session::{self, Presentation, Session};
 use crate::quorum::{CountedOnce, Member, QuorumError, Unlocked};
 use crate::vault::Vault;
 use crate::vault::seal::{self, SealError};
 
-/// What the drill should do besides verifying.
+/// What the drill should do besides verifying (ratifying is [`drill`]'s own argument).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DrillOptions {
-    /// Review, test-open and sign what awaits ratification.
-    pub ratify: bool,
     /// Issue a drill certificate signed with the master key, citing the closing record.
     pub certificate: bool,
 }
@@ -202,9 +200,17 @@ pub fn test_open(vault: &Vault, unlocked: &Unlocked) -> Vec<CredentialCheck> {
 }
 
 /// Ratify (or list what waits), and record it.
-fn ratify_step(session: &Session, ratify: bool) -> Result<(Ratification, Vault), DrillError> {
-    if ratify {
-        let (r, vault) = ratify::ratify(session.path(), session.keys(), session.clock().now())?;
+fn ratify_step(
+    session: &Session,
+    ratify: Option<&mut dyn Consent>,
+) -> Result<(Ratification, Vault), DrillError> {
+    if let Some(consent) = ratify {
+        let (r, vault) = ratify::ratify(
+            session.path(),
+            session.keys(),
+            session.clock().now(),
+            consent,
+        )?;
         session.note("ratified", "credentials reviewed and signed")?;
         Ok((Ratification::Ratified(r), vault))
     } else {
@@ -213,11 +219,17 @@ fn ratify_step(session: &Session, ratify: bool) -> Result<(Ratification, Vault),
     }
 }
 
-/// Hold the drill with the quorum of `session`. Credentials that do not open close the
-/// ceremony as failed, but the report is still returned: its [`DrillReport::verdict`] names
-/// them. A failed ratification closes the ceremony as failed and is returned as the error.
-pub fn drill(session: Session, options: DrillOptions) -> Result<DrillReport, DrillError> {
-    let (ratification, vault) = match ratify_step(&session, options.ratify) {
+/// Hold the drill with the quorum of `session`. With `ratify`, first review, test-open and
+/// sign what awaits ratification once that [`Consent`] agrees. Credentials that do not open
+/// close the ceremony as failed, but the report is still returned: its
+/// [`DrillReport::verdict`] names them. A failed (or declined) ratification closes the
+/// ceremony as failed and is returned as the error.
+pub fn drill(
+    session: Session,
+    options: DrillOptions,
+    ratify: Option<&mut dyn Consent>,
+) -> Result<DrillReport, DrillError> {
+    let (ratification, vault) = match ratify_step(&session, ratify) {
         Ok(v) => v,
         Err(e) => {
             return Err(session

@@ -272,6 +272,7 @@ pub fn extend(
             &policy,
             &fingerprint,
             output.paper,
+            &mut crate::progress::Silent,
             || {
                 store::update(path, OnRollback::Refuse, |v: &mut Vault, seen| {
                     if v.policy() != vault.policy() || v.epoch() != vault.epoch() {

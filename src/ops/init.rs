@@ -13,6 +13,7 @@ use crate::harden::{self, Hardening};
 use crate::keys::{KeyError, MasterSecret};
 use crate::ops::issue::{self, IssueError, Layout};
 use crate::policy::Policy;
+use crate::progress::{Progress, Silent};
 use crate::sheet::{Format, Paper};
 use crate::slip39::{self, Slip39Error};
 use crate::vault::store::{self, StoreError};
@@ -169,6 +170,19 @@ impl Planned {
         passphrase: Option<&str>,
         clock: Clock,
     ) -> Result<InitReport, InitError> {
+        self.create_reporting(entropy, passphrase, clock, &mut Silent)
+    }
+
+    /// [`Planned::create`], telling `progress` as each custodian's files begin to be written
+    /// ([`Task::WritingSheets`](crate::progress::Task::WritingSheets): rendering a PDF or PNG
+    /// sheet takes a moment, and a policy may have many custodians).
+    pub fn create_reporting(
+        self,
+        entropy: Option<&[u8]>,
+        passphrase: Option<&str>,
+        clock: Clock,
+        progress: &mut dyn Progress,
+    ) -> Result<InitReport, InitError> {
         if let Some(e) = entropy
             && e.len() < MIN_OFFICER_ENTROPY
         {
@@ -232,6 +246,7 @@ impl Planned {
             policy,
             &fingerprint,
             request.paper,
+            progress,
             || {
                 store::create_new(&request.vault, vault.to_json().as_bytes(), 0o644)?;
                 Ok::<(), InitError>(())

@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 
 use crate::input::{InputError, Presented};
 use crate::policy::Policy;
+use crate::progress::{Progress, Step, Task};
 use crate::quorum::QuorumError;
 use crate::sharefile;
 use crate::sheet::{self, Format, Paper, SheetData};
@@ -245,14 +246,16 @@ pub fn check_unlock(
         .map_err(IssueError::SelfCheckUnlock)
 }
 
-/// Write every token's files (mode 0600, never overwriting), then run `commit` (the vault
-/// write). If anything fails, the files written so far are removed again.
+/// Write every token's files (mode 0600, never overwriting), telling `progress` as each
+/// custodian's begin ([`Task::WritingSheets`]), then run `commit` (the vault write). If
+/// anything fails, the files written so far are removed again.
 pub fn write_all<E: From<IssueError>>(
     layout: &Layout,
     tokens: &[Token],
     policy: &Policy,
     fingerprint: &str,
     paper: Paper,
+    progress: &mut dyn Progress,
     commit: impl FnOnce() -> Result<(), E>,
 ) -> Result<(), E> {
     // Folders custody creates hold shares: owner only, whatever the umask (an existing folder
@@ -267,7 +270,13 @@ pub fn write_all<E: From<IssueError>>(
         })?;
     let mut written: Vec<&PathBuf> = Vec::new();
     let result = (|| -> Result<(), E> {
-        for (t, paths) in tokens.iter().zip(&layout.files) {
+        for (i, (t, paths)) in tokens.iter().zip(&layout.files).enumerate() {
+            progress.step(Step {
+                task: Task::WritingSheets,
+                number: i + 1,
+                total: tokens.len(),
+                subject: &t.info.custodian,
+            });
             for (&format, p) in layout.formats.iter().zip(paths) {
                 let bytes = render_sheet(format, t, policy, fingerprint, paper)?;
                 write_share_file(p, &bytes)?;

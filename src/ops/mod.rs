@@ -28,7 +28,9 @@
 //! };
 //! let session = begun.unlock(&presentation)?;
 //! let names = ["binance-main".to_string()];
-//! let mut releasing = release::open(session, &names, ReleaseOptions::default())?;
+//! // `None`: ratify nothing (`Some(&mut consent)` would first show what awaits
+//! // ratification to a `ratify::Consent` and sign it if it agrees).
+//! let mut releasing = release::open(session, &names, ReleaseOptions::default(), None)?;
 //! let released = std::mem::take(&mut releasing.released);
 //! let mut bot = std::process::Command::new("./bot");
 //! for (name, value) in release::environment(release::EnvStyle::Plain, &released.opened) {

@@ -1,6 +1,8 @@
 //! Ratification: a quorum reviews the credentials added or rotated without one, test-opens
-//! each, and signs a new ratification record, under the vault's writer lock. Without a
-//! ratification, [`waiting`] says what awaits one and what was changed outside custody.
+//! each, and signs a new ratification record, under the vault's writer lock. Just before it
+//! signs, a [`Consent`] is shown exactly what would be signed ([`Review`]) and agrees or not;
+//! what it saw is what is signed, in the same locked write. Without a ratification,
+//! [`waiting`] says what awaits one and what was changed outside custody.
 
 use std::fmt;
 use std::path::Path;
@@ -30,6 +32,63 @@ pub struct Ratified {
     pub access_reviewed: Vec<RuleChange>,
     /// How many rules of the agent access policy are in force now.
     pub access_in_force: usize,
+}
+
+/// One entry a ratification would sign anew, as shown to the quorum.
+#[derive(Clone, Debug)]
+pub struct ToSign {
+    /// The entry's public metadata (nothing secret).
+    pub credential: Credential,
+    /// Why it awaits a signature: added or rotated without a quorum, or unverified (the
+    /// record does not verify, so every entry is signed again).
+    pub state: EntryState,
+    /// SHA-256 of its canonical bytes: what the signature will cover.
+    pub digest: [u8; 32],
+}
+
+/// Everything a ratification is about to sign.
+#[derive(Clone, Debug)]
+pub struct Review {
+    /// The entries to sign anew, in vault order; each has already opened with the quorum's
+    /// identity.
+    pub entries: Vec<ToSign>,
+    /// The agent access policy's changes the signature would bring into force.
+    pub access: Vec<RuleChange>,
+    /// A rollback the signature would accept: the vault is older than one seen here.
+    pub over_rollback: Option<Rollback>,
+}
+
+/// The answer to a [`Review`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Sign exactly what was shown.
+    Sign,
+    /// Sign nothing, for this reason ("the quorum answered no").
+    Decline(String),
+}
+
+/// Who agrees to a ratification before it is signed: a front end shows the [`Review`] and
+/// asks, or signs exactly what it shows. A closure `|review: &Review| Answer::Sign` is one.
+pub trait Consent {
+    /// Answer for the quorum, once, just before the signature.
+    fn consent(&mut self, review: &Review) -> Answer;
+}
+
+impl<F: FnMut(&Review) -> Answer> Consent for F {
+    fn consent(&mut self, review: &Review) -> Answer {
+        self(review)
+    }
+}
+
+/// Signs whatever awaits ratification without showing it to anyone: for callers that check
+/// the result themselves (tests, tools). A front end in front of officers asks instead.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Unasked;
+
+impl Consent for Unasked {
+    fn consent(&mut self, _: &Review) -> Answer {
+        Answer::Sign
+    }
 }
 
 /// Why a ratification did not happen.
@@ -71,15 +130,18 @@ impl From<RatifyError> for RatifyFailure {
     }
 }
 
-/// Inside a locked update: review what awaits ratification, test-open it and sign.
+/// Inside a locked update: review what awaits ratification, test-open it, show it to
+/// `consent`, and sign it if the answer is [`Answer::Sign`] ([`RatifyError::Declined`]
+/// otherwise, with nothing changed). Nothing to sign asks nothing.
 pub fn ratify_in(
     vault: &mut Vault,
     keys: &DerivedKeys,
     seen: Option<Seen>,
     now: u64,
+    consent: &mut dyn Consent,
 ) -> Result<Ratified, RatifyError> {
     let a = vault.assess(seen);
-    let reviewed = vault
+    let reviewed: Vec<(Credential, EntryState)> = vault
         .credentials()
         .iter()
         .zip(&a.entries)
@@ -87,7 +149,23 @@ pub fn ratify_in(
         .map(|(c, s)| (c.clone(), s.clone()))
         .collect();
     let access_reviewed = vault.access_to_ratify(a.record);
-    let signed = vault.ratify(keys, seen, now)?;
+    let vault_id = vault.vault_id();
+    let review = Review {
+        entries: reviewed
+            .iter()
+            .map(|(c, s)| ToSign {
+                credential: c.clone(),
+                state: s.clone(),
+                digest: c.digest(&vault_id),
+            })
+            .collect(),
+        access: access_reviewed.clone(),
+        over_rollback: a.rollback,
+    };
+    let signed = vault.ratify_if(keys, seen, now, || match consent.consent(&review) {
+        Answer::Sign => Ok(()),
+        Answer::Decline(reason) => Err(reason),
+    })?;
     let access_in_force = vault
         .access_against(vault.record_state())
         .map_or(0, |p| p.rules().len());
@@ -102,15 +180,17 @@ pub fn ratify_in(
     })
 }
 
-/// Ratify what awaits ratification in the vault at `path`, under its writer lock. Returns the
-/// report and the vault as written.
+/// Ratify what awaits ratification in the vault at `path`, under its writer lock, once
+/// `consent` agrees to exactly what it would sign. Returns the report and the vault as
+/// written.
 pub fn ratify(
     path: &Path,
     keys: &DerivedKeys,
     now: u64,
+    consent: &mut dyn Consent,
 ) -> Result<(Ratified, Vault), RatifyFailure> {
     store::update_keeping(path, OnRollback::Allow, |vault: &mut Vault, seen| {
-        Ok::<_, RatifyFailure>(ratify_in(vault, keys, seen, now)?)
+        Ok::<_, RatifyFailure>(ratify_in(vault, keys, seen, now, consent)?)
     })
 }
 

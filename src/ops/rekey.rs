@@ -359,6 +359,7 @@ pub(crate) fn prepare_as(
             &policy,
             &fingerprint,
             output.paper,
+            &mut crate::progress::Silent,
             || {
                 store::update(path, OnRollback::Refuse, |v: &mut Vault, _| {
                     // One change at a time, bound to the manifest and credentials it was made

@@ -15,7 +15,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::audit::{AuditError, ExitRecorder, ProgramEnd};
-use crate::ops::ratify::{self, Ratified, RatifyFailure};
+use crate::ops::ratify::{self, Consent, Ratified, RatifyFailure};
 use crate::ops::session::Session;
 use crate::timefmt;
 use crate::vault::Rollback;
@@ -34,8 +34,6 @@ pub struct ReleaseOptions {
     pub allow_withdraw: bool,
     /// Release credentials past their expiry day (recorded in the audit log).
     pub allow_expired: bool,
-    /// Review, test-open and sign what awaits ratification first.
-    pub ratify: bool,
 }
 
 /// Something the officers should know about a released credential (it is released anyway).
@@ -262,7 +260,8 @@ super::wrap_errors!(
 );
 
 /// Run the gate on `names` (no repeats) with the quorum of `session` and open them. With
-/// `options.ratify` the quorum first ratifies what awaits it. The vault is read once more
+/// `ratify` the quorum first ratifies what awaits it, once that [`Consent`] agrees to exactly
+/// what would be signed. The vault is read once more
 /// (or taken as the ratification wrote it): what is released is what the vault holds now.
 /// The opened names (and any expired credential released as allowed) are recorded; on refusal
 /// the ceremony closes as failed with the reason. On success the ceremony stays open until the
@@ -272,9 +271,10 @@ pub fn open(
     session: Session,
     names: &[String],
     options: ReleaseOptions,
+    ratify: Option<&mut dyn Consent>,
 ) -> Result<Releasing, ReleaseError> {
     let hardening_warnings = session.hardening_warnings();
-    let outcome = gate(&session, names, options).and_then(|r| {
+    let outcome = gate(&session, names, options, ratify).and_then(|r| {
         session.credentials_opened(names)?;
         let expired: Vec<&str> =
             r.1.iter()
@@ -382,15 +382,16 @@ fn gate(
     session: &Session,
     names: &[String],
     options: ReleaseOptions,
+    ratify: Option<&mut dyn Consent>,
 ) -> Result<Gated, ReleaseError> {
     let path = session.path();
     let keys = session.keys();
     let now = session.clock().now();
-    if !options.ratify {
+    let Some(consent) = ratify else {
         let (opened, warnings) = check_and_open(session, &store::load(path)?, names, options)?;
         return Ok((opened, warnings, None));
-    }
-    let (ratified, vault) = ratify::ratify(path, keys, now)?;
+    };
+    let (ratified, vault) = ratify::ratify(path, keys, now, consent)?;
     match check_and_open(session, &vault, names, options) {
         Ok((opened, warnings)) => Ok((opened, warnings, Some(ratified))),
         Err(refusal) => Err(ReleaseError::AfterRatifying {

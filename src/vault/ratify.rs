@@ -172,6 +172,14 @@ pub enum RatifyError {
     Tampered(Vec<String>),
     /// An entry failed its test-open.
     Open(SealError),
+    /// The quorum did not agree to sign the entries it was shown; nothing was signed.
+    Declined {
+        /// How many entries awaited the signature.
+        entries: usize,
+        /// Why, in the front end's words ("the quorum answered no", "no answer within 10
+        /// minutes").
+        reason: String,
+    },
 }
 
 impl fmt::Display for RatifyError {
@@ -192,6 +200,13 @@ impl fmt::Display for RatifyError {
                 )
             }
             RatifyError::Open(e) => write!(f, "nothing was ratified: {e}"),
+            RatifyError::Declined { entries, reason } => write!(
+                f,
+                "nothing was ratified: {reason}, so the {entries} {} listed {} not signed and \
+                 the vault is unchanged",
+                if *entries == 1 { "entry" } else { "entries" },
+                if *entries == 1 { "was" } else { "were" },
+            ),
         }
     }
 }
@@ -376,6 +391,19 @@ impl Vault {
         seen: Option<Seen>,
         now: u64,
     ) -> Result<Option<Vec<String>>, RatifyError> {
+        self.ratify_if(keys, seen, now, || Ok(()))
+    }
+
+    /// [`Vault::ratify`], asking `agree` once everything is checked and every entry to sign
+    /// has opened, just before signing (not when nothing needs signing). `Err(reason)` from
+    /// `agree` signs nothing and changes nothing: [`RatifyError::Declined`].
+    pub fn ratify_if(
+        &mut self,
+        keys: &DerivedKeys,
+        seen: Option<Seen>,
+        now: u64,
+        agree: impl FnOnce() -> Result<(), String>,
+    ) -> Result<Option<Vec<String>>, RatifyError> {
         let a = self.assess(seen);
         let mut problems: Vec<String> = Vec::new();
         for (c, s) in self.credentials.iter().zip(&a.entries) {
@@ -409,6 +437,10 @@ impl Vault {
             seal::open(&self.vault_id, c, keys.age_identity()).map_err(RatifyError::Open)?;
             new_digests.push((c.name.clone(), c.digest(&self.vault_id)));
         }
+        agree().map_err(|reason| RatifyError::Declined {
+            entries: pending_entries.len(),
+            reason,
+        })?;
         let pending: Vec<String> = pending_entries.iter().map(|c| c.name.clone()).collect();
         let pending_set: HashSet<&str> = pending.iter().map(String::as_str).collect();
         let mut listed: Vec<(String, [u8; 32])> = self

@@ -1,9 +1,11 @@
 //! Helpers shared by the integration tests: the `custody` binary as a command, the check for an
 //! external tool (required under CI, otherwise its part of a test is skipped), the quick `init`
-//! arguments, and reading a `key: value` line of a share file.
+//! arguments, and reading a `key: value` line of a share file; [`pty`] runs a program on a
+//! pseudo-terminal.
 #![allow(dead_code)] // each test file uses only some of these
 
 pub mod agent;
+pub mod pty;
 
 use std::fs;
 use std::path::Path;
