@@ -76,7 +76,7 @@ const BEFORE: &[(&str, Prepare)] = &[
         drill_photos,
     ),
     ("--from-json new-key.json", new_exchange_key),
-    ("python3 bot.py", bot),
+    ("--share shares/04-dave.txt -- python3 bot.py", bot),
     ("custody reshare", keep_quick_start_vault),
     ("custody replace-custodian", back_to_quick_start_vault),
     ("custody rebuild-vault", vault_file_lost),
@@ -84,6 +84,39 @@ const BEFORE: &[(&str, Prepare)] = &[
 
 /// Commands that cannot run here, and why.
 const NOT_RUN: &[(&str, &str)] = &[
+    (
+        "--socket /run/custody/agent.sock --max-ttl 24h",
+        "the agent is a long-running service on /run/custody; tests/agent.rs runs `agent run` \
+         and every agent command below against a real agent",
+    ),
+    (
+        "custody agent unlock --socket /run/custody/agent.sock --ratify",
+        "needs the running agent; tests/agent.rs unlocks one, with --ratify",
+    ),
+    (
+        "--cred binance-main -- ./bot",
+        "needs the running agent; tests/agent.rs runs agent exec",
+    ),
+    (
+        "custody agent status --socket /run/custody/agent.sock --json",
+        "needs the running agent; tests/agent.rs checks agent status --json",
+    ),
+    (
+        "custody agent seal --socket /run/custody/agent.sock",
+        "needs the running agent; tests/agent.rs seals one",
+    ),
+    (
+        "docker run -d --name custody-agent",
+        "docker is not part of the test machine; the agent commands are run by tests/agent.rs",
+    ),
+    (
+        "docker exec -it custody-agent",
+        "docker is not part of the test machine; tests/agent.rs unlocks an agent",
+    ),
+    (
+        "docker run --user 1001:1000",
+        "docker is not part of the test machine; tests/agent.rs runs agent exec",
+    ),
     (
         "custody completions bash >",
         "installs into /etc (root); tests/completions_and_man.rs checks the script",
