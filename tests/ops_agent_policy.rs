@@ -71,7 +71,9 @@ fn fixture() -> Fixture {
 
 impl Fixture {
     fn ratify(&self) -> ratify::Ratified {
-        ratify::ratify(&self.path, &self.tv.keys, T0).unwrap().0
+        ratify::ratify(&self.path, &self.tv.keys, T0, &mut ratify::Unasked)
+            .unwrap()
+            .0
     }
 
     fn add(&self, uid: u32, creds: &[&str]) -> Result<access::Proposed, AgentPolicyError> {
@@ -470,7 +472,7 @@ fn a_hand_edited_policy_is_tampered_and_grants_nothing() {
         status.problems
     );
     assert!(matches!(
-        ratify::ratify(&f.path, &f.tv.keys, T0),
+        ratify::ratify(&f.path, &f.tv.keys, T0, &mut ratify::Unasked),
         Err(ratify::RatifyFailure::Refused(RatifyError::Tampered(_)))
     ));
     assert!(matches!(

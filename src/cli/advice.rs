@@ -496,6 +496,35 @@ pub fn is_broken_pipe(e: &CliError) -> bool {
     false
 }
 
+/// What to do when the agent did not serve a request.
+fn agent(e: &custody::agent::client::ClientError) -> Option<String> {
+    use custody::agent::client::ClientError;
+    use custody::agent::protocol::ErrorCode;
+    let policy = "an officer adds a rule for this client (`custody agent policy add --vault VAULT \
+                  --uid UID --cred NAME`) and a quorum ratifies it (`custody agent unlock \
+                  --ratify ...`, or `custody drill --vault VAULT --ratify ...`)";
+    Some(match e {
+        ClientError::NotRunning { .. } => "start the agent (`custody agent run --vault VAULT`, \
+             or `systemctl start custody-agent`), or name the socket it listens on with --socket \
+             or $CUSTODY_AGENT_SOCKET; a quorum then unlocks it"
+            .into(),
+        ClientError::Refused { code, .. } => match code {
+            Some(ErrorCode::Sealed) | Some(ErrorCode::VaultChanged) => {
+                "a quorum unlocks it: `custody agent unlock --share FILE --share FILE ...` (or \
+                 --interactive)"
+                    .into()
+            }
+            Some(ErrorCode::NotPermitted) | Some(ErrorCode::NotGranted) => policy.into(),
+            Some(ErrorCode::RateLimited) => "wait, or an officer raises the rule's --rate \
+                 (`custody agent policy add ... --rate N/min`, ratified by a quorum)"
+                .into(),
+            Some(ErrorCode::Busy) | Some(ErrorCode::Timeout) => "try again shortly".into(),
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -531,33 +560,4 @@ mod tests {
         assert!(!is_broken_pipe(&full));
         assert!(!is_broken_pipe(&CliError::Usage("x".into())));
     }
-}
-
-/// What to do when the agent did not serve a request.
-fn agent(e: &custody::agent::client::ClientError) -> Option<String> {
-    use custody::agent::client::ClientError;
-    use custody::agent::protocol::ErrorCode;
-    let policy = "an officer adds a rule for this client (`custody agent policy add --vault VAULT \
-                  --uid UID --cred NAME`) and a quorum ratifies it (`custody agent unlock \
-                  --ratify ...`, or `custody drill --vault VAULT --ratify ...`)";
-    Some(match e {
-        ClientError::NotRunning { .. } => "start the agent (`custody agent run --vault VAULT`, \
-             or `systemctl start custody-agent`), or name the socket it listens on with --socket \
-             or $CUSTODY_AGENT_SOCKET; a quorum then unlocks it"
-            .into(),
-        ClientError::Refused { code, .. } => match code {
-            Some(ErrorCode::Sealed) | Some(ErrorCode::VaultChanged) => {
-                "a quorum unlocks it: `custody agent unlock --share FILE --share FILE ...` (or \
-                 --interactive)"
-                    .into()
-            }
-            Some(ErrorCode::NotPermitted) | Some(ErrorCode::NotGranted) => policy.into(),
-            Some(ErrorCode::RateLimited) => "wait, or an officer raises the rule's --rate \
-                 (`custody agent policy add ... --rate N/min`, ratified by a quorum)"
-                .into(),
-            Some(ErrorCode::Busy) | Some(ErrorCode::Timeout) => "try again shortly".into(),
-            _ => return None,
-        },
-        _ => return None,
-    })
 }
