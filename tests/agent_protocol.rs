@@ -161,6 +161,8 @@ fn documented_request(t: &BTreeMap<(String, String), Vec<Vec<String>>>, op: &str
             let value = match (r[0].as_str(), r[1].as_str()) {
                 ("v" | "op", _) => continue,
                 ("credentials", "array") => json!(["binance-main"]),
+                ("consented", "array") => json!(["00".repeat(32)]),
+                ("consented_policy", "array") => json!([]),
                 ("shares", "array") => {
                     let mut share = serde_json::Map::new();
                     for sub in rows.iter().filter(|s| s[0].starts_with("shares[].")) {
