@@ -18,10 +18,10 @@
 use std::fmt;
 use std::sync::Mutex;
 
-use ed25519_dalek::{Signature, Signer, VerifyingKey};
+use ed25519_dalek::Signer;
 
 use super::chain::{self, signed_message};
-use super::exit::{Certified, Claim, OneTimeKey};
+use super::exit::{Certified, Claim, OneTimeKey, certified_key};
 use super::record::{Event, Record};
 use super::{AuditError, AuditLog, LogHead};
 use crate::clock::Clock;
@@ -191,24 +191,12 @@ pub(super) fn check(
         let key = certified
             .iter()
             .find(|k| k.ceremony == c.ceremony && k.line < c.line)
-            .and_then(|k| {
-                crate::keys::unhex(&k.key)
-                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                    .and_then(|b| VerifyingKey::from_bytes(&b).ok())
-            });
+            .and_then(|k| certified_key(&k.key));
         let Some(key) = key else {
             problems.push((c.line, AgentProblem::Uncertified));
             continue;
         };
-        let ok = match (&c.body, &c.sig) {
-            (Some(body), Some(sig)) => key
-                .verify_strict(
-                    &signed_message(c.seq, &c.prev, body.as_bytes()),
-                    &Signature::from_bytes(sig),
-                )
-                .is_ok(),
-            _ => false,
-        };
+        let ok = c.signed_by(&key);
         if !ok {
             problems.push((c.line, AgentProblem::BadSignature));
         } else if sealed.contains(&c.ceremony.as_str()) {

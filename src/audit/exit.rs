@@ -239,6 +239,28 @@ impl Claim {
     }
 }
 
+impl Claim {
+    /// Whether the record carries a signature that verifies strictly under `key`.
+    pub(super) fn signed_by(&self, key: &VerifyingKey) -> bool {
+        match (&self.body, &self.sig) {
+            (Some(body), Some(sig)) => key
+                .verify_strict(
+                    &signed_message(self.seq, &self.prev, body.as_bytes()),
+                    &Signature::from_bytes(sig),
+                )
+                .is_ok(),
+            _ => false,
+        }
+    }
+}
+
+/// The Ed25519 public key a closing record certifies, from its 64-hex-digit member.
+pub(super) fn certified_key(hex: &str) -> Option<VerifyingKey> {
+    crate::keys::unhex(hex)
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+}
+
 /// A closing record whose master-key signature verified and that certifies a key.
 pub(super) struct Certified {
     pub line: usize,
@@ -263,23 +285,13 @@ pub(super) fn check(
             .find(|k| !used.contains(&k.ceremony.as_str()))
             .and_then(|k| {
                 used.push(&k.ceremony);
-                crate::keys::unhex(&k.key)
-                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                    .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+                certified_key(&k.key)
             });
         let Some(key) = key else {
             problems.push((c.line, ExitProblem::Uncertified));
             continue;
         };
-        let ok = match (&c.body, &c.sig) {
-            (Some(body), Some(sig)) => key
-                .verify_strict(
-                    &signed_message(c.seq, &c.prev, body.as_bytes()),
-                    &Signature::from_bytes(sig),
-                )
-                .is_ok(),
-            _ => false,
-        };
+        let ok = c.signed_by(&key);
         if ok {
             verified.push(c.line);
         } else {

@@ -20,7 +20,6 @@ use custody::agent::server::{self, Config};
 use custody::agent::socket;
 use custody::ops::release;
 use custody::terminal_text::escape;
-use custody::vault::credential::check_name;
 
 /// `custody agent ...`.
 #[derive(Subcommand, Debug)]
@@ -74,34 +73,8 @@ impl FromStr for AgentDuration {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}` is not a duration like 90s, 30m, 8h or 7d");
-        let text = s.trim().to_ascii_lowercase();
-        if text.is_empty() {
-            return Err(bad());
-        }
-        let mut total: u64 = 0;
-        let mut digits = String::new();
-        for c in text.chars() {
-            if c.is_ascii_digit() {
-                digits.push(c);
-                continue;
-            }
-            let unit = match c {
-                's' => 1,
-                'm' => 60,
-                'h' => 3600,
-                'd' => 86_400,
-                _ => return Err(bad()),
-            };
-            let n: u64 = digits.parse().map_err(|_| bad())?;
-            digits.clear();
-            total = total
-                .checked_add(n.checked_mul(unit).ok_or_else(bad)?)
-                .ok_or_else(bad)?;
-        }
-        if !digits.is_empty() {
-            return Err(bad());
-        }
+        let total = super::duration::seconds(s)
+            .ok_or_else(|| format!("`{s}` is not a duration like 90s, 30m, 8h or 7d"))?;
         if total == 0 || total > 30 * 86_400 {
             return Err(format!("`{s}`: give from 1s to 30d"));
         }
@@ -458,23 +431,7 @@ fn status(a: AgentStatusArgs, out: &mut dyn Write) -> Result<(), CliError> {
 }
 
 fn exec(a: AgentExecArgs) -> Result<(), CliError> {
-    let mut names: Vec<String> = Vec::new();
-    for n in &a.creds {
-        check_name(n)?;
-        if !a.stdin_json {
-            release::EnvStyle::from(a.env_style).check_name(n)?;
-        }
-        if !names.contains(n) {
-            names.push(n.clone());
-        }
-    }
-    if a.env_style == EnvStyle::Freqtrade && names.len() != 1 {
-        return Err(CliError::Usage(
-            "--env-style freqtrade sets FREQTRADE__EXCHANGE__*, which holds one credential: \
-             give exactly one --cred"
-                .into(),
-        ));
-    }
+    let names = super::exec::credential_names(&a.creds, a.env_style, a.stdin_json)?;
     let program = a.command[0].clone();
     let fetched = client::fetch(&a.socket.path(), &names)?;
     let mut cmd = Command::new(&program);

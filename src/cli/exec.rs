@@ -27,6 +27,34 @@ impl From<EnvStyle> for release::EnvStyle {
     }
 }
 
+/// The credentials a program is to receive, each once, in order: every name checked, and
+/// (unless they go as JSON) each credential's variables valid in `style`; freqtrade's names
+/// hold one credential only. Checked before any share is read.
+pub fn credential_names(
+    creds: &[String],
+    style: EnvStyle,
+    stdin_json: bool,
+) -> Result<Vec<String>, CliError> {
+    let mut names: Vec<String> = Vec::new();
+    for n in creds {
+        check_name(n)?;
+        if !stdin_json {
+            release::EnvStyle::from(style).check_name(n)?;
+        }
+        if !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    if style == EnvStyle::Freqtrade && names.len() != 1 {
+        return Err(CliError::Usage(
+            "--env-style freqtrade sets FREQTRADE__EXCHANGE__*, which holds one credential: \
+             give exactly one --cred"
+                .into(),
+        ));
+    }
+    Ok(names)
+}
+
 pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
     if a.stdin_json {
         quorum_open::refuse_stdin(
@@ -35,23 +63,7 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
             "--stdin-json gives standard input to the program",
         )?;
     }
-    let mut names: Vec<String> = Vec::new();
-    for n in &a.creds {
-        check_name(n)?;
-        if !a.stdin_json {
-            release::EnvStyle::from(a.env_style).check_name(n)?;
-        }
-        if !names.contains(n) {
-            names.push(n.clone());
-        }
-    }
-    if a.env_style == EnvStyle::Freqtrade && names.len() != 1 {
-        return Err(CliError::Usage(
-            "--env-style freqtrade sets FREQTRADE__EXCHANGE__*, which holds one credential: \
-             give exactly one --cred"
-                .into(),
-        ));
-    }
+    let names = credential_names(&a.creds, a.env_style, a.stdin_json)?;
     let program = a.command[0].clone();
 
     let session =

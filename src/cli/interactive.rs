@@ -44,38 +44,12 @@ impl FromStr for CeremonyTimeout {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}` is not a duration; write it like 10m, 90s, 1h or 1m30s");
-        let text = s.trim().to_ascii_lowercase();
-        if text.is_empty() {
-            return Err(bad());
+        match super::duration::seconds(s) {
+            Some(secs) => positive(secs, s),
+            None => Err(format!(
+                "`{s}` is not a duration; write it like 10m, 90s, 1h or 1m30s"
+            )),
         }
-        if let Ok(n) = text.parse::<u64>() {
-            return positive(n, s);
-        }
-        let mut total: u64 = 0;
-        let mut digits = String::new();
-        for c in text.chars() {
-            if c.is_ascii_digit() {
-                digits.push(c);
-                continue;
-            }
-            let unit = match c {
-                'h' => 3600,
-                'm' => 60,
-                's' => 1,
-                _ => return Err(bad()),
-            };
-            let n: u64 = digits.parse().map_err(|_| bad())?;
-            digits.clear();
-            total = n
-                .checked_mul(unit)
-                .and_then(|v| total.checked_add(v))
-                .ok_or_else(bad)?;
-        }
-        if !digits.is_empty() {
-            return Err(bad());
-        }
-        positive(total, s)
     }
 }
 

@@ -15,6 +15,7 @@ mod conventions_tests;
 mod creds;
 mod demo;
 mod drill;
+mod duration;
 mod error;
 mod escaping;
 mod examples;
