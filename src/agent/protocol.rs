@@ -34,8 +34,9 @@ pub const MAX_UNLOCK_SHARES: usize = 32;
 /// agent answers `timeout` and closes: an idle connection is closed after this time too.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Connections served at once; one more is answered `busy` and closed.
-pub const MAX_CONNECTIONS: usize = 64;
+/// Connections served at once; one more is answered `busy` and closed. Bots that reconnect
+/// for every fetch briefly hold two each while the agent reads the old one's close.
+pub const MAX_CONNECTIONS: usize = 256;
 
 /// Requests on one connection before the agent closes it (clients reconnect).
 pub const MAX_REQUESTS_PER_CONNECTION: usize = 1000;

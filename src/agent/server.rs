@@ -45,6 +45,9 @@ use crate::vault::access::{AccessRule, Client};
 /// so that it cannot fill the audit log).
 pub const UNNAMED_CLIENT_RATE: u32 = 60;
 
+/// The stack of a connection's thread (one per connection, up to `MAX_CONNECTIONS`).
+pub const CONNECTION_STACK_BYTES: usize = 256 * 1024;
+
 /// How often the agent checks its deadlines and the vault file.
 pub const TICK: Duration = Duration::from_millis(500);
 
@@ -215,10 +218,20 @@ pub fn run(mut cfg: Config, log: Box<dyn Fn(&str) + Send + Sync>) -> Result<(), 
             continue;
         }
         let shared = Arc::clone(&shared);
-        std::thread::spawn(move || {
-            serve(&shared, stream);
+        let spawned = std::thread::Builder::new()
+            .name("custody-agent-conn".into())
+            .stack_size(CONNECTION_STACK_BYTES)
+            .spawn({
+                let shared = Arc::clone(&shared);
+                move || {
+                    serve(&shared, stream);
+                    shared.connections.fetch_sub(1, Ordering::SeqCst);
+                }
+            });
+        if spawned.is_err() {
+            // No thread for it (out of memory or threads): the connection is dropped unserved.
             shared.connections.fetch_sub(1, Ordering::SeqCst);
-        });
+        }
     }
     (shared.log)("stopped; the socket is removed");
     Ok(())
