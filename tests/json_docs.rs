@@ -371,6 +371,7 @@ fn every_json_document_prints_exactly_its_documented_fields() {
 
     change_commands(&docs, &mut seen);
     extend_replace_rebuild(&docs, &mut seen);
+    agent_documents(&docs, &mut seen);
 
     let all: BTreeSet<String> = docs.keys().cloned().collect();
     let checked: BTreeSet<String> = seen.keys().cloned().collect();
@@ -575,6 +576,42 @@ fn change_commands(docs: &BTreeMap<String, BTreeMap<String, Field>>, seen: &mut 
 
 /// extend, replace-custodian (then cancelled) and rebuild-vault from some of the shares, on a
 /// vault with one credential: each document, and a failure of each command.
+/// The agent's documents: status sealed, the unlock, status unlocked (with a credential not
+/// opened, so that `not_opened[]` is printed), and an error.
+fn agent_documents(docs: &BTreeMap<String, BTreeMap<String, Field>>, seen: &mut Seen) {
+    use common::agent::{self, Agent};
+    let f = agent::fixture();
+    // okx-main edited by hand: granted but not opened.
+    let mut j: Value = serde_json::from_str(&fs::read_to_string(&f.vault).unwrap()).unwrap();
+    for e in j["credentials"]["entries"].as_array_mut().unwrap() {
+        if e["name"] == "okx-main" {
+            e["account"] = "edited".into();
+        }
+    }
+    fs::write(&f.vault, serde_json::to_string_pretty(&j).unwrap()).unwrap();
+    let a = Agent::start(&f, &["--idle-ttl", "1h"]);
+    let json = |c: &mut assert_cmd::Command| first_json(&c.output().unwrap().stdout);
+    let v = json(&mut a.cmd("status", &["--json"]));
+    assert_eq!(v["state"], "sealed", "{v}");
+    check(docs, &v, seen);
+    let v = json(
+        a.cmd("unlock", &["--json"])
+            .arg("--share")
+            .arg(f.share(1))
+            .arg("--share")
+            .arg(f.share(2)),
+    );
+    assert_eq!(v["not_opened"][0]["name"], "okx-main", "{v}");
+    check(docs, &v, seen);
+    let v = json(&mut a.cmd("status", &["--json"]));
+    assert_eq!(v["state"], "unlocked", "{v}");
+    check(docs, &v, seen);
+    // A refusal in --json mode is a custody-error/1 document.
+    let v = json(&mut a.cmd("unlock", &["--json", "--share"]).arg(f.share(3)));
+    assert_eq!(v["format"], "custody-error/1", "{v}");
+    check(docs, &v, seen);
+}
+
 fn extend_replace_rebuild(docs: &BTreeMap<String, BTreeMap<String, Field>>, seen: &mut Seen) {
     let (dir, vault) = common::vault_2_of_3();
     let path = |p: &str| dir.path().join(p);
