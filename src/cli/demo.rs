@@ -266,8 +266,9 @@ fn agent_steps(out: &mut dyn Write, vault: &str, shares: &Path) -> Result<(), Cl
     say(
         out,
         "\n== 10. The agent starts sealed (normally under systemd; here in the background, its\n\
-         log in agent.log). A quorum unlocks it once, ratifying the policy first; the master\n\
-         key is then erased in the agent, which keeps only the credential.",
+         log in agent.log). A quorum unlocks it once, ratifying the policy first (at a\n\
+         terminal it shows the rule and asks: answer y); the master key is then erased in the\n\
+         agent, which keeps only the credential.",
     )?;
     say(
         out,
