@@ -607,7 +607,7 @@ fn agent_documents(docs: &BTreeMap<String, BTreeMap<String, Field>>, seen: &mut 
     assert_eq!(v["state"], "unlocked", "{v}");
     check(docs, &v, seen);
     // A refusal in --json mode is a custody-error/1 document.
-    let v = json(&mut a.cmd("unlock", &["--json", "--share"]).arg(f.share(3)));
+    let v = json(a.cmd("unlock", &["--json", "--share"]).arg(f.share(3)));
     assert_eq!(v["format"], "custody-error/1", "{v}");
     check(docs, &v, seen);
 }
