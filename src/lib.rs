@@ -42,3 +42,4 @@ pub mod token;
 pub mod vault;
 pub mod wipe_alloc;
 pub mod wire;
+pub mod zeroizing_json;

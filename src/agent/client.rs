@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 
 use super::protocol::{ErrorCode, MAX_ANSWER_BYTES, VERSION};
 use crate::vault::seal::SecretFields;
+use crate::zeroizing_json;
 
 /// How long a client waits for an answer (an unlock runs a whole quorum ceremony).
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(120);
@@ -156,11 +157,7 @@ fn read_line(reader: &mut impl BufRead, out: &mut Zeroizing<Vec<u8>>) -> io::Res
             Some(i) => (i + 1, true),
             None => (buf.len(), false),
         };
-        if out.capacity() < out.len() + take {
-            let mut bigger = Zeroizing::new(Vec::with_capacity((out.len() + take) * 2));
-            bigger.extend_from_slice(out);
-            *out = bigger;
-        }
+        zeroizing_json::reserve(out, take);
         out.extend_from_slice(&buf[..take]);
         reader.consume(take);
         if done {
@@ -213,28 +210,25 @@ pub fn unlock(
     flags: UnlockFlags,
     consented: &ConsentedList,
 ) -> Result<serde_json::Value, ClientError> {
-    // The request holds the shares: build it in a zeroizing buffer, escaping by hand.
-    let mut req = Zeroizing::new(Vec::with_capacity(
-        256 + shares
-            .iter()
-            .map(|s| 2 * s.text.len() + s.label.len() + 64)
-            .sum::<usize>(),
-    ));
-    req.extend_from_slice(br#"{"v":1,"op":"unlock","shares":["#);
+    // The request holds the shares: build it in a zeroizing buffer that only ever grows by
+    // moving (zeroizing_json), escaping by hand.
+    use zeroizing_json::{push_raw, push_string};
+    let mut req = Zeroizing::new(Vec::new());
+    push_raw(&mut req, br#"{"v":1,"op":"unlock","shares":["#);
     for (i, s) in shares.iter().enumerate() {
         if i > 0 {
-            req.push(b',');
+            push_raw(&mut req, b",");
         }
-        req.extend_from_slice(br#"{"label":"#);
-        req.extend_from_slice(serde_json::to_string(&s.label).expect("JSON").as_bytes());
-        req.extend_from_slice(br#","text":"#);
-        push_json_string(&mut req, &s.text);
-        req.push(b'}');
+        push_raw(&mut req, br#"{"label":"#);
+        push_string(&mut req, &s.label);
+        push_raw(&mut req, br#","text":"#);
+        push_string(&mut req, &s.text);
+        push_raw(&mut req, b"}");
     }
-    req.push(b']');
+    push_raw(&mut req, b"]");
     if let Some(p) = passphrase {
-        req.extend_from_slice(br#","passphrase":"#);
-        push_json_string(&mut req, p);
+        push_raw(&mut req, br#","passphrase":"#);
+        push_string(&mut req, p);
     }
     for (name, on) in [
         ("ratify", flags.ratify),
@@ -242,44 +236,25 @@ pub fn unlock(
         ("allow_withdraw", flags.allow_withdraw),
     ] {
         if on {
-            req.extend_from_slice(format!(",\"{name}\":true").as_bytes());
+            push_raw(&mut req, format!(",\"{name}\":true").as_bytes());
         }
     }
     if let (true, Some(c)) = (flags.ratify, consented) {
         let digests: Vec<String> = c.entries.iter().map(|d| crate::keys::hex(d)).collect();
-        req.extend_from_slice(b",\"consented\":");
-        req.extend_from_slice(serde_json::to_string(&digests).expect("JSON").as_bytes());
-        req.extend_from_slice(b",\"consented_policy\":");
-        req.extend_from_slice(serde_json::to_string(&c.policy).expect("JSON").as_bytes());
+        push_raw(&mut req, b",\"consented\":");
+        push_raw(
+            &mut req,
+            serde_json::to_string(&digests).expect("JSON").as_bytes(),
+        );
+        push_raw(&mut req, b",\"consented_policy\":");
+        push_raw(
+            &mut req,
+            serde_json::to_string(&c.policy).expect("JSON").as_bytes(),
+        );
     }
-    req.push(b'}');
+    push_raw(&mut req, b"}");
     let answer = call(socket, &req)?;
     serde_json::from_slice(&answer).map_err(|e| ClientError::BadAnswer(e.to_string()))
-}
-
-/// Append `s` as a JSON string to `out` (which must not reallocate: reserve first), without an
-/// intermediate copy.
-fn push_json_string(out: &mut Zeroizing<Vec<u8>>, s: &str) {
-    if out.capacity() < out.len() + 2 * s.len() + 8 {
-        let mut bigger = Zeroizing::new(Vec::with_capacity(out.len() * 2 + 2 * s.len() + 8));
-        bigger.extend_from_slice(out);
-        *out = bigger;
-    }
-    out.push(b'"');
-    for c in s.chars() {
-        match c {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            c if (c as u32) < 0x20 => {
-                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
-            }
-            c => {
-                let mut b = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
-            }
-        }
-    }
-    out.push(b'"');
 }
 
 /// A credential as the agent hands it out.

@@ -345,13 +345,7 @@ fn read_request(
         if line.len() + take > MAX_REQUEST_BYTES {
             return Err(ErrorCode::TooLarge);
         }
-        if line.capacity() < line.len() + take {
-            // Grow by copying into a new zeroizing buffer, so no secret is left in the old one
-            // (the old one is zeroized when dropped).
-            let mut bigger = Zeroizing::new(Vec::with_capacity((line.len() + take) * 2));
-            bigger.extend_from_slice(&line);
-            line = bigger;
-        }
+        crate::zeroizing_json::reserve(&mut line, take);
         line.extend_from_slice(&buf[..take]);
         reader.consume(take);
         if done {

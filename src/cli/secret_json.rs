@@ -2,18 +2,15 @@
 //! is an ordinary `serde_json` object; the secret values never enter a `String` or a
 //! `serde_json::Value`: they are escaped straight from the [`SecretFields`] into one buffer
 //! that zeroizes on drop, sized up front so that it never moves (leaving a copy behind). The
-//! whole document is printable ASCII (everything else written as `\uXXXX`, in upper-case hex
-//! as [`custody::terminal_text`] writes it), so the terminal escaping ([`super::escaping`])
-//! passes it on unchanged and uncopied.
+//! whole document is printable ASCII (everything else written as `\uXXXX`, by
+//! [`custody::zeroizing_json`]), so the terminal escaping ([`super::escaping`]) passes it on
+//! unchanged and uncopied.
 
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use custody::vault::seal::SecretFields;
-
-/// Most bytes one input byte can become: a control character is `\u00XX` (6); a character
-/// of 2 to 4 bytes is one or two `\uXXXX` (at most 3 per byte).
-const MAX_ESCAPED_PER_BYTE: usize = 6;
+use custody::zeroizing_json::{MAX_ESCAPED_PER_BYTE, push_ascii, push_string_in as push_string};
 
 /// `public` (an object) with one more member, `key`, an object of the present `fields` in
 /// canonical order, then a newline: in a buffer that zeroizes on drop.
@@ -51,45 +48,6 @@ pub fn document_with_secrets(
     buf.extend_from_slice(b"}}\n");
     debug_assert!(buf.capacity() == cap, "the buffer moved");
     buf
-}
-
-/// Serialised JSON text, its non-ASCII characters (which only occur inside strings) written as
-/// `\uXXXX`: the same JSON, in ASCII.
-fn push_ascii(buf: &mut Vec<u8>, json: &str) {
-    for c in json.chars() {
-        if c.is_ascii() {
-            buf.push(c as u8);
-        } else {
-            push_escaped_char(buf, c);
-        }
-    }
-}
-
-/// `s` as a JSON string in printable ASCII.
-fn push_string(buf: &mut Vec<u8>, s: &str) {
-    buf.push(b'"');
-    for c in s.chars() {
-        match c {
-            '"' => buf.extend_from_slice(b"\\\""),
-            '\\' => buf.extend_from_slice(b"\\\\"),
-            ' '..='~' => buf.push(c as u8),
-            _ => push_escaped_char(buf, c),
-        }
-    }
-    buf.push(b'"');
-}
-
-/// `c` as one `\uXXXX`, or two (a UTF-16 surrogate pair) above U+FFFF.
-fn push_escaped_char(buf: &mut Vec<u8>, c: char) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut units = [0u16; 2];
-    for &u in c.encode_utf16(&mut units).iter() {
-        buf.extend_from_slice(b"\\u");
-        for shift in [12, 8, 4, 0] {
-            buf.push(HEX[usize::from((u >> shift) & 0xF)]);
-        }
-    }
-    units.fill(0);
 }
 
 #[cfg(test)]
