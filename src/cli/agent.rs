@@ -463,18 +463,8 @@ fn exec(a: AgentExecArgs) -> Result<(), CliError> {
         source,
     })?;
     let forwarding = forwarder.forward_to(child.id());
-    let writer = match (stdin_bytes, child.stdin.take()) {
-        (Some(buf), Some(mut pipe)) => Some(std::thread::spawn(move || {
-            let _ = pipe.write_all(&buf);
-            drop(buf);
-        })),
-        _ => None,
-    };
-    let status = child.wait().map_err(CliError::Wait)?;
-    forwarding.stop();
-    if let Some(t) = writer {
-        let _ = t.join();
-    }
+    let status =
+        child::feed_and_wait(&mut child, forwarding, stdin_bytes).map_err(CliError::Wait)?;
     match child::exit_code(status) {
         0 => Ok(()),
         code => Err(CliError::ChildExited(code)),

@@ -107,6 +107,30 @@ impl Forwarding {
     }
 }
 
+/// Hand `stdin` (the credentials as JSON, if any) to the program on a thread of its own,
+/// wait for the program to end, and stop forwarding signals. A program that exits without
+/// reading its input makes the write fail with EPIPE: that is its choice.
+pub fn feed_and_wait(
+    child: &mut std::process::Child,
+    forwarding: Forwarding,
+    stdin: Option<zeroize::Zeroizing<Vec<u8>>>,
+) -> io::Result<ExitStatus> {
+    use std::io::Write;
+    let writer = match (stdin, child.stdin.take()) {
+        (Some(buf), Some(mut pipe)) => Some(std::thread::spawn(move || {
+            let _ = pipe.write_all(&buf);
+            drop(buf);
+        })),
+        _ => None,
+    };
+    let status = child.wait();
+    forwarding.stop();
+    if let Some(t) = writer {
+        let _ = t.join();
+    }
+    status
+}
+
 /// custody's exit status for the program's: its own code, or 128 + n when signal n ended it.
 pub fn exit_code(status: ExitStatus) -> u8 {
     match (status.code(), status.signal()) {

@@ -136,22 +136,11 @@ pub fn run(a: ExecArgs, _out: &mut dyn Write) -> Result<(), CliError> {
     if let Some(problem) = running.take_not_anchored() {
         writeln!(err, "warning: {problem}").ok();
     }
-    let writer = match (stdin_bytes, child.stdin.take()) {
-        (Some(buf), Some(mut pipe)) => Some(std::thread::spawn(move || {
-            // A child that exits without reading makes this fail with EPIPE: that is its choice.
-            let _ = pipe.write_all(&buf);
-            drop(buf);
-        })),
-        _ => None,
-    };
     for warning in hardening_warnings {
         writeln!(err, "warning: {warning}").ok();
     }
-    let status = child.wait().map_err(CliError::Wait)?;
-    forwarding.stop();
-    if let Some(t) = writer {
-        let _ = t.join();
-    }
+    let status =
+        child::feed_and_wait(&mut child, forwarding, stdin_bytes).map_err(CliError::Wait)?;
     // The program's own status stays custody's exit status even if this cannot be recorded.
     if let Err(e) = running.ended(ProgramEnd::from(status)) {
         writeln!(
