@@ -403,24 +403,14 @@ fn the_policy_decides_and_editing_the_vault_grants_nothing() {
     v["agent_access"]["ratified"][0]["uid"] = 4242.into();
     fs::write(&f.vault, serde_json::to_string_pretty(&v).unwrap()).unwrap();
     let a = Agent::start(&f, &[]);
-    a.cmd("unlock", &[])
-        .arg("--share")
-        .arg(f.share(1))
-        .arg("--share")
-        .arg(f.share(2))
+    a.unlock_cmd(&f, &[])
         .assert()
         .code(1)
         .stderr(contains("changed outside custody"));
     wait_state(&a, "sealed");
     fs::write(&f.vault, text).unwrap();
     // Unlocking with --ratify signs the pending rule: now kraken-main is served too.
-    a.cmd("unlock", &["--ratify"])
-        .arg("--share")
-        .arg(f.share(1))
-        .arg("--share")
-        .arg(f.share(2))
-        .assert()
-        .success();
+    a.unlock_cmd(&f, &["--ratify"]).assert().success();
     a.cmd("exec", &["--cred", "kraken-main", "--", "true"])
         .assert()
         .success();
@@ -540,11 +530,7 @@ fn agent_unlock_ratifies_only_what_the_officers_reviewed() {
         .stdout(contains("unratified"));
     // Without a terminal, `agent unlock --ratify` lists what it will sign, and the agent signs
     // exactly that.
-    a.cmd("unlock", &["--ratify"])
-        .arg("--share")
-        .arg(f.share(1))
-        .arg("--share")
-        .arg(f.share(2))
+    a.unlock_cmd(&f, &["--ratify"])
         .assert()
         .success()
         .stderr(contains("kraken-main"))

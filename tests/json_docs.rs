@@ -594,13 +594,7 @@ fn agent_documents(docs: &BTreeMap<String, BTreeMap<String, Field>>, seen: &mut 
     let v = json(&mut a.cmd("status", &["--json"]));
     assert_eq!(v["state"], "sealed", "{v}");
     check(docs, &v, seen);
-    let v = json(
-        a.cmd("unlock", &["--json"])
-            .arg("--share")
-            .arg(f.share(1))
-            .arg("--share")
-            .arg(f.share(2)),
-    );
+    let v = json(&mut a.unlock_cmd(&f, &["--json"]));
     assert_eq!(v["not_opened"][0]["name"], "okx-main", "{v}");
     check(docs, &v, seen);
     let v = json(&mut a.cmd("status", &["--json"]));

@@ -187,15 +187,19 @@ impl Agent {
         c
     }
 
-    /// Unlock with shares 1 and 2 of `f`.
-    pub fn unlock(&self, f: &Fixture) {
-        self.cmd("unlock", &[])
-            .arg("--share")
+    /// `custody agent unlock` with `extra` arguments and shares 1 and 2 of `f`.
+    pub fn unlock_cmd(&self, f: &Fixture, extra: &[&str]) -> assert_cmd::Command {
+        let mut c = self.cmd("unlock", extra);
+        c.arg("--share")
             .arg(f.share(1))
             .arg("--share")
-            .arg(f.share(2))
-            .assert()
-            .success();
+            .arg(f.share(2));
+        c
+    }
+
+    /// Unlock with shares 1 and 2 of `f`.
+    pub fn unlock(&self, f: &Fixture) {
+        self.unlock_cmd(f, &[]).assert().success();
     }
 
     /// Send one raw request line (without newline) and read one answer line.
