@@ -27,6 +27,7 @@ pub mod keys;
 pub mod ops;
 pub mod policy;
 pub mod progress;
+pub mod proxy;
 pub mod quorum;
 pub mod safe_file;
 pub mod scan;

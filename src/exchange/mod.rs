@@ -19,8 +19,11 @@ use sha2::{Sha256, Sha512};
 
 pub mod binance;
 pub mod bybit;
+pub mod class;
 pub mod kraken;
 pub mod okx;
+pub mod request;
+pub mod venue;
 
 /// HMAC-SHA256 under `key` (any length) of the concatenation of `parts`.
 pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
