@@ -357,3 +357,67 @@ struct AnswerWithHead {
     ok: bool,
     credentials: std::collections::BTreeMap<String, Fetched>,
 }
+
+/// One credential's proxy token, as the agent issued it.
+#[derive(Deserialize)]
+pub struct ProxyGrant {
+    /// The credential.
+    pub name: String,
+    /// Its exchange.
+    pub exchange: String,
+    /// Whether the exchange has a passphrase (the bot then gets a dummy one).
+    pub passphrase: bool,
+    /// The token (secret: it lets this user trade through the proxy).
+    pub token: Zeroizing<String>,
+}
+
+/// What [`proxy`] returns.
+#[derive(Deserialize)]
+pub struct ProxyGrants {
+    /// The proxy's base URL (`http://127.0.0.1:PORT/`); a bot's `proxyUrl` is this followed
+    /// by its token and `/`.
+    pub url: String,
+    /// One token per credential, in the order asked.
+    pub credentials: Vec<ProxyGrant>,
+}
+
+impl ProxyGrant {
+    /// The value for ccxt's `proxyUrl`.
+    pub fn proxy_url(&self, base: &str) -> Zeroizing<String> {
+        let mut s = Zeroizing::new(String::with_capacity(base.len() + self.token.len() + 1));
+        s.push_str(base);
+        s.push_str(&self.token);
+        s.push('/');
+        s
+    }
+}
+
+#[derive(Deserialize)]
+struct ProxyAnswer {
+    proxy: ProxyGrants,
+}
+
+/// Ask the agent's signing proxy for a token per credential (each name once).
+pub fn proxy(socket: &Path, names: &[String]) -> Result<ProxyGrants, ClientError> {
+    let req =
+        serde_json::to_vec(&serde_json::json!({"v": VERSION, "op": "proxy", "credentials": names}))
+            .expect("JSON");
+    let answer = call(socket, &req)?;
+    let parsed: ProxyAnswer = serde_json::from_slice(&answer).map_err(|e| {
+        ClientError::BadAnswer(format!("{:?} error in a proxy answer", e.classify()))
+    })?;
+    let mut grants = parsed.proxy;
+    let mut ordered = Vec::with_capacity(names.len());
+    for n in names {
+        let i = grants
+            .credentials
+            .iter()
+            .position(|g| &g.name == n)
+            .ok_or_else(|| {
+                ClientError::BadAnswer(format!("the answer holds no token for `{n}`"))
+            })?;
+        ordered.push(grants.credentials.swap_remove(i));
+    }
+    grants.credentials = ordered;
+    Ok(grants)
+}

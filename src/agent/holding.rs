@@ -6,10 +6,13 @@
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use zeroize::Zeroizing;
 
+use super::proxy_tokens::Tokens;
 use crate::audit::AgentRecorder;
+use crate::exchange::venue::{self, Secrets};
 use crate::ops::agent_unlock::AgentUnlocked;
 use crate::ops::release;
 use crate::secret::SecretBytes;
@@ -30,6 +33,9 @@ pub struct Held {
     pub scope: String,
     /// Its expiry day, if it has one.
     pub expires: Option<String>,
+    /// Its secret fields as the signing proxy signs with them, when the proxy serves its
+    /// exchange and it has the fields the exchange signs with.
+    pub signing: Option<Arc<Secrets>>,
     /// SHA-256 of its canonical entry when it was opened.
     digest: [u8; 32],
     /// The object a client receives, in locked memory.
@@ -62,6 +68,8 @@ pub struct Holding {
     pub unlocked_at: u64,
     /// Unix seconds at which it seals (`--max-ttl`).
     pub expires_at: u64,
+    /// The signing proxy's tokens issued in this session (wiped with the holding).
+    pub tokens: Mutex<Tokens>,
     watch: VaultWatch,
 }
 
@@ -87,6 +95,7 @@ impl Holding {
         for (c, f) in &opened {
             let json: Zeroizing<Vec<u8>> = release::entry_json(c, f)?;
             held.push(Held {
+                signing: signing_secrets(&c.exchange, f).map(Arc::new),
                 name: c.name.clone(),
                 exchange: c.exchange.clone(),
                 account: c.account.clone(),
@@ -106,6 +115,7 @@ impl Holding {
             recorder,
             unlocked_at,
             expires_at,
+            tokens: Mutex::new(Tokens::default()),
             watch,
         })
     }
@@ -129,6 +139,25 @@ impl Holding {
             Watched::Problem(why) => Some(why),
         }
     }
+}
+
+/// The fields the proxy signs `exchange`'s requests with, copied into locked memory; `None`
+/// when the proxy does not serve the exchange or a field it needs is missing (the proxy then
+/// refuses to issue a token for it, saying which).
+fn signing_secrets(exchange: &str, f: &crate::vault::seal::SecretFields) -> Option<Secrets> {
+    let v = venue::by_name(exchange)?;
+    let key = f.api_key.as_deref()?;
+    let secret = f.api_secret.as_deref().or(f.private_key_pem.as_deref())?;
+    let passphrase = if v.has_passphrase() {
+        Some(SecretBytes::copy_from(f.passphrase.as_deref()?.as_bytes()))
+    } else {
+        None
+    };
+    Some(Secrets {
+        api_key: SecretBytes::copy_from(key.as_bytes()),
+        secret: SecretBytes::copy_from(secret.as_bytes()),
+        passphrase,
+    })
 }
 
 /// The vault file's identity as last checked.

@@ -24,6 +24,8 @@ pub mod client;
 pub mod holding;
 pub mod peer;
 pub mod protocol;
+pub mod proxy_link;
+pub mod proxy_tokens;
 pub mod rate;
 pub mod server;
 pub mod socket;

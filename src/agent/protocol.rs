@@ -73,6 +73,9 @@ pub enum ErrorCode {
     VaultChanged,
     /// The agent could not record the request in the audit log, so it did not serve it.
     Audit,
+    /// A `proxy` request to an agent without a signing proxy (`--proxy-listen`), or for a
+    /// credential of an exchange the proxy does not serve.
+    NoProxy,
 }
 
 impl ErrorCode {
@@ -92,6 +95,7 @@ impl ErrorCode {
             ErrorCode::Unlock => "unlock-refused",
             ErrorCode::VaultChanged => "vault-changed",
             ErrorCode::Audit => "audit",
+            ErrorCode::NoProxy => "no-proxy",
         }
     }
 
@@ -111,6 +115,7 @@ impl ErrorCode {
             ErrorCode::Unlock,
             ErrorCode::VaultChanged,
             ErrorCode::Audit,
+            ErrorCode::NoProxy,
         ]
         .into_iter()
         .find(|c| c.as_str() == s)
@@ -132,6 +137,12 @@ pub enum Request {
     Status,
     /// The named credentials' fields.
     Fetch {
+        /// The credentials, in order, without repeats.
+        credentials: Vec<String>,
+    },
+    /// Proxy tokens for the named credentials (the signing proxy signs with them; the
+    /// client never receives their secrets).
+    Proxy {
         /// The credentials, in order, without repeats.
         credentials: Vec<String>,
     },
@@ -276,11 +287,11 @@ pub fn parse(line: &[u8]) -> Result<Request, Malformed> {
             only(&[])?;
             Ok(Request::Seal)
         }
-        "fetch" => {
+        "fetch" | "proxy" => {
             only(&["credentials"])?;
             let names = w
                 .credentials
-                .ok_or_else(|| bad("a `fetch` request names its `credentials`"))?;
+                .ok_or_else(|| bad(format!("a `{}` request names its `credentials`", w.op)))?;
             if names.is_empty() || names.len() > MAX_FETCH_NAMES {
                 return Err(bad(format!(
                     "`credentials` names 1 to {MAX_FETCH_NAMES} credentials"
@@ -298,7 +309,11 @@ pub fn parse(line: &[u8]) -> Result<Request, Malformed> {
                     credentials.push(n);
                 }
             }
-            Ok(Request::Fetch { credentials })
+            Ok(if w.op == "fetch" {
+                Request::Fetch { credentials }
+            } else {
+                Request::Proxy { credentials }
+            })
         }
         "unlock" => {
             only(&[
@@ -355,7 +370,9 @@ pub fn parse(line: &[u8]) -> Result<Request, Malformed> {
                 allow_withdraw: w.allow_withdraw.unwrap_or(false),
             })
         }
-        _ => Err(bad("`op` is one of `status`, `fetch`, `unlock`, `seal`")),
+        _ => Err(bad(
+            "`op` is one of `status`, `fetch`, `proxy`, `unlock`, `seal`",
+        )),
     }
 }
 

@@ -18,7 +18,7 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
@@ -37,6 +37,9 @@ use crate::input;
 use crate::ops::agent_unlock::{self, AgentUnlockError};
 use crate::ops::release::ReleaseOptions;
 use crate::ops::session::Presentation;
+use crate::proxy::nonce::{self, Nonces};
+use crate::proxy::server::{ProxyConfig, ProxyError, Running};
+use crate::proxy::session::Answered;
 use crate::terminal_text::escape;
 use crate::timefmt;
 use crate::vault::access::{AccessRule, Client};
@@ -66,6 +69,8 @@ pub struct Config {
     pub idle_ttl: Option<Duration>,
     /// The clock records are written with.
     pub clock: Clock,
+    /// The signing proxy, if enabled (`--proxy-listen`).
+    pub proxy: Option<ProxyConfig>,
 }
 
 /// Why the agent could not run.
@@ -77,6 +82,10 @@ pub enum AgentError {
     Socket(SocketError),
     /// Signals could not be caught.
     Signals(io::Error),
+    /// The signing proxy could not start.
+    Proxy(ProxyError),
+    /// The proxy's nonce record next to the vault could not be read.
+    Nonces(io::Error),
 }
 
 impl std::fmt::Display for AgentError {
@@ -85,6 +94,8 @@ impl std::fmt::Display for AgentError {
             AgentError::Vault(e) => e.fmt(f),
             AgentError::Socket(e) => e.fmt(f),
             AgentError::Signals(e) => write!(f, "cannot catch SIGTERM and SIGINT: {e}"),
+            AgentError::Proxy(e) => write!(f, "the signing proxy cannot start: {e}"),
+            AgentError::Nonces(e) => write!(f, "the signing proxy cannot start: {e}"),
         }
     }
 }
@@ -94,12 +105,13 @@ impl std::error::Error for AgentError {
         match self {
             AgentError::Vault(e) => Some(e),
             AgentError::Socket(e) => Some(e),
-            AgentError::Signals(e) => Some(e),
+            AgentError::Signals(e) | AgentError::Nonces(e) => Some(e),
+            AgentError::Proxy(e) => Some(e),
         }
     }
 }
 
-enum State {
+pub(super) enum State {
     Sealed {
         /// Unix seconds.
         since: u64,
@@ -119,17 +131,23 @@ struct Stats {
 /// A key for the rate limiter: one budget per user and policy rule (or none).
 type LimitKey = (u32, Option<usize>);
 
-struct Shared {
-    cfg: Config,
+pub(super) struct Shared {
+    pub(super) cfg: Config,
     owner: u32,
-    state: RwLock<State>,
+    pub(super) state: RwLock<State>,
     unlocking: AtomicBool,
     last_use: Mutex<Instant>,
     limiter: Mutex<Limiter<LimitKey>>,
     stats: Stats,
     connections: AtomicUsize,
     stopping: AtomicBool,
-    log: Box<dyn Fn(&str) + Send + Sync>,
+    pub(super) log: Box<dyn Fn(&str) + Send + Sync>,
+    /// The signing proxy, once it listens.
+    pub(super) proxy: OnceLock<Running>,
+    /// Requests the proxy answered, waiting for the next batch of audit records.
+    pub(super) proxied: Mutex<Vec<Answered>>,
+    /// The proxy's nonces.
+    pub(super) nonces: Option<Nonces>,
 }
 
 /// Run the agent in the foreground until SIGTERM, SIGINT or SIGHUP: sealed at first, holding
@@ -144,6 +162,10 @@ pub fn run(mut cfg: Config, log: Box<dyn Fn(&str) + Send + Sync>) -> Result<(), 
     }
     // The vault must be there and verify before anyone is told the agent runs.
     let vault = crate::vault::store::load(&cfg.vault).map_err(AgentError::Vault)?;
+    let nonces = match cfg.proxy {
+        Some(_) => Some(Nonces::open(nonce::path_for(&cfg.vault)).map_err(AgentError::Nonces)?),
+        None => None,
+    };
     let listening = socket::listen(&cfg.socket, cfg.socket_group).map_err(AgentError::Socket)?;
     for w in hardening.warnings() {
         log(&format!("warning: {w}"));
@@ -162,7 +184,34 @@ pub fn run(mut cfg: Config, log: Box<dyn Fn(&str) + Send + Sync>) -> Result<(), 
         stopping: AtomicBool::new(false),
         cfg,
         log,
+        proxy: OnceLock::new(),
+        proxied: Mutex::new(Vec::new()),
+        nonces,
     });
+    if let Some(pc) = shared.cfg.proxy.clone() {
+        let link = Arc::new(super::proxy_link::ProxyLink(Arc::clone(&shared)));
+        let running = crate::proxy::server::start(pc, link).map_err(AgentError::Proxy)?;
+        (shared.log)(&format!(
+            "signing proxy on http://{} (ccxt proxyUrl; bots get theirs from `custody agent \
+             exec --proxy`)",
+            running.addr
+        ));
+        if let Some(o) = &running.overrides {
+            (shared.log)(&format!(
+                "WARNING: TEST UPSTREAM OVERRIDE IN FORCE ({}): requests for these exchanges \
+                 go to a test server, not to the exchange; every audit record says so",
+                escape(o)
+            ));
+        }
+        let _ = shared.proxy.set(running);
+        let flusher = Arc::clone(&shared);
+        std::thread::spawn(move || {
+            while !flusher.stopping.load(Ordering::SeqCst) {
+                std::thread::sleep(super::proxy_link::FLUSH_EVERY);
+                super::proxy_link::flush(&flusher);
+            }
+        });
+    }
     (shared.log)(&format!(
         "listening on {} for vault {} ({}), sealed: a quorum unlocks it with `custody agent \
          unlock`",
@@ -288,7 +337,11 @@ fn seal(shared: &Shared, reason: &str) {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clear();
+    if let Some(p) = shared.proxy.get() {
+        p.clear_budgets();
+    }
     if let Some(h) = taken {
+        super::proxy_link::flush_into(shared, &h.recorder);
         let Holding { held, recorder, .. } = *h;
         let count = held.len();
         drop(held);
@@ -405,7 +458,7 @@ fn serve(shared: &Shared, stream: UnixStream) {
 
 /// A refusal: counted, logged, and (while unlocked, for a client that asked for something)
 /// recorded by the caller.
-fn refuse(
+pub(super) fn refuse(
     shared: &Shared,
     facts: Option<&PeerFacts>,
     code: ErrorCode,
@@ -417,7 +470,7 @@ fn refuse(
     Zeroizing::new(protocol::error_line(code, message))
 }
 
-fn describe(f: &PeerFacts) -> String {
+pub(super) fn describe(f: &PeerFacts) -> String {
     let mut s = format!("uid {} pid {}", f.uid, f.pid);
     if let Some(e) = &f.exe {
         s.push_str(&format!(" ({}", escape(&e.display().to_string())));
@@ -431,7 +484,7 @@ fn describe(f: &PeerFacts) -> String {
     s
 }
 
-fn client_of(f: &PeerFacts) -> Client {
+pub(super) fn client_of(f: &PeerFacts) -> Client {
     Client {
         uid: f.uid,
         gid: f.gid,
@@ -442,7 +495,7 @@ fn client_of(f: &PeerFacts) -> Client {
 }
 
 /// Run `record` with the audit log's view of the client `facts` describes.
-fn with_audit_client<T>(facts: &PeerFacts, record: impl FnOnce(&AgentClient<'_>) -> T) -> T {
+pub(super) fn with_audit_client<T>(facts: &PeerFacts, record: impl FnOnce(&AgentClient<'_>) -> T) -> T {
     let exe = facts.exe.as_ref().map(|e| e.display().to_string());
     record(&AgentClient {
         uid: facts.uid,
@@ -518,6 +571,9 @@ fn answer(shared: &Shared, peer: &Peer, line: &[u8]) -> Zeroizing<Vec<u8>> {
             unlock(shared, &facts, shares, passphrase, options, ratify)
         }
         Request::Fetch { credentials } => fetch(shared, &facts, &credentials),
+        Request::Proxy { credentials } => {
+            super::proxy_link::issue(shared, &facts, &credentials)
+        }
     }
 }
 
@@ -558,6 +614,10 @@ fn status(shared: &Shared, facts: &PeerFacts) -> Zeroizing<Vec<u8>> {
         "rate_limited": s.rate_limited.load(Ordering::Relaxed),
         "idle_ttl_s": shared.cfg.idle_ttl.map(|d| d.as_secs()),
         "max_ttl_s": shared.cfg.max_ttl.as_secs(),
+        "proxy": shared.proxy.get().map(|p| serde_json::json!({
+            "listen": p.addr.to_string(),
+            "test_upstream": p.overrides,
+        })),
     });
     let m = v.as_object_mut().expect("object");
     match &*state {
@@ -725,7 +785,14 @@ fn unlock(
     answer
 }
 
-fn fetch(shared: &Shared, facts: &PeerFacts, names: &[String]) -> Zeroizing<Vec<u8>> {
+/// Check a client's request for `names` (fetch or proxy tokens): the vault unchanged, the
+/// agent unlocked, the client within its rate, every name granted to it and held. On success
+/// the state stays read-locked for the caller; otherwise the answer to send.
+pub(super) fn admit<'s>(
+    shared: &'s Shared,
+    facts: &PeerFacts,
+    names: &[String],
+) -> Result<std::sync::RwLockReadGuard<'s, State>, Zeroizing<Vec<u8>>> {
     // A vault that changed is noticed here too, not only at the next tick.
     let changed = {
         let mut state = shared.state.write().unwrap_or_else(|p| p.into_inner());
@@ -737,12 +804,12 @@ fn fetch(shared: &Shared, facts: &PeerFacts, names: &[String]) -> Zeroizing<Vec<
     if let Some(p) = changed {
         let reason = format!("the vault changed under it: {p}");
         seal(shared, &reason);
-        return refuse(
+        return Err(refuse(
             shared,
             Some(facts),
             ErrorCode::VaultChanged,
             &format!("the agent sealed itself: {reason}; a quorum must unlock it again"),
-        );
+        ));
     }
     let state = shared.state.read().unwrap_or_else(|p| p.into_inner());
     let h = match &*state {
@@ -752,7 +819,7 @@ fn fetch(shared: &Shared, facts: &PeerFacts, names: &[String]) -> Zeroizing<Vec<
                 "the agent is sealed ({reason}); a quorum must unlock it (`custody agent unlock`)"
             );
             drop(state);
-            return refuse(shared, Some(facts), ErrorCode::Sealed, &message);
+            return Err(refuse(shared, Some(facts), ErrorCode::Sealed, &message));
         }
     };
     let client = client_of(facts);
@@ -780,7 +847,10 @@ fn fetch(shared: &Shared, facts: &PeerFacts, names: &[String]) -> Zeroizing<Vec<
                 escape(&message)
             ));
         }
-        return Zeroizing::new(protocol::error_line(ErrorCode::RateLimited, &message));
+        return Err(Zeroizing::new(protocol::error_line(
+            ErrorCode::RateLimited,
+            &message,
+        )));
     }
     // Every name must be granted and held, or nothing is sent.
     for name in names {
@@ -820,9 +890,20 @@ fn fetch(shared: &Shared, facts: &PeerFacts, names: &[String]) -> Zeroizing<Vec<
                 ));
             }
             drop(state);
-            return refuse(shared, Some(facts), code, &message);
+            return Err(refuse(shared, Some(facts), code, &message));
         }
     }
+    Ok(state)
+}
+
+fn fetch(shared: &Shared, facts: &PeerFacts, names: &[String]) -> Zeroizing<Vec<u8>> {
+    let state = match admit(shared, facts, names) {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    let State::Unlocked(h) = &*state else {
+        unreachable!("admit returns an unlocked state")
+    };
     if let Err(e) = with_audit_client(facts, |c| h.recorder.granted(c, names)) {
         let message =
             format!("the grant could not be recorded in the audit log, so nothing was sent: {e}");

@@ -19,6 +19,8 @@ use custody::agent::client::{self, UnlockFlags, UnlockShare};
 use custody::agent::server::{self, Config};
 use custody::agent::socket;
 use custody::ops::release;
+use custody::proxy::server::ProxyConfig;
+use custody::proxy::upstream::Override;
 use custody::terminal_text::escape;
 
 /// `custody agent ...`.
@@ -99,6 +101,18 @@ pub struct AgentRunArgs {
     /// Also seal after this long without handing out a credential (e.g. 30m).
     #[arg(long)]
     pub idle_ttl: Option<AgentDuration>,
+    /// Serve the signing proxy on this loopback address (e.g. 127.0.0.1:8787): bots trade
+    /// through it with a proxy token and never hold the exchange secret.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub proxy_listen: Option<std::net::SocketAddr>,
+    /// TESTS ONLY: send EXCHANGE's proxied requests to a test server instead of the exchange
+    /// (repeatable). Needs --proxy-listen and --upstream-ca; status and every audit record say
+    /// it is on.
+    #[arg(long, value_name = "EXCHANGE=https://HOST:PORT", requires_all = ["proxy_listen", "upstream_ca"])]
+    pub upstream_override: Vec<String>,
+    /// TESTS ONLY: the CA the test servers' certificates chain to (PEM).
+    #[arg(long, value_name = "CA.pem", requires = "upstream_override")]
+    pub upstream_ca: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -151,6 +165,11 @@ pub struct AgentExecArgs {
     /// setting any variable.
     #[arg(long, conflicts_with = "env_style")]
     pub stdin_json: bool,
+    /// Trade through the agent's signing proxy: the program gets a proxy token in place of
+    /// the API key, a dummy secret (and passphrase), and `<NAME>_PROXY_URL` for ccxt's
+    /// `proxyUrl`; never the exchange secret.
+    #[arg(long, conflicts_with = "stdin_json")]
+    pub proxy: bool,
     /// The program and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
@@ -211,6 +230,19 @@ fn run_agent(a: AgentRunArgs) -> Result<(), CliError> {
         max_ttl: a.max_ttl.0,
         idle_ttl: a.idle_ttl.map(|d| d.0),
         clock: super::clock(),
+        proxy: match a.proxy_listen {
+            None => None,
+            Some(listen) => Some(ProxyConfig {
+                listen,
+                overrides: a
+                    .upstream_override
+                    .iter()
+                    .map(|o| Override::parse(o))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| CliError::Usage(e.to_string()))?,
+                ca: a.upstream_ca,
+            }),
+        },
     };
     server::run(
         cfg,
@@ -382,6 +414,21 @@ fn status(a: AgentStatusArgs, out: &mut dyn Write) -> Result<(), CliError> {
         n("pid"),
         s("vault")
     )?;
+    if let Some(p) = st["proxy"].as_object() {
+        writeln!(
+            out,
+            "Signing proxy on http://{}/",
+            escape(p.get("listen").and_then(|v| v.as_str()).unwrap_or("?"))
+        )?;
+        if let Some(o) = p.get("test_upstream").and_then(|v| v.as_str()) {
+            writeln!(
+                out,
+                "WARNING: TEST UPSTREAM OVERRIDE IN FORCE: {} (requests go to a test server, \
+                 not to the exchange)",
+                escape(o)
+            )?;
+        }
+    }
     if st["state"] == "unlocked" {
         writeln!(
             out,
@@ -433,10 +480,35 @@ fn status(a: AgentStatusArgs, out: &mut dyn Write) -> Result<(), CliError> {
 fn exec(a: AgentExecArgs) -> Result<(), CliError> {
     let names = super::exec::credential_names(&a.creds, a.env_style, a.stdin_json)?;
     let program = a.command[0].clone();
-    let fetched = client::fetch(&a.socket.path(), &names)?;
     let mut cmd = Command::new(&program);
     cmd.args(&a.command[1..]);
     child::die_with_custody(&mut cmd);
+    if a.proxy {
+        let grants = client::proxy(&a.socket.path(), &names)?;
+        for g in &grants.credentials {
+            let venue = custody::exchange::venue::by_name(&g.exchange).ok_or_else(|| {
+                CliError::Usage(format!("the agent issued a token for an exchange this custody does not know: {}", escape(&g.exchange)))
+            })?;
+            let secret = venue.dummy_secret();
+            let url = g.proxy_url(&grants.url);
+            let passphrase = g
+                .passphrase
+                .then_some(custody::exchange::venue::DUMMY_PASSPHRASE);
+            for (k, v) in release::proxy_variables(
+                a.env_style.into(),
+                &g.name,
+                &g.token,
+                &secret,
+                passphrase,
+                &url,
+            ) {
+                cmd.env(k, v);
+            }
+        }
+        drop(grants);
+        return run_child(cmd, &program, None);
+    }
+    let fetched = client::fetch(&a.socket.path(), &names)?;
     let mut stdin_bytes: Option<Zeroizing<Vec<u8>>> = None;
     let client::FetchedSet {
         credentials,
@@ -454,6 +526,15 @@ fn exec(a: AgentExecArgs) -> Result<(), CliError> {
             }
         }
     }
+    run_child(cmd, &program, stdin_bytes)
+}
+
+/// Start the program, forward signals to it, feed it `stdin_bytes` if any, and exit as it did.
+fn run_child(
+    mut cmd: Command,
+    program: &std::ffi::OsStr,
+    stdin_bytes: Option<Zeroizing<Vec<u8>>>,
+) -> Result<(), CliError> {
     let program_name = program.to_string_lossy().into_owned();
     let forwarder = child::Forwarder::install().map_err(CliError::Signals)?;
     let spawned = cmd.spawn();

@@ -270,9 +270,23 @@ fn agent_steps(out: &mut dyn Write, vault: &str, shares: &Path) -> Result<(), Cl
          terminal it shows the rule and asks: answer y); the master key is then erased in the\n\
          agent, which keeps only the credential.",
     )?;
+    // A stand-in for Binance on loopback (the demo has no exchange account): it checks
+    // signatures exactly as Binance documents them, with the demo credential's values.
+    let stand_in = custody::exchange::stand_in::start(
+        "demo-key-0001",
+        b"demo-secret-0001",
+        Path::new("."),
+    )
+    .map_err(|_| CliError::SelfCheck("the stand-in exchange did not start"))?;
+    let override_arg = stand_in.override_arg();
     say(
         out,
-        &format!("\n$ custody agent run --vault {vault} --socket {socket} 2> agent.log &"),
+        &format!(
+            "\n$ custody agent run --vault {vault} --socket {socket} --proxy-listen 127.0.0.1:0 \\\n    \
+             --upstream-override {override_arg} --upstream-ca stand-in-ca.pem 2> agent.log &\n\
+             (the two --upstream-* flags are for tests and this demo only: they send the signing\n\
+             proxy's Binance requests to a local stand-in that checks Binance signatures)"
+        ),
     )?;
     let exe = std::env::current_exe().map_err(|e| CliError::Spawn {
         program: "custody".into(),
@@ -285,6 +299,9 @@ fn agent_steps(out: &mut dyn Write, vault: &str, shares: &Path) -> Result<(), Cl
     let mut agent = Background(
         std::process::Command::new(exe)
             .args(["agent", "run", "--vault", vault, "--socket", socket])
+            .args(["--proxy-listen", "127.0.0.1:0", "--upstream-override"])
+            .arg(&override_arg)
+            .args(["--upstream-ca", "stand-in-ca.pem"])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(log)
@@ -333,9 +350,10 @@ fn agent_steps(out: &mut dyn Write, vault: &str, shares: &Path) -> Result<(), Cl
             ]),
         )?;
     }
+    proxy_steps(out, socket, &stand_in)?;
     say(
         out,
-        "\n== 12. A client asking for a credential the policy does not grant it is refused (and\n\
+        "\n== 13. A client asking for a credential the policy does not grant it is refused (and\n\
          the refusal is in the audit log).",
     )?;
     match step(
@@ -361,12 +379,150 @@ fn agent_steps(out: &mut dyn Write, vault: &str, shares: &Path) -> Result<(), Cl
     step(out, &strings(&["agent", "status", "--socket", socket]))?;
     say(
         out,
-        "\n== 13. Sealed: every credential wiped; bots get \"sealed\" until a quorum unlocks it again.",
+        "\n== 14. Sealed: every credential wiped; bots get \"sealed\" until a quorum unlocks it again.",
     )?;
     step(out, &strings(&["agent", "seal", "--socket", socket]))?;
     agent.stop();
     step(out, &strings(&["audit", "verify", "--vault", vault]))?;
     Ok(())
+}
+
+/// The signing proxy: the bot gets a token and a dummy secret, never the key; a request signed
+/// by the bot with the dummy secret is re-signed by the agent and accepted by the (stand-in)
+/// exchange; a withdrawal is refused at custody.
+fn proxy_steps(
+    out: &mut dyn Write,
+    socket: &str,
+    stand_in: &custody::exchange::stand_in::StandIn,
+) -> Result<(), CliError> {
+    say(
+        out,
+        "\n== 12. Trade without holding the key: with --proxy the bot gets a proxy token in place\n\
+         of the API key, a dummy secret, and the URL to give ccxt as proxyUrl. The agent signs\n\
+         each request with the real secret and refuses what the policy does not allow.",
+    )?;
+    step(
+        out,
+        &strings(&[
+            "agent",
+            "exec",
+            "--socket",
+            socket,
+            "--proxy",
+            "--cred",
+            "binance-main",
+            "--",
+            "sh",
+            "-c",
+            "echo \"bot: BINANCE_MAIN_API_KEY is a proxy token (${#BINANCE_MAIN_API_KEY} characters), \
+             BINANCE_MAIN_API_SECRET is $BINANCE_MAIN_API_SECRET (a dummy), proxyUrl is \
+             ${BINANCE_MAIN_PROXY_URL%/*/}/<token>/\"",
+        ]),
+    )?;
+    say(
+        out,
+        "\nThe demo now plays a ccxt bot: it asks the agent for a token the same way, and sends\n\
+         what ccxt sends with proxyUrl set (the exchange URL appended, signed with the dummy\n\
+         secret).",
+    )?;
+    let grants = custody::agent::client::proxy(Path::new(socket), &["binance-main".to_owned()])?;
+    let g = &grants.credentials[0];
+    let url = g.proxy_url(&grants.url);
+    let account = demo_request(&url, &g.token, "GET", "/api/v3/account", "")?;
+    say(
+        out,
+        &format!(
+            "\n$ GET {}https%3A%2F%2Fapi.binance.com%2Fapi%2Fv3%2Faccount%3Ftimestamp%3D...\n{}",
+            redact(&grants.url),
+            account.trim_end()
+        ),
+    )?;
+    if !account.starts_with("HTTP/1.1 200") {
+        return Err(CliError::SelfCheck(
+            "the proxy did not get a signed request through to the stand-in exchange",
+        ));
+    }
+    let withdraw = demo_request(
+        &url,
+        &g.token,
+        "POST",
+        "/sapi/v1/capital/withdraw/apply",
+        "coin=BTC&address=bc1qexample&amount=0.5",
+    )?;
+    say(
+        out,
+        &format!(
+            "\n$ POST {}https%3A%2F%2Fapi.binance.com%2Fsapi%2Fv1%2Fcapital%2Fwithdraw%2Fapply\n{}\n\
+             refused at custody, as it should be: the stand-in exchange never saw it ({} signed \
+             request(s) accepted, {} refused there).",
+            redact(&grants.url),
+            withdraw.trim_end(),
+            stand_in.accepted.load(std::sync::atomic::Ordering::Relaxed),
+            stand_in.refused.load(std::sync::atomic::Ordering::Relaxed),
+        ),
+    )?;
+    if !withdraw.starts_with("HTTP/1.1 403") {
+        return Err(CliError::SelfCheck("the proxy did not refuse a withdrawal"));
+    }
+    Ok(())
+}
+
+fn redact(base: &str) -> String {
+    format!("{base}<token>/")
+}
+
+/// Send one request as ccxt does through `proxyUrl` (Binance: parameters plus `timestamp`,
+/// `signature` with the bot's dummy secret, `X-MBX-APIKEY` with the token) and return the
+/// status line and body.
+fn demo_request(
+    proxy_url: &str,
+    token: &str,
+    method: &str,
+    path: &str,
+    params: &str,
+) -> Result<String, CliError> {
+    use std::io::Read;
+    let fail = |_| CliError::SelfCheck("the demo could not reach the signing proxy");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    let mut signed = params.to_owned();
+    if !signed.is_empty() {
+        signed.push('&');
+    }
+    signed.push_str(&format!("timestamp={now}"));
+    let sig = custody::exchange::binance::signature(
+        custody::exchange::venue::DUMMY_SECRET.as_bytes(),
+        signed.as_bytes(),
+        b"",
+    );
+    let target = format!("https://api.binance.com{path}?{signed}&signature={sig}");
+    let encoded: String = target
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let rest = proxy_url.strip_prefix("http://").unwrap_or(proxy_url);
+    let (authority, base_path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut conn = std::net::TcpStream::connect(authority).map_err(fail)?;
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .map_err(fail)?;
+    let request = format!(
+        "{method} /{base_path}{encoded} HTTP/1.1\r\nHost: {authority}\r\nX-MBX-APIKEY: {token}\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    conn.write_all(request.as_bytes()).map_err(fail)?;
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).map_err(fail)?;
+    let status = answer.lines().next().unwrap_or("").to_owned();
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    Ok(format!("{status}\n{}", body.trim()))
 }
 
 /// A background process, ended with SIGTERM when stopped or dropped.

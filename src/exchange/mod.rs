@@ -23,6 +23,7 @@ pub mod class;
 pub mod kraken;
 pub mod okx;
 pub mod request;
+pub mod stand_in;
 pub mod venue;
 
 /// HMAC-SHA256 under `key` (any length) of the concatenation of `parts`.

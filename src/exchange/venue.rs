@@ -102,6 +102,13 @@ pub trait Venue: Sync {
         false
     }
 
+    /// A secret for the bot's ccxt to sign its own requests with (the proxy throws that
+    /// signature away): any secret ccxt accepts for this exchange. Not a secret of anyone's.
+    fn dummy_secret(&self) -> zeroize::Zeroizing<String> {
+        // Valid base64 (Kraken's ccxt decodes the secret before signing).
+        zeroize::Zeroizing::new(DUMMY_SECRET.to_owned())
+    }
+
     /// The API key the bot's request carries, if any (it must be the bot's proxy token).
     fn bot_key<'r>(&self, req: &'r Request) -> Option<std::borrow::Cow<'r, str>>;
 
@@ -129,6 +136,12 @@ pub trait Venue: Sync {
         }
     }
 }
+
+/// The dummy secret most exchanges' bots get: base64 of `custody-proxy-dummy-secret`.
+pub const DUMMY_SECRET: &str = "Y3VzdG9keS1wcm94eS1kdW1teS1zZWNyZXQ=";
+
+/// The dummy passphrase bots get where the exchange has one.
+pub const DUMMY_PASSPHRASE: &str = "custody-proxy-dummy";
 
 /// The content type of a request's body.
 pub fn content_type(req: &Request) -> &'static str {

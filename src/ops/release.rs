@@ -589,6 +589,48 @@ pub fn variables_named<'a>(
         .collect()
 }
 
+/// The variables `agent exec --proxy` gives a program for credential `name` of an exchange
+/// served by the signing proxy: its proxy token in place of the API key, a dummy secret (which
+/// ccxt needs to sign its own requests; the proxy replaces that signature), a dummy passphrase
+/// where the exchange has one, and the value for ccxt's `proxyUrl`. Plain style:
+/// `<NAME>_API_KEY`, `<NAME>_API_SECRET`, `<NAME>_API_PASSPHRASE`, `<NAME>_PROXY_URL`;
+/// freqtrade style: `FREQTRADE__EXCHANGE__KEY`, `__SECRET`, `__PASSWORD` and
+/// `FREQTRADE__EXCHANGE__CCXT_CONFIG__PROXYURL`.
+pub fn proxy_variables<'a>(
+    style: EnvStyle,
+    name: &str,
+    token: &'a str,
+    dummy_secret: &'a str,
+    dummy_passphrase: Option<&'a str>,
+    proxy_url: &'a str,
+) -> Vec<(String, &'a str)> {
+    let mut v = match style {
+        EnvStyle::Plain => {
+            let p = env_prefix(name);
+            vec![
+                (format!("{p}_API_KEY"), token),
+                (format!("{p}_API_SECRET"), dummy_secret),
+                (format!("{p}_PROXY_URL"), proxy_url),
+            ]
+        }
+        EnvStyle::Freqtrade => vec![
+            ("FREQTRADE__EXCHANGE__KEY".to_owned(), token),
+            ("FREQTRADE__EXCHANGE__SECRET".to_owned(), dummy_secret),
+            (
+                "FREQTRADE__EXCHANGE__CCXT_CONFIG__PROXYURL".to_owned(),
+                proxy_url,
+            ),
+        ],
+    };
+    if let Some(p) = dummy_passphrase {
+        v.push(match style {
+            EnvStyle::Plain => (format!("{}_API_PASSPHRASE", env_prefix(name)), p),
+            EnvStyle::Freqtrade => ("FREQTRADE__EXCHANGE__PASSWORD".to_owned(), p),
+        });
+    }
+    v
+}
+
 /// Every variable for every opened credential, in order.
 pub fn environment(style: EnvStyle, opened: &[(Credential, SecretFields)]) -> Vec<(String, &str)> {
     opened

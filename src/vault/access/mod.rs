@@ -24,9 +24,11 @@ mod policy;
 mod rule;
 mod standing;
 pub(super) mod stored;
+mod terms;
 
 pub use client::Client;
 pub use policy::AccessPolicy;
 pub use rule::{AccessRule, Rate, RuleError, Selector};
 pub use standing::{AccessError, ListedRule, RuleChange, RuleState};
 pub use stored::Proposal;
+pub use terms::{Notional, ProxyTerms, TermsError};
