@@ -280,7 +280,7 @@ impl Proxy {
         drop(session);
         let answer = self
             .upstream
-            .send(venue.exchange(), host, method.as_str(), out)
+            .send(host, method.as_str(), out)
             .await
             .map_err(|e| Refusal::with_status(502, e).endpoint(endpoint.clone()))?;
         let (mut parts, body) = answer.into_parts();

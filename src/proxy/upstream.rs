@@ -69,23 +69,28 @@ impl std::fmt::Display for UpstreamError {
 
 impl std::error::Error for UpstreamError {}
 
-/// One override: where an exchange's requests go instead.
+/// One override: where an exchange's requests (or one pinned host's) go instead.
 #[derive(Clone, Debug)]
 pub struct Override {
-    /// The exchange (`binance`).
+    /// What is overridden as given: an exchange (`binance`) or one pinned host
+    /// (`fapi.binance.com`).
     pub exchange: String,
+    /// The pinned hosts it covers.
+    pub hosts: Vec<&'static str>,
     /// `https://HOST:PORT`, without a path.
     pub base: String,
 }
 
 impl Override {
-    /// Parse `EXCHANGE=https://HOST:PORT`.
+    /// Parse `EXCHANGE=https://HOST:PORT` (every host of the exchange) or
+    /// `PINNED-HOST=https://HOST:PORT` (that host only).
     pub fn parse(s: &str) -> Result<Override, UpstreamError> {
         let bad = || UpstreamError::Override(s.to_owned());
         let (ex, url) = s.split_once('=').ok_or_else(bad)?;
-        if crate::exchange::venue::by_name(ex).is_none() {
-            return Err(bad());
-        }
+        let hosts: Vec<&'static str> = match crate::exchange::venue::by_name(ex) {
+            Some(v) => v.hosts().to_vec(),
+            None => vec![crate::exchange::venue::for_host(ex).ok_or_else(bad)?.1],
+        };
         let rest = url.strip_prefix("https://").ok_or_else(bad)?;
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         if rest.is_empty()
@@ -97,6 +102,7 @@ impl Override {
         }
         Ok(Override {
             exchange: ex.to_owned(),
+            hosts,
             base: format!("https://{rest}"),
         })
     }
@@ -107,7 +113,10 @@ type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 /// The proxy's HTTPS client.
 pub struct Upstream {
     pinned: HttpsClient,
-    test: Option<(HttpsClient, HashMap<String, String>)>,
+    /// The test client and, per pinned host, where its requests go instead.
+    test: Option<(HttpsClient, HashMap<&'static str, String>)>,
+    /// The overrides as given, for status and records.
+    shown: Option<String>,
 }
 
 fn client(roots: rustls::RootCertStore) -> Result<HttpsClient, UpstreamError> {
@@ -165,36 +174,45 @@ impl Upstream {
                     problem: e.to_string(),
                 })?;
             }
-            let map = overrides
-                .iter()
-                .map(|o| (o.exchange.clone(), o.base.clone()))
-                .collect();
+            let mut map = HashMap::new();
+            // Later overrides win, so that a host given alone refines its exchange's.
+            for o in overrides {
+                for h in &o.hosts {
+                    map.insert(*h, o.base.clone());
+                }
+            }
             Some((client(roots)?, map))
         };
-        Ok(Upstream { pinned, test })
+        let shown = (!overrides.is_empty()).then(|| {
+            overrides
+                .iter()
+                .map(|o| format!("{}={}", o.exchange, o.base))
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        Ok(Upstream {
+            pinned,
+            test,
+            shown,
+        })
     }
 
     /// `exchange=url, ...` when overrides are on (said loudly by status and records).
     pub fn overrides(&self) -> Option<String> {
-        self.test.as_ref().map(|(_, m)| {
-            let mut v: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            v.sort();
-            v.join(", ")
-        })
+        self.shown.clone()
     }
 
-    /// Send `out` for `exchange` to `host` (a pinned host) with `method`, and return the
-    /// exchange's answer (its body streams through).
+    /// Send `out` to `host` (a pinned host) with `method`, and return the exchange's answer
+    /// (its body streams through).
     pub async fn send(
         &self,
-        exchange: &str,
         host: &str,
         method: &str,
         out: Outgoing,
     ) -> Result<hyper::Response<hyper::body::Incoming>, String> {
         let (client, uri) = match &self.test {
-            Some((c, m)) if m.contains_key(exchange) => {
-                (c, format!("{}{}", m[exchange], out.path_and_query))
+            Some((c, m)) if m.contains_key(host) => {
+                (c, format!("{}{}", m[host], out.path_and_query))
             }
             _ => (&self.pinned, format!("https://{host}{}", out.path_and_query)),
         };

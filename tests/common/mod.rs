@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test file uses only some of these
 
 pub mod agent;
+pub mod exchange_mock;
 pub mod pty;
 
 use std::fs;
