@@ -100,4 +100,25 @@ mod tests {
         assert_eq!(bytes1, want);
         assert_eq!(digest(&id, &[]), None);
     }
+
+    /// A policy of default-term rules (gid, exe and unit both absent and present, several
+    /// credentials, rates): its digest as computed before rules had proxy terms, so that every
+    /// ratification signed then keeps verifying.
+    #[test]
+    fn a_policy_of_default_terms_keeps_the_digest_it_had_before_terms_existed() {
+        let id = [0x11u8; 16];
+        let rules = [
+            rule(1000, Some("/opt/bot/run"), &["okx-hedge", "binance-main"], 120),
+            rule(1000, None, &["binance-main"], 60),
+            AccessRule::new(
+                Selector::new(1001, Some(100), None, Some("tradebot.service")).unwrap(),
+                vec!["kraken-spot".into()],
+                Rate::per_minute(600_000).unwrap(),
+            )
+            .unwrap(),
+        ];
+        let d = digest(&id, &rules).unwrap();
+        let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "0eadad9b9c56223f88a5f1fbe730f8b173051a8f7d8434d8c20ca1444b307851");
+    }
 }
