@@ -85,6 +85,26 @@ pub const MAX_AGENT_RULE_CREDENTIALS: usize = 256;
 pub const MAX_AGENT_EXE_LEN: usize = 4095;
 /// The longest systemd unit name a rule may name, in bytes (systemd's own limit).
 pub const MAX_AGENT_UNIT_LEN: usize = 255;
+/// Tag (a str16 after the rules) of the optional extension of the agent access policy's
+/// canonical bytes that carries each rule's signing-proxy terms; present only when some rule
+/// has terms other than the defaults, so that a policy without any keeps the digest it had.
+pub const AGENT_ACCESS_TERMS_TAG: &str = "proxy_terms";
+/// The highest orders-a-second limit a rule's proxy terms may set (the agent's highest request
+/// rate, [`MAX_AGENT_RATE_PER_MINUTE`], spread over a minute).
+pub const MAX_AGENT_ORDERS_PER_SECOND: u32 = 10_000;
+/// The highest orders-a-minute limit a rule's proxy terms may set (as
+/// [`MAX_AGENT_RATE_PER_MINUTE`]).
+pub const MAX_AGENT_ORDERS_PER_MINUTE: u32 = 600_000;
+/// The most symbols a rule's proxy terms may allow (none: any symbol).
+pub const MAX_AGENT_RULE_SYMBOLS: usize = 256;
+/// The longest exchange symbol a rule may allow, in ASCII characters.
+pub const MAX_AGENT_SYMBOL_LEN: usize = 40;
+/// The most significant digits before the point of a notional, price, quantity or quote
+/// amount the proxy terms compare (leading zeros do not count).
+pub const MAX_DECIMAL_INTEGER_DIGITS: usize = 18;
+/// The most significant digits after the point of such a decimal (trailing zeros do not
+/// count).
+pub const MAX_DECIMAL_FRACTION_DIGITS: usize = 18;
 /// `custody_credential` value of the sealed plaintext JSON.
 pub const SEALED_CREDENTIAL_VERSION: u32 = 1;
 /// First line of the `<vault>.generation` sidecar (rollback detection).

@@ -1,8 +1,9 @@
 //! The agent access policy through the library (`custody::vault::access`,
 //! `custody::ops::access`) on real vault files: which client each selector admits, which rule
 //! grants a credential, that rules added without a quorum grant nothing until a quorum
-//! ratifies them, that a hand-edited policy grants nothing and is named, and that a vault
-//! written before the policy existed reads and verifies as before.
+//! ratifies them, that a hand-edited policy grants nothing and is named, that a rule's proxy
+//! terms are stored, signed and changed like the rest of it, and that a vault written before
+//! the policy existed reads and verifies as before.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,8 @@ use custody::ops::creds::{self, NewCredential};
 use custody::ops::ratify;
 use custody::testkit::{self, TestVault};
 use custody::vault::access::{
-    AccessError, AccessRule, Client, Proposal, Rate, RuleChange, RuleError, RuleState, Selector,
+    AccessError, AccessRule, Client, Notional, Proposal, ProxyTerms, Rate, RuleChange, RuleError,
+    RuleState, Selector,
 };
 use custody::vault::ratify::{RatifyError, RecordState};
 use custody::vault::seal::SecretFields;
@@ -113,6 +115,7 @@ fn request(client: ClientSpec, creds: &[&str], rate: Rate) -> RuleRequest {
         client,
         credentials: creds.iter().map(|c| c.to_string()).collect(),
         rate,
+        terms: ProxyTerms::default(),
     }
 }
 
@@ -603,4 +606,307 @@ fn a_vault_from_before_the_policy_reads_and_verifies_as_before() {
         Vault::from_json(&serde_json::to_string(&j).unwrap()),
         Err(VaultFileError::Syntax(_))
     ));
+}
+
+/// The terms a trading bot's rule might have: withdrawals, both order limits, two symbols and a
+/// maximum notional.
+fn trading_terms() -> ProxyTerms {
+    ProxyTerms::default()
+        .with_withdraw(true)
+        .with_orders_per_second(5)
+        .unwrap()
+        .with_orders_per_minute(100)
+        .unwrap()
+        .with_symbols(["ethusdt", "BTCUSDT"])
+        .unwrap()
+        .with_max_notional(Notional::parse("50000.50").unwrap())
+}
+
+fn add_with_terms(f: &Fixture, uid: u32, terms: ProxyTerms) -> access::Proposed {
+    let mut r = request(spec(uid), &["binance-main"], Rate::DEFAULT);
+    r.terms = terms;
+    access::add(&f.path, &r, clock()).unwrap()
+}
+
+#[test]
+fn proxy_terms_are_stored_read_back_exactly_and_ratified_like_the_rest_of_a_rule() {
+    let f = fixture();
+    let bot = client(1000, 1000, None, None);
+    add_with_terms(&f, 1000, trading_terms());
+    f.add(2000, &["binance-main"]).unwrap();
+
+    // Stored as optional fields of the rule; a rule with the default terms has none of them.
+    let stored = f.json();
+    let rules = &stored["agent_access"]["proposed"];
+    assert_eq!(rules[0]["allow_withdraw"], true);
+    assert_eq!(rules[0]["orders_per_second"], 5);
+    assert_eq!(rules[0]["orders_per_minute"], 100);
+    assert_eq!(
+        rules[0]["symbols"],
+        serde_json::json!(["BTCUSDT", "ETHUSDT"])
+    );
+    assert_eq!(rules[0]["max_notional"], "50000.5");
+    let mut plain: Vec<&String> = rules[1].as_object().unwrap().keys().collect();
+    plain.sort();
+    assert_eq!(
+        plain,
+        [
+            "credentials",
+            "exe",
+            "gid",
+            "rate_per_minute",
+            "uid",
+            "unit"
+        ],
+        "{rules}"
+    );
+    // Read back exactly, and written back byte for byte.
+    let text = fs::read_to_string(&f.path).unwrap();
+    assert_eq!(Vault::from_json(&text).unwrap().to_json(), text);
+    let listing = access::list(&f.path).unwrap();
+    assert_eq!(listing.rules[0].rule.terms(), &trading_terms());
+    assert!(listing.rules[1].rule.terms().is_default());
+
+    // In force once ratified, terms and all; the record signs a digest that covers them.
+    f.ratify();
+    let p = f.in_force().unwrap();
+    let granted = p.grants(&bot, "binance-main").unwrap();
+    assert_eq!(granted.terms(), &trading_terms());
+    assert!(granted.terms().allows_withdraw());
+    assert!(granted.terms().allows_symbol("btcusdt"));
+    assert!(!granted.terms().allows_symbol("XRPUSDT"));
+    assert!(
+        granted
+            .terms()
+            .max_notional()
+            .unwrap()
+            .admits_order("50000.5", "1")
+            .unwrap()
+    );
+    assert!(
+        !granted
+            .terms()
+            .max_notional()
+            .unwrap()
+            .admits_order("50000.51", "1")
+            .unwrap()
+    );
+    assert!(
+        p.grants(&client(2000, 1, None, None), "binance-main")
+            .unwrap()
+            .terms()
+            .is_default()
+    );
+    let signed = f.json()["credentials"]["ratification"]["agent_access_sha256"].clone();
+
+    // A change of terms alone, even a narrower one (withdraw taken away), is a change that
+    // awaits a quorum: the ratified terms stay in force until then.
+    let narrower = trading_terms().with_withdraw(false);
+    let changed = add_with_terms(&f, 1000, narrower.clone());
+    assert!(
+        matches!(&changed.outcome, Proposal::Replaced(old) if old.terms() == &trading_terms()),
+        "{changed:?}"
+    );
+    let p = f.in_force().unwrap();
+    assert!(
+        p.grants(&bot, "binance-main")
+            .unwrap()
+            .terms()
+            .allows_withdraw()
+    );
+    let [RuleChange::Changed { ratified, proposed }] = p.pending() else {
+        panic!("{:?}", p.pending())
+    };
+    assert_eq!(ratified.terms(), &trading_terms());
+    assert_eq!(proposed.terms(), &narrower);
+    let said = p.pending()[0].describe();
+    assert!(
+        said.contains("proxy: 5 orders/s, 100 orders/min, symbols BTCUSDT ETHUSDT, max notional 50000.5 (in force until ratified: binance-main at 60/min; proxy: withdraw allowed, 5 orders/s"),
+        "{said}"
+    );
+    let states: Vec<RuleState> = access::list(&f.path)
+        .unwrap()
+        .rules
+        .iter()
+        .map(|r| r.state)
+        .collect();
+    assert_eq!(
+        states,
+        [
+            RuleState::ChangePending,
+            RuleState::Pending,
+            RuleState::Ratified
+        ]
+    );
+    // The audit log names the new terms.
+    assert!(
+        f.audit_text().contains("proxy: 5 orders/s"),
+        "{}",
+        f.audit_text()
+    );
+
+    // Ratified: the new terms are in force, under a new digest.
+    let r = f.ratify();
+    assert!(matches!(
+        r.access_reviewed.as_slice(),
+        [RuleChange::Changed { .. }]
+    ));
+    let p = f.in_force().unwrap();
+    assert!(
+        !p.grants(&bot, "binance-main")
+            .unwrap()
+            .terms()
+            .allows_withdraw()
+    );
+    assert_ne!(
+        f.json()["credentials"]["ratification"]["agent_access_sha256"],
+        signed
+    );
+
+    // Terms back to the defaults: a change too, and once ratified the rule is written and
+    // signed as a rule without terms.
+    add_with_terms(&f, 1000, ProxyTerms::default());
+    assert!(matches!(
+        f.in_force().unwrap().pending(),
+        [RuleChange::Changed { .. }]
+    ));
+    f.ratify();
+    let stored = f.json();
+    assert!(
+        stored["agent_access"]["ratified"][0]
+            .get("symbols")
+            .is_none(),
+        "{stored}"
+    );
+}
+
+#[test]
+fn proxy_terms_edited_by_hand_are_tampering() {
+    let f = fixture();
+    add_with_terms(&f, 1000, trading_terms());
+    f.ratify();
+    let good = f.json();
+    for edit in [
+        &(|v: &mut Value| {
+            v["agent_access"]["ratified"][0]["symbols"] =
+                serde_json::json!(["BTCUSDT", "ETHUSDT", "XRPUSDT"])
+        }) as &dyn Fn(&mut Value),
+        &|v: &mut Value| {
+            v["agent_access"]["ratified"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("symbols");
+        },
+        &|v: &mut Value| v["agent_access"]["ratified"][0]["max_notional"] = "5000000".into(),
+        &|v: &mut Value| v["agent_access"]["ratified"][0]["orders_per_second"] = 50.into(),
+        &|v: &mut Value| {
+            v["agent_access"]["ratified"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("orders_per_minute");
+        },
+    ] {
+        let mut v = good.clone();
+        edit(&mut v);
+        f.write_json(&v);
+        assert!(
+            matches!(
+                f.in_force(),
+                Err(AgentPolicyError::Access(AccessError::Tampered { .. }))
+            ),
+            "{:?}",
+            f.in_force()
+        );
+    }
+    // Withdrawal granted by hand to a rule the quorum ratified without it.
+    let g = fixture();
+    g.add(1000, &["binance-main"]).unwrap();
+    g.ratify();
+    let mut v = g.json();
+    v["agent_access"]["ratified"][0]["allow_withdraw"] = true.into();
+    g.write_json(&v);
+    assert!(matches!(
+        g.in_force(),
+        Err(AgentPolicyError::Access(AccessError::Tampered { .. }))
+    ));
+    // Written explicitly as the default, it is the rule the quorum signed.
+    v["agent_access"]["ratified"][0]["allow_withdraw"] = false.into();
+    v["agent_access"]["ratified"][0]["symbols"] = serde_json::json!([]);
+    g.write_json(&v);
+    assert!(g.in_force().is_ok());
+}
+
+#[test]
+fn malformed_proxy_terms_in_the_vault_file_are_named() {
+    let f = fixture();
+    add_with_terms(&f, 1000, trading_terms());
+    f.ratify();
+    let good = f.json();
+    for (field, value, want) in [
+        (
+            "orders_per_second",
+            serde_json::json!(0),
+            "`orders_per_second`: the limit of 0 orders a second",
+        ),
+        ("orders_per_second", serde_json::json!(10_001), "1 to 10000"),
+        (
+            "orders_per_minute",
+            serde_json::json!(600_001),
+            "`orders_per_minute`",
+        ),
+        (
+            "orders_per_minute",
+            serde_json::json!(-1),
+            "orders_per_minute",
+        ),
+        (
+            "symbols",
+            serde_json::json!(["btcusdt"]),
+            "`symbols`: not upper-case",
+        ),
+        (
+            "symbols",
+            serde_json::json!(["ETHUSDT", "BTCUSDT"]),
+            "`symbols`: not upper-case, sorted",
+        ),
+        (
+            "symbols",
+            serde_json::json!(["BTCUSDT", "BTCUSDT"]),
+            "without repeats",
+        ),
+        (
+            "symbols",
+            serde_json::json!(["BTC USDT"]),
+            "the symbol `BTC USDT`",
+        ),
+        ("symbols", serde_json::json!("BTCUSDT"), "symbols"),
+        (
+            "max_notional",
+            serde_json::json!("50000.50"),
+            "`max_notional`: `50000.50` is not written canonically",
+        ),
+        ("max_notional", serde_json::json!("-1"), "it has a sign"),
+        ("max_notional", serde_json::json!(50000), "max_notional"),
+        ("allow_withdraw", serde_json::json!(1), "allow_withdraw"),
+        (
+            "allow_withdrawals",
+            serde_json::json!(true),
+            "allow_withdrawals",
+        ),
+    ] {
+        let mut v = good.clone();
+        v["agent_access"]["ratified"][0][field] = value.clone();
+        f.write_json(&v);
+        match f.in_force() {
+            Err(AgentPolicyError::Access(AccessError::Malformed { problem })) => {
+                assert!(problem.contains(want), "{field} = {value}: {problem}");
+            }
+            other => panic!("{field} = {value}: {other:?}"),
+        }
+        // Kept verbatim by the next write, so the evidence survives.
+        let text = fs::read_to_string(&f.path).unwrap();
+        let back: Value =
+            serde_json::from_str(&Vault::from_json(&text).unwrap().to_json()).unwrap();
+        assert_eq!(back["agent_access"], v["agent_access"], "{field}");
+    }
 }

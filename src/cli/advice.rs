@@ -102,6 +102,7 @@ fn agent_policy(e: &AgentPolicyError) -> Option<String> {
                 .into(),
         ),
         AgentPolicyError::Rule(_)
+        | AgentPolicyError::Terms(_)
         | AgentPolicyError::ExeNotUtf8(_)
         | AgentPolicyError::ExeLink { .. }
         | AgentPolicyError::ExeScript { .. } => None,

@@ -122,6 +122,7 @@ fn add(a: PolicyAddArgs, out: &mut dyn Write) -> Result<(), CliError> {
         client: a.client.spec(),
         credentials: a.creds,
         rate: a.rate,
+        terms: Default::default(),
     };
     let proposed = access::add(&a.vault, &request, super::clock())?;
     match &proposed.outcome {

@@ -14,7 +14,8 @@ use crate::audit::{AuditError, AuditLog};
 use crate::clock::Clock;
 use crate::vault::Vault;
 use crate::vault::access::{
-    AccessError, AccessPolicy, AccessRule, ListedRule, Proposal, Rate, RuleError, Selector,
+    AccessError, AccessPolicy, AccessRule, ListedRule, Proposal, ProxyTerms, Rate, RuleError,
+    Selector, TermsError,
 };
 use crate::vault::store::{self, OnRollback, StoreError};
 use crate::wire;
@@ -24,6 +25,9 @@ use crate::wire;
 pub enum AgentPolicyError {
     /// A selector, rate or credential list breaks the rules.
     Rule(RuleError),
+    /// Proxy terms break the rules (a front end building [`ProxyTerms`] from what it was
+    /// given reports it this way).
+    Terms(TermsError),
     /// The executable path is not UTF-8 (the vault file stores text).
     ExeNotUtf8(PathBuf),
     /// The executable path goes through a symbolic link: the kernel reports the target.
@@ -71,6 +75,7 @@ impl fmt::Display for AgentPolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AgentPolicyError::Rule(e) => e.fmt(f),
+            AgentPolicyError::Terms(e) => e.fmt(f),
             AgentPolicyError::ExeNotUtf8(p) => write!(
                 f,
                 "the executable path {} is not UTF-8; the vault stores paths as text",
@@ -126,6 +131,7 @@ impl std::error::Error for AgentPolicyError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             AgentPolicyError::Rule(e) => Some(e),
+            AgentPolicyError::Terms(e) => Some(e),
             AgentPolicyError::Access(e) => Some(e),
             AgentPolicyError::Store(e) => Some(e),
             AgentPolicyError::NotRecorded { source, .. } => Some(source),
@@ -136,6 +142,7 @@ impl std::error::Error for AgentPolicyError {
 
 super::wrap_errors!(AgentPolicyError,
     RuleError => Rule,
+    TermsError => Terms,
     AccessError => Access,
     StoreError => Store,
 );
@@ -173,7 +180,8 @@ impl ClientSpec {
     }
 }
 
-/// A rule to propose: which clients, which credentials, how many requests a minute.
+/// A rule to propose: which clients, which credentials, how many requests a minute, and what
+/// the signing proxy lets through for them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RuleRequest {
     /// The clients.
@@ -182,6 +190,8 @@ pub struct RuleRequest {
     pub credentials: Vec<String>,
     /// Requests a minute.
     pub rate: Rate,
+    /// The signing proxy's terms (the default: no withdrawal, no order limit).
+    pub terms: ProxyTerms,
 }
 
 /// What [`add`] or [`remove`] proposed.
@@ -237,7 +247,8 @@ pub fn add(path: &Path, request: &RuleRequest, clock: Clock) -> Result<Proposed,
     if let Some(exe) = selector.exe() {
         check_exe_here(exe)?;
     }
-    let rule = AccessRule::new(selector, request.credentials.clone(), request.rate)?;
+    let rule = AccessRule::new(selector, request.credentials.clone(), request.rate)?
+        .with_terms(request.terms.clone());
     let outcome = store::update(path, OnRollback::Refuse, |vault: &mut Vault, _| {
         if let Some(name) = rule
             .credentials()

@@ -104,6 +104,7 @@ pub fn grant(f: &Fixture, uid: u32, creds: &[&str], rate: u64) {
             },
             credentials: creds.iter().map(|c| c.to_string()).collect(),
             rate: custody::vault::access::Rate::per_minute(rate).unwrap(),
+            terms: custody::vault::access::ProxyTerms::default(),
         },
         custody::clock::Clock::system(),
     )

@@ -1,11 +1,12 @@
 //! One rule of the agent access policy: the clients it names (a [`Selector`]), the credentials
-//! it lets them receive, and how many requests a minute it allows ([`Rate`]). Every value is
-//! checked when a rule is made, so a rule in memory is always one custody would write.
+//! it lets them receive, how many requests a minute it allows ([`Rate`]) and what it lets
+//! through the signing proxy ([`ProxyTerms`]). Every value is checked when a rule is made, so
+//! a rule in memory is always one custody would write.
 
 use std::fmt;
 use std::path::{Component, Path};
 
-use super::Client;
+use super::{Client, ProxyTerms};
 use crate::vault::credential::check_name;
 use crate::wire;
 
@@ -295,18 +296,21 @@ impl fmt::Display for Rate {
 }
 
 /// One rule: the clients its [`Selector`] names may receive the credentials it lists, at most
-/// [`Rate`] requests a minute. The credential names are sorted and without repeats.
+/// [`Rate`] requests a minute, and use them through the signing proxy as its [`ProxyTerms`]
+/// allow. The credential names are sorted and without repeats.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AccessRule {
     selector: Selector,
     credentials: Vec<String>,
     rate: Rate,
+    terms: ProxyTerms,
 }
 
 impl AccessRule {
     /// A rule naming `credentials` (sorted by their bytes, repeats dropped; 1 to
-    /// [`wire::MAX_AGENT_RULE_CREDENTIALS`] names, each a valid credential name). Whether the
-    /// vault has them is the caller's check.
+    /// [`wire::MAX_AGENT_RULE_CREDENTIALS`] names, each a valid credential name), with the
+    /// default proxy terms ([`AccessRule::with_terms`] sets others). Whether the vault has
+    /// them is the caller's check.
     pub fn new(
         selector: Selector,
         mut credentials: Vec<String>,
@@ -327,7 +331,14 @@ impl AccessRule {
             selector,
             credentials,
             rate,
+            terms: ProxyTerms::default(),
         })
+    }
+
+    /// This rule with `terms` for the signing proxy (in place of the ones it had).
+    pub fn with_terms(mut self, terms: ProxyTerms) -> AccessRule {
+        self.terms = terms;
+        self
     }
 
     /// Whether `client` is one of the clients this rule names (whatever it asks for).
@@ -354,18 +365,30 @@ impl AccessRule {
     pub fn rate(&self) -> Rate {
         self.rate
     }
+
+    /// What it lets through the signing proxy beyond the credentials' scope.
+    pub fn terms(&self) -> &ProxyTerms {
+        &self.terms
+    }
+
+    /// What it grants besides its selector, in words: `binance-main, okx-hedge at 60/min`, then
+    /// `; proxy: ` and [`ProxyTerms::describe`] unless the terms are the defaults.
+    pub fn grant_text(&self) -> String {
+        let mut s = format!("{} at {}", self.credentials.join(", "), self.rate);
+        if !self.terms.is_default() {
+            s.push_str("; proxy: ");
+            s.push_str(&self.terms.describe());
+        }
+        s
+    }
 }
 
 impl fmt::Display for AccessRule {
-    /// `uid 1000 exe /opt/bot/run: binance-main, okx-hedge at 60/min`.
+    /// `uid 1000 exe /opt/bot/run: binance-main, okx-hedge at 60/min`, then, for terms other
+    /// than the defaults, `; proxy: 5 orders/s, symbols BTCUSDT` (as
+    /// [`AccessRule::grant_text`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {} at {}",
-            self.selector,
-            self.credentials.join(", "),
-            self.rate
-        )
+        write!(f, "{}: {}", self.selector, self.grant_text())
     }
 }
 

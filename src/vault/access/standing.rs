@@ -35,11 +35,15 @@ impl RuleChange {
     pub fn describe(&self) -> String {
         match self {
             RuleChange::Added(r) => format!("added: {r}"),
-            RuleChange::Changed { ratified, proposed } => format!(
-                "changed: {proposed} (in force until ratified: {} at {})",
-                ratified.credentials().join(", "),
-                ratified.rate()
-            ),
+            RuleChange::Changed { ratified, proposed } => {
+                let mut was = ratified.grant_text();
+                if ratified.terms().is_default() && !proposed.terms().is_default() {
+                    // Say what the proxy allows until then, though it is the default.
+                    was.push_str("; proxy: ");
+                    was.push_str(&ratified.terms().describe());
+                }
+                format!("changed: {proposed} (in force until ratified: {was})")
+            }
             RuleChange::Removed(r) => format!("removed (no longer in force): {r}"),
             RuleChange::Unverified(r) => format!("unverified: {r}"),
         }
