@@ -5,8 +5,11 @@
 //! key) carries `agent_key`: the public half of a key made for this unlock alone. The master
 //! secret and every key derived from it are then erased; the agent keeps only this key (in
 //! locked memory) and signs with it every later record of the session: each credential handed
-//! to a client (`agent-granted`), each refused request (`agent-refused`), and finally why the
-//! agent sealed (`agent-sealed`), after which the key is erased.
+//! to a client (`agent-granted`), each refused request (`agent-refused`), each exchange request
+//! its signing proxy forwarded or refused (`agent-proxied`, recorded in batches: `proxied`),
+//! and finally why the agent sealed (`agent-sealed`), after which the key is erased. A session
+//! whose agent sends exchange requests to a test upstream says so on every one of these
+//! records ([`AgentRecorder::set_test_upstream`]).
 //!
 //! Verification ([`check`], called by `verify`): an `agent-*` record must come after its
 //! ceremony's closing record, that record's master-key signature must verify and certify an
@@ -53,12 +56,16 @@ pub struct AgentRecorder {
     /// The key, behind a lock: connections record concurrently, and the chain is appended
     /// under the log's own lock anyway.
     pub(super) key: Mutex<OneTimeKey>,
+    /// The test-only upstream the agent sends exchange requests to instead of the
+    /// exchanges, if any: written on every record.
+    pub(super) test_upstream: Mutex<Option<String>>,
 }
 
 impl fmt::Debug for AgentRecorder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AgentRecorder")
             .field("ceremony", &self.ceremony)
+            .field("test_upstream", &*lock(&self.test_upstream))
             .field("key", &"<redacted>")
             .finish()
     }
@@ -70,12 +77,21 @@ impl AgentRecorder {
         &self.ceremony
     }
 
-    fn record(&self, event: Event, client: Option<&AgentClient<'_>>) -> Record {
+    /// From now on, every record of the session says that the agent sends exchange requests
+    /// to `upstream` (the override as given, e.g. `binance=https://127.0.0.1:9443`) instead
+    /// of the exchanges; `None` stops saying so.
+    pub fn set_test_upstream(&self, upstream: Option<String>) {
+        *lock(&self.test_upstream) = upstream;
+    }
+
+    /// A record of the session: its time now, the client if any, the test upstream if any.
+    pub(super) fn record(&self, event: Event, client: Option<&AgentClient<'_>>) -> Record {
         let mut r = Record {
             time: timefmt::rfc3339(self.clock.now()),
             host: self.host.clone(),
             ceremony: self.ceremony.clone(),
             event,
+            test_upstream: lock(&self.test_upstream).clone(),
             ..Record::default()
         };
         if let Some(c) = client {
@@ -89,9 +105,18 @@ impl AgentRecorder {
     }
 
     fn append(&self, r: Record) -> Result<LogHead, AuditError> {
-        let key = self.key.lock().unwrap_or_else(|p| p.into_inner());
+        self.append_all(vec![r])
+    }
+
+    /// Append `records` (at least one), each chained and signed with the key, in one write
+    /// and one fsync under the log's lock.
+    pub(super) fn append_all(&self, records: Vec<Record>) -> Result<LogHead, AuditError> {
+        let key = lock(&self.key);
         let signing = key.signing_key();
-        chain::append(&self.log, |seq, prev| {
+        let count = records.len();
+        let mut records = records.into_iter();
+        chain::append_many(&self.log, count, |seq, prev| {
+            let r = records.next().expect("one record per line");
             let body = chain::body_line(r, seq, prev);
             let sig = signing.sign(&signed_message(seq, prev, body.as_bytes()));
             Ok(chain::with_signature(&body, &sig.to_bytes()))
@@ -136,6 +161,11 @@ impl AgentRecorder {
         r.reason = Some(reason.to_owned());
         self.append(r)
     }
+}
+
+/// `m` locked; a panic elsewhere while it was held does not stop the recording.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// What is wrong with an `agent-*` record.

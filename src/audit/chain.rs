@@ -1,7 +1,8 @@
 //! The hash chain and the append path: each line's `prev` is the SHA-256 of the previous
 //! line's exact bytes; a successful ceremony's outcome line is signed over the chain up to and
 //! including its own body; appends happen under `<vault>.audit.lock` with O_APPEND, one write
-//! per record and fsync, and a failed append is cut back so that no torn line stays behind.
+//! and fsync per record (or per batch of records, [`append_many`]), and a failed append is cut
+//! back so that no torn line stays behind.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -202,17 +203,42 @@ impl LockedLog<'_> {
         &self,
         build: impl FnOnce(u64, &[u8; 32]) -> Result<String, AuditError>,
     ) -> Result<LogHead, AuditError> {
+        let mut build = Some(build);
+        self.append_many(1, |seq, prev| {
+            let build = build.take().expect("one record");
+            build(seq, prev)
+        })
+    }
+
+    /// Append `count` records (at least one) as [`LockedLog::append`] appends one: `build` is
+    /// called `count` times, each time with the next seq and the hash of the line it built
+    /// before (the log's last line, the first time). Every line is built and checked before
+    /// anything is written; then all of them go to the file in one write and one fsync, and a
+    /// short or failed write, or a failed fsync, cuts the file back to its previous length, so
+    /// that the log holds either every record of the batch or none. Returns the new head.
+    pub(super) fn append_many(
+        &self,
+        count: usize,
+        mut build: impl FnMut(u64, &[u8; 32]) -> Result<String, AuditError>,
+    ) -> Result<LogHead, AuditError> {
+        assert!(count > 0, "a batch of no record is not appended");
         let log = self.log;
         let (mut file, len) = open_log(&log.path, true)?;
-        let tail = read_tail(&log.path, &mut file, len)?;
-        let seq = tail.seq + 1;
-        let line = build(seq, &tail.hash)?;
-        if line.len() > MAX_LINE_LEN || line.contains('\n') {
-            return Err(AuditError::RecordTooLong { len: line.len() });
+        let mut head = read_tail(&log.path, &mut file, len)?;
+        let mut bytes = Vec::new();
+        for _ in 0..count {
+            let seq = head.seq + 1;
+            let line = build(seq, &head.hash)?;
+            if line.len() > MAX_LINE_LEN || line.contains('\n') {
+                return Err(AuditError::RecordTooLong { len: line.len() });
+            }
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(b'\n');
+            head = LogHead {
+                seq,
+                hash: line_hash(line.as_bytes()),
+            };
         }
-        let mut bytes = Vec::with_capacity(line.len() + 1);
-        bytes.extend_from_slice(line.as_bytes());
-        bytes.push(b'\n');
         // One write, never retried: a second write after a short one is what a file-size
         // limit answers with SIGXFSZ, which would end custody with half a record written.
         let written = match file.write(&bytes) {
@@ -220,9 +246,14 @@ impl LockedLog<'_> {
             Ok(n) => Err(io::Error::new(
                 io::ErrorKind::StorageFull,
                 format!(
-                    "only {n} of the record's {} bytes could be written (the disk or a quota \
-                     is full, or the file-size limit was reached)",
-                    bytes.len()
+                    "only {n} of the {} bytes of {} could be written (the disk or a quota is \
+                     full, or the file-size limit was reached)",
+                    bytes.len(),
+                    if count == 1 {
+                        "the record".to_owned()
+                    } else {
+                        format!("{count} records")
+                    }
                 ),
             )),
             Err(e) => Err(e),
@@ -234,10 +265,7 @@ impl LockedLog<'_> {
                 restored: cut_back(&file, len),
             });
         }
-        Ok(LogHead {
-            seq,
-            hash: line_hash(line.as_bytes()),
-        })
+        Ok(head)
     }
 
     /// Cut the log back to its first `len` bytes and fsync it (removing a torn final line).
@@ -269,6 +297,16 @@ pub(super) fn append(
     build: impl FnOnce(u64, &[u8; 32]) -> Result<String, AuditError>,
 ) -> Result<LogHead, AuditError> {
     log.lock()?.append(build)
+}
+
+/// Append `count` records (at least one) under the log's lock, in one write and one fsync
+/// (see [`LockedLog::append_many`]).
+pub(super) fn append_many(
+    log: &AuditLog,
+    count: usize,
+    build: impl FnMut(u64, &[u8; 32]) -> Result<String, AuditError>,
+) -> Result<LogHead, AuditError> {
+    log.lock()?.append_many(count, build)
 }
 
 /// Serialise `rec` (which must not yet carry `sig`) with the chain fields filled in.

@@ -11,7 +11,9 @@
 //! program ended, signed with that key, without the master key (see `exit`). Every record is
 //! appended under an exclusive lock (`<vault>.audit.lock`) with O_APPEND, in one write, and
 //! fsync, so concurrent ceremonies interleave without forking the chain; a write that fails
-//! half-way is cut back off ([`AuditError::AppendFailed`]). [`LockedLog::record_repair`]
+//! half-way is cut back off ([`AuditError::AppendFailed`]). The agent's signing proxy records
+//! its requests in batches ([`AgentRecorder::proxied`]): one signed record per request, one
+//! write and one fsync per batch. [`LockedLog::record_repair`]
 //! records the removal of a torn final line (the `audit repair` operation), and
 //! [`AuditLog::record_policy_change`] a change to the agent access policy made without a
 //! quorum. Neither the log
@@ -30,6 +32,7 @@ mod anchor;
 mod chain;
 mod exit;
 mod policy_change;
+mod proxied;
 mod record;
 mod repair;
 mod verify;
@@ -55,6 +58,9 @@ pub use chain::{
     GENESIS_PREV, LockedLog, MAX_LINE_LEN, line_hash, signed_message, split_signature,
 };
 pub use exit::{ExitProblem, ExitRecorder, ProgramEnd, signal_name};
+pub use proxied::{
+    MAX_PROXIED_BATCH, ProxiedOutcome, ProxiedProblem, ProxiedRequest, REQUEST_CLASSES,
+};
 pub use record::{Event, Outcome, Record};
 pub use verify::{
     AuditReport, CeremonySummary, Problem, RETIRED_KEY_NOTE, RetiredKey, anchor_problem_in,
@@ -141,6 +147,20 @@ pub enum AuditError {
     RecordTooLong {
         /// The record's length in bytes, without the newline.
         len: usize,
+    },
+    /// A batch of proxied requests longer than [`MAX_PROXIED_BATCH`]; nothing was written.
+    BatchTooLarge {
+        /// How many requests the batch held.
+        len: usize,
+    },
+    /// A proxied request cannot be recorded as it is; nothing of its batch was written.
+    BadProxiedRequest {
+        /// Its place in the batch, from 0.
+        index: usize,
+        /// How many requests the batch held.
+        of: usize,
+        /// What is wrong with it.
+        problem: ProxiedProblem,
     },
     /// `succeed` was given keys that are not the vault's.
     WrongKey {
@@ -234,6 +254,18 @@ impl fmt::Display for AuditError {
                 f,
                 "an audit record would be {len} bytes, more than the {MAX_LINE_LEN} allowed; \
                  shorten the note or reason (please report this)"
+            ),
+            AuditError::BatchTooLarge { len } => write!(
+                f,
+                "a batch of {len} proxied requests is more than the {MAX_PROXIED_BATCH} one \
+                 audit write records; nothing of it was written: record it in parts (please \
+                 report this)"
+            ),
+            AuditError::BadProxiedRequest { index, of, problem } => write!(
+                f,
+                "proxied request {} of {of} cannot be recorded: {problem}; nothing of the batch \
+                 was written (please report this)",
+                index + 1
             ),
             AuditError::WrongKey { vault, given } => write!(
                 f,
@@ -528,6 +560,7 @@ impl Ceremony {
             host,
             clock,
             key: std::sync::Mutex::new(key),
+            test_upstream: std::sync::Mutex::new(None),
         };
         Ok((head, recorder))
     }

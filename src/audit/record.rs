@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::proxied::ProxiedOutcome;
+
 /// What a record says happened.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -38,6 +40,10 @@ pub enum Event {
     /// The agent sealed itself or was sealed (reason): every credential it held is wiped and
     /// its key signs nothing more; signed like `agent-granted`.
     AgentSealed,
+    /// The agent's signing proxy forwarded or refused one exchange request (peer; credential;
+    /// exchange, method and canonical path, class, outcome, upstream status, latency; never
+    /// its query, body or signature); signed like `agent-granted`, written in batches.
+    AgentProxied,
     /// The agent access policy was changed without a quorum (`action`: `agent policy add` or
     /// `agent policy remove`; `summary`: the rule); the change awaits ratification. Unsigned.
     AgentPolicy,
@@ -58,6 +64,7 @@ impl Event {
             Event::AgentGranted => "agent-granted",
             Event::AgentRefused => "agent-refused",
             Event::AgentSealed => "agent-sealed",
+            Event::AgentProxied => "agent-proxied",
             Event::AgentPolicy => "agent-policy",
         }
     }
@@ -203,6 +210,32 @@ pub struct Record {
     /// recorded at most once a minute per client, with their count).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
+    /// The exchange a proxied request was for, e.g. `binance` (`agent-proxied` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<String>,
+    /// A proxied request's method and canonical path, e.g. `GET /api/v3/order`: never its
+    /// query string, body or signature (`agent-proxied` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    /// What a proxied request would do: `public`, `read`, `trade`, `withdraw` or `unknown`
+    /// (`agent-proxied` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// Whether the proxy forwarded the request or refused it (`agent-proxied` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_outcome: Option<ProxiedOutcome>,
+    /// The HTTP status the exchange answered a forwarded request with, when it answered
+    /// (`agent-proxied` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_status: Option<u16>,
+    /// Microseconds the request spent in the proxy, the exchange's answer included
+    /// (`agent-proxied` records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_us: Option<u64>,
+    /// The test-only upstream the agent was started with instead of the exchanges, on every
+    /// `agent-*` record of such a session: its requests never reached an exchange.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_upstream: Option<String>,
     /// Base64 Ed25519 signature (successful outcome only). Always the last member.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sig: Option<String>,
@@ -219,6 +252,40 @@ impl Record {
             .collect();
         if !extra.is_empty() {
             s.push_str(&format!(" ({})", extra.join(", ")));
+        }
+        s
+    }
+
+    /// What an `agent-proxied` record says, on one line: `proxy forwarded binance GET
+    /// /api/v3/order (trade) for uid U pid P (EXE) with CREDENTIAL: upstream 200, 12.3 ms`.
+    fn proxied(&self) -> String {
+        fn opt(o: &Option<String>) -> &str {
+            o.as_deref().unwrap_or("?")
+        }
+        let done = self.proxy_outcome.map_or("?", ProxiedOutcome::as_str);
+        let mut s = format!(
+            "proxy {done} {} {} ({}) for {}",
+            opt(&self.exchange),
+            opt(&self.request),
+            opt(&self.class),
+            self.peer()
+        );
+        if let Some(c) = self.credentials.as_ref().filter(|c| !c.is_empty()) {
+            s.push_str(&format!(" with {}", c.join(", ")));
+        }
+        let mut after = Vec::new();
+        if let Some(r) = &self.reason {
+            after.push(r.clone());
+        }
+        if let Some(status) = self.upstream_status {
+            after.push(format!("upstream {status}"));
+        }
+        if let Some(us) = self.latency_us {
+            after.push(micros(us));
+        }
+        if !after.is_empty() {
+            s.push_str(": ");
+            s.push_str(&after.join(", "));
         }
         s
     }
@@ -279,16 +346,23 @@ impl Record {
                     .unwrap_or_else(|| "?".into()),
                 opt(&self.copy)
             ),
-            Event::AgentGranted | Event::AgentRefused | Event::AgentSealed => {
-                let mut s = match self.event {
-                    Event::AgentGranted => format!(
+            Event::AgentGranted
+            | Event::AgentRefused
+            | Event::AgentSealed
+            | Event::AgentProxied => {
+                let mut s = match &self.test_upstream {
+                    Some(t) => format!("TEST UPSTREAM {t}, NOT THE EXCHANGE: "),
+                    None => String::new(),
+                };
+                match self.event {
+                    Event::AgentGranted => s.push_str(&format!(
                         "agent handed {} to {}",
                         self.credentials.clone().unwrap_or_default().join(", "),
                         self.peer()
-                    ),
+                    )),
                     Event::AgentRefused => {
                         let what = self.credentials.clone().unwrap_or_default().join(", ");
-                        let mut s = format!("agent refused {}", self.peer());
+                        s.push_str(&format!("agent refused {}", self.peer()));
                         if !what.is_empty() {
                             s.push_str(&format!(" ({what})"));
                         }
@@ -296,10 +370,10 @@ impl Record {
                         if let Some(n) = self.count.filter(|&n| n > 1) {
                             s.push_str(&format!(" ({n} times)"));
                         }
-                        s
                     }
-                    _ => format!("agent sealed: {}", opt(&self.reason)),
-                };
+                    Event::AgentProxied => s.push_str(&self.proxied()),
+                    _ => s.push_str(&format!("agent sealed: {}", opt(&self.reason))),
+                }
                 if self.sig.is_some() {
                     s.push_str(" [signed with the agent's key]");
                 }
@@ -334,5 +408,14 @@ impl Record {
                 s
             }
         }
+    }
+}
+
+/// A latency in microseconds, in the unit that reads best: `85 µs`, `12.3 ms`, `2.5 s`.
+fn micros(us: u64) -> String {
+    match us {
+        0..1000 => format!("{us} µs"),
+        1000..1_000_000 => format!("{:.1} ms", us as f64 / 1000.0),
+        _ => crate::timefmt::duration(us / 1000),
     }
 }

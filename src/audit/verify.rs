@@ -1,7 +1,9 @@
 //! Checking a whole audit log: every line parses, seq runs 1, 2, 3, ... without gaps, each
 //! `prev` is the hash of the line before, every successful outcome carries a valid signature
 //! under the vault's key, and no other record does but the `program-ended` record that the
-//! one-time key certified by its ceremony's closing record signs (`exit.rs`). Every problem
+//! one-time key certified by its ceremony's closing record signs (`exit.rs`) and the
+//! `agent-*` records (`agent-granted`, `agent-refused`, `agent-proxied`, `agent-sealed`) that
+//! the agent key certified by its unlock's closing record signs (`agent.rs`). Every problem
 //! names its line.
 
 use std::fmt;
@@ -429,7 +431,7 @@ pub fn inspect_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
         }
         let by_agent = matches!(
             rec.event,
-            Event::AgentGranted | Event::AgentRefused | Event::AgentSealed
+            Event::AgentGranted | Event::AgentRefused | Event::AgentProxied | Event::AgentSealed
         );
         if by_agent {
             // Likewise, against the agent key its unlock ceremony certified.
