@@ -368,6 +368,7 @@ pub struct ProxyGrant {
     /// Whether the exchange has a passphrase (the bot then gets a dummy one).
     pub passphrase: bool,
     /// The token (secret: it lets this user trade through the proxy).
+    #[serde(deserialize_with = "zeroizing_string")]
     pub token: Zeroizing<String>,
 }
 
@@ -390,6 +391,10 @@ impl ProxyGrant {
         s.push('/');
         s
     }
+}
+
+fn zeroizing_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Zeroizing<String>, D::Error> {
+    String::deserialize(d).map(Zeroizing::new)
 }
 
 #[derive(Deserialize)]

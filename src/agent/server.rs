@@ -736,6 +736,10 @@ fn unlock(
             .collect();
         let holding = Holding::new(unlocked, &shared.cfg.vault, now, expires_at)
             .map_err(|e| AgentUnlockError::NothingOpened(vec![(String::new(), e.to_string())]))?;
+        // A test upstream is said by every record of the session.
+        holding
+            .recorder
+            .set_test_upstream(shared.proxy.get().and_then(|p| p.overrides.clone()));
         Ok::<_, AgentUnlockError>((holding, warnings))
     })();
     let answer = match result {

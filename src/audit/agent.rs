@@ -134,6 +134,18 @@ impl AgentRecorder {
         self.append(r)
     }
 
+    /// `client` received signing-proxy tokens for `credentials` (names only). Written before
+    /// the tokens are sent.
+    pub fn proxy_tokens(
+        &self,
+        client: &AgentClient<'_>,
+        credentials: &[String],
+    ) -> Result<LogHead, AuditError> {
+        let mut r = self.record(Event::AgentProxyToken, Some(client));
+        r.credentials = Some(credentials.to_vec());
+        self.append(r)
+    }
+
     /// `client` was refused `credentials` (names asked for; may be empty) for `reason`;
     /// `count` > 1 when the record stands for several refusals of the same kind.
     pub fn refused(

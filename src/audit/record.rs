@@ -44,6 +44,10 @@ pub enum Event {
     /// exchange, method and canonical path, class, outcome, upstream status, latency; never
     /// its query, body or signature); signed like `agent-granted`, written in batches.
     AgentProxied,
+    /// The unlocked agent issued signing-proxy tokens to a client (peer; credential names):
+    /// the client can then trade through the proxy with them, never holding the secrets;
+    /// signed like `agent-granted`.
+    AgentProxyToken,
     /// The agent access policy was changed without a quorum (`action`: `agent policy add` or
     /// `agent policy remove`; `summary`: the rule); the change awaits ratification. Unsigned.
     AgentPolicy,
@@ -65,6 +69,7 @@ impl Event {
             Event::AgentRefused => "agent-refused",
             Event::AgentSealed => "agent-sealed",
             Event::AgentProxied => "agent-proxied",
+            Event::AgentProxyToken => "agent-proxy-token",
             Event::AgentPolicy => "agent-policy",
         }
     }
@@ -349,7 +354,8 @@ impl Record {
             Event::AgentGranted
             | Event::AgentRefused
             | Event::AgentSealed
-            | Event::AgentProxied => {
+            | Event::AgentProxied
+            | Event::AgentProxyToken => {
                 let mut s = match &self.test_upstream {
                     Some(t) => format!("TEST UPSTREAM {t}, NOT THE EXCHANGE: "),
                     None => String::new(),
@@ -372,6 +378,11 @@ impl Record {
                         }
                     }
                     Event::AgentProxied => s.push_str(&self.proxied()),
+                    Event::AgentProxyToken => s.push_str(&format!(
+                        "agent issued signing-proxy token(s) for {} to {}",
+                        self.credentials.clone().unwrap_or_default().join(", "),
+                        self.peer()
+                    )),
                     _ => s.push_str(&format!("agent sealed: {}", opt(&self.reason))),
                 }
                 if self.sig.is_some() {

@@ -431,7 +431,11 @@ pub fn inspect_bytes(bytes: &[u8], key: &VerifyingKey) -> AuditReport {
         }
         let by_agent = matches!(
             rec.event,
-            Event::AgentGranted | Event::AgentRefused | Event::AgentProxied | Event::AgentSealed
+            Event::AgentGranted
+                | Event::AgentRefused
+                | Event::AgentProxied
+                | Event::AgentProxyToken
+                | Event::AgentSealed
         );
         if by_agent {
             // Likewise, against the agent key its unlock ceremony certified.
