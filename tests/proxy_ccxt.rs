@@ -104,7 +104,11 @@ fn agent(f: &Fixture, mock: &Mock, ids: &[&str]) -> (Agent, String) {
     a.wait_for("signing proxy on");
     a.unlock_cmd(f, &["--allow-withdraw"]).assert().success();
     let st: serde_json::Value = serde_json::from_slice(
-        &a.cmd("status", &["--json"]).assert().success().get_output().stdout,
+        &a.cmd("status", &["--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
     )
     .unwrap();
     let listen = st["proxy"]["listen"].as_str().unwrap().to_owned();
@@ -128,7 +132,11 @@ fn run_bot(a: &Agent, id: &str, name: &str, scenario: &str) -> serde_json::Value
         scenario,
     ]));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = a.cmd("exec", &refs).timeout(Duration::from_secs(120)).output().unwrap();
+    let out = a
+        .cmd("exec", &refs)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().last().unwrap_or("");
     serde_json::from_str(line).unwrap_or_else(|e| {
@@ -170,7 +178,10 @@ fn ccxt_bots_trade_through_the_proxy_and_withdrawals_are_refused() {
         assert_eq!(r["ok"], true, "{id}: {r}\nagent log:\n{}", a.log());
         assert!(r["order_id"].is_string(), "{id}: no order placed: {r}");
         assert_eq!(r["cancelled"], true, "{id}: {r}");
-        assert_eq!(r["withdraw"]["ok"], false, "{id}: the withdrawal went through: {r}");
+        assert_eq!(
+            r["withdraw"]["ok"], false,
+            "{id}: the withdrawal went through: {r}"
+        );
         let msg = r["withdraw"]["message"].as_str().unwrap_or("");
         assert!(
             msg.contains("moves funds") || msg.contains("withdraw"),
@@ -186,7 +197,10 @@ fn ccxt_bots_trade_through_the_proxy_and_withdrawals_are_refused() {
     let seen = mock.requests();
     assert!(!seen.is_empty());
     for r in &seen {
-        assert_ne!(r["verdict"], "rejected", "a mock rejected a proxied request: {r}");
+        assert_ne!(
+            r["verdict"], "rejected",
+            "a mock rejected a proxied request: {r}"
+        );
         let path = r["path"].as_str().unwrap_or("");
         assert!(
             !path.contains("withdraw") && !path.ends_with("/transactions"),

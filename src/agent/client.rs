@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::protocol::{ErrorCode, MAX_ANSWER_BYTES, VERSION};
+use super::protocol::{ErrorCode, MAX_ANSWER_BYTES, PROXY_VERSION, VERSION};
 use crate::vault::seal::SecretFields;
 use crate::zeroizing_json;
 
@@ -404,9 +404,10 @@ struct ProxyAnswer {
 
 /// Ask the agent's signing proxy for a token per credential (each name once).
 pub fn proxy(socket: &Path, names: &[String]) -> Result<ProxyGrants, ClientError> {
-    let req =
-        serde_json::to_vec(&serde_json::json!({"v": VERSION, "op": "proxy", "credentials": names}))
-            .expect("JSON");
+    let req = serde_json::to_vec(
+        &serde_json::json!({"v": PROXY_VERSION, "op": "proxy", "credentials": names}),
+    )
+    .expect("JSON");
     let answer = call(socket, &req)?;
     let parsed: ProxyAnswer = serde_json::from_slice(&answer).map_err(|e| {
         ClientError::BadAnswer(format!("{:?} error in a proxy answer", e.classify()))

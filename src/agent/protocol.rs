@@ -15,6 +15,10 @@ use zeroize::Zeroizing;
 /// The protocol version this agent speaks (`v` in every request and answer).
 pub const VERSION: u64 = 1;
 
+/// Version 2: version 1 plus the `proxy` operation and the `no-proxy` code. An agent speaks
+/// both; a `proxy` request must say `"v": 2`, and its answer does.
+pub const PROXY_VERSION: u64 = 2;
+
 /// Longest request line, newline included. An `unlock` with sixteen tokens fits many times.
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 
@@ -244,15 +248,18 @@ pub fn parse(line: &[u8]) -> Result<Request, Malformed> {
     //    another version is answered `version` whatever members it carries.
     let version = || Malformed {
         code: ErrorCode::Version,
-        message: format!("this agent speaks protocol version {VERSION} (`\"v\": {VERSION}`)"),
+        message: format!(
+            "this agent speaks protocol versions {VERSION} and {PROXY_VERSION} (`\"v\": {VERSION}`)"
+        ),
     };
     let head: VersionOnly = serde_json::from_str(text).map_err(not_of_this_protocol)?;
-    if head.v.is_some_and(|v| v.as_u64() != Some(VERSION)) {
+    let spoken = |v: &serde_json::Value| matches!(v.as_u64(), Some(VERSION | PROXY_VERSION));
+    if head.v.as_ref().is_some_and(|v| !spoken(v)) {
         return Err(version());
     }
     // 4. The request's shape: known members of the right types.
     let w: Wire = serde_json::from_str(text).map_err(not_of_this_protocol)?;
-    if w.v.as_u64() != Some(VERSION) {
+    if !spoken(&w.v) {
         return Err(version());
     }
     // 5. The operation and only its members.
@@ -289,6 +296,11 @@ pub fn parse(line: &[u8]) -> Result<Request, Malformed> {
         }
         "fetch" | "proxy" => {
             only(&["credentials"])?;
+            if w.op == "proxy" && w.v.as_u64() != Some(PROXY_VERSION) {
+                return Err(bad(format!(
+                    "`proxy` is an operation of protocol version {PROXY_VERSION} (`\"v\": {PROXY_VERSION}`)"
+                )));
+            }
             let names = w
                 .credentials
                 .ok_or_else(|| bad(format!("a `{}` request names its `credentials`", w.op)))?;

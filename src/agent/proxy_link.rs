@@ -13,7 +13,7 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 use super::peer::PeerFacts;
-use super::protocol::{ErrorCode, VERSION};
+use super::protocol::{ErrorCode, PROXY_VERSION};
 use super::server::{self, Shared, State};
 use crate::audit::{AgentRecorder, ProxiedOutcome, ProxiedRequest};
 use crate::exchange::venue;
@@ -122,16 +122,15 @@ pub(super) fn issue(shared: &Shared, facts: &PeerFacts, names: &[String]) -> Zer
         }
     }
     if let Err(e) = server::with_audit_client(facts, |c| h.recorder.proxy_tokens(c, names)) {
-        let message = format!(
-            "the tokens could not be recorded in the audit log, so none was issued: {e}"
-        );
+        let message =
+            format!("the tokens could not be recorded in the audit log, so none was issued: {e}");
         drop(state);
         return server::refuse(shared, Some(facts), ErrorCode::Audit, &message);
     }
     let url = running.addr;
     let mut out = Zeroizing::new(Vec::with_capacity(256 + 160 * names.len()));
     out.extend_from_slice(
-        format!("{{\"v\":{VERSION},\"ok\":true,\"proxy\":{{\"url\":\"http://{url}/\",\"credentials\":[")
+        format!("{{\"v\":{PROXY_VERSION},\"ok\":true,\"proxy\":{{\"url\":\"http://{url}/\",\"credentials\":[")
             .as_bytes(),
     );
     let mut tokens = h.tokens.lock().unwrap_or_else(|p| p.into_inner());

@@ -98,7 +98,12 @@ mod tests {
     #[test]
     fn tokens_are_found_only_as_issued_and_the_oldest_goes_first() {
         let mut t = Tokens::default();
-        let a = t.issue(1000, "binance-main", ProxyTerms::default(), "uid 1000".into());
+        let a = t.issue(
+            1000,
+            "binance-main",
+            ProxyTerms::default(),
+            "uid 1000".into(),
+        );
         assert_eq!(a.len(), crate::proxy::target::TOKEN_CHARS);
         assert_eq!(t.find(&a).unwrap().credential, "binance-main");
         assert!(t.find("x").is_none());

@@ -495,7 +495,10 @@ pub(super) fn client_of(f: &PeerFacts) -> Client {
 }
 
 /// Run `record` with the audit log's view of the client `facts` describes.
-pub(super) fn with_audit_client<T>(facts: &PeerFacts, record: impl FnOnce(&AgentClient<'_>) -> T) -> T {
+pub(super) fn with_audit_client<T>(
+    facts: &PeerFacts,
+    record: impl FnOnce(&AgentClient<'_>) -> T,
+) -> T {
     let exe = facts.exe.as_ref().map(|e| e.display().to_string());
     record(&AgentClient {
         uid: facts.uid,
@@ -571,9 +574,7 @@ fn answer(shared: &Shared, peer: &Peer, line: &[u8]) -> Zeroizing<Vec<u8>> {
             unlock(shared, &facts, shares, passphrase, options, ratify)
         }
         Request::Fetch { credentials } => fetch(shared, &facts, &credentials),
-        Request::Proxy { credentials } => {
-            super::proxy_link::issue(shared, &facts, &credentials)
-        }
+        Request::Proxy { credentials } => super::proxy_link::issue(shared, &facts, &credentials),
     }
 }
 

@@ -487,7 +487,10 @@ fn exec(a: AgentExecArgs) -> Result<(), CliError> {
         let grants = client::proxy(&a.socket.path(), &names)?;
         for g in &grants.credentials {
             let venue = custody::exchange::venue::by_name(&g.exchange).ok_or_else(|| {
-                CliError::Usage(format!("the agent issued a token for an exchange this custody does not know: {}", escape(&g.exchange)))
+                CliError::Usage(format!(
+                    "the agent issued a token for an exchange this custody does not know: {}",
+                    escape(&g.exchange)
+                ))
             })?;
             let secret = venue.dummy_secret();
             let url = g.proxy_url(&grants.url);

@@ -272,12 +272,9 @@ fn agent_steps(out: &mut dyn Write, vault: &str, shares: &Path) -> Result<(), Cl
     )?;
     // A stand-in for Binance on loopback (the demo has no exchange account): it checks
     // signatures exactly as Binance documents them, with the demo credential's values.
-    let stand_in = custody::exchange::stand_in::start(
-        "demo-key-0001",
-        b"demo-secret-0001",
-        Path::new("."),
-    )
-    .map_err(|_| CliError::SelfCheck("the stand-in exchange did not start"))?;
+    let stand_in =
+        custody::exchange::stand_in::start("demo-key-0001", b"demo-secret-0001", Path::new("."))
+            .map_err(|_| CliError::SelfCheck("the stand-in exchange did not start"))?;
     let override_arg = stand_in.override_arg();
     say(
         out,

@@ -170,8 +170,19 @@ pub fn lookup(table: &'static [Endpoint], method: Method, path: &str) -> Option<
 pub fn guess(method: Method, path: &str) -> Class {
     let p = path.to_ascii_lowercase();
     const MOVES: &[&str] = &[
-        "withdraw", "transfer", "wallet", "deposit", "payment", "convert", "sub-account",
-        "subaccount", "lending", "loan", "asset", "capital", "fund",
+        "withdraw",
+        "transfer",
+        "wallet",
+        "deposit",
+        "payment",
+        "convert",
+        "sub-account",
+        "subaccount",
+        "lending",
+        "loan",
+        "asset",
+        "capital",
+        "fund",
     ];
     if MOVES.iter().any(|m| p.contains(m)) {
         Class::Withdraw
@@ -188,7 +199,11 @@ mod tests {
 
     const T: &[Endpoint] = &[
         Endpoint::new(Method::Get, "/api/v3/account", Class::Read),
-        Endpoint::new(Method::Get, "/api/v3/brokerage/orders/historical/{}", Class::Read),
+        Endpoint::new(
+            Method::Get,
+            "/api/v3/brokerage/orders/historical/{}",
+            Class::Read,
+        ),
         Endpoint::order(Method::Post, "/api/v3/order"),
     ];
 
@@ -210,8 +225,14 @@ mod tests {
 
     #[test]
     fn unknown_endpoints_get_a_guess_for_the_refusal() {
-        assert_eq!(guess(Method::Post, "/sapi/v1/capital/withdraw/apply"), Class::Withdraw);
-        assert_eq!(guess(Method::Post, "/api/v5/asset/transfer"), Class::Withdraw);
+        assert_eq!(
+            guess(Method::Post, "/sapi/v1/capital/withdraw/apply"),
+            Class::Withdraw
+        );
+        assert_eq!(
+            guess(Method::Post, "/api/v5/asset/transfer"),
+            Class::Withdraw
+        );
         assert_eq!(guess(Method::Get, "/api/v3/myTrades"), Class::Read);
         assert_eq!(guess(Method::Delete, "/api/v3/openOrders"), Class::Trade);
     }

@@ -138,10 +138,13 @@ impl Request {
 
     /// The parameter `name` from the query or the form body.
     pub fn param(&self, name: &str) -> Option<&Param> {
-        self.query.iter().find(|p| p.name == name).or(match &self.body {
-            Body::Form(f) => f.iter().find(|p| p.name == name),
-            _ => None,
-        })
+        self.query
+            .iter()
+            .find(|p| p.name == name)
+            .or(match &self.body {
+                Body::Form(f) => f.iter().find(|p| p.name == name),
+                _ => None,
+            })
     }
 
     /// Remove the parameters named in `names` from the query and the form body.
@@ -198,7 +201,9 @@ pub fn parse_params(s: &str, what: &str) -> Result<Vec<Param>, Malformed> {
     }
     for part in s.split('&') {
         if part.is_empty() {
-            return Err(Malformed::new(format!("the {what} has an empty parameter (`&&`)")));
+            return Err(Malformed::new(format!(
+                "the {what} has an empty parameter (`&&`)"
+            )));
         }
         let (name, value) = part.split_once('=').unwrap_or((part, ""));
         let decoded = percent_decode(name).unwrap_or_default();
@@ -308,15 +313,20 @@ pub fn parse_body(
         return Ok(Body::Empty);
     }
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(Malformed::too_large(
-            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
-        ));
+        return Err(Malformed::too_large(format!(
+            "the body is larger than {MAX_BODY_BYTES} bytes"
+        )));
     }
     let ct = content_type
-        .map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default();
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| Malformed::new("the body is not UTF-8"))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| Malformed::new("the body is not UTF-8"))?;
     let looks_json = matches!(text.trim_start().as_bytes().first(), Some(b'{' | b'['));
     if ct == "application/json" || (ct.is_empty() && looks_json) {
         check_json(bytes)?;
@@ -345,8 +355,15 @@ mod tests {
 
     #[test]
     fn params_keep_their_bytes_and_refuse_repeats() {
-        let p = parse_params("symbol=BTCUSDT&price=20000.5&symbols=%5B%22A%22%5D", "query").unwrap();
-        assert_eq!(join(&p), "symbol=BTCUSDT&price=20000.5&symbols=%5B%22A%22%5D");
+        let p = parse_params(
+            "symbol=BTCUSDT&price=20000.5&symbols=%5B%22A%22%5D",
+            "query",
+        )
+        .unwrap();
+        assert_eq!(
+            join(&p),
+            "symbol=BTCUSDT&price=20000.5&symbols=%5B%22A%22%5D"
+        );
         assert_eq!(p[2].decoded().unwrap(), "[\"A\"]");
         assert!(parse_params("a=1&a=2", "query").is_err());
         assert!(parse_params("a=1&&b=2", "query").is_err());
@@ -366,7 +383,14 @@ mod tests {
     #[test]
     fn a_parameter_in_both_query_and_body_is_refused() {
         let q = parse_params("symbol=BTCUSDT", "query").unwrap();
-        assert!(parse_body(b"symbol=ETHUSDT", Some("application/x-www-form-urlencoded"), &q).is_err());
+        assert!(
+            parse_body(
+                b"symbol=ETHUSDT",
+                Some("application/x-www-form-urlencoded"),
+                &q
+            )
+            .is_err()
+        );
         assert!(matches!(
             parse_body(b"side=BUY", Some("application/x-www-form-urlencoded"), &q).unwrap(),
             Body::Form(_)

@@ -55,8 +55,8 @@ fn pem(label: &str, der: &[u8]) -> String {
 pub fn start(key: &str, secret: &[u8], dir: &Path) -> Result<StandIn, String> {
     let e = |what: &str, x: &dyn std::fmt::Display| format!("{what}: {x}");
     let ca_key = rcgen::KeyPair::generate().map_err(|x| e("CA key", &x))?;
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())
-        .map_err(|x| e("CA", &x))?;
+    let mut ca_params =
+        rcgen::CertificateParams::new(Vec::<String>::new()).map_err(|x| e("CA", &x))?;
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     ca_params
         .distinguished_name
@@ -82,7 +82,9 @@ pub fn start(key: &str, secret: &[u8], dir: &Path) -> Result<StandIn, String> {
         .map_err(|x| e("TLS", &x))?;
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|x| e("listen", &x))?;
-    listener.set_nonblocking(true).map_err(|x| e("listen", &x))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|x| e("listen", &x))?;
     let addr = listener.local_addr().map_err(|x| e("listen", &x))?;
     let accepted = Arc::new(AtomicU64::new(0));
     let refused = Arc::new(AtomicU64::new(0));

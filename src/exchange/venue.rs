@@ -109,6 +109,13 @@ pub trait Venue: Sync {
         zeroize::Zeroizing::new(DUMMY_SECRET.to_owned())
     }
 
+    /// Members of this exchange's own error body to add to a refusal (never `error`,
+    /// `endpoint`, `needs` or `credential`), chosen so that ccxt raises `PermissionDenied`
+    /// with `message` (docs/proxy-ccxt-endpoints.md, "How a refusal reaches the bot").
+    fn refusal_members(&self, _message: &str) -> Vec<(&'static str, serde_json::Value)> {
+        Vec::new()
+    }
+
     /// The API key the bot's request carries, if any (it must be the bot's proxy token).
     fn bot_key<'r>(&self, req: &'r Request) -> Option<std::borrow::Cow<'r, str>>;
 
@@ -156,16 +163,12 @@ pub static VENUES: &[&dyn Venue] = &[];
 
 /// The exchange that pins `host`, if any.
 pub fn for_host(host: &str) -> Option<(&'static dyn Venue, &'static str)> {
-    VENUES.iter().find_map(|v| {
-        v.hosts()
-            .iter()
-            .find(|h| **h == host)
-            .map(|h| (*v, *h))
-    })
+    VENUES
+        .iter()
+        .find_map(|v| v.hosts().iter().find(|h| **h == host).map(|h| (*v, *h)))
 }
 
 /// The exchange named `name`, if the proxy serves it.
 pub fn by_name(name: &str) -> Option<&'static dyn Venue> {
     VENUES.iter().copied().find(|v| v.exchange() == name)
 }
-

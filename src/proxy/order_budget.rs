@@ -90,13 +90,19 @@ mod tests {
         }
         assert_eq!(
             b.take(1, 1, Some(2), Some(3), t0),
-            Err(OverBudget { per: "second", limit: 2 })
+            Err(OverBudget {
+                per: "second",
+                limit: 2
+            })
         );
         let t1 = t0 + Duration::from_millis(1100);
         b.take(1, 1, Some(2), Some(3), t1).unwrap();
         assert_eq!(
             b.take(1, 1, Some(2), Some(3), t1),
-            Err(OverBudget { per: "minute", limit: 3 })
+            Err(OverBudget {
+                per: "minute",
+                limit: 3
+            })
         );
         // Another token has its own budget; a batch counts each order.
         assert!(b.take(2, 3, None, Some(3), t1).is_ok());

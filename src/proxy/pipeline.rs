@@ -96,14 +96,21 @@ impl Proxy {
             exchange: None,
             class_unknown: false,
         };
-        let result = self.check_and_send(uid, req, &mut facts).await;
+        let mut venue: Option<&'static dyn Venue> = None;
+        let result = self.check_and_send(uid, req, &mut facts, &mut venue).await;
         let latency_us = started.elapsed().as_micros() as u64;
         let (response, refused, upstream_status) = match result {
             Ok(r) => {
                 let s = r.status().as_u16();
                 (r, None, Some(s))
             }
-            Err(refusal) => (refusal_response(&refusal), Some(refusal.error), None),
+            Err(mut refusal) => {
+                if let Some(v) = venue {
+                    refusal.native =
+                        v.refusal_members(&format!("custody signing proxy: {}", refusal.error));
+                }
+                (refusal_response(&refusal), Some(refusal.error), None)
+            }
         };
         if facts.path.is_some() {
             self.backend.record(Answered {
@@ -132,6 +139,7 @@ impl Proxy {
         uid: Option<u32>,
         req: hyper::Request<hyper::body::Incoming>,
         facts: &mut Facts,
+        venue_seen: &mut Option<&'static dyn Venue>,
     ) -> Result<hyper::Response<Body>, Refusal> {
         // 1. The target.
         let raw = req
@@ -156,6 +164,7 @@ impl Proxy {
         })?;
         facts.path = Some(t.path.clone());
         facts.exchange = Some(venue.exchange().to_owned());
+        *venue_seen = Some(venue);
         // 2. The method.
         let method = Method::parse(req.method().as_str()).ok_or_else(|| {
             Refusal::with_status(
@@ -233,7 +242,10 @@ impl Proxy {
         };
         // 5. The bot's key, then its authentication goes.
         if let Some(k) = venue.bot_key(&r)
-            && !bool::from(subtle::ConstantTimeEq::ct_eq(k.as_bytes(), t.token.as_bytes()))
+            && !bool::from(subtle::ConstantTimeEq::ct_eq(
+                k.as_bytes(),
+                t.token.as_bytes(),
+            ))
         {
             return Err(Refusal::unauthenticated(
                 "the API key the bot sent is not its proxy token: give ccxt the \
@@ -288,9 +300,10 @@ impl Proxy {
         for h in ["connection", "keep-alive", "transfer-encoding", "upgrade"] {
             parts.headers.remove(h);
         }
-        parts
-            .headers
-            .insert("x-custody-proxy", http::HeaderValue::from_static("forwarded"));
+        parts.headers.insert(
+            "x-custody-proxy",
+            http::HeaderValue::from_static("forwarded"),
+        );
         Ok(hyper::Response::from_parts(parts, body.boxed()))
     }
 

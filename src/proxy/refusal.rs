@@ -19,6 +19,9 @@ pub struct Refusal {
     pub needs: Option<Class>,
     /// The credential, when known.
     pub credential: Option<String>,
+    /// The exchange's own error members (e.g. Binance `code` and `msg`), so that the bot's
+    /// exchange library reports a permission error with custody's message.
+    pub native: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl Refusal {
@@ -29,6 +32,7 @@ impl Refusal {
             endpoint: None,
             needs: None,
             credential: None,
+            native: Vec::new(),
         }
     }
 
@@ -80,6 +84,11 @@ impl Refusal {
         });
         if let Some(c) = self.needs {
             v["class"] = serde_json::Value::from(c.as_str());
+        }
+        for (k, val) in &self.native {
+            if v.get(*k).is_none() {
+                v[*k] = val.clone();
+            }
         }
         let mut out = serde_json::to_vec(&v).expect("a JSON value serialises");
         out.push(b'\n');

@@ -102,7 +102,8 @@ pub fn start(cfg: ProxyConfig, backend: Arc<dyn Backend>) -> Result<Running, Pro
     if !cfg.listen.ip().is_loopback() {
         return Err(ProxyError::NotLoopback(cfg.listen));
     }
-    let upstream = Upstream::new(&cfg.overrides, cfg.ca.as_deref()).map_err(ProxyError::Upstream)?;
+    let upstream =
+        Upstream::new(&cfg.overrides, cfg.ca.as_deref()).map_err(ProxyError::Upstream)?;
     let overrides = upstream.overrides();
     let listener = TcpListener::bind(cfg.listen).map_err(|e| ProxyError::Listen(cfg.listen, e))?;
     listener

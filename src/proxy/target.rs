@@ -47,8 +47,10 @@ pub fn parse(target: &str) -> Result<Target, Refusal> {
         bad("the proxy takes ccxt's proxyUrl form: http://HOST:PORT/TOKEN/https://EXCHANGE/PATH")
     })?;
     let (token, rest) = rest.split_once('/').ok_or_else(|| {
-        bad("no exchange URL after the proxy token: set ccxt's proxyUrl to the <NAME>_PROXY_URL \
-             value custody gave the bot, ending in `/`")
+        bad(
+            "no exchange URL after the proxy token: set ccxt's proxyUrl to the <NAME>_PROXY_URL \
+             value custody gave the bot, ending in `/`",
+        )
     })?;
     if token.len() != TOKEN_CHARS
         || !token
@@ -71,7 +73,9 @@ pub fn parse(target: &str) -> Result<Target, Refusal> {
         }
         percent_decode(rest)
             .ok_or_else(|| bad("the percent-encoded exchange URL has a malformed escape"))?
-    } else if rest.starts_with("http://") || rest.len() >= 11 && rest[..11].eq_ignore_ascii_case("http%3A%2F%2F") {
+    } else if rest.starts_with("http://")
+        || rest.len() >= 11 && rest[..11].eq_ignore_ascii_case("http%3A%2F%2F")
+    {
         return Err(bad("exchange URLs must be https"));
     } else {
         return Err(bad(
@@ -146,13 +150,13 @@ fn check_path(path: &str) -> Result<(), Refusal> {
     }
     for seg in path[1..].split('/') {
         if seg.is_empty() {
-            return Err(bad(format!("the path `{}` has an empty segment (`//`)", shown())));
-        }
-        if seg == "." || seg == ".." {
             return Err(bad(format!(
-                "the path `{}` has a `{seg}` segment",
+                "the path `{}` has an empty segment (`//`)",
                 shown()
             )));
+        }
+        if seg == "." || seg == ".." {
+            return Err(bad(format!("the path `{}` has a `{seg}` segment", shown())));
         }
         if !seg
             .bytes()
@@ -242,7 +246,12 @@ mod tests {
 
     #[test]
     fn a_missing_or_malformed_token_is_unauthenticated() {
-        assert_eq!(parse("/short/https://api.binance.com/x").unwrap_err().status, 401);
+        assert_eq!(
+            parse("/short/https://api.binance.com/x")
+                .unwrap_err()
+                .status,
+            401
+        );
         assert_eq!(parse("/https://api.binance.com/x").unwrap_err().status, 401);
     }
 }

@@ -26,7 +26,10 @@ fn kernel_form(a: SocketAddr) -> String {
         }
         IpAddr::V6(ip) => {
             for w in ip.octets().chunks(4) {
-                s.push_str(&format!("{:08X}", u32::from_ne_bytes([w[0], w[1], w[2], w[3]])));
+                s.push_str(&format!(
+                    "{:08X}",
+                    u32::from_ne_bytes([w[0], w[1], w[2], w[3]])
+                ));
             }
         }
     }

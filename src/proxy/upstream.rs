@@ -214,12 +214,18 @@ impl Upstream {
             Some((c, m)) if m.contains_key(host) => {
                 (c, format!("{}{}", m[host], out.path_and_query))
             }
-            _ => (&self.pinned, format!("https://{host}{}", out.path_and_query)),
+            _ => (
+                &self.pinned,
+                format!("https://{host}{}", out.path_and_query),
+            ),
         };
         let mut b = hyper::Request::builder()
             .method(method)
             .uri(&uri)
-            .header("user-agent", concat!("custody-proxy/", env!("CARGO_PKG_VERSION")))
+            .header(
+                "user-agent",
+                concat!("custody-proxy/", env!("CARGO_PKG_VERSION")),
+            )
             .header("accept", "application/json");
         for (k, v) in &out.headers {
             b = b.header(*k, v);

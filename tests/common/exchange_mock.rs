@@ -33,7 +33,11 @@ impl Mock {
             .args(ids)
             .output()
             .expect("python3 runs make_creds.py (scripts/test installs ccxt)");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let mut creds: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         if creds.get("binanceusdm").is_some() && creds.get("binance").is_some() {
             creds["binanceusdm"] = creds["binance"].clone();
