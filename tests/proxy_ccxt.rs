@@ -6,13 +6,11 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
-use common::agent::{Agent, Fixture, my_uid};
-use common::exchange_mock::{Mock, bot_args};
-use common::{custody, have, init_args};
+use common::agent::Agent;
+use common::exchange_mock::{Mock, agent, bot_args, vault};
+use common::have;
 
 /// ccxt id, credential name, custody exchange.
 const BOTS: &[(&str, &str, &str)] = &[
@@ -38,81 +36,6 @@ fn ccxt_available() -> bool {
             eprintln!("skipped: python3 with ccxt is not installed (scripts/test installs it)");
             false
         }
-}
-
-/// A 2-of-3 vault holding the mock credentials for `creds` (name, ccxt id, custody exchange,
-/// scope), an access policy for this user with `policy_flags`, ratified by a drill.
-fn vault(mock: &Mock, creds: &[(&str, &str, &str, &str)], policy_flags: &[&str]) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = dir.path().join("fund.vault");
-    init_args(&mut custody(), &vault, &dir.path().join("sh"), "2", "txt")
-        .args(["--custodian", "alice", "bob", "carol"])
-        .assert()
-        .success();
-    let f = Fixture { dir, vault };
-    let mut names = Vec::new();
-    for (name, id, exchange, scope) in creds {
-        f.cmd(&[
-            "creds",
-            "add",
-            name,
-            "--exchange",
-            exchange,
-            "--scope",
-            scope,
-            "--from-json",
-            "-",
-        ])
-        .write_stdin(mock.credential_json(id))
-        .assert()
-        .success();
-        names.push(*name);
-    }
-    let uid = my_uid().to_string();
-    let joined = names.join(",");
-    let mut add = vec![
-        "agent", "policy", "add", "--uid", &uid, "--cred", &joined, "--rate", "6000/min",
-    ];
-    add.extend_from_slice(policy_flags);
-    f.cmd(&add).assert().success();
-    f.cmd(&["drill", "--ratify"])
-        .arg("--share")
-        .arg(f.share(1))
-        .arg("--share")
-        .arg(f.share(2))
-        .assert()
-        .success();
-    f
-}
-
-/// An agent with the proxy on an ephemeral port, every exchange sent to its mock.
-fn agent(f: &Fixture, mock: &Mock, ids: &[&str]) -> (Agent, String) {
-    let mut extra: Vec<String> = vec!["--proxy-listen".into(), "127.0.0.1:0".into()];
-    for id in ids {
-        let target = match *id {
-            "binance" => "api.binance.com".to_owned(),
-            "binanceusdm" => "fapi.binance.com".to_owned(),
-            other => other.to_owned(),
-        };
-        extra.push("--upstream-override".into());
-        extra.push(format!("{target}={}", mock.url(id)));
-    }
-    extra.push("--upstream-ca".into());
-    extra.push(mock.ca().display().to_string());
-    let refs: Vec<&str> = extra.iter().map(String::as_str).collect();
-    let a = Agent::start(f, &refs);
-    a.wait_for("signing proxy on");
-    a.unlock_cmd(f, &["--allow-withdraw"]).assert().success();
-    let st: serde_json::Value = serde_json::from_slice(
-        &a.cmd("status", &["--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    )
-    .unwrap();
-    let listen = st["proxy"]["listen"].as_str().unwrap().to_owned();
-    (a, listen)
 }
 
 /// Run bot.py for `id` under `agent exec --proxy --cred NAME`; its one JSON line.

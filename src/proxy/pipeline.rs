@@ -191,6 +191,8 @@ impl Proxy {
         let session = self.backend.session(&t.token, uid)?;
         facts.credential = Some(session.credential.clone());
         if session.exchange != venue.exchange() {
+            let needs = class::lookup(venue.endpoints(host), method, &t.path)
+                .map_or_else(|| class::guess(method, &t.path), |r| r.class);
             return Err(Refusal::forbidden(format!(
                 "the credential `{}` is a {} key; this request is for {}",
                 session.credential,
@@ -198,6 +200,7 @@ impl Proxy {
                 venue.exchange()
             ))
             .endpoint(endpoint)
+            .needs(needs)
             .credential(&session.credential));
         }
         // 4. The body.

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::agent::{Agent, Fixture, my_uid};
+use super::{custody, init_args};
+
 /// The mock script folder.
 pub fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/exchange_mock")
@@ -134,4 +137,116 @@ pub fn bot_args(args: &[&str]) -> Vec<String> {
     ];
     v.extend(args.iter().map(|s| s.to_string()));
     v
+}
+
+/// A 2-of-3 vault holding the mock credentials for `creds` (name, ccxt id, custody exchange,
+/// scope), an access policy for this user with `policy_flags`, ratified by a drill.
+pub fn vault(mock: &Mock, creds: &[(&str, &str, &str, &str)], policy_flags: &[&str]) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("fund.vault");
+    init_args(&mut custody(), &vault, &dir.path().join("sh"), "2", "txt")
+        .args(["--custodian", "alice", "bob", "carol"])
+        .assert()
+        .success();
+    let f = Fixture { dir, vault };
+    let mut names = Vec::new();
+    for (name, id, exchange, scope) in creds {
+        f.cmd(&[
+            "creds",
+            "add",
+            name,
+            "--exchange",
+            exchange,
+            "--scope",
+            scope,
+            "--from-json",
+            "-",
+        ])
+        .write_stdin(mock.credential_json(id))
+        .assert()
+        .success();
+        names.push(*name);
+    }
+    let uid = my_uid().to_string();
+    let joined = names.join(",");
+    let mut add = vec![
+        "agent", "policy", "add", "--uid", &uid, "--cred", &joined, "--rate", "6000/min",
+    ];
+    add.extend_from_slice(policy_flags);
+    f.cmd(&add).assert().success();
+    f.cmd(&["drill", "--ratify"])
+        .arg("--share")
+        .arg(f.share(1))
+        .arg("--share")
+        .arg(f.share(2))
+        .assert()
+        .success();
+    f
+}
+
+/// An agent with the proxy on an ephemeral port, every exchange sent to its mock.
+pub fn agent(f: &Fixture, mock: &Mock, ids: &[&str]) -> (Agent, String) {
+    let mut extra: Vec<String> = vec!["--proxy-listen".into(), "127.0.0.1:0".into()];
+    for id in ids {
+        let target = match *id {
+            "binance" => "api.binance.com".to_owned(),
+            "binanceusdm" => "fapi.binance.com".to_owned(),
+            other => other.to_owned(),
+        };
+        extra.push("--upstream-override".into());
+        extra.push(format!("{target}={}", mock.url(id)));
+    }
+    extra.push("--upstream-ca".into());
+    extra.push(mock.ca().display().to_string());
+    let refs: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let a = Agent::start(f, &refs);
+    a.wait_for("signing proxy on");
+    a.unlock_cmd(f, &["--allow-withdraw"]).assert().success();
+    let st: serde_json::Value = serde_json::from_slice(
+        &a.cmd("status", &["--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+    .unwrap();
+    let listen = st["proxy"]["listen"].as_str().unwrap().to_owned();
+    (a, listen)
+}
+
+
+/// A proxy token for credential `name`, as `agent exec --proxy` gives it to a program.
+pub fn token(a: &Agent, name: &str) -> String {
+    let var = format!("{}_API_KEY", name.to_ascii_uppercase().replace(['-', '.'], "_"));
+    let out = a
+        .cmd(
+            "exec",
+            &["--proxy", "--cred", name, "--", "sh", "-c", &format!("printf %s \"${var}\"")],
+        )
+        .assert()
+        .success();
+    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+}
+
+/// One raw HTTP/1.1 request to the proxy at `listen`: (status, body as JSON or text).
+pub fn http(listen: &str, head: &str, body: &[u8]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(listen).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let req = format!(
+        "{head}\r\nHost: {listen}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    c.write_all(req.as_bytes()).unwrap();
+    c.write_all(body).unwrap();
+    let mut answer = Vec::new();
+    let _ = c.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or(String::new(), |(_, b)| b.to_owned());
+    (status, body)
 }
