@@ -286,3 +286,180 @@ fn a_hand_edited_policy_is_reported_and_grants_nothing() {
         .stdout(contains("ratified, in force"))
         .stdout(contains("TAMPERED").not());
 }
+
+#[test]
+fn proxy_terms_are_added_listed_and_pending_until_ratified() {
+    let v = vault();
+    let terms = [
+        "--allow-withdraw",
+        "--orders-per-second",
+        "5",
+        "--orders-per-minute",
+        "100",
+        "--symbols",
+        "ethusdt,BTCUSDT",
+        "--max-notional",
+        "50000.50",
+    ];
+    let shown = "uid 1000: main at 60/min; proxy: withdraw allowed, 5 orders/s, 100 orders/min, \
+                 symbols BTCUSDT ETHUSDT, max notional 50000.5";
+    v.policy(&["add", "--uid", "1000", "--cred", "main"])
+        .args(terms)
+        .assert()
+        .success()
+        .stdout(contains(shown))
+        .stdout(contains("grants nothing until a quorum ratifies it"));
+    v.policy(&["list"])
+        .assert()
+        .success()
+        .stdout(contains(format!("{shown}  [pending")));
+    let j = v.list_json();
+    let r = &j["rules"][0];
+    assert_eq!(r["allow_withdraw"], true, "{j}");
+    assert_eq!(r["orders_per_second"], 5);
+    assert_eq!(r["orders_per_minute"], 100);
+    assert_eq!(r["symbols"], serde_json::json!(["BTCUSDT", "ETHUSDT"]));
+    assert_eq!(r["max_notional"], "50000.5");
+
+    v.drill_ratify()
+        .assert()
+        .success()
+        .stdout(contains(format!("added: {shown}")));
+    assert_eq!(v.list_json()["rules"][0]["state"], "ratified");
+
+    // The same rule without the withdrawal grant: a change, pending; the ratified terms (with
+    // withdrawal) stay in force until a quorum ratifies it.
+    v.policy(&["add", "--uid", "1000", "--cred", "main"])
+        .args(&terms[1..])
+        .assert()
+        .success()
+        .stdout(contains(
+            "(replacing uid 1000: main at 60/min; proxy: withdraw allowed",
+        ))
+        .stdout(contains("a rule it replaces stays in force until then"));
+    let j = v.list_json();
+    let states: Vec<(&str, bool, bool)> = j["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["state"].as_str().unwrap(),
+                r["in_force"].as_bool().unwrap(),
+                r["allow_withdraw"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [("change-pending", true, true), ("pending", false, false)]
+    );
+    v.cmd(&["creds", "status"])
+        .assert()
+        .success()
+        .stdout(contains(
+            "changed: uid 1000: main at 60/min; proxy: 5 orders/s, 100 orders/min, symbols \
+             BTCUSDT ETHUSDT, max notional 50000.5 (in force until ratified: main at 60/min; \
+             proxy: withdraw allowed,",
+        ));
+    v.drill_ratify().assert().success();
+    let j = v.list_json();
+    assert_eq!(j["rules"].as_array().unwrap().len(), 1);
+    assert_eq!(j["rules"][0]["state"], "ratified");
+    assert_eq!(j["rules"][0]["allow_withdraw"], false);
+
+    // A rule without terms lists the defaults.
+    v.policy(&["add", "--uid", "2000", "--cred", "hedge"])
+        .assert()
+        .success()
+        .stdout(contains("uid 2000: hedge at 60/min."));
+    let j = v.list_json();
+    let r = &j["rules"][1];
+    assert_eq!(r["uid"], 2000);
+    assert_eq!(r["allow_withdraw"], false);
+    assert_eq!(r["orders_per_second"], Value::Null);
+    assert_eq!(r["orders_per_minute"], Value::Null);
+    assert_eq!(r["symbols"], serde_json::json!([]));
+    assert_eq!(r["max_notional"], Value::Null);
+    v.cmd(&["audit", "verify"]).assert().success();
+}
+
+#[test]
+fn bad_proxy_terms_are_refused_naming_each_value() {
+    let v = vault();
+    let add = |extra: &[&str]| {
+        let mut c = v.policy(&["add", "--uid", "1000", "--cred", "main"]);
+        c.args(extra);
+        c
+    };
+    for (args, flag, want) in [
+        (
+            &["--orders-per-second", "0"][..],
+            "--orders-per-second",
+            "1 to 10000",
+        ),
+        (
+            &["--orders-per-second", "10001"],
+            "--orders-per-second",
+            "10001 orders a second",
+        ),
+        (
+            &["--orders-per-second", "five"],
+            "--orders-per-second",
+            "five",
+        ),
+        (
+            &["--orders-per-minute", "600001"],
+            "--orders-per-minute",
+            "1 to 600000",
+        ),
+        (
+            &["--symbols", "BTC USDT"],
+            "--symbols",
+            "the symbol `BTC USDT`",
+        ),
+        (
+            &["--symbols", "BTCUSDT,,ETHUSDT"],
+            "--symbols",
+            "it is empty",
+        ),
+        (&["--max-notional=-5"], "--max-notional", "it has a sign"),
+        (
+            &["--max-notional", "1e6"],
+            "--max-notional",
+            "it has an exponent",
+        ),
+        (
+            &["--max-notional", "50,000"],
+            "--max-notional",
+            "`50,000` is not a plain decimal",
+        ),
+        (
+            &["--max-notional", "1000000000000000000"],
+            "--max-notional",
+            "more than 18 digits before the point",
+        ),
+    ] {
+        add(args)
+            .assert()
+            .code(2)
+            .stderr(contains(flag))
+            .stderr(contains(want));
+    }
+    let many: Vec<String> = (0..257).map(|i| format!("S{i}")).collect();
+    add(&["--symbols", &many.join(",")])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "257 symbols are listed; a rule allows at most 256",
+        ));
+    // Nothing was written by any of them.
+    let text = fs::read_to_string(&v.vault).unwrap();
+    assert!(!text.contains("agent_access"), "{text}");
+    // The help shows the flags with an example.
+    v.policy(&["add", "--help"])
+        .assert()
+        .success()
+        .stdout(contains("--allow-withdraw"))
+        .stdout(contains("--symbols BTCUSDT,ETHUSDT --max-notional 50000"));
+}

@@ -302,7 +302,8 @@ fn every_json_document_prints_exactly_its_documented_fields() {
     assert!(!v["tail_ceremonies"].as_array().unwrap().is_empty());
     check(&docs, &v, &mut seen);
 
-    // An agent access policy, listed as JSON: one rule a quorum ratified, one pending.
+    // An agent access policy, listed as JSON: one rule a quorum ratified, one pending (with
+    // proxy terms).
     cmd(&["agent", "policy", "add", "--uid", "1000", "--cred", "main"])
         .assert()
         .success();
@@ -321,6 +322,10 @@ fn every_json_document_prints_exactly_its_documented_fields() {
             "bot.service",
             "--cred",
             "main",
+            "--symbols",
+            "BTCUSDT",
+            "--max-notional",
+            "50000",
         ])
         .assert()
         .success();

@@ -9,8 +9,8 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::{CliError, examples};
-use custody::ops::access::{self, ClientSpec, RuleRequest};
-use custody::vault::access::{AccessRule, Proposal, Rate};
+use custody::ops::access::{self, AgentPolicyError, ClientSpec, RuleRequest};
+use custody::vault::access::{AccessRule, Notional, Proposal, ProxyTerms, Rate};
 
 /// `custody agent policy ...`.
 #[derive(Subcommand, Debug)]
@@ -77,10 +77,91 @@ pub struct PolicyAddArgs {
     /// How many requests a minute these clients may make, as N/min.
     #[arg(long, value_name = "N/min", default_value = "60/min", value_parser = parse_rate)]
     pub rate: Rate,
+    #[command(flatten)]
+    pub terms: TermsArgs,
+}
+
+/// What the rule lets through the agent's signing proxy beyond the credentials' scope.
+#[derive(Args, Debug)]
+pub struct TermsArgs {
+    /// Let these clients withdraw and transfer through the signing proxy. It still forwards a
+    /// withdrawal only with a credential whose scope includes withdraw.
+    #[arg(long, help_heading = "Signing proxy")]
+    pub allow_withdraw: bool,
+    /// At most N orders a second through the signing proxy (1 to 10000).
+    #[arg(long, value_name = "N", value_parser = parse_orders_per_second, help_heading = "Signing proxy")]
+    pub orders_per_second: Option<u32>,
+    /// At most N orders a minute through the signing proxy (1 to 600000).
+    #[arg(long, value_name = "N", value_parser = parse_orders_per_minute, help_heading = "Signing proxy")]
+    pub orders_per_minute: Option<u32>,
+    /// Orders only on these symbols, as the exchange's order request writes them (BTCUSDT on
+    /// Binance, BTC-USDT on OKX, XBTUSDT on Kraken; case ignored; comma-separated or
+    /// repeated; at most 256). None: any symbol.
+    #[arg(
+        long,
+        value_name = "SYM",
+        value_delimiter = ',',
+        value_parser = parse_symbol,
+        help_heading = "Signing proxy"
+    )]
+    pub symbols: Vec<String>,
+    /// Orders of at most this notional (price x quantity, in the quote currency), a plain
+    /// decimal such as 50000 or 1234.5678.
+    #[arg(long, value_name = "DEC", value_parser = parse_notional, help_heading = "Signing proxy")]
+    pub max_notional: Option<Notional>,
+}
+
+impl TermsArgs {
+    fn terms(&self) -> Result<ProxyTerms, AgentPolicyError> {
+        let mut t = ProxyTerms::default()
+            .with_withdraw(self.allow_withdraw)
+            .with_symbols(&self.symbols)?;
+        if let Some(n) = self.orders_per_second {
+            t = t.with_orders_per_second(n.into())?;
+        }
+        if let Some(n) = self.orders_per_minute {
+            t = t.with_orders_per_minute(n.into())?;
+        }
+        if let Some(n) = self.max_notional {
+            t = t.with_max_notional(n);
+        }
+        Ok(t)
+    }
 }
 
 fn parse_rate(s: &str) -> Result<Rate, String> {
     Rate::parse(s).map_err(|e| e.to_string())
+}
+
+/// A whole number of orders (clap's own words for one that is not).
+fn orders(s: &str) -> Result<u64, String> {
+    s.parse::<u64>()
+        .map_err(|e| format!("`{s}` is not a whole number of orders ({e})"))
+}
+
+fn parse_orders_per_second(s: &str) -> Result<u32, String> {
+    ProxyTerms::default()
+        .with_orders_per_second(orders(s)?)
+        .map(|t| t.orders_per_second().unwrap_or_default())
+        .map_err(|e| e.to_string())
+}
+
+fn parse_orders_per_minute(s: &str) -> Result<u32, String> {
+    ProxyTerms::default()
+        .with_orders_per_minute(orders(s)?)
+        .map(|t| t.orders_per_minute().unwrap_or_default())
+        .map_err(|e| e.to_string())
+}
+
+fn parse_symbol(s: &str) -> Result<String, String> {
+    ProxyTerms::default()
+        .with_symbols([s])
+        .map(|t| t.symbols().concat())
+        .map_err(|e| e.to_string())
+}
+
+fn parse_notional(s: &str) -> Result<Notional, String> {
+    Notional::parse(s).map_err(|e| e.to_string())
 }
 
 #[derive(Args, Debug)]
@@ -122,7 +203,7 @@ fn add(a: PolicyAddArgs, out: &mut dyn Write) -> Result<(), CliError> {
         client: a.client.spec(),
         credentials: a.creds,
         rate: a.rate,
-        terms: Default::default(),
+        terms: a.terms.terms()?,
     };
     let proposed = access::add(&a.vault, &request, super::clock())?;
     match &proposed.outcome {
@@ -178,6 +259,7 @@ fn remove(a: PolicyRemoveArgs, out: &mut dyn Write) -> Result<(), CliError> {
 
 fn rule_json(r: &AccessRule) -> serde_json::Value {
     let s = r.selector();
+    let t = r.terms();
     json!({
         "uid": s.uid(),
         "gid": s.gid(),
@@ -185,6 +267,11 @@ fn rule_json(r: &AccessRule) -> serde_json::Value {
         "unit": s.unit(),
         "credentials": r.credentials(),
         "rate_per_minute": r.rate().requests_per_minute(),
+        "allow_withdraw": t.allows_withdraw(),
+        "orders_per_second": t.orders_per_second(),
+        "orders_per_minute": t.orders_per_minute(),
+        "symbols": t.symbols(),
+        "max_notional": t.max_notional().map(|n| n.to_string()),
     })
 }
 

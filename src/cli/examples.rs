@@ -121,6 +121,10 @@ Examples:
   custody agent policy add --vault fund.json --uid 1001 --cred binance-main
   # Only the program /opt/tradebot/bin/bot in tradebot.service, two credentials, 120 a minute
   custody agent policy add --vault fund.json --uid 1001 --exe /opt/tradebot/bin/bot --unit tradebot.service --cred binance-main,okx-hedge --rate 120/min
+  # Through the signing proxy: at most 5 orders a second, on two symbols, each worth at most 50000
+  custody agent policy add --vault fund.json --uid 1001 --cred binance-main --orders-per-second 5 --symbols BTCUSDT,ETHUSDT --max-notional 50000
+  # A treasury bot that may also withdraw (the proxy still needs a credential scoped withdraw)
+  custody agent policy add --vault fund.json --uid 1002 --cred treasury --allow-withdraw
   # Then a quorum ratifies the change
   custody drill --vault fund.json --ratify";
 

@@ -226,4 +226,39 @@ mod tests {
             digest(&id, &[base, other.with_terms(terms())])
         );
     }
+
+    /// The test vector of shares-format.md ("Agent access policy"), computed there from the
+    /// byte table with Python: one rule, then the same rule with proxy terms.
+    #[test]
+    fn the_documented_test_vector_holds() {
+        let id = [0x11u8; 16];
+        let plain = rule(1001, None, &["binance-main"], 60);
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        assert_eq!(
+            hex(&digest(&id, std::slice::from_ref(&plain)).unwrap()),
+            "b78366eac3c02fed14a8425ef03fc6969ca375c05e5b29db247935edec7d9b0a"
+        );
+        let with = plain.with_terms(
+            ProxyTerms::default()
+                .with_orders_per_second(5)
+                .unwrap()
+                .with_symbols(["ethusdt", "BTCUSDT"])
+                .unwrap()
+                .with_max_notional(Notional::parse("50000").unwrap()),
+        );
+        let b = bytes(&id, std::slice::from_ref(&with));
+        assert_eq!(
+            hex(&b),
+            concat!(
+                "637573746f64792f76312f6167656e742d616363657373001111111111111111",
+                "111111111111111100000001000003e90000000000003c0001000c62696e616e",
+                "63652d6d61696e000b70726f78795f7465726d73000100000005000002000742",
+                "5443555344540007455448555344540100053530303030",
+            )
+        );
+        assert_eq!(
+            hex(&digest(&id, &[with]).unwrap()),
+            "8a5f83846173616c4286891c400a7aead35edd2054209be11dd04676159c2c93"
+        );
+    }
 }
