@@ -30,7 +30,10 @@ fn python_ok() -> bool {
         .status()
         .is_ok_and(|s| s.success())
         || {
-            assert!(std::env::var_os("CI").is_none(), "scripts/test installs ccxt");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "scripts/test installs ccxt"
+            );
             eprintln!("skipped: python3 with ccxt and cryptography is not installed");
             false
         }
@@ -233,7 +236,10 @@ fn hostile_requests_are_refused_before_the_exchange_sees_them() {
     for (what, want, (status, body)) in &cases {
         assert_eq!(status, want, "{what}: {body}");
         let v = json(body);
-        assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{what}: {body}");
+        assert!(
+            v["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{what}: {body}"
+        );
         for m in ["endpoint", "needs", "credential"] {
             assert!(v.get(m).is_some(), "{what}: no `{m}` member: {body}");
         }
@@ -242,17 +248,33 @@ fn hostile_requests_are_refused_before_the_exchange_sees_them() {
         }
     }
     // The withdrawal names what it needs and why.
-    let (_, body) = &cases.iter().find(|c| c.0.starts_with("a withdrawal")).unwrap().2;
+    let (_, body) = &cases
+        .iter()
+        .find(|c| c.0.starts_with("a withdrawal"))
+        .unwrap()
+        .2;
     let v = json(body);
     assert_eq!(v["needs"], "withdraw");
     assert_eq!(v["endpoint"], "POST /sapi/v1/capital/withdraw/apply");
     assert_eq!(v["credential"], "binance-main");
-    assert_eq!(v["code"], -1002, "Binance's own error members, for ccxt: {body}");
+    assert_eq!(
+        v["code"], -1002,
+        "Binance's own error members, for ccxt: {body}"
+    );
     // The legacy endpoint is unknown, and its refusal guesses the class it would need.
-    let (_, body) = &cases.iter().find(|c| c.0 == "a legacy API version").unwrap().2;
+    let (_, body) = &cases
+        .iter()
+        .find(|c| c.0 == "a legacy API version")
+        .unwrap()
+        .2;
     assert_eq!(json(body)["needs"], "withdraw", "{body}");
     // Nothing above reached an exchange.
-    assert_eq!(mock.requests().len(), before, "{:?}", &mock.requests()[before..]);
+    assert_eq!(
+        mock.requests().len(),
+        before,
+        "{:?}",
+        &mock.requests()[before..]
+    );
 
     // Order limits: two orders a minute pass the proxy (the mock answers them), the third is
     // refused with 429.
@@ -261,7 +283,10 @@ fn hostile_requests_are_refused_before_the_exchange_sees_them() {
             &listen,
             &format!(
                 "POST /{tok}/{} HTTP/1.1\r\nX-MBX-APIKEY: {tok}",
-                enc(&format!("https://api.binance.com/api/v3/order?symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price={}&{signed}", 20000 + n))
+                enc(&format!(
+                    "https://api.binance.com/api/v3/order?symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price={}&{signed}",
+                    20000 + n
+                ))
             ),
             b"",
         )
@@ -283,7 +308,10 @@ fn hostile_requests_are_refused_before_the_exchange_sees_them() {
         .filter(|l| l.contains("agent-proxied") && l.contains("refused"))
         .count();
     // (Requests refused before their target parsed name no exchange path: eight above.)
-    assert!(refused >= cases.len() - 8, "{refused} refusals recorded:\n{audit}");
+    assert!(
+        refused >= cases.len() - 8,
+        "{refused} refusals recorded:\n{audit}"
+    );
     assert!(!audit.contains("signature=00") && !audit.contains(&tok));
     f.cmd(&["audit", "verify"]).assert().success();
 }

@@ -214,14 +214,24 @@ pub fn agent(f: &Fixture, mock: &Mock, ids: &[&str]) -> (Agent, String) {
     (a, listen)
 }
 
-
 /// A proxy token for credential `name`, as `agent exec --proxy` gives it to a program.
 pub fn token(a: &Agent, name: &str) -> String {
-    let var = format!("{}_API_KEY", name.to_ascii_uppercase().replace(['-', '.'], "_"));
+    let var = format!(
+        "{}_API_KEY",
+        name.to_ascii_uppercase().replace(['-', '.'], "_")
+    );
     let out = a
         .cmd(
             "exec",
-            &["--proxy", "--cred", name, "--", "sh", "-c", &format!("printf %s \"${var}\"")],
+            &[
+                "--proxy",
+                "--cred",
+                name,
+                "--",
+                "sh",
+                "-c",
+                &format!("printf %s \"${var}\""),
+            ],
         )
         .assert()
         .success();
@@ -247,6 +257,8 @@ pub fn http(listen: &str, head: &str, body: &[u8]) -> (u16, String) {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map_or(String::new(), |(_, b)| b.to_owned());
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, b)| b.to_owned());
     (status, body)
 }
