@@ -1,4 +1,5 @@
-//! Time stamps: Unix seconds (UTC) inside signed data, RFC 3339 in files, dates on sheets.
+//! Time stamps: Unix seconds (UTC) inside signed data, RFC 3339 in files, dates on sheets,
+//! ISO 8601 with milliseconds where an exchange signs the time (OKX).
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -35,6 +36,21 @@ pub fn compact(secs: u64) -> String {
     )
 }
 
+/// `2020-12-08T09:08:57.715Z`: ISO 8601 in UTC with milliseconds, from Unix milliseconds.
+pub fn iso8601_ms(ms: u64) -> String {
+    let t = datetime(ms / 1000);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        ms % 1000
+    )
+}
+
 /// `2026-11-28`.
 pub fn date(secs: u64) -> String {
     let d = datetime(secs).date();
@@ -63,6 +79,9 @@ mod tests {
         assert_eq!(compact(1_790_000_000), "20260921T141320Z");
         assert_eq!(parse_rfc3339(&rfc3339(1_764_352_800)), Some(1_764_352_800));
         assert_eq!(parse_rfc3339("yesterday"), None);
+        // OKX's documented timestamp, and milliseconds kept with leading zeros.
+        assert_eq!(iso8601_ms(1_607_418_537_715), "2020-12-08T09:08:57.715Z");
+        assert_eq!(iso8601_ms(1_607_418_537_005), "2020-12-08T09:08:57.005Z");
     }
 
     #[test]

@@ -13,6 +13,11 @@
 //! | [`okx`] | base64 HMAC-SHA256 of timestamp + method + request path (with query) + body |
 //! | [`bybit`] | hex HMAC-SHA256 of timestamp + API key + recv window + query string or body (v5) |
 //! | [`kraken`] | base64 HMAC-SHA512, keyed by the base64-decoded secret, of the URI path + SHA-256(nonce + POST data) |
+//! | [`coinbase`] | a JWT signed with ES256 (EC key in PEM) or EdDSA (Ed25519 key), or hex HMAC-SHA256 of timestamp + method + path + body (legacy keys) |
+//!
+//! Each module is also that exchange's [`venue::Venue`] for the proxy: its pinned hosts, its
+//! endpoint table (docs/proxy-endpoints.md), where the bot's request carries its key and its
+//! own authentication, and what an order request says ([`order_fields`] reads the fields).
 
 use hmac::{Hmac, Mac};
 use sha2::{Sha256, Sha512};
@@ -20,8 +25,12 @@ use sha2::{Sha256, Sha512};
 pub mod binance;
 pub mod bybit;
 pub mod class;
+pub mod coinbase;
+#[cfg(test)]
+mod fixture;
 pub mod kraken;
 pub mod okx;
+pub mod order_fields;
 pub mod request;
 pub mod stand_in;
 pub mod venue;

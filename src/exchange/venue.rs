@@ -35,7 +35,6 @@ pub struct Stamp {
 }
 
 /// The request as it goes to the exchange.
-#[derive(Debug)]
 pub struct Outgoing {
     /// The path with its query, exactly as signed.
     pub path_and_query: String,
@@ -43,6 +42,29 @@ pub struct Outgoing {
     pub headers: Vec<(&'static str, String)>,
     /// The body, exactly as signed.
     pub body: Vec<u8>,
+}
+
+/// Header values carry the API key, a passphrase and signatures: Debug names the headers only
+/// (and shows the content type).
+impl std::fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                if n.eq_ignore_ascii_case("content-type") {
+                    format!("{n}: {v}")
+                } else {
+                    format!("{n}: <redacted>")
+                }
+            })
+            .collect();
+        f.debug_struct("Outgoing")
+            .field("path_and_query", &self.path_and_query)
+            .field("headers", &headers)
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
 }
 
 /// What an order request says, for the policy's symbol and notional limits.
@@ -54,8 +76,13 @@ pub struct OrderFacts {
     pub price: Option<String>,
     /// The quantity in the base currency, if given that way.
     pub quantity: Option<String>,
-    /// The amount in the quote currency, if given that way (market buys by cost).
+    /// The amount in the quote currency, if given that way (market buys by cost; Bybit spot
+    /// market buys by default; Bybit inverse contracts, whose quantity is in USD).
     pub quote_amount: Option<String>,
+    /// The quantity in contracts, if given that way (OKX futures, swaps and options: each
+    /// contract is a fixed amount the exchange lists per instrument, `ctVal`, which the
+    /// request does not carry).
+    pub contracts: Option<String>,
 }
 
 /// Why a request cannot be signed.
@@ -159,7 +186,47 @@ pub fn content_type(req: &Request) -> &'static str {
 }
 
 /// Every exchange the proxy serves.
-pub static VENUES: &[&dyn Venue] = &[];
+pub static VENUES: &[&dyn Venue] = &[
+    &super::binance::Binance,
+    &super::okx::Okx,
+    &super::bybit::Bybit,
+    &super::kraken::Kraken,
+    &super::coinbase::Coinbase,
+];
+
+/// A secret field as the text the exchange issued, for a header or a signature: printable
+/// ASCII only, so that nothing in it can end a header line or be read differently.
+pub(crate) fn ascii_field<'s>(
+    field: &'s SecretBytes,
+    what: &'static str,
+) -> Result<&'s str, SignError> {
+    let b = field.expose();
+    if b.iter().all(|c| (0x20..0x7f).contains(c)) {
+        Ok(std::str::from_utf8(b).expect("printable ASCII is UTF-8"))
+    } else {
+        Err(SignError::BadSecret(what))
+    }
+}
+
+/// The passphrase, which this exchange signs with.
+pub(crate) fn passphrase(secrets: &Secrets) -> Result<&str, SignError> {
+    let p = secrets
+        .passphrase
+        .as_ref()
+        .ok_or(SignError::MissingField("passphrase"))?;
+    ascii_field(
+        p,
+        "printable ASCII text (the passphrase), as the exchange issues it",
+    )
+}
+
+/// The API key as header text.
+pub(crate) fn api_key(secrets: &Secrets) -> Result<&str, SignError> {
+    ascii_field(
+        &secrets.api_key,
+        "printable ASCII text (the API key), as the exchange issues it",
+    )
+}
 
 /// The exchange that pins `host`, if any.
 pub fn for_host(host: &str) -> Option<(&'static dyn Venue, &'static str)> {

@@ -70,7 +70,8 @@ pub enum FieldName {
     ApiKey,
     /// The API secret that signs requests (`api_secret`).
     ApiSecret,
-    /// The API passphrase some exchanges require, such as OKX, KuCoin and Bitget (`passphrase`).
+    /// The API passphrase some exchanges require, such as OKX, KuCoin and Bitget (`passphrase`);
+    /// for Kraken, the API key's two-factor password, which the signing proxy sends as `otp`.
     Passphrase,
     /// The account's user id, for exchanges that ask for it (`uid`).
     Uid,
