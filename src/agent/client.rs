@@ -118,9 +118,9 @@ pub fn call(socket: &Path, request: &[u8]) -> Result<Zeroizing<Vec<u8>>, ClientE
     let head: HeadOnly = serde_json::from_slice(&answer).map_err(|e| {
         ClientError::BadAnswer(format!("not JSON of this protocol ({:?})", e.classify()))
     })?;
-    if head.v != VERSION {
+    if head.v != VERSION && head.v != PROXY_VERSION {
         return Err(ClientError::BadAnswer(format!(
-            "protocol version {} (this custody speaks {VERSION})",
+            "protocol version {} (this custody speaks {VERSION} and {PROXY_VERSION})",
             head.v
         )));
     }

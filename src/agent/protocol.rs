@@ -443,7 +443,7 @@ mod tests {
             Ok(Request::Fetch { credentials }) if credentials == ["a", "b"]
         ));
         assert_eq!(code("not json"), ErrorCode::BadRequest);
-        assert_eq!(code(r#"{"v":2,"op":"status"}"#), ErrorCode::Version);
+        assert_eq!(code(r#"{"v":3,"op":"status"}"#), ErrorCode::Version);
         assert_eq!(code(r#"{"v":"1","op":"status"}"#), ErrorCode::Version);
         assert_eq!(code(r#"{"v":1,"op":"launch"}"#), ErrorCode::BadRequest);
         assert_eq!(
@@ -474,12 +474,12 @@ mod tests {
         // A client trying a later version with members this agent does not know learns the
         // version is wrong, not that a member is (docs/agent-protocol.md, "Versioning").
         assert_eq!(
-            code(r#"{"v":2,"op":"status","since":"2026-01-01"}"#),
+            code(r#"{"v":3,"op":"status","since":"2026-01-01"}"#),
             ErrorCode::Version
         );
-        assert_eq!(code(r#"{"op":"inspect","v":2}"#), ErrorCode::Version);
+        assert_eq!(code(r#"{"op":"inspect","v":3}"#), ErrorCode::Version);
         assert_eq!(
-            code(r#"{"v":2,"op":"fetch","credentials":"binance-main"}"#),
+            code(r#"{"v":3,"op":"fetch","credentials":"binance-main"}"#),
             ErrorCode::Version
         );
         // Without `v`, or not JSON at all, it is not a request of this protocol.

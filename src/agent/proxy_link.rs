@@ -198,6 +198,8 @@ impl Backend for ProxyLink {
         }
         let held = h.get(&issued.credential).ok_or_else(unknown)?;
         let secrets = held.signing.clone().ok_or_else(unknown)?;
+        // A bot trading through the proxy is using its credential (`--idle-ttl`).
+        *shared.last_use.lock().unwrap_or_else(|p| p.into_inner()) = std::time::Instant::now();
         Ok(Session {
             credential: issued.credential.clone(),
             exchange: held.exchange.clone(),

@@ -136,7 +136,7 @@ pub(super) struct Shared {
     owner: u32,
     pub(super) state: RwLock<State>,
     unlocking: AtomicBool,
-    last_use: Mutex<Instant>,
+    pub(super) last_use: Mutex<Instant>,
     limiter: Mutex<Limiter<LimitKey>>,
     stats: Stats,
     connections: AtomicUsize,

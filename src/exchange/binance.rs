@@ -104,6 +104,20 @@ impl Venue for Binance {
         "binance"
     }
 
+    /// Binance's `-1002` ("You are not authorized to execute this request"), which ccxt
+    /// raises as `PermissionDenied`.
+    fn refusal_members(&self, message: &str) -> Vec<(&'static str, serde_json::Value)> {
+        vec![
+            ("code", serde_json::Value::from(-1002)),
+            (
+                "msg",
+                serde_json::Value::from(format!(
+                    "{message} (this key has no operation privilege for it)"
+                )),
+            ),
+        ]
+    }
+
     fn hosts(&self) -> &'static [&'static str] {
         &[SPOT_HOST, FUTURES_HOST]
     }

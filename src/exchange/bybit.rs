@@ -148,6 +148,17 @@ impl Venue for Bybit {
         "bybit"
     }
 
+    /// Bybit's `10024` (compliance/permission), which ccxt raises as `PermissionDenied`.
+    fn refusal_members(&self, message: &str) -> Vec<(&'static str, serde_json::Value)> {
+        vec![
+            ("retCode", serde_json::Value::from(10024)),
+            ("retMsg", serde_json::Value::from(message)),
+            ("result", serde_json::json!({})),
+            ("retExtInfo", serde_json::json!({})),
+            ("time", serde_json::Value::from(0)),
+        ]
+    }
+
     fn hosts(&self) -> &'static [&'static str] {
         &[HOST]
     }

@@ -204,6 +204,16 @@ impl Venue for Coinbase {
         "coinbase"
     }
 
+    /// A fresh P-256 key in PKCS#8 PEM (which names its curve, as Python's `cryptography`
+    /// requires; p256's SEC1 form leaves the curve out), so that the bot's ccxt signs its own (discarded) JWT:
+    /// ccxt needs a well-formed EC key to sign at all.
+    fn dummy_secret(&self) -> zeroize::Zeroizing<String> {
+        let key = p256::SecretKey::random(&mut rand_core::OsRng);
+        use p256::pkcs8::EncodePrivateKey;
+        key.to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
+            .expect("a fresh P-256 key encodes")
+    }
+
     fn hosts(&self) -> &'static [&'static str] {
         &[HOST]
     }

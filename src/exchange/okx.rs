@@ -149,6 +149,16 @@ impl Venue for Okx {
         "okx"
     }
 
+    /// OKX's `50027` ("This account is restricted from trading"), which ccxt raises as
+    /// `PermissionDenied`.
+    fn refusal_members(&self, message: &str) -> Vec<(&'static str, serde_json::Value)> {
+        vec![
+            ("code", serde_json::Value::from("50027")),
+            ("msg", serde_json::Value::from(message)),
+            ("data", serde_json::json!([])),
+        ]
+    }
+
     fn hosts(&self) -> &'static [&'static str] {
         &[HOST]
     }
