@@ -85,6 +85,16 @@ const BEFORE: &[(&str, Prepare)] = &[
 /// Commands that cannot run here, and why.
 const NOT_RUN: &[(&str, &str)] = &[
     (
+        "--proxy-listen 127.0.0.1:8787",
+        "the agent with its signing proxy is a long-running service; tests/proxy_ccxt.rs and \
+         tests/proxy_hygiene.rs run `agent run --proxy-listen` against local exchange mocks",
+    ),
+    (
+        "--proxy --cred binance-main -- python3 bot.py",
+        "needs the running agent and a bot; tests/proxy_ccxt.rs runs `agent exec --proxy` with \
+         real ccxt bots",
+    ),
+    (
         "--socket /run/custody/agent.sock --max-ttl 24h",
         "the agent is a long-running service on /run/custody; tests/agent.rs runs `agent run` \
          and every agent command below against a real agent",
