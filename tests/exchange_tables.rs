@@ -1,4 +1,4 @@
-//! The signing proxy's endpoint tables (src/exchange/<name>.rs, listed in `venue::VENUES`):
+//! The signing proxy's endpoint tables (src/exchange/<name>.rs, listed in `registry::VENUES`):
 //! every row's path passes the proxy's own request-target rules (so a bot's request can match
 //! it), no two rows of a host can match the same request, every host is a lower-case name the
 //! proxy can reach over https, and docs/proxy-endpoints.md — what officers read to know what a
@@ -9,7 +9,7 @@ use std::fs;
 use std::path::Path;
 
 use custody::exchange::class::{Endpoint, Method, Orders};
-use custody::exchange::venue::{self, VENUES};
+use custody::exchange::registry::{self, VENUES};
 
 /// The exchanges the proxy serves, in `VENUES` order.
 const SERVED: [&str; 5] = ["binance", "okx", "bybit", "kraken", "coinbase"];
@@ -41,13 +41,13 @@ fn the_five_exchanges_are_served_under_their_credential_names() {
             custody::vault::credential::EXCHANGES.contains(&name),
             "{name} is not an exchange a credential can name"
         );
-        assert_eq!(venue::by_name(name).map(|v| v.exchange()), Some(name));
+        assert_eq!(registry::by_name(name).map(|v| v.exchange()), Some(name));
     }
     for v in VENUES {
         for host in v.hosts() {
             assert!(!v.endpoints(host).is_empty(), "{host} has an empty table");
             assert_eq!(
-                venue::for_host(host).map(|(v, h)| (v.exchange(), h)),
+                registry::for_host(host).map(|(v, h)| (v.exchange(), h)),
                 Some((v.exchange(), *host))
             );
         }
@@ -95,7 +95,7 @@ fn every_path_passes_the_proxys_request_target_rules() {
             .unwrap_or_else(|r| panic!("{ex} {} {}: {}", e.method.as_str(), e.path, r.error));
         assert_eq!(t.path, concrete);
         // The row matches the request it was written for, and only that row does.
-        let table = venue::by_name(ex).unwrap().endpoints(host);
+        let table = registry::by_name(ex).unwrap().endpoints(host);
         let hit = custody::exchange::class::lookup(table, e.method, &t.path).unwrap_or_else(|| {
             panic!(
                 "{ex} {} {} does not match itself",
@@ -316,7 +316,7 @@ fn withdrawals_transfers_and_deposit_addresses_need_the_withdraw_scope() {
         ),
     ];
     for (ex, host, m, path) in moves {
-        let v = venue::by_name(ex).unwrap();
+        let v = registry::by_name(ex).unwrap();
         let e = custody::exchange::class::lookup(v.endpoints(host), *m, path)
             .unwrap_or_else(|| panic!("{ex}: {} {path} is not in the table", m.as_str()));
         assert_eq!(

@@ -18,8 +18,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use custody::exchange::binance;
 use custody::exchange::class::{Class, Method, Orders, lookup};
+use custody::exchange::registry;
 use custody::exchange::request::{Param, Request, parse_body, parse_params};
-use custody::exchange::venue::{self, Secrets, Stamp};
+use custody::exchange::venue::{Secrets, Stamp};
 use custody::secret::SecretBytes;
 use serde_json::{Value, json};
 
@@ -120,7 +121,7 @@ fn every_request_ccxt_makes_is_served_and_signed_as_ccxt_signs_it() {
         let t = custody::proxy::target::parse(&format!("/{TOKEN}/{url}"))
             .unwrap_or_else(|e| panic!("{what}: {}", e.error));
         let (v, host) =
-            venue::for_host(&t.host).unwrap_or_else(|| panic!("{what}: host not pinned"));
+            registry::for_host(&t.host).unwrap_or_else(|| panic!("{what}: host not pinned"));
         assert_eq!(v.exchange(), ex, "{what}");
         let method = Method::parse(r["method"].as_str().unwrap()).unwrap();
         let ccxt_headers: Vec<(String, String)> = r["headers"]

@@ -12,7 +12,8 @@ use zeroize::Zeroizing;
 
 use super::proxy_tokens::Tokens;
 use crate::audit::AgentRecorder;
-use crate::exchange::venue::{self, Secrets};
+use crate::exchange::registry;
+use crate::exchange::venue::Secrets;
 use crate::ops::agent_unlock::AgentUnlocked;
 use crate::ops::release;
 use crate::secret::SecretBytes;
@@ -145,7 +146,7 @@ impl Holding {
 /// when the proxy does not serve the exchange or a field it needs is missing (the proxy then
 /// refuses to issue a token for it, saying which).
 fn signing_secrets(exchange: &str, f: &crate::vault::seal::SecretFields) -> Option<Secrets> {
-    let v = venue::by_name(exchange)?;
+    let v = registry::by_name(exchange)?;
     let key = f.api_key.as_deref()?;
     let secret = f.api_secret.as_deref().or(f.private_key_pem.as_deref())?;
     let passphrase = if v.has_passphrase() {

@@ -21,6 +21,7 @@
 //! | [`client`] | asking an agent (what `custody agent ...` and the tests use) |
 
 pub mod client;
+pub mod config;
 pub mod holding;
 pub mod peer;
 pub mod protocol;
@@ -28,4 +29,5 @@ pub mod proxy_link;
 pub mod proxy_tokens;
 pub mod rate;
 pub mod server;
+pub mod shared;
 pub mod socket;

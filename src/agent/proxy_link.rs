@@ -14,9 +14,8 @@ use zeroize::Zeroizing;
 
 use super::peer::PeerFacts;
 use super::protocol::{ErrorCode, PROXY_VERSION};
-use super::server::{self, Shared, State};
-use crate::audit::{AgentRecorder, ProxiedOutcome, ProxiedRequest};
-use crate::exchange::venue;
+use super::shared::{self, Shared, State, flush_into};
+use crate::exchange::registry;
 use crate::proxy::refusal::Refusal;
 use crate::proxy::session::{Answered, Backend, Session};
 use crate::terminal_text::escape;
@@ -32,44 +31,6 @@ pub const MAX_QUEUED: usize = 16 * 1024;
 /// The agent, as its proxy sees it.
 pub struct ProxyLink(pub(super) Arc<Shared>);
 
-fn to_record(a: Answered) -> ProxiedRequest {
-    ProxiedRequest {
-        time: a.time,
-        uid: a.uid.unwrap_or(u32::MAX),
-        pid: None,
-        exe: None,
-        credential: a.credential,
-        exchange: a.exchange.unwrap_or_default(),
-        method: a.method,
-        path: a.path.unwrap_or_default(),
-        class: a.class.unwrap_or_else(|| "unknown".into()),
-        outcome: if a.refused.is_some() {
-            ProxiedOutcome::Refused
-        } else {
-            ProxiedOutcome::Forwarded
-        },
-        reason: a.refused,
-        upstream_status: a.upstream_status,
-        latency_us: Some(a.latency_us),
-    }
-}
-
-/// Write the queued records with `recorder` (called before the seal record).
-pub(super) fn flush_into(shared: &Shared, recorder: &AgentRecorder) {
-    let batch: Vec<Answered> =
-        std::mem::take(&mut *shared.proxied.lock().unwrap_or_else(|p| p.into_inner()));
-    for chunk in batch.chunks(crate::audit::MAX_PROXIED_BATCH) {
-        let records: Vec<ProxiedRequest> = chunk.iter().cloned().map(to_record).collect();
-        if let Err(e) = recorder.proxied(&records) {
-            (shared.log)(&format!(
-                "warning: {} proxy record(s) are not in the audit log: {}",
-                records.len(),
-                escape(&e.to_string())
-            ));
-        }
-    }
-}
-
 /// Write the queued records, if the agent is unlocked (the batch of a sealed session was
 /// written before its seal record).
 pub(super) fn flush(shared: &Shared) {
@@ -82,7 +43,7 @@ pub(super) fn flush(shared: &Shared) {
 /// Answer a `proxy` request: a token per credential, and the URL for ccxt's `proxyUrl`.
 pub(super) fn issue(shared: &Shared, facts: &PeerFacts, names: &[String]) -> Zeroizing<Vec<u8>> {
     let Some(running) = shared.proxy.get() else {
-        return server::refuse(
+        return shared::refuse(
             shared,
             Some(facts),
             ErrorCode::NoProxy,
@@ -90,21 +51,21 @@ pub(super) fn issue(shared: &Shared, facts: &PeerFacts, names: &[String]) -> Zer
              --proxy-listen 127.0.0.1:PORT`",
         );
     };
-    let state = match server::admit(shared, facts, names) {
+    let state = match shared::admit(shared, facts, names) {
         Ok(s) => s,
         Err(answer) => return answer,
     };
     let State::Unlocked(h) = &*state else {
         unreachable!("admit returns an unlocked state")
     };
-    let client = server::client_of(facts);
+    let client = shared::client_of(facts);
     for n in names {
         let held = h.get(n).expect("admit checked it is held");
-        let problem = match venue::by_name(&held.exchange) {
+        let problem = match registry::by_name(&held.exchange) {
             None => Some(format!(
                 "credential `{n}` is a {} key, and the signing proxy serves {}",
                 escape(&held.exchange),
-                venue::VENUES
+                registry::VENUES
                     .iter()
                     .map(|v| v.exchange())
                     .collect::<Vec<_>>()
@@ -118,14 +79,14 @@ pub(super) fn issue(shared: &Shared, facts: &PeerFacts, names: &[String]) -> Zer
         };
         if let Some(message) = problem {
             drop(state);
-            return server::refuse(shared, Some(facts), ErrorCode::NoProxy, &message);
+            return shared::refuse(shared, Some(facts), ErrorCode::NoProxy, &message);
         }
     }
-    if let Err(e) = server::with_audit_client(facts, |c| h.recorder.proxy_tokens(c, names)) {
+    if let Err(e) = shared::with_audit_client(facts, |c| h.recorder.proxy_tokens(c, names)) {
         let message =
             format!("the tokens could not be recorded in the audit log, so none was issued: {e}");
         drop(state);
-        return server::refuse(shared, Some(facts), ErrorCode::Audit, &message);
+        return shared::refuse(shared, Some(facts), ErrorCode::Audit, &message);
     }
     let url = running.addr;
     let mut out = Zeroizing::new(Vec::with_capacity(256 + 160 * names.len()));
@@ -141,8 +102,8 @@ pub(super) fn issue(shared: &Shared, facts: &PeerFacts, names: &[String]) -> Zer
             .grants(&client, n)
             .map(|r| r.terms().clone())
             .unwrap_or_default();
-        let token = tokens.issue(facts.uid, n, terms, server::describe(facts));
-        let v = venue::by_name(&held.exchange).expect("checked");
+        let token = tokens.issue(facts.uid, n, terms, shared::describe(facts));
+        let v = registry::by_name(&held.exchange).expect("checked");
         if i > 0 {
             out.push(b',');
         }
@@ -163,7 +124,7 @@ pub(super) fn issue(shared: &Shared, facts: &PeerFacts, names: &[String]) -> Zer
     (shared.log)(&format!(
         "issued proxy token(s) for {} to {}",
         names.join(", "),
-        server::describe(facts)
+        shared::describe(facts)
     ));
     out
 }

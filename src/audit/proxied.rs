@@ -13,9 +13,8 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 use super::agent::AgentRecorder;
+pub use super::record::ProxiedOutcome;
 use super::record::{Event, Record};
 use super::{AuditError, LogHead};
 use crate::timefmt;
@@ -65,26 +64,6 @@ pub struct ProxiedRequest {
     pub upstream_status: Option<u16>,
     /// Microseconds the request spent in the proxy, the exchange's answer included.
     pub latency_us: Option<u64>,
-}
-
-/// Whether the proxy forwarded a request to the exchange or refused it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProxiedOutcome {
-    /// Signed and sent to the exchange.
-    Forwarded,
-    /// Refused by the proxy; nothing was sent.
-    Refused,
-}
-
-impl ProxiedOutcome {
-    /// As written in the `proxy_outcome` member: `forwarded` or `refused`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProxiedOutcome::Forwarded => "forwarded",
-            ProxiedOutcome::Refused => "refused",
-        }
-    }
 }
 
 /// Why a [`ProxiedRequest`] cannot be recorded as it is (the proxy's mistake: a record must

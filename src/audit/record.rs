@@ -4,8 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::proxied::ProxiedOutcome;
-
 /// What a record says happened.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -428,5 +426,25 @@ fn micros(us: u64) -> String {
         0..1000 => format!("{us} µs"),
         1000..1_000_000 => format!("{:.1} ms", us as f64 / 1000.0),
         _ => crate::timefmt::duration(us / 1000),
+    }
+}
+
+/// Whether the proxy forwarded a request to the exchange or refused it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProxiedOutcome {
+    /// Signed and sent to the exchange.
+    Forwarded,
+    /// Refused by the proxy; nothing was sent.
+    Refused,
+}
+
+impl ProxiedOutcome {
+    /// As written in the `proxy_outcome` member: `forwarded` or `refused`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProxiedOutcome::Forwarded => "forwarded",
+            ProxiedOutcome::Refused => "refused",
+        }
     }
 }

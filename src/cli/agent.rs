@@ -486,7 +486,7 @@ fn exec(a: AgentExecArgs) -> Result<(), CliError> {
     if a.proxy {
         let grants = client::proxy(&a.socket.path(), &names)?;
         for g in &grants.credentials {
-            let venue = custody::exchange::venue::by_name(&g.exchange).ok_or_else(|| {
+            let venue = custody::exchange::registry::by_name(&g.exchange).ok_or_else(|| {
                 CliError::Usage(format!(
                     "the agent issued a token for an exchange this custody does not know: {}",
                     escape(&g.exchange)

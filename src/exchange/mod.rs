@@ -31,6 +31,7 @@ mod fixture;
 pub mod kraken;
 pub mod okx;
 pub mod order_fields;
+pub mod registry;
 pub mod request;
 pub mod stand_in;
 pub mod venue;

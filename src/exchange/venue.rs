@@ -185,15 +185,6 @@ pub fn content_type(req: &Request) -> &'static str {
     }
 }
 
-/// Every exchange the proxy serves.
-pub static VENUES: &[&dyn Venue] = &[
-    &super::binance::Binance,
-    &super::okx::Okx,
-    &super::bybit::Bybit,
-    &super::kraken::Kraken,
-    &super::coinbase::Coinbase,
-];
-
 /// A secret field as the text the exchange issued, for a header or a signature: printable
 /// ASCII only, so that nothing in it can end a header line or be read differently.
 pub(crate) fn ascii_field<'s>(
@@ -226,16 +217,4 @@ pub(crate) fn api_key(secrets: &Secrets) -> Result<&str, SignError> {
         &secrets.api_key,
         "printable ASCII text (the API key), as the exchange issues it",
     )
-}
-
-/// The exchange that pins `host`, if any.
-pub fn for_host(host: &str) -> Option<(&'static dyn Venue, &'static str)> {
-    VENUES
-        .iter()
-        .find_map(|v| v.hosts().iter().find(|h| **h == host).map(|h| (*v, *h)))
-}
-
-/// The exchange named `name`, if the proxy serves it.
-pub fn by_name(name: &str) -> Option<&'static dyn Venue> {
-    VENUES.iter().copied().find(|v| v.exchange() == name)
 }

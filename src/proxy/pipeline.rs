@@ -27,8 +27,9 @@ use super::session::{Answered, Backend, Session};
 use super::target;
 use super::upstream::Upstream;
 use crate::exchange::class::{self, Class, Method, Orders};
+use crate::exchange::registry;
 use crate::exchange::request::{self, Request};
-use crate::exchange::venue::{self, Stamp, Venue};
+use crate::exchange::venue::{Stamp, Venue};
 use crate::vault::credential::Scope;
 
 /// The response body type.
@@ -148,13 +149,13 @@ impl Proxy {
             .map(|p| p.as_str().to_owned())
             .unwrap_or_default();
         let t = target::parse(&raw)?;
-        let (venue, host) = venue::for_host(&t.host).ok_or_else(|| {
+        let (venue, host) = registry::for_host(&t.host).ok_or_else(|| {
             Refusal::with_status(
                 404,
                 format!(
                     "`{}` is not a host the proxy forwards to; the pinned hosts are {}",
                     crate::terminal_text::escape(&t.host),
-                    venue::VENUES
+                    registry::VENUES
                         .iter()
                         .flat_map(|v| v.hosts().iter().copied())
                         .collect::<Vec<_>>()

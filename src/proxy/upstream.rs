@@ -87,9 +87,9 @@ impl Override {
     pub fn parse(s: &str) -> Result<Override, UpstreamError> {
         let bad = || UpstreamError::Override(s.to_owned());
         let (ex, url) = s.split_once('=').ok_or_else(bad)?;
-        let hosts: Vec<&'static str> = match crate::exchange::venue::by_name(ex) {
+        let hosts: Vec<&'static str> = match crate::exchange::registry::by_name(ex) {
             Some(v) => v.hosts().to_vec(),
-            None => vec![crate::exchange::venue::for_host(ex).ok_or_else(bad)?.1],
+            None => vec![crate::exchange::registry::for_host(ex).ok_or_else(bad)?.1],
         };
         let rest = url.strip_prefix("https://").ok_or_else(bad)?;
         let rest = rest.strip_suffix('/').unwrap_or(rest);
