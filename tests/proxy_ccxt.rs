@@ -9,8 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::agent::Agent;
-use common::exchange_mock::{Mock, agent, bot_args, vault};
-use common::have;
+use common::exchange_mock::{Mock, agent, bot_args, ccxt_available, vault};
 
 /// ccxt id, credential name, custody exchange.
 const BOTS: &[(&str, &str, &str)] = &[
@@ -21,22 +20,6 @@ const BOTS: &[(&str, &str, &str)] = &[
     ("kraken", "kraken-main", "kraken"),
     ("coinbase", "coinbase-main", "coinbase"),
 ];
-
-fn ccxt_available() -> bool {
-    have("python3", "the signing proxy's ccxt tests")
-        && std::process::Command::new("python3")
-            .args(["-c", "import ccxt, cryptography"])
-            .status()
-            .is_ok_and(|s| s.success())
-        || {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "ccxt is not installed: scripts/test installs it"
-            );
-            eprintln!("skipped: python3 with ccxt is not installed (scripts/test installs it)");
-            false
-        }
-}
 
 /// Run bot.py for `id` under `agent exec --proxy --cred NAME`; its one JSON line.
 fn run_bot(a: &Agent, id: &str, name: &str, scenario: &str) -> serde_json::Value {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::exchange_mock::{Mock, agent, http, token, vault};
+use common::exchange_mock::{Mock, agent, ccxt_available, http, token, vault};
 
 fn enc(url: &str) -> String {
     url.bytes()
@@ -24,24 +24,9 @@ fn json(body: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body:?}"))
 }
 
-fn python_ok() -> bool {
-    std::process::Command::new("python3")
-        .args(["-c", "import ccxt, cryptography"])
-        .status()
-        .is_ok_and(|s| s.success())
-        || {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "scripts/test installs ccxt"
-            );
-            eprintln!("skipped: python3 with ccxt and cryptography is not installed");
-            false
-        }
-}
-
 #[test]
 fn hostile_requests_are_refused_before_the_exchange_sees_them() {
-    if !python_ok() {
+    if !ccxt_available() {
         return;
     }
     let mock = Mock::start(&["binance", "okx"]);

@@ -10,6 +10,23 @@ use std::time::{Duration, Instant};
 use super::agent::{Agent, Fixture, my_uid};
 use super::{custody, init_args};
 
+/// Whether Python with ccxt (and its `cryptography`) is installed. Under CI (`CI` set) it must
+/// be (scripts/test installs it); elsewhere a note says the test is skipped.
+pub fn ccxt_available() -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import ccxt, cryptography"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 with ccxt is not installed: scripts/test installs it"
+        );
+        eprintln!("skipped: python3 with ccxt is not installed (scripts/test installs it)");
+    }
+    ok
+}
+
 /// The mock script folder.
 pub fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/exchange_mock")
