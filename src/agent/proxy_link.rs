@@ -132,6 +132,21 @@ pub(super) fn issue(shared: &Shared, facts: &PeerFacts, names: &[String]) -> Zer
 impl Backend for ProxyLink {
     fn session(&self, token: &str, uid: Option<u32>) -> Result<Session, Refusal> {
         let shared = &self.0;
+        if shared
+            .proxied
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+            >= MAX_QUEUED
+        {
+            return Err(Refusal::with_status(
+                503,
+                format!(
+                    "the audit log is not keeping up ({MAX_QUEUED} proxied requests wait to be \
+                     recorded), so nothing more is forwarded until they are; retry shortly"
+                ),
+            ));
+        }
         let state = shared.state.read().unwrap_or_else(|p| p.into_inner());
         let h = match &*state {
             State::Unlocked(h) => h,
