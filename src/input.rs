@@ -25,10 +25,14 @@ pub enum Source {
     Image,
     /// custody's own PDF sheet, read without printing: its embedded token (or its words).
     PdfSheet,
+    /// A remote custodian's envelope, opened by the host's ceremony session
+    /// ([`crate::remote::HostSession::accept`]): a signed token.
+    Envelope,
 }
 
 impl Source {
-    /// The source's name in messages: `token`, `share file`, `words` or `image`.
+    /// The source's name in messages: `token`, `share file`, `words`, `image`, `PDF sheet` or
+    /// `envelope`.
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Token => "token",
@@ -36,6 +40,7 @@ impl Source {
             Source::Words => "words",
             Source::Image => "image",
             Source::PdfSheet => "PDF sheet",
+            Source::Envelope => "envelope",
         }
     }
 }

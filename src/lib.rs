@@ -29,6 +29,7 @@ pub mod policy;
 pub mod progress;
 pub mod proxy;
 pub mod quorum;
+pub mod remote;
 pub mod safe_file;
 pub mod scan;
 pub mod secret;

@@ -146,3 +146,66 @@ pub const MAX_SECRET_FIELDS_BYTES: u64 = 64 * 1024;
 /// `audit repair`): 64 MiB, some 200 000 records (about 300 MiB of memory to verify).
 /// Appending reads only the log's end, so ceremonies are recorded whatever its size.
 pub const MAX_AUDIT_LOG_BYTES: u64 = 64 * 1024 * 1024;
+
+// --- Remote ceremony (shares-format.md, "Remote ceremony") ---
+
+/// Text form of a ceremony code: this prefix, then the code bytes in unpadded base64url.
+pub const REMOTE_CODE_TEXT_PREFIX: &str = "custody-ceremony:";
+/// First four bytes of every ceremony code.
+pub const REMOTE_CODE_MAGIC: [u8; 4] = *b"CCER";
+/// The only ceremony code layout version this build reads and writes.
+pub const REMOTE_CODE_VERSION: u8 = 1;
+/// Flag bit of a ceremony code: a signer's Ed25519 key and signature follow the expiry.
+pub const REMOTE_CODE_FLAG_SIGNED: u8 = 0x01;
+/// Every flag bit this build knows; a code with any other bit set is refused.
+pub const REMOTE_CODE_KNOWN_FLAGS: u8 = REMOTE_CODE_FLAG_SIGNED;
+/// Length of a ceremony's random session id, in bytes.
+pub const REMOTE_SESSION_ID_LEN: usize = 16;
+/// Length of the host's one-time X25519 public key, in bytes.
+pub const REMOTE_HOST_KEY_LEN: usize = 32;
+/// Longest purpose (the quorum command's action name, `[a-z0-9-]`), in bytes.
+pub const REMOTE_MAX_PURPOSE_LEN: usize = 32;
+/// Length of a ceremony code without purpose and trailer: magic, version, flags, session id,
+/// host key, vault id, epoch, purpose length byte, expiry.
+pub const REMOTE_CODE_FIXED_LEN: usize =
+    4 + 1 + 1 + REMOTE_SESSION_ID_LEN + REMOTE_HOST_KEY_LEN + VAULT_ID_LEN + 4 + 1 + 8;
+/// Longest ceremony code in bytes: the fixed part, the longest purpose and the signature
+/// trailer (signer key and signature).
+pub const REMOTE_MAX_CODE_LEN: usize =
+    REMOTE_CODE_FIXED_LEN + REMOTE_MAX_PURPOSE_LEN + PUBLIC_KEY_LEN + SIGNATURE_LEN;
+/// Longest ceremony code text (prefix and base64url of the longest code); longer text is
+/// refused before it is decoded.
+pub const MAX_CODE_TEXT_LEN: usize =
+    REMOTE_CODE_TEXT_PREFIX.len() + (REMOTE_MAX_CODE_LEN * 4).div_ceil(3);
+/// Prefix of the bytes a ceremony code's signature covers (followed by the code bytes up to
+/// the trailer, flags byte included).
+pub const REMOTE_CODE_SIGNATURE_DOMAIN: &[u8] = b"custody/v1/ceremony-code\0";
+/// Prefix hashed with the whole ceremony code (trailer included) to form the comparison phrase.
+pub const REMOTE_PHRASE_DOMAIN: &[u8] = b"custody/v1/ceremony-phrase\0";
+/// Words in the comparison phrase (8 SLIP-39 words = 80 bits).
+pub const REMOTE_PHRASE_WORDS: usize = 8;
+/// First four bytes of an envelope's plaintext.
+pub const REMOTE_ENVELOPE_MAGIC: [u8; 4] = *b"CENV";
+/// The only envelope plaintext layout version this build reads and writes.
+pub const REMOTE_ENVELOPE_VERSION: u8 = 1;
+/// Length of an envelope's random id (what makes each envelope open only once), in bytes.
+pub const REMOTE_ENVELOPE_ID_LEN: usize = 16;
+/// Longest envelope plaintext: magic, version, envelope id, session id, host key, vault id,
+/// epoch, purpose with its length byte, expiry, token length (u16) and the longest token.
+pub const REMOTE_MAX_ENVELOPE_PLAINTEXT_LEN: usize = 4
+    + 1
+    + REMOTE_ENVELOPE_ID_LEN
+    + REMOTE_SESSION_ID_LEN
+    + REMOTE_HOST_KEY_LEN
+    + VAULT_ID_LEN
+    + 4
+    + 1
+    + REMOTE_MAX_PURPOSE_LEN
+    + 8
+    + 2
+    + MAX_TOKEN_LEN;
+/// Largest envelope text (age armor) a host reads: about four times the longest envelope
+/// (some 1000 characters), far below what would cost memory or time.
+pub const MAX_ENVELOPE_TEXT_LEN: usize = 4096;
+/// How long a ceremony code stays valid unless the host says otherwise: 30 minutes.
+pub const REMOTE_DEFAULT_LIFETIME_SECS: u64 = 30 * 60;

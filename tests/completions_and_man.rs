@@ -9,7 +9,7 @@ mod common;
 use common::{custody, have};
 
 /// Every leaf command as its man page names it.
-const COMMANDS: [&str; 34] = [
+const COMMANDS: [&str; 35] = [
     "init",
     "check-share",
     "drill",
@@ -42,6 +42,7 @@ const COMMANDS: [&str; 34] = [
     "extend",
     "replace-custodian",
     "rebuild-vault",
+    "contribute",
     "completions",
     "man",
 ];

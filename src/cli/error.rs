@@ -18,6 +18,7 @@ use custody::ops::release::ReleaseError;
 use custody::ops::session::SessionError;
 use custody::policy::PolicyError;
 use custody::quorum::QuorumError;
+use custody::remote::{CodeError, EnvelopeError, PhraseMismatch};
 use custody::slip39::Slip39Error;
 use custody::token::TokenError;
 use custody::vault::VaultError;
@@ -158,6 +159,14 @@ pub enum CliError {
     /// `agent policy` did not change or list the agent access policy, or found it granting
     /// nothing (changed outside custody, not vouched for).
     AgentPolicy(AgentPolicyError),
+    /// `contribute`: the ceremony code was refused.
+    Code(CodeError),
+    /// `contribute`: the envelope could not be sealed.
+    Envelope(EnvelopeError),
+    /// `contribute --phrase`: the phrase given is not the code's; nothing was written.
+    PhraseMismatch(PhraseMismatch),
+    /// `contribute`: the custodian did not confirm the phrase; nothing was written.
+    NotContributed(String),
 }
 
 impl CliError {
@@ -273,6 +282,14 @@ impl fmt::Display for CliError {
                 write!(f, "{label}: {problem}; nothing was sent to the agent")
             }
             CliError::AgentPolicy(e) => e.fmt(f),
+            CliError::Code(e) => e.fmt(f),
+            CliError::Envelope(e) => e.fmt(f),
+            CliError::PhraseMismatch(e) => write!(
+                f,
+                "{e}: the code you hold may not be the one the host shows (swapped in transit); \
+                 nothing was written, do not send your share"
+            ),
+            CliError::NotContributed(why) => write!(f, "nothing was written: {why}"),
             CliError::SelfCheck(e) => {
                 write!(f, "the demonstration did not behave as expected: {e}")
             }
@@ -286,6 +303,9 @@ impl std::error::Error for CliError {
             CliError::Policy(e) => Some(e),
             CliError::Store(e) => Some(e),
             CliError::Input(e) => Some(e),
+            CliError::Code(e) => Some(e),
+            CliError::Envelope(e) => Some(e),
+            CliError::PhraseMismatch(e) => Some(e),
             CliError::Quorum(e) => Some(e),
             CliError::Key(e) => Some(e),
             CliError::Slip39(e) => Some(e),
@@ -392,6 +412,9 @@ from!(
     custody::agent::server::AgentError => Agent,
     custody::agent::client::ClientError => AgentClient,
     AgentPolicyError => AgentPolicy,
+    CodeError => Code,
+    EnvelopeError => Envelope,
+    PhraseMismatch => PhraseMismatch,
     std::io::Error => Output,
 );
 

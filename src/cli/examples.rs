@@ -52,6 +52,14 @@ Examples:
   custody sheet --vault fund.json shares/01-alice.txt --format png --paper letter -o alice.png
   custody sheet --vault fund.json shares/01-alice.txt --format terminal";
 
+/// `custody contribute`.
+pub const CONTRIBUTE: &str = "\
+Examples:
+  # The host shows the code (text or QR code) and reads out the comparison phrase
+  custody contribute --code @ceremony.txt shares/02-bob.txt -o bob.envelope
+  custody contribute --code code-photo.jpg sheet-photo.jpg --phrase 'acid bulb cover drift echo flame academic acid' -o bob.envelope
+  custody contribute --code custody-ceremony:Q0NFUgEA... - --vault fund.json --phrase 'acid bulb cover drift echo flame academic acid' < shares/02-bob.txt";
+
 /// `custody demo`.
 pub const DEMO: &str = "\
 Examples:

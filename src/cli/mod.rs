@@ -10,6 +10,7 @@ mod certificate;
 mod check_share;
 mod child;
 mod completions;
+mod contribute;
 #[cfg(test)]
 mod conventions_tests;
 mod creds;
@@ -120,6 +121,10 @@ pub enum Command {
     /// access policy grants them, without a quorum for each restart.
     #[command(subcommand)]
     Agent(agent::AgentCommand),
+    /// Remote ceremony: check the host's ceremony code against your share, compare the phrase
+    /// by voice, and seal the share into an envelope only that ceremony can open, once.
+    #[command(after_help = examples::CONTRIBUTE)]
+    Contribute(contribute::ContributeArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
     #[command(after_help = examples::COMPLETIONS)]
     Completions(completions::CompletionsArgs),
@@ -656,6 +661,7 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::Extend(a) => extend::run(a, out),
         Command::ReplaceCustodian(a) => replace::run(a, out),
         Command::RebuildVault(a) => rebuild::run(a, out),
+        Command::Contribute(a) => contribute::run(a, out),
         Command::Completions(a) => completions::run(a, out),
         Command::Man(a) => man::run(a, out),
     }
