@@ -209,3 +209,7 @@ pub const REMOTE_MAX_ENVELOPE_PLAINTEXT_LEN: usize = 4
 pub const MAX_ENVELOPE_TEXT_LEN: usize = 4096;
 /// How long a ceremony code stays valid unless the host says otherwise: 30 minutes.
 pub const REMOTE_DEFAULT_LIFETIME_SECS: u64 = 30 * 60;
+/// First line of an envelope's text: age's ASCII armor (C2SP age.md, "ASCII armor").
+pub const REMOTE_ENVELOPE_ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
+/// Last line of an envelope's text.
+pub const REMOTE_ENVELOPE_ARMOR_END: &str = "-----END AGE ENCRYPTED FILE-----";

@@ -209,6 +209,7 @@ pub fn unlock(
     passphrase: Option<&str>,
     flags: UnlockFlags,
     consented: &ConsentedList,
+    remote: Option<&crate::remote::CeremonyRecord>,
 ) -> Result<serde_json::Value, ClientError> {
     // The request holds the shares: build it in a zeroizing buffer that only ever grows by
     // moving (zeroizing_json), escaping by hand.
@@ -251,6 +252,17 @@ pub fn unlock(
             &mut req,
             serde_json::to_string(&c.policy).expect("JSON").as_bytes(),
         );
+    }
+    if let Some(r) = remote {
+        push_raw(&mut req, b",\"remote\":");
+        let doc = serde_json::json!({
+            "session_id": r.session_id,
+            "phrase_hash": r.phrase_hash,
+            "signer": r.signer,
+            "expires": r.expires,
+            "envelopes": r.envelopes,
+        });
+        push_raw(&mut req, doc.to_string().as_bytes());
     }
     push_raw(&mut req, b"}");
     let answer = call(socket, &req)?;

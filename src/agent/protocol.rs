@@ -163,9 +163,24 @@ pub enum Request {
         allow_expired: bool,
         /// Also open withdraw-scoped credentials.
         allow_withdraw: bool,
+        /// The remote ceremony the shares were gathered in (`agent unlock --remote`).
+        remote: Option<crate::remote::CeremonyRecord>,
     },
     /// Wipe every credential now.
     Seal,
+}
+
+/// A remote ceremony's record, as an `unlock` request carries it (shares-format.md's
+/// `remote-ceremony` note; nothing secret).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireRemote {
+    session_id: String,
+    phrase_hash: String,
+    #[serde(default)]
+    signer: Option<String>,
+    expires: u64,
+    envelopes: usize,
 }
 
 #[derive(Deserialize)]
@@ -196,6 +211,8 @@ struct Wire {
     consented: Option<Vec<String>>,
     #[serde(default)]
     consented_policy: Option<Vec<String>>,
+    #[serde(default)]
+    remote: Option<WireRemote>,
 }
 
 /// A request's `v` alone; every other member is skipped unread.
@@ -203,6 +220,35 @@ struct Wire {
 struct VersionOnly {
     #[serde(default)]
     v: Option<serde_json::Value>,
+}
+
+/// The `remote` member checked: hex of the right lengths, a fingerprint of at most 64
+/// characters, at most 255 envelopes.
+fn remote_record(r: WireRemote) -> Result<crate::remote::CeremonyRecord, Malformed> {
+    let hex_of = |s: &str, len: usize| {
+        s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    if !hex_of(&r.session_id, 32) || !hex_of(&r.phrase_hash, 64) {
+        return Err(bad(
+            "`remote` holds `session_id` (32 hex digits) and `phrase_hash` (64 hex digits)",
+        ));
+    }
+    if r.signer
+        .as_ref()
+        .is_some_and(|f| f.len() > 64 || !f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        || r.envelopes > 255
+    {
+        return Err(bad(
+            "`remote.signer` is a key fingerprint and `remote.envelopes` at most 255",
+        ));
+    }
+    Ok(crate::remote::CeremonyRecord {
+        session_id: r.session_id,
+        phrase_hash: r.phrase_hash,
+        signer: r.signer,
+        expires: r.expires,
+        envelopes: r.envelopes,
+    })
 }
 
 /// Why a request line was refused before it was looked at further.
@@ -273,6 +319,7 @@ pub fn parse(line: &[u8]) -> Result<Request, Malformed> {
             ("allow_withdraw", w.allow_withdraw.is_some()),
             ("consented", w.consented.is_some()),
             ("consented_policy", w.consented_policy.is_some()),
+            ("remote", w.remote.is_some()),
         ];
         match given
             .iter()
@@ -336,6 +383,7 @@ pub fn parse(line: &[u8]) -> Result<Request, Malformed> {
                 "allow_withdraw",
                 "consented",
                 "consented_policy",
+                "remote",
             ])?;
             let shares = w
                 .shares
@@ -380,6 +428,7 @@ pub fn parse(line: &[u8]) -> Result<Request, Malformed> {
                 ratify,
                 allow_expired: w.allow_expired.unwrap_or(false),
                 allow_withdraw: w.allow_withdraw.unwrap_or(false),
+                remote: w.remote.map(remote_record).transpose()?,
             })
         }
         _ => Err(bad(

@@ -382,6 +382,7 @@ fn answer(shared: &Shared, peer: &Peer, line: &[u8]) -> Zeroizing<Vec<u8>> {
             ratify,
             allow_expired,
             allow_withdraw,
+            remote,
         } => {
             if !is_officer(shared, facts.uid) {
                 return refuse(
@@ -395,7 +396,7 @@ fn answer(shared: &Shared, peer: &Peer, line: &[u8]) -> Zeroizing<Vec<u8>> {
                 allow_withdraw,
                 allow_expired,
             };
-            unlock(shared, &facts, shares, passphrase, options, ratify)
+            unlock(shared, &facts, shares, passphrase, options, ratify, remote)
         }
         Request::Fetch { credentials } => fetch(shared, &facts, &credentials),
         Request::Proxy { credentials } => super::proxy_link::issue(shared, &facts, &credentials),
@@ -497,6 +498,7 @@ fn unlock(
     passphrase: Option<Zeroizing<String>>,
     options: ReleaseOptions,
     ratify: agent_unlock::Ratify,
+    remote: Option<crate::remote::CeremonyRecord>,
 ) -> Zeroizing<Vec<u8>> {
     if matches!(
         &*shared.state.read().unwrap_or_else(|p| p.into_inner()),
@@ -522,6 +524,7 @@ fn unlock(
     let result = (|| {
         let mut presentation = Presentation {
             passphrase,
+            remote,
             ..Presentation::default()
         };
         for s in &shares {

@@ -272,12 +272,15 @@ fn unlock(a: AgentUnlockArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let vault = custody::vault::store::load(&vault_path)?;
     let given = secret_input::passphrase(&a.passphrase, false)?;
     let mut refused = Vec::new();
-    let presented = interactive::shares_from_args_or_tty(
+    let gathered = interactive::shares_from_args_or_tty(
         &a.shares,
         Some(&vault),
+        Some((&vault, "agent-unlock")),
         &mut super::escaping::stderr(),
         &mut refused,
     )?;
+    let presented = gathered.shares;
+    let remote = gathered.remote;
     let passphrase = secret_input::or_prompt(given, vault.slip39().passphrase)?;
     // --ratify: the officers see here what the agent would sign, and agree (at a terminal) or
     // see it listed (without one); the agent then signs only exactly that.
@@ -317,6 +320,7 @@ fn unlock(a: AgentUnlockArgs, out: &mut dyn Write) -> Result<(), CliError> {
             allow_withdraw: a.allow_withdraw,
         },
         &consented,
+        remote.as_ref(),
     )?;
     drop(shares);
     if a.json {
@@ -384,7 +388,7 @@ fn review_here(
         access: waiting.access_pending.clone(),
         over_rollback: None,
     };
-    match super::ratify::Asking::new(a.shares.timeout).consent(&review) {
+    match super::ratify::Asking::new(a.shares.timeout()).consent(&review) {
         Answer::Sign => Ok(custody::ops::agent_unlock::Consented {
             entries: review.entries.iter().map(|e| e.digest).collect(),
             policy: review.access.iter().map(|c| c.describe()).collect(),

@@ -72,7 +72,15 @@ fn every_quorum_command_offers_the_terminal_ceremony() {
     for (name, cmd) in commands() {
         let longs: Vec<&str> = cmd.get_arguments().filter_map(|a| a.get_long()).collect();
         if longs.contains(&"share") {
-            for needed in ["interactive", "timeout", "words-stdin"] {
+            for needed in [
+                "interactive",
+                "timeout",
+                "words-stdin",
+                "remote",
+                "envelope",
+                "envelope-dir",
+                "host-key",
+            ] {
                 assert!(longs.contains(&needed), "{name} lacks --{needed}");
             }
         }

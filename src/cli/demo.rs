@@ -1,6 +1,7 @@
 //! `custody demo`: a complete ceremony in a temporary folder — init 3-of-5, every custodian
 //! checks their share, a drill with three, and the two mistakes people make most (too few
-//! shares, one share twice) — each step printed as the command an officer would type.
+//! shares, one share twice), credentials, the agent and its signing proxy, and a remote drill
+//! (`demo_remote`) — each step printed as the command an officer would type.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use super::{Cli, CliError, DemoArgs};
 
 const CUSTODIANS: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
 
-fn say(out: &mut dyn Write, text: &str) -> Result<(), CliError> {
+pub(super) fn say(out: &mut dyn Write, text: &str) -> Result<(), CliError> {
     writeln!(out, "{text}").map_err(CliError::Output)
 }
 
@@ -31,7 +32,7 @@ fn shell_word(arg: &str) -> String {
 
 /// Print the command as it can be pasted into a shell, run it in-process, and return its
 /// result.
-fn step(out: &mut dyn Write, args: &[String]) -> Result<(), CliError> {
+pub(super) fn step(out: &mut dyn Write, args: &[String]) -> Result<(), CliError> {
     let words: Vec<String> = args.iter().map(|a| shell_word(a)).collect();
     say(out, &format!("\n$ custody {}", words.join(" ")))?;
     let cli =
@@ -40,11 +41,11 @@ fn step(out: &mut dyn Write, args: &[String]) -> Result<(), CliError> {
     super::run(cli, out)
 }
 
-fn strings(items: &[&str]) -> Vec<String> {
+pub(super) fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-fn share(dir: &Path, n: usize) -> String {
+pub(super) fn share(dir: &Path, n: usize) -> String {
     dir.join(format!("{:02}-{}.txt", n, CUSTODIANS[n - 1]))
         .display()
         .to_string()
@@ -225,6 +226,7 @@ pub fn run(args: DemoArgs, out: &mut dyn Write) -> Result<(), CliError> {
     step(out, &exec)?;
 
     agent_steps(out, &vault, &shares)?;
+    super::demo_remote::remote_drill(out, &vault, &shares)?;
 
     say(
         out,
@@ -523,7 +525,7 @@ fn demo_request(
 }
 
 /// A background process, ended with SIGTERM when stopped or dropped.
-struct Background(std::process::Child);
+pub(super) struct Background(pub(super) std::process::Child);
 
 impl Background {
     fn stop(&mut self) {

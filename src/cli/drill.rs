@@ -29,7 +29,7 @@ pub fn run(args: DrillArgs, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let mut asking = args
         .ratify
-        .then(|| ratify::Asking::new(args.shares.timeout));
+        .then(|| ratify::Asking::new(args.shares.timeout()));
     let consent = asking.as_mut().map(|c| c as &mut dyn Consent);
     let mut report = drill::drill(session, options, consent)?;
     if let (Some(cert_path), Some(cert)) = (&args.certificate, &report.certificate) {

@@ -167,12 +167,18 @@ pub enum CliError {
     PhraseMismatch(PhraseMismatch),
     /// `contribute`: the custodian did not confirm the phrase; nothing was written.
     NotContributed(String),
+    /// A remote ceremony (`--remote`) could not be held.
+    Remote(super::remote_host::RemoteHostError),
 }
 
 impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => 2,
+            CliError::Remote(
+                super::remote_host::RemoteHostError::NoVault
+                | super::remote_host::RemoteHostError::NoWayIn,
+            ) => 2,
             CliError::Extend(ExtendError::NoSuchGroup { .. } | ExtendError::GroupNeeded { .. }) => {
                 2
             }
@@ -201,6 +207,7 @@ impl fmt::Display for CliError {
             CliError::Slip39(e) => e.fmt(f),
             CliError::Token(e) => e.fmt(f),
             CliError::Vault(e) => e.fmt(f),
+            CliError::Remote(e) => e.fmt(f),
             CliError::Terminal { channel, source } => match channel {
                 Channel::Terminal => write!(f, "cannot use the terminal: {source}"),
                 Channel::Ceremony => {
@@ -311,6 +318,7 @@ impl std::error::Error for CliError {
             CliError::Slip39(e) => Some(e),
             CliError::Token(e) => Some(e),
             CliError::Vault(e) => Some(e),
+            CliError::Remote(e) => Some(e),
             CliError::Terminal { source, .. }
             | CliError::Read { source, .. }
             | CliError::Write { source, .. }
@@ -415,6 +423,7 @@ from!(
     CodeError => Code,
     EnvelopeError => Envelope,
     PhraseMismatch => PhraseMismatch,
+    super::remote_host::RemoteHostError => Remote,
     std::io::Error => Output,
 );
 

@@ -42,6 +42,11 @@ Examples:
   # List the credentials added or rotated since the last quorum and sign them if the
   # quorum answers y at the terminal, so that exec may use them
   custody drill --vault fund.json --ratify
+  # Custodians elsewhere: show a ceremony code and comparison phrase; paste their envelopes
+  # (custody contribute) at the prompt, among the shares presented here
+  custody drill --vault fund.json --remote
+  # Without a terminal: alice's share here, envelopes read from inbox/ as they arrive
+  custody drill --vault fund.json --remote --share shares/01-alice.txt --envelope-dir inbox
   # Without the vault: combine plain SLIP-39 shares, show the fingerprint
   custody drill --share shares/01-alice.txt --share shares/02-bob.txt --share shares/03-carol.txt";
 

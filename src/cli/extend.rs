@@ -37,7 +37,7 @@ pub fn run(args: ExtendArgs, out: &mut dyn Write) -> Result<(), CliError> {
         formats: sheets::parse_formats(&args.sheets)?,
         paper: args.paper,
     };
-    let pres = present(&args.quorum, &vault)?;
+    let pres = present(&args.quorum, &vault, "extend")?;
     let e = extend::extend(
         &args.vault,
         &pres,

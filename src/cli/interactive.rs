@@ -25,6 +25,8 @@ use super::terminal_guard::TerminalGuard;
 use super::{CliError, ShareArgs, shares_in};
 use custody::gathering::{Gathering, Outcome, WordEntry};
 use custody::input::{self, InputError, InputErrorKind, Presented, Source};
+use custody::remote::envelope_file;
+use custody::remote::{CeremonyRecord, HostSession};
 use custody::slip39::Slip39Error;
 use custody::vault::Vault;
 use custody::wire;
@@ -272,6 +274,8 @@ struct Session<'t, 'v, 'r> {
     timeout: CeremonyTimeout,
     /// Every share refused on the spot, as (input label, reason), for the audit log.
     rejected: &'r mut Vec<(String, String)>,
+    /// The remote ceremony's session (`--remote`): envelopes are opened with it.
+    remote: Option<&'r mut HostSession>,
 }
 
 const HELP: &str = "\
@@ -279,11 +283,76 @@ const HELP: &str = "\
   custody-share: paste the token (the text under the sheet's QR code)
   words          type the share's words one at a time
   status         show who has presented and how far each group is
+  envelope       paste a remote custodian's envelope (-----BEGIN AGE ENCRYPTED FILE-----
+                 ... END), or give its file or a photo of its QR code (with --remote)
+  code           show the remote ceremony's code and comparison phrase again
   remove NAME    take back NAME's share (for example one the cross-check named)
   done           finish once the quorum is reached (or press Enter)
   abort          end the ceremony and wipe everything (Ctrl-C does the same)\n";
 
 impl Session<'_, '_, '_> {
+    /// Open the envelope `text` (from `what`) and present its share, or say why not.
+    fn envelope(&mut self, what: &str, text: &str) -> Result<(), CliError> {
+        let Some(session) = self.remote.as_deref_mut() else {
+            return self.say(
+                "That is a remote custodian's envelope, but this ceremony is not remote: \
+                 start the command with --remote. Nothing was kept from it.\n",
+            );
+        };
+        match super::remote_host::accept(session, what, text) {
+            Ok(p) => self.present(p),
+            Err((label, reason)) => {
+                let msg = format!("Refused {label}: {reason}. Nothing of it was kept.\n");
+                self.rejected.push((label, reason));
+                self.say(&msg)
+            }
+        }
+    }
+
+    /// The rest of an envelope pasted at the prompt, whose first line was `first`: lines up
+    /// to age's closing armor line (blank lines from pasting skipped), at most
+    /// [`wire::MAX_ENVELOPE_TEXT_LEN`] characters. `None` (said why) when it is too long.
+    fn pasted_envelope(&mut self, first: &str) -> Result<Option<Zeroizing<String>>, CliError> {
+        let mut text = Zeroizing::new(String::with_capacity(wire::MAX_ENVELOPE_TEXT_LEN + 80));
+        text.push_str(first.trim());
+        text.push('\n');
+        loop {
+            let line = self.line_inline()?;
+            let l = line.trim();
+            if l.is_empty() {
+                continue;
+            }
+            if text.len() + l.len() + 1 > wire::MAX_ENVELOPE_TEXT_LEN {
+                self.say(&format!(
+                    "\nThat envelope is longer than an envelope can be ({} characters); \
+                     nothing of it was kept. Check that it was copied whole and alone.\n",
+                    wire::MAX_ENVELOPE_TEXT_LEN
+                ))?;
+                return Ok(None);
+            }
+            text.push_str(l);
+            text.push('\n');
+            if l.starts_with(wire::REMOTE_ENVELOPE_ARMOR_END) {
+                self.say("\n")?;
+                return Ok(Some(text));
+            }
+        }
+    }
+
+    /// Show the remote ceremony's code and phrase again.
+    fn show_code(&mut self) -> Result<(), CliError> {
+        let msg = match self.remote.as_deref() {
+            Some(r) => format!(
+                "ceremony code: {}\ncomparison phrase: {}\nOpen until {}.\n",
+                r.code().to_text().as_str(),
+                r.phrase(),
+                custody::timefmt::rfc3339(r.expires())
+            ),
+            None => "This ceremony is not remote (start the command with --remote).\n".into(),
+        };
+        self.say(&msg)
+    }
+
     /// Show `text`, escaping what a terminal would obey (names, labels and paths in it come
     /// from share files and the officers); a lone "\r" is the ceremony's own carriage return.
     fn say(&mut self, text: &str) -> Result<(), CliError> {
@@ -335,6 +404,12 @@ impl Session<'_, '_, '_> {
             }
             None => text.push_str("No vault given: plain SLIP-39 shares will be combined.\n"),
         }
+        if self.remote.is_some() {
+            text.push_str(
+                "Remote ceremony: remote custodians' envelopes are pasted here, or given as a \
+                 file or a photo of their QR code; `code` shows the code and phrase again.\n",
+            );
+        }
         text.push_str(&format!("Time allowed: {}.\n", self.timeout));
         self.say(&text)
     }
@@ -370,6 +445,10 @@ impl Session<'_, '_, '_> {
                     self.status()?;
                     continue;
                 }
+                "code" => {
+                    self.show_code()?;
+                    continue;
+                }
                 "help" | "?" => {
                     self.say(HELP)?;
                     continue;
@@ -403,6 +482,14 @@ impl Session<'_, '_, '_> {
                 self.say(&msg)?;
                 continue;
             }
+            if envelope_file::looks_like_envelope(cmd) {
+                let first = Zeroizing::new(cmd.to_owned());
+                drop(line);
+                if let Some(text) = self.pasted_envelope(&first)? {
+                    self.envelope("pasted at the terminal", &text)?;
+                }
+                continue;
+            }
             if cmd.starts_with(wire::TOKEN_TEXT_PREFIX) {
                 let r = input::parse_text("pasted token", cmd);
                 drop(line);
@@ -416,6 +503,12 @@ impl Session<'_, '_, '_> {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| path.display().to_string());
                 self.say(&format!("Reading {name} ...\n"))?;
+                if self.remote.is_some()
+                    && let Ok(Some(text)) = envelope_file::read_if_envelope(&path)
+                {
+                    self.envelope(&path.display().to_string(), &text)?;
+                    continue;
+                }
                 let r = input::read_file(&path);
                 self.presented(r)?;
                 continue;
@@ -452,13 +545,18 @@ impl Session<'_, '_, '_> {
         match self.ceremony.present(p) {
             Outcome::Accepted { member, progress } => {
                 let mut msg = format!(
-                    "Accepted: {} ({}, {} {}{}). Progress: {progress}\n",
+                    "Accepted: {} ({}, {} {}{}{}). Progress: {progress}\n",
                     member.custodian,
                     member.group,
                     if member.holders > 1 { "copy" } else { "share" },
                     member.member_number,
                     if member.signed {
                         ", signature verified"
+                    } else {
+                        ""
+                    },
+                    if member.source == Source::Envelope {
+                        ", by envelope"
                     } else {
                         ""
                     }
@@ -719,16 +817,17 @@ pub fn collect_on(
     vault: Option<&Vault>,
     timeout: Duration,
 ) -> Result<Vec<Presented>, CliError> {
-    collect_on_logged(tty, vault, timeout, &mut Vec::new())
+    collect_on_logged(tty, vault, timeout, None, &mut Vec::new())
 }
 
 /// [`collect_on`], adding every share refused on the spot to `rejected` as (label, reason),
-/// also when the ceremony ends in an error.
-pub fn collect_on_logged(
+/// also when the ceremony ends in an error; envelopes are opened with `remote`, if given.
+pub fn collect_on_logged<'r>(
     tty: &mut dyn Tty,
     vault: Option<&Vault>,
     timeout: Duration,
-    rejected: &mut Vec<(String, String)>,
+    remote: Option<&'r mut HostSession>,
+    rejected: &'r mut Vec<(String, String)>,
 ) -> Result<Vec<Presented>, CliError> {
     let mut s = Session {
         tty,
@@ -736,6 +835,7 @@ pub fn collect_on_logged(
         deadline: Instant::now() + timeout,
         timeout: CeremonyTimeout(timeout),
         rejected,
+        remote,
     };
     s.run(vault)?;
     let who = s.ceremony.presented().join(", ");
@@ -748,12 +848,13 @@ pub fn collect_on_logged(
 pub fn collect(
     vault: Option<&Vault>,
     timeout: Duration,
+    remote: Option<&mut HostSession>,
     out: &mut dyn Write,
     rejected: &mut Vec<(String, String)>,
 ) -> Result<Vec<Presented>, CliError> {
     let shares = {
         let mut tty = TerminalTty::open()?;
-        collect_on_logged(&mut tty, vault, timeout, rejected)?
+        collect_on_logged(&mut tty, vault, timeout, remote, rejected)?
         // `tty` drops here: the terminal is restored before anything else is printed.
     };
     writeln!(out, "{} share(s) presented at the terminal.", shares.len())?;
@@ -761,24 +862,51 @@ pub fn collect(
 }
 
 /// Whether these arguments ask for the interactive ceremony: `--interactive`, or no share
-/// given on the command line while standard input is a terminal.
+/// (nor envelope) given on the command line while standard input is a terminal.
 pub fn wants_ceremony(args: &ShareArgs) -> bool {
-    args.interactive || (args.shares.is_empty() && !args.words_stdin && io::stdin().is_terminal())
+    args.interactive
+        || (args.shares.is_empty()
+            && !args.words_stdin
+            && args.remote.envelopes.is_empty()
+            && args.remote.envelope_dir.is_none()
+            && io::stdin().is_terminal())
+}
+
+/// The shares a quorum presented, and the remote ceremony they were gathered in.
+pub struct Gathered {
+    /// The shares, in order of presentation.
+    pub shares: Vec<Presented>,
+    /// What the audit log keeps of the remote ceremony (`--remote`).
+    pub remote: Option<CeremonyRecord>,
 }
 
 /// The quorum's shares: from the ceremony at the terminal when [`wants_ceremony`], otherwise
-/// from `--share` / `--words-stdin`. Shares refused at the terminal are added to `rejected`.
+/// from `--share` / `--words-stdin`, each checked against `vault` when given. With
+/// `--remote`, envelopes too (at the terminal, or waited for with `--envelope` /
+/// `--envelope-dir`) for the ceremony `remote`: the vault (or key set) whose id and epoch the
+/// code names, and the action (`drill`, `exec`, ...). Shares refused on the spot are added to
+/// `rejected`. The remote session's key is erased before this returns, whatever the outcome.
 pub fn shares_from_args_or_tty(
     args: &ShareArgs,
     vault: Option<&Vault>,
+    remote: Option<(&Vault, &str)>,
     out: &mut dyn Write,
     rejected: &mut Vec<(String, String)>,
-) -> Result<Vec<Presented>, CliError> {
-    if wants_ceremony(args) {
-        collect(vault, args.timeout.0, out, rejected)
+) -> Result<Gathered, CliError> {
+    let mut remote = super::remote_host::open(args, remote)?;
+    let shares = if wants_ceremony(args) {
+        collect(vault, args.timeout().0, remote.as_mut(), out, rejected)?
+    } else if let Some(session) = remote.as_mut() {
+        super::remote_host::collect_waiting(args, vault, session, out, rejected)?
     } else {
-        shares_in::collect(args)
-    }
+        shares_in::collect(args)?
+    };
+    let record = remote.as_ref().map(super::remote_host::record);
+    drop(remote);
+    Ok(Gathered {
+        shares,
+        remote: record,
+    })
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod contribute;
 mod conventions_tests;
 mod creds;
 mod demo;
+mod demo_remote;
 mod drill;
 mod duration;
 mod error;
@@ -32,6 +33,7 @@ mod quorum_open;
 mod ratify;
 mod rebuild;
 mod rekey;
+mod remote_host;
 mod replace;
 mod secret_input;
 mod secret_json;
@@ -147,11 +149,27 @@ pub struct ChangeShareArgs {
     /// default when no share is given and standard input is a terminal).
     #[arg(long, conflicts_with_all = ["shares", "words_stdin"])]
     pub interactive: bool,
-    /// Time allowed for the terminal ceremony (10m, 90s, 1h); when it runs out, everything is wiped.
-    #[arg(long, default_value = "10m")]
-    pub timeout: interactive::CeremonyTimeout,
+    /// Time allowed for the ceremony (10m, 90s, 1h; default 10m, 30m with --remote); when it
+    /// runs out, everything is wiped.
+    #[arg(long)]
+    pub timeout: Option<interactive::CeremonyTimeout>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
+}
+
+impl ChangeShareArgs {
+    /// These arguments as the [`ShareArgs`] every quorum reads its shares with.
+    pub fn share_args(&self) -> ShareArgs {
+        ShareArgs {
+            shares: self.shares.clone(),
+            words_stdin: self.words_stdin,
+            interactive: self.interactive,
+            timeout: self.timeout,
+            remote: self.remote.clone(),
+        }
+    }
 }
 
 /// `custody reshare` / `custody rotate-master`: the current quorum and the new policy.
@@ -390,9 +408,48 @@ pub struct ShareArgs {
     /// default when no share is given and standard input is a terminal).
     #[arg(long, conflicts_with_all = ["shares", "words_stdin"])]
     pub interactive: bool,
-    /// Time allowed for the terminal ceremony (10m, 90s, 1h); when it runs out, everything is wiped.
-    #[arg(long, default_value = "10m")]
-    pub timeout: interactive::CeremonyTimeout,
+    /// Time allowed for the ceremony (10m, 90s, 1h; default 10m, 30m with --remote); when it
+    /// runs out, everything is wiped.
+    #[arg(long)]
+    pub timeout: Option<interactive::CeremonyTimeout>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+/// A remote ceremony: custodians elsewhere send their shares as envelopes sealed to a one-time
+/// ceremony key (`custody contribute`), mixed freely with shares presented here.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RemoteArgs {
+    /// Open a remote ceremony: show a one-time ceremony code (text and QR) and its comparison
+    /// phrase; remote custodians turn the code and their share into an envelope with
+    /// `custody contribute` and read the phrase back to you.
+    #[arg(long)]
+    pub remote: bool,
+    /// An envelope from a remote custodian (its armored text, or a photo of its QR code); the
+    /// ceremony waits for the file to appear. Repeat per envelope.
+    #[arg(long = "envelope", value_name = "FILE", requires = "remote")]
+    pub envelopes: Vec<PathBuf>,
+    /// Read envelopes from DIR as they appear, until the quorum is reached or time runs out
+    /// (for a host without a terminal).
+    #[arg(long, value_name = "DIR", requires = "remote")]
+    pub envelope_dir: Option<PathBuf>,
+    /// Sign the ceremony code with this machine's host key (`custody host-key new`); custodians
+    /// holding the vault see the code verified when the host is enrolled in it.
+    #[arg(long, value_name = "FILE", requires = "remote")]
+    pub host_key: Option<PathBuf>,
+}
+
+impl ShareArgs {
+    /// The time allowed for the ceremony: `--timeout`, else 10 minutes, or 30 with `--remote`.
+    pub fn timeout(&self) -> interactive::CeremonyTimeout {
+        self.timeout.unwrap_or(if self.remote.remote {
+            interactive::CeremonyTimeout(std::time::Duration::from_secs(
+                custody::wire::REMOTE_DEFAULT_LIFETIME_SECS,
+            ))
+        } else {
+            interactive::CeremonyTimeout::default()
+        })
+    }
 }
 
 #[derive(Args, Debug)]

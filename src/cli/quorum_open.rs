@@ -9,8 +9,8 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
+use super::interactive::Gathered;
 use super::{CliError, PassphraseArgs, ShareArgs, interactive, secret_input};
-use custody::input::Presented;
 use custody::ops::session::{Begun, Presentation, Session};
 use custody::vault::Vault;
 
@@ -33,16 +33,18 @@ pub fn refuse_stdin(shares: &ShareArgs, pass: &PassphraseArgs, why: &str) -> Res
 /// when given. Shares refused at the terminal are added to `refused` even when this fails.
 fn gather(
     vault: Option<&Vault>,
+    action: &str,
     shares: &ShareArgs,
     pass: &PassphraseArgs,
     refused: &mut Vec<(String, String)>,
-) -> Result<(Vec<Presented>, Option<Zeroizing<String>>), CliError> {
+) -> Result<(Gathered, Option<Zeroizing<String>>), CliError> {
     // With --passphrase-stdin the passphrase is the first line of standard input, so read it
     // before any share that also comes from standard input.
     let given = secret_input::passphrase(pass, false)?;
     let presented = interactive::shares_from_args_or_tty(
         shares,
         vault,
+        vault.map(|v| (v, action)),
         &mut super::escaping::stderr(),
         refused,
     )?;
@@ -50,21 +52,23 @@ fn gather(
     Ok((presented, secret_input::or_prompt(given, needed)?))
 }
 
-/// Gather a [`Presentation`] for the ceremony `begun`. If gathering fails, the ceremony is
-/// closed as failed (with every share refused so far) and the error returned.
+/// Gather a [`Presentation`] for the ceremony `begun` of `action`. If gathering fails, the
+/// ceremony is closed as failed (with every share refused so far) and the error returned.
 pub fn present(
     begun: Begun,
+    action: &str,
     shares: &ShareArgs,
     pass: &PassphraseArgs,
 ) -> Result<(Begun, Presentation), CliError> {
     let mut refused = Vec::new();
-    match gather(Some(begun.vault()), shares, pass, &mut refused) {
-        Ok((shares, passphrase)) => Ok((
+    match gather(Some(begun.vault()), action, shares, pass, &mut refused) {
+        Ok((gathered, passphrase)) => Ok((
             begun,
             Presentation {
-                shares,
+                shares: gathered.shares,
                 passphrase,
                 refused,
+                remote: gathered.remote,
             },
         )),
         Err(e) => Err(begun.fail_with_refused(&refused, e)?),
@@ -81,7 +85,7 @@ pub fn open_session(
     pass: &PassphraseArgs,
 ) -> Result<Session, CliError> {
     let begun = Begun::begin(path, action, super::clock())?;
-    let (begun, presentation) = present(begun, shares, pass)?;
+    let (begun, presentation) = present(begun, action, shares, pass)?;
     Ok(begun.unlock(&presentation)?)
 }
 
@@ -92,10 +96,13 @@ pub fn present_without_vault(
     shares: &ShareArgs,
     pass: &PassphraseArgs,
 ) -> Result<Presentation, CliError> {
-    let (shares, passphrase) = gather(None, shares, pass, &mut Vec::new())?;
+    if shares.remote.remote {
+        return Err(super::remote_host::RemoteHostError::NoVault.into());
+    }
+    let (gathered, passphrase) = gather(None, "drill", shares, pass, &mut Vec::new())?;
     Ok(Presentation {
-        shares,
+        shares: gathered.shares,
         passphrase,
-        refused: Vec::new(),
+        ..Presentation::default()
     })
 }

@@ -62,7 +62,7 @@ impl Consent for Asking {
 impl super::QuorumArgs {
     /// How to agree to a ratification, when `--ratify` asks for one.
     pub fn consent(&self) -> Option<Asking> {
-        self.ratify.then(|| Asking::new(self.shares.timeout))
+        self.ratify.then(|| Asking::new(self.shares.timeout()))
     }
 }
 

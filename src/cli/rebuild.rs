@@ -40,12 +40,14 @@ pub struct RebuildArgs {
 pub fn run(args: RebuildArgs, out: &mut dyn Write) -> Result<(), CliError> {
     // Before any share is read (the rebuild ceremony hardens again).
     let _ = harden::for_quorum();
-    let share_args = ShareArgs {
-        shares: args.quorum.shares.clone(),
-        words_stdin: args.quorum.words_stdin,
-        interactive: args.quorum.interactive,
-        timeout: args.quorum.timeout,
-    };
+    if args.quorum.remote.remote {
+        return Err(CliError::Usage(
+            "rebuild-vault has no vault for a remote ceremony's code to name: bring a quorum of \
+             shares (or their holders) to this machine"
+                .into(),
+        ));
+    }
+    let share_args = args.quorum.share_args();
     // With --passphrase-stdin the passphrase is the first line of standard input: read it
     // before any share that also comes from there.
     let passphrase = secret_input::passphrase(&args.quorum.passphrase, false)?;
@@ -54,13 +56,16 @@ pub fn run(args: RebuildArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let shares = interactive::shares_from_args_or_tty(
         &share_args,
         None,
+        None,
         &mut super::escaping::stderr(),
         &mut refused,
-    )?;
+    )?
+    .shares;
     let pres = Presentation {
         shares,
         passphrase,
         refused,
+        remote: None,
     };
     let r = rebuild::rebuild(&args.out, &pres, &args.members, super::clock())?;
     let v = &r.vault;

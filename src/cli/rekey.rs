@@ -20,46 +20,52 @@ use custody::vault::store;
 /// Harden the process, then read the shares and the passphrase (prompting for it when
 /// `vault` needs one and a terminal is there). At the terminal ceremony (`--interactive`, or
 /// no share given on a terminal) each share is checked against `vault` as it is presented.
-pub(super) fn present(args: &ChangeShareArgs, vault: &Vault) -> Result<Presentation, CliError> {
-    present_checked(args, vault, Some(vault))
+pub(super) fn present(
+    args: &ChangeShareArgs,
+    vault: &Vault,
+    action: &str,
+) -> Result<Presentation, CliError> {
+    present_checked(args, Some(vault), (vault, action))
 }
 
 /// [`present`] for `confirm` and `cancel`, whose shares may belong to the pending set: the
 /// terminal ceremony checks only that the shares form one SLIP-39 set (the operation then
-/// checks them against the current or the pending set).
-fn present_pending(args: &ChangeShareArgs, vault: &Vault) -> Result<Presentation, CliError> {
-    present_checked(args, vault, None)
+/// checks them against the current or the pending set). A remote ceremony's code names the
+/// key set `remote_set` (for `confirm`, the pending set).
+fn present_pending(
+    args: &ChangeShareArgs,
+    remote_set: &Vault,
+    action: &str,
+) -> Result<Presentation, CliError> {
+    present_checked(args, None, (remote_set, action))
 }
 
 fn present_checked(
     args: &ChangeShareArgs,
-    vault: &Vault,
     check_against: Option<&Vault>,
+    remote: (&Vault, &str),
 ) -> Result<Presentation, CliError> {
     // Before any share is read (the operation hardens again when its ceremony begins).
     let _ = harden::for_quorum();
-    let needs_passphrase = vault.slip39().passphrase;
-    let share_args = ShareArgs {
-        shares: args.shares.clone(),
-        words_stdin: args.words_stdin,
-        interactive: args.interactive,
-        timeout: args.timeout,
-    };
+    let needs_passphrase = remote.0.slip39().passphrase;
+    let share_args = args.share_args();
     // With --passphrase-stdin the passphrase is the first line of standard input, so read it
     // before any share that also comes from standard input.
     let given = secret_input::passphrase(&args.passphrase, false)?;
     let mut refused = Vec::new();
-    let shares = interactive::shares_from_args_or_tty(
+    let gathered = interactive::shares_from_args_or_tty(
         &share_args,
         check_against,
+        Some(remote),
         &mut super::escaping::stderr(),
         &mut refused,
     )?;
     let passphrase = secret_input::or_prompt(given, needs_passphrase)?;
     Ok(Presentation {
-        shares,
+        shares: gathered.shares,
         passphrase,
         refused,
+        remote: gathered.remote,
     })
 }
 
@@ -96,7 +102,7 @@ pub fn reshare(args: ChangeArgs, rotate: bool, out: &mut dyn Write) -> Result<()
         formats: sheets::parse_formats(&args.sheets)?,
         paper: args.paper,
     };
-    let pres = present(&args.quorum, &vault)?;
+    let pres = present(&args.quorum, &vault, kind.as_str())?;
     let r = rekey::prepare(kind, &args.vault, &pres, policy, &output, super::clock())?;
 
     if args.json {
@@ -183,7 +189,9 @@ const CONFIRMED_RESHARE_REVOKES_NOBODY: &str = "old shares still reconstruct the
 /// `custody confirm`: a threshold of the NEW shares makes the pending change take effect.
 pub fn confirm(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let vault = pending_vault(&args.vault)?;
-    let pres = present_pending(&args.quorum, &vault)?;
+    // The new set's shares confirm: a remote code names the pending key set's epoch.
+    let pending = vault.pending_view().unwrap_or_else(|| vault.clone());
+    let pres = present_pending(&args.quorum, &pending, "confirm")?;
     let c = rekey::confirm(&args.vault, &pres, super::clock())?;
     if args.json {
         let mut warnings = Vec::new();
@@ -275,7 +283,8 @@ pub fn confirm(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
 /// `custody cancel`: a quorum of the current set, or of the pending set, drops the change.
 pub fn cancel(args: PendingArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let vault = pending_vault(&args.vault)?;
-    let pres = present_pending(&args.quorum, &vault)?;
+    // A remote code names the current set: remote custodians cancel with their current shares.
+    let pres = present_pending(&args.quorum, &vault, "cancel")?;
     let c = rekey::cancel(&args.vault, &pres, super::clock())?;
     if args.json {
         let doc = json!({

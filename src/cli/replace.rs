@@ -63,7 +63,7 @@ pub fn run(args: ReplaceArgs, out: &mut dyn Write) -> Result<(), CliError> {
         formats: sheets::parse_formats(&args.sheets)?,
         paper: args.paper,
     };
-    let pres = present(&args.quorum, &vault)?;
+    let pres = present(&args.quorum, &vault, "replace-custodian")?;
     let replacement = Replacement {
         remove: args.remove.clone(),
         add: args.add.clone(),

@@ -19,6 +19,7 @@ use crate::harden::{self, Hardening};
 use crate::input::Presented;
 use crate::keys::DerivedKeys;
 use crate::quorum::{self, Member, QuorumError, Unlocked};
+use crate::remote::CeremonyRecord;
 use crate::vault::Vault;
 use crate::vault::store::{self, StoreError};
 
@@ -36,6 +37,9 @@ pub struct Presentation {
     pub passphrase: Option<Zeroizing<String>>,
     /// Shares refused on the spot: (input label, reason). Never their content.
     pub refused: Vec<(String, String)>,
+    /// The remote ceremony the shares were gathered in, if any (`--remote`): recorded as the
+    /// ceremony's `remote-ceremony` note before the shares.
+    pub remote: Option<CeremonyRecord>,
 }
 
 impl Presentation {
@@ -143,6 +147,9 @@ impl Begun {
     /// memory. Every share refused on the spot, accepted, or rejected by the checks is
     /// recorded; a failure closes the ceremony with its reason before the error returns.
     pub fn unlock(self, presented: &Presentation) -> Result<Session, SessionError> {
+        if let Some(r) = &presented.remote {
+            self.ceremony.note("remote-ceremony", &r.note_value())?;
+        }
         for (label, reason) in &presented.refused {
             self.ceremony.share_rejected(label, reason)?;
         }

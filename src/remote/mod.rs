@@ -7,10 +7,14 @@
 
 pub mod code;
 pub mod envelope;
+pub mod envelope_file;
+pub mod inbox;
 pub mod phrase;
+mod record;
 pub mod session;
 
 pub use code::{CeremonyCode, CodeError};
 pub use envelope::{EnvelopeContents, EnvelopeError, check_token, seal_envelope};
 pub use phrase::{ComparisonPhrase, PhraseMismatch};
+pub use record::CeremonyRecord;
 pub use session::{Contribution, HostSession};

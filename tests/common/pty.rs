@@ -1,6 +1,8 @@
 //! A program on a new pseudo-terminal (its controlling terminal, standard input, output and
 //! error), driven by a small Python script: `steps` of ["expect", text] (wait for text),
-//! ["send", text] (type it) and ["kill", "TERM"] (send the program a signal). Needs python3.
+//! ["send", text] (type it), ["sendcmd", shell command] (run it with the transcript so far in
+//! `$TRANSCRIPT` and type what it prints, e.g. an envelope made from a code the program
+//! showed) and ["kill", "TERM"] (send the program a signal). Needs python3.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -10,7 +12,7 @@ use std::process::Command;
 /// whole transcript, the terminal's echo and canonical-mode flags as the program left them, and
 /// the exit status as the last line.
 const DRIVER: &str = r#"
-import json, os, pty, select, signal, sys, termios, time
+import json, os, pty, select, signal, subprocess, sys, termios, time
 steps = json.loads(sys.argv[1]); cmd = sys.argv[2:]
 pid, fd = pty.fork()
 if pid == 0:
@@ -32,6 +34,12 @@ def read_some(limit):
 for kind, text in steps:
     if kind == "send":
         os.write(fd, text.encode()); time.sleep(0.05); continue
+    if kind == "sendcmd":
+        env = dict(os.environ, TRANSCRIPT=seen.decode(errors="replace"))
+        out = subprocess.run(["sh", "-c", text], env=env, capture_output=True).stdout
+        for i in range(0, len(out), 512):
+            os.write(fd, out[i:i + 512]); time.sleep(0.02)
+        time.sleep(0.05); continue
     if kind == "kill":
         os.kill(pid, getattr(signal, "SIG" + text)); continue
     end = time.time() + 120
