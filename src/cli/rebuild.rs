@@ -43,6 +43,7 @@ pub fn run(args: RebuildArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let share_args = ShareArgs {
         shares: args.quorum.shares.clone(),
         words_stdin: args.quorum.words_stdin,
+        identities: args.quorum.identities.clone(),
         interactive: args.quorum.interactive,
         timeout: args.quorum.timeout,
     };
