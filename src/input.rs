@@ -98,6 +98,9 @@ pub enum InputErrorKind {
         /// The limit, in bytes ([`wire::MAX_SHARE_INPUT_BYTES`]).
         limit: u64,
     },
+    /// The input is a share delivered encrypted to its custodian (age), and it could not be
+    /// opened: no identity was given, none given opens it, or it is damaged.
+    Encrypted(crate::delivery::OpenError),
 }
 
 impl fmt::Display for InputError {
@@ -131,6 +134,7 @@ impl fmt::Display for InputError {
                  share sheet's QR code, or type the share's words instead",
             ),
             InputErrorKind::Pdf(e) => e.fmt(f),
+            InputErrorKind::Encrypted(e) => e.fmt(f),
             InputErrorKind::SeveralTokens(n) => write!(
                 f,
                 "the picture shows {n} different share tokens; photograph one sheet at a time"
@@ -148,6 +152,7 @@ impl std::error::Error for InputError {
             InputErrorKind::Words(e) => Some(e),
             InputErrorKind::Image(e) => Some(e),
             InputErrorKind::Pdf(e) => Some(e),
+            InputErrorKind::Encrypted(e) => Some(e),
             _ => None,
         }
     }
@@ -266,10 +271,31 @@ pub fn parse_bytes_reporting(
     at: (usize, usize),
     progress: &mut dyn Progress,
 ) -> Result<Presented, InputError> {
+    parse_bytes_with(label, bytes, &[], at, progress)
+}
+
+/// [`parse_bytes_reporting`] that also opens a share delivered encrypted to its custodian
+/// (binary or armored age, [`crate::delivery`]) with `identities`, in memory (at most
+/// [`wire::MAX_SHARE_INPUT_BYTES`] of plaintext), then parses what it holds as usual (a share
+/// file, a PDF sheet, ...) under the same label. Without identities such an input is refused
+/// with [`InputErrorKind::Encrypted`], saying how to open it.
+pub fn parse_bytes_with(
+    label: &str,
+    bytes: &[u8],
+    identities: &[crate::delivery::AgeIdentity],
+    at: (usize, usize),
+    progress: &mut dyn Progress,
+) -> Result<Presented, InputError> {
     let err = |kind| InputError {
         label: label.to_owned(),
         kind,
     };
+    if crate::delivery::is_encrypted(bytes) {
+        let plain = crate::delivery::decrypt(bytes, identities, wire::MAX_SHARE_INPUT_BYTES)
+            .map_err(|e| err(InputErrorKind::Encrypted(e)))?;
+        // One layer only: an age file inside is refused as encrypted.
+        return parse_bytes_with(label, &plain, &[], at, progress);
+    }
     if crate::scan::is_image(bytes) {
         progress.step(Step {
             task: Task::ReadingPicture,
@@ -300,6 +326,25 @@ pub fn read_file_reporting(
     at: (usize, usize),
     progress: &mut dyn Progress,
 ) -> Result<Presented, InputError> {
+    read_file_reporting_with(path, &[], at, progress)
+}
+
+/// [`read_file`] that also opens a share delivered encrypted to its custodian with
+/// `identities` ([`parse_bytes_with`]); the label is still the file's path.
+pub fn read_file_with(
+    path: &Path,
+    identities: &[crate::delivery::AgeIdentity],
+) -> Result<Presented, InputError> {
+    read_file_reporting_with(path, identities, (1, 1), &mut Silent)
+}
+
+/// [`read_file_with`] for input `at.0` of `at.1` read together ([`read_file_reporting`]).
+pub fn read_file_reporting_with(
+    path: &Path,
+    identities: &[crate::delivery::AgeIdentity],
+    at: (usize, usize),
+    progress: &mut dyn Progress,
+) -> Result<Presented, InputError> {
     use crate::safe_file::{self, FileError, ReadRules, Refusal};
     let label = path.display().to_string();
     let bytes =
@@ -318,5 +363,5 @@ pub fn read_file_reporting(
                 },
             }
         })?;
-    parse_bytes_reporting(&label, &bytes, at, progress)
+    parse_bytes_with(&label, &bytes, identities, at, progress)
 }

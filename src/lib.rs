@@ -18,6 +18,7 @@ pub mod audit;
 pub mod certificate;
 pub mod clock;
 pub mod custodian_name;
+pub mod delivery;
 pub mod exchange;
 pub mod gathering;
 pub mod gf256;

@@ -132,6 +132,20 @@ pub const PENDING_CHANGE_SIGNATURE_DOMAIN: &[u8] = b"custody/v1/pending-change\0
 /// exhaust memory.
 pub const MAX_SHARE_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 
+/// First line of a binary age file (age-encryption.org/v1): a share delivered to its
+/// custodian's own age recipient starts with these bytes (shares-format.md, "Delivered shares").
+pub const AGE_BINARY_MAGIC: &[u8] = b"age-encryption.org/v1\n";
+/// First line of an ASCII-armored age file; a delivered share re-armored with `age -a` (or
+/// pasted into a mail) starts with it, after optional whitespace.
+pub const AGE_ARMOR_BEGIN: &[u8] = b"-----BEGIN AGE ENCRYPTED FILE-----";
+/// Extension appended to a delivered share file or sheet: `03-carol.pdf` -> `03-carol.pdf.age`.
+pub const DELIVERED_EXTENSION: &str = "age";
+/// The largest `--deliver-file` read (custodian name and age recipient per line): 64 KiB.
+pub const MAX_DELIVER_FILE_BYTES: u64 = 64 * 1024;
+/// The largest age identity file read for `--identity`: 64 KiB (one native identity is 74
+/// bytes; a file may hold several, with comments).
+pub const MAX_IDENTITY_FILE_BYTES: u64 = 64 * 1024;
+
 /// The largest vault file custody reads or writes: 16 MiB. A credential's secret fields are at
 /// most [`MAX_SECRET_FIELDS_BYTES`] (about 90 KiB once sealed and armored, with its metadata),
 /// so this holds over 170 credentials of the largest size, thousands of ordinary ones; a vault

@@ -24,6 +24,7 @@ fn request(dir: &Path) -> InitRequest {
         iteration_exponent: 0,
         formats: vec![Format::Txt],
         paper: Paper::A4,
+        delivery: Default::default(),
     }
 }
 

@@ -47,6 +47,7 @@ impl V {
             out_dir: self.root.join(dir),
             formats: vec![Format::Txt],
             paper: Paper::A4,
+            delivery: Default::default(),
         }
     }
 }
@@ -488,6 +489,7 @@ fn extend_needs_the_group_and_a_threshold_of_its_shares() {
         out_dir: root.join(d),
         formats: vec![Format::Txt],
         paper: Paper::A4,
+        delivery: Default::default(),
     };
     // Ops completes the quorum; Board has one share of its two.
     let pres = || present(&[f(1, "alice"), f(2, "bob"), f(4, "dave")]);
@@ -585,6 +587,7 @@ fn extend_of_a_group_of_threshold_1_issues_a_copy_of_its_one_share() {
             out_dir: root.join("ext"),
             formats: vec![Format::Txt],
             paper: Paper::A4,
+            delivery: Default::default(),
         },
         clock(1),
     )

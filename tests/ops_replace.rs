@@ -112,6 +112,7 @@ fn a_replacement_is_a_master_rotation_and_the_removed_share_is_stale_after_confi
         out_dir: root.join("new"),
         formats: vec![Format::Txt],
         paper: Paper::A4,
+        delivery: Default::default(),
     };
     let replacement = Replacement {
         remove: "dave".into(),

@@ -35,6 +35,7 @@ fn init_reporting(dir: &Path, names: &[&str], formats: Vec<Format>, seen: &mut S
         iteration_exponent: 0,
         formats,
         paper: Paper::A4,
+        delivery: Default::default(),
     })
     .unwrap()
     .create_reporting(None, None, Clock::fixed(NOW), &mut record(seen))

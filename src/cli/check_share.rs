@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::shares_in::read_one;
+use super::shares_in::read_one_with;
 use super::{CheckShareArgs, CliError};
 use custody::harden;
 use custody::input::{InputError, Presented};
@@ -91,10 +91,11 @@ pub fn run(args: CheckShareArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let vault = store::load(&args.vault)?;
     let w = CliError::Output;
     // Every input is read first (photos on the progress line), then checked.
+    let identities = super::deliver::identities(&args.identities)?;
     let mut progress = super::progress::on_terminal();
     let total = args.shares.len();
     let read: Vec<_> = (args.shares.iter().enumerate())
-        .map(|(i, p)| read_one(p, (i + 1, total), &mut *progress))
+        .map(|(i, p)| read_one_with(p, &identities, (i + 1, total), &mut *progress))
         .collect();
     drop(progress);
     let verdicts: Vec<(String, Verdict)> = (args.shares.iter().zip(read))

@@ -27,15 +27,21 @@ pub fn run(args: ExtendArgs, out: &mut dyn Write) -> Result<(), CliError> {
         return Err(PolicyError::NoCustodians.into());
     }
     // The new names are checked before any custodian presents a share.
-    vault
-        .policy()
-        .clone()
-        .add_custodians(gi, &names)
-        .map_err(ExtendError::from)?;
+    let mut next = vault.policy().clone();
+    let added = next.add_custodians(gi, &names).map_err(ExtendError::from)?;
+    let delivery = args.deliver.delivery()?;
+    let issued: Vec<String> = added
+        .iter()
+        .filter_map(|&i| next.custodian(gi as u8, i).map(|(_, c)| c.name.clone()))
+        .collect();
+    delivery
+        .check(&next, &issued)
+        .map_err(|e| CliError::Issue(custody::ops::issue::IssueError::Delivery(e)))?;
     let output = Output {
         out_dir: args.out_dir.clone(),
         formats: sheets::parse_formats(&args.sheets)?,
         paper: args.paper,
+        delivery,
     };
     let pres = present(&args.quorum, &vault, "extend")?;
     let e = extend::extend(

@@ -47,6 +47,7 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
         iteration_exponent: args.iteration_exponent,
         formats,
         paper: args.paper,
+        delivery: args.deliver.delivery()?,
     })?;
 
     let entropy = if args.entropy_stdin {
@@ -82,13 +83,7 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
         let custodians: Vec<_> = report
             .files
             .iter()
-            .map(|f| {
-                serde_json::json!({
-                    "name": f.custodian,
-                    "group": f.group,
-                    "files": f.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-                })
-            })
+            .map(|f| sheets::custodian_json(&f.custodian, &f.group, &f.files, &f.delivered_to))
             .collect();
         let doc = serde_json::json!({
             "format": "custody-init/1",
@@ -131,9 +126,14 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     .map_err(w)?;
     for f in &report.files {
         let names: Vec<String> = f.files.iter().map(|p| p.display().to_string()).collect();
+        let delivered = if f.delivered_to.is_empty() {
+            String::new()
+        } else {
+            format!(" (encrypted to {})", f.delivered_to.join(", "))
+        };
         writeln!(
             out,
-            "  {} (group {}): {}",
+            "  {} (group {}): {}{delivered}",
             f.custodian,
             f.group,
             names.join(", ")

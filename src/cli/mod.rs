@@ -14,6 +14,7 @@ mod contribute;
 #[cfg(test)]
 mod conventions_tests;
 mod creds;
+mod deliver;
 mod demo;
 mod demo_remote;
 mod drill;
@@ -145,6 +146,10 @@ pub struct ChangeShareArgs {
     /// Read shares from standard input, one per line (a token or the words of one share).
     #[arg(long)]
     pub words_stdin: bool,
+    /// An age identity file (`age-keygen`'s output) opening shares delivered encrypted to
+    /// their custodian (FILE.age). Repeat for several custodians' identities.
+    #[arg(long = "identity", value_name = "FILE")]
+    pub identities: Vec<PathBuf>,
     /// Hold the ceremony at the terminal: custodians present shares one after another (the
     /// default when no share is given and standard input is a terminal).
     #[arg(long, conflicts_with_all = ["shares", "words_stdin"])]
@@ -165,6 +170,7 @@ impl ChangeShareArgs {
         ShareArgs {
             shares: self.shares.clone(),
             words_stdin: self.words_stdin,
+            identities: self.identities.clone(),
             interactive: self.interactive,
             timeout: self.timeout,
             remote: self.remote.clone(),
@@ -197,6 +203,9 @@ pub struct ChangeArgs {
     /// instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Custodians who receive their new share encrypted to their own age recipient.
+    #[command(flatten)]
+    pub deliver: deliver::DeliverArgs,
 }
 
 /// `custody confirm` / `custody cancel`.
@@ -241,6 +250,9 @@ pub struct ExtendArgs {
     /// Print one JSON object (`custody-extend/1`, docs/json.md) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Custodians who receive their new share encrypted to their own age recipient.
+    #[command(flatten)]
+    pub deliver: deliver::DeliverArgs,
 }
 
 /// `custody audit ...`.
@@ -359,6 +371,9 @@ pub struct InitArgs {
     /// Print one JSON object (`custody-init/1`, docs/json.md) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Custodians who receive their new share encrypted to their own age recipient.
+    #[command(flatten)]
+    pub deliver: deliver::DeliverArgs,
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
 }
@@ -389,6 +404,10 @@ pub struct CheckShareArgs {
     /// Share inputs: share files, token files, word files (or - for standard input).
     #[arg(required = true)]
     pub shares: Vec<PathBuf>,
+    /// An age identity file (`age-keygen`'s output) opening shares delivered encrypted to
+    /// their custodian (FILE.age). Repeat for several custodians' identities.
+    #[arg(long = "identity", value_name = "FILE")]
+    pub identities: Vec<PathBuf>,
     /// Print one JSON object (`custody-check-share/1`, docs/json.md) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -404,6 +423,10 @@ pub struct ShareArgs {
     /// Read shares from standard input, one per line (a token or the words of one share).
     #[arg(long)]
     pub words_stdin: bool,
+    /// An age identity file (`age-keygen`'s output) opening shares delivered encrypted to
+    /// their custodian (FILE.age). Repeat for several custodians' identities.
+    #[arg(long = "identity", value_name = "FILE")]
+    pub identities: Vec<PathBuf>,
     /// Hold the ceremony at the terminal: custodians present shares one after another (the
     /// default when no share is given and standard input is a terminal).
     #[arg(long, conflicts_with_all = ["shares", "words_stdin"])]

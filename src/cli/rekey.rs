@@ -97,10 +97,15 @@ pub fn reshare(args: ChangeArgs, rotate: bool, out: &mut dyn Write) -> Result<()
     let vault = store::load(&args.vault)?;
     rekey::check_none_pending(&vault)?;
     let policy = args.policy.policy()?;
+    let delivery = args.deliver.delivery()?;
+    delivery
+        .check_all(&policy)
+        .map_err(|e| CliError::Issue(custody::ops::issue::IssueError::Delivery(e)))?;
     let output = Output {
         out_dir: args.out_dir.clone(),
         formats: sheets::parse_formats(&args.sheets)?,
         paper: args.paper,
+        delivery,
     };
     let pres = present(&args.quorum, &vault, kind.as_str())?;
     let r = rekey::prepare(kind, &args.vault, &pres, policy, &output, super::clock())?;

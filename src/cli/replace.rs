@@ -50,6 +50,9 @@ pub struct ReplaceArgs {
     /// Print one JSON object (`custody-replace-custodian/1`, docs/json.md) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Custodians who receive their new share encrypted to their own age recipient.
+    #[command(flatten)]
+    pub deliver: super::deliver::DeliverArgs,
 }
 
 pub fn run(args: ReplaceArgs, out: &mut dyn Write) -> Result<(), CliError> {
@@ -57,11 +60,16 @@ pub fn run(args: ReplaceArgs, out: &mut dyn Write) -> Result<(), CliError> {
     replace::check_reason(&args.reason)?;
     let vault = store::load(&args.vault)?;
     check_none_pending(&vault)?;
-    replace::successor_policy(vault.policy(), &args.remove, args.add.as_deref())?;
+    let (next, _) = replace::successor_policy(vault.policy(), &args.remove, args.add.as_deref())?;
+    let delivery = args.deliver.delivery()?;
+    delivery
+        .check_all(&next)
+        .map_err(|e| CliError::Issue(custody::ops::issue::IssueError::Delivery(e)))?;
     let output = Output {
         out_dir: args.out_dir.clone(),
         formats: sheets::parse_formats(&args.sheets)?,
         paper: args.paper,
+        delivery,
     };
     let pres = present(&args.quorum, &vault, "replace-custodian")?;
     let replacement = Replacement {

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::secret_input::stdin_all;
 use super::{CliError, ShareArgs};
+use custody::delivery::AgeIdentity;
 use custody::input::{self, InputError, InputErrorKind, Presented};
 use custody::progress::Progress;
 use custody::wire::MAX_SHARE_INPUT_BYTES;
@@ -17,6 +18,16 @@ pub fn read_one(
     at: (usize, usize),
     progress: &mut dyn Progress,
 ) -> Result<Presented, InputError> {
+    read_one_with(path, &[], at, progress)
+}
+
+/// [`read_one`], opening a share delivered encrypted to its custodian with `identities`.
+pub fn read_one_with(
+    path: &Path,
+    identities: &[AgeIdentity],
+    at: (usize, usize),
+    progress: &mut dyn Progress,
+) -> Result<Presented, InputError> {
     if path == Path::new("-") {
         let bytes =
             stdin_all("the share on standard input", MAX_SHARE_INPUT_BYTES).map_err(|e| {
@@ -25,9 +36,9 @@ pub fn read_one(
                     kind: InputErrorKind::Io(std::io::Error::other(e.to_string())),
                 }
             })?;
-        return input::parse_bytes_reporting("stdin", &bytes, at, progress);
+        return input::parse_bytes_with("stdin", &bytes, identities, at, progress);
     }
-    input::read_file_reporting(path, at, progress)
+    input::read_file_reporting_with(path, identities, at, progress)
 }
 
 /// Every share the arguments name, in order; all unreadable inputs are reported together.
@@ -41,9 +52,10 @@ pub fn collect(args: &ShareArgs) -> Result<Vec<Presented>, CliError> {
             "standard input can feed only one of `--share -` and `--words-stdin`".into(),
         ));
     }
+    let identities = super::deliver::identities(&args.identities)?;
     let mut progress = super::progress::on_terminal();
     for (i, p) in args.shares.iter().enumerate() {
-        match read_one(p, (i + 1, args.shares.len()), &mut *progress) {
+        match read_one_with(p, &identities, (i + 1, args.shares.len()), &mut *progress) {
             Ok(s) => out.push(s),
             Err(e) => errors.push(e),
         }

@@ -62,31 +62,54 @@ pub fn list_new_files(
 
 /// `  NAME (group G): file, file` for every token.
 pub fn list_files(out: &mut dyn Write, tokens: &[Token], layout: &Layout) -> Result<(), CliError> {
-    for (t, paths) in tokens.iter().zip(layout.files()) {
+    for ((t, paths), to) in tokens.iter().zip(layout.files()).zip(layout.delivered()) {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         writeln!(
             out,
-            "  {} (group {}): {}",
+            "  {} (group {}): {}{}",
             t.info.custodian,
             t.info.group,
-            names.join(", ")
+            names.join(", "),
+            super::deliver::note(to.as_ref())
         )?;
     }
     Ok(())
 }
 
-/// `{"name", "group", "files"}` for every token: the custodians of a JSON report of a change
-/// that wrote a new share set (as `custody-init/1` lists them).
+/// `{"name", "group", "files"}` for every token, with `delivered_to` (the age recipients)
+/// for a custodian whose files were encrypted to them: the custodians of a JSON report of a
+/// change that wrote a new share set (as `custody-init/1` lists them).
 pub fn files_json(tokens: &[Token], layout: &Layout) -> Vec<serde_json::Value> {
     tokens
         .iter()
         .zip(layout.files())
-        .map(|(t, paths)| {
-            serde_json::json!({
-                "name": t.info.custodian,
-                "group": t.info.group,
-                "files": paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-            })
+        .zip(layout.delivered())
+        .map(|((t, paths), to)| {
+            custodian_json(
+                &t.info.custodian,
+                &t.info.group,
+                paths,
+                to.as_ref().map(|r| r.texts()).unwrap_or_default(),
+            )
         })
         .collect()
+}
+
+/// One custodian of a report: `{"name", "group", "files"}`, and `delivered_to` when
+/// `delivered_to` is not empty.
+pub fn custodian_json(
+    name: &str,
+    group: &str,
+    files: &[std::path::PathBuf],
+    delivered_to: &[String],
+) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "name": name,
+        "group": group,
+        "files": files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+    });
+    if !delivered_to.is_empty() {
+        v["delivered_to"] = serde_json::json!(delivered_to);
+    }
+    v
 }

@@ -210,7 +210,14 @@ pub fn extend(
         .enumerate()
         .map(|(i, n)| (existing + i + 1, n.clone()))
         .collect();
-    let layout = issue::plan(&output.out_dir, &numbered, output.formats.clone(), None)?;
+    let layout = issue::plan_delivered(
+        &output.out_dir,
+        &numbered,
+        output.formats.clone(),
+        None,
+        &output.delivery,
+        &policy,
+    )?;
 
     let begun = Begun::begin_as(path, vault.clone(), "extend", clock)?;
     let hardening_warnings = begun.hardening_warnings();

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use rand_core::{OsRng, RngCore};
 
 use crate::clock::Clock;
+use crate::delivery::Delivery;
 use crate::harden::{self, Hardening};
 use crate::keys::{KeyError, MasterSecret};
 use crate::ops::issue::{self, IssueError, Layout};
@@ -38,6 +39,9 @@ pub struct InitRequest {
     pub formats: Vec<Format>,
     /// Paper size of the sheets.
     pub paper: Paper,
+    /// The custodians whose files are written only as age ciphertexts to their own recipients
+    /// (empty: all in plaintext).
+    pub delivery: Delivery,
 }
 
 /// One custodian's new files.
@@ -49,6 +53,9 @@ pub struct IssuedFiles {
     pub group: String,
     /// The paths written for this custodian, one per requested format, in that order.
     pub files: Vec<PathBuf>,
+    /// The age recipients the files are encrypted to (`age1...`); empty when they were
+    /// written in plaintext.
+    pub delivered_to: Vec<String>,
 }
 
 /// The vault created. Nothing secret.
@@ -141,11 +148,13 @@ pub fn plan(request: InitRequest) -> Result<Planned, InitError> {
         .policy
         .for_new_shares()
         .map_err(VaultError::Policy)?;
-    let layout = issue::plan(
+    let layout = issue::plan_delivered(
         &request.out_dir,
         &issue::numbered(&request.policy),
         request.formats.clone(),
         Some(&request.vault),
+        &request.delivery,
+        &request.policy,
     )?;
     Ok(Planned {
         request,
@@ -255,10 +264,12 @@ impl Planned {
         let files = tokens
             .iter()
             .zip(layout.files())
-            .map(|(t, paths)| IssuedFiles {
+            .zip(layout.delivered())
+            .map(|((t, paths), to)| IssuedFiles {
                 custodian: t.info.custodian.clone(),
                 group: t.info.group.clone(),
                 files: paths.clone(),
+                delivered_to: to.as_ref().map(|r| r.texts().to_vec()).unwrap_or_default(),
             })
             .collect();
         drop(tokens);

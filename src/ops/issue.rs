@@ -3,6 +3,12 @@
 //! that the tokens read back from their text form reconstruct the vault's key, and writing
 //! every file before the vault change is committed (removing them again if the commit fails).
 //! Also the content of one printed sheet, for reprinting a share.
+//!
+//! A custodian named in a [`Delivery`] gets every file only as an age ciphertext to their own
+//! recipient (`NN-name.txt.age`, `NN-name.pdf.age`): each file is rendered in memory, encrypted
+//! there and only the ciphertext is written. The self-check therefore never re-reads written
+//! files: it re-reads every token from its text form in memory, before anything is encrypted
+//! or written ([`self_check`]).
 
 use std::fmt;
 use std::fs;
@@ -12,6 +18,7 @@ use std::path::{Path, PathBuf};
 use ed25519_dalek::SigningKey;
 use zeroize::Zeroizing;
 
+use crate::delivery::{Delivery, DeliveryError, Recipients};
 use crate::input::{InputError, Presented};
 use crate::policy::Policy;
 use crate::progress::{Progress, Step, Task};
@@ -49,6 +56,9 @@ pub enum IssueError {
     SelfCheckReread(InputError),
     /// The new shares did not reconstruct the vault's key (a bug: nothing was written).
     SelfCheckUnlock(QuorumError),
+    /// A delivery names a custodian who gets no new share here, or a share could not be
+    /// encrypted to its custodian's recipient.
+    Delivery(DeliveryError),
 }
 
 impl fmt::Display for IssueError {
@@ -74,6 +84,7 @@ impl fmt::Display for IssueError {
                 f,
                 "the new shares failed their own check ({e}); nothing was written"
             ),
+            IssueError::Delivery(e) => e.fmt(f),
         }
     }
 }
@@ -87,6 +98,7 @@ impl std::error::Error for IssueError {
             IssueError::Undrawable(e) => Some(e),
             IssueError::SelfCheckReread(e) => Some(e),
             IssueError::SelfCheckUnlock(e) => Some(e),
+            IssueError::Delivery(e) => Some(e),
             IssueError::Exists(_) => None,
         }
     }
@@ -108,18 +120,27 @@ pub fn slug(name: &str) -> String {
     crate::custodian_name::file_name_part(name).unwrap_or_else(|| "custodian".into())
 }
 
-/// Where each new share's files go: one row per token, one path per format.
+/// Where each new share's files go: one row per token, one path per format; and, for a
+/// delivered custodian, the recipients every file of the row is encrypted to.
 #[derive(Clone, Debug)]
 pub struct Layout {
     out_dir: PathBuf,
     formats: Vec<Format>,
     files: Vec<Vec<PathBuf>>,
+    delivered: Vec<Option<Recipients>>,
 }
 
 impl Layout {
-    /// The files of each share, in the order the shares are issued.
+    /// The files of each share, in the order the shares are issued (a delivered custodian's
+    /// end in `.age`).
     pub fn files(&self) -> &[Vec<PathBuf>] {
         &self.files
+    }
+
+    /// For each share, in the same order, the recipients its files are encrypted to (`None`:
+    /// written in plaintext, as without delivery).
+    pub fn delivered(&self) -> &[Option<Recipients>] {
+        &self.delivered
     }
 }
 
@@ -142,11 +163,51 @@ pub fn plan(
     formats: Vec<Format>,
     also: Option<&Path>,
 ) -> Result<Layout, IssueError> {
+    plan_files(out_dir, custodians, formats, also, &Delivery::new())
+}
+
+/// [`plan`], with the custodians `delivery` names receiving their files only as age
+/// ciphertexts (`DIR/NN-<slug>.<ext>.age`). Every custodian named must be one of `policy`'s
+/// (the policy the new shares are for) and one of `custodians` (those whose shares are
+/// written); otherwise nothing is planned.
+pub fn plan_delivered(
+    out_dir: &Path,
+    custodians: &[(usize, String)],
+    formats: Vec<Format>,
+    also: Option<&Path>,
+    delivery: &Delivery,
+    policy: &Policy,
+) -> Result<Layout, IssueError> {
+    let issued: Vec<String> = custodians.iter().map(|(_, n)| n.clone()).collect();
+    delivery
+        .check(policy, &issued)
+        .map_err(IssueError::Delivery)?;
+    plan_files(out_dir, custodians, formats, also, delivery)
+}
+
+fn plan_files(
+    out_dir: &Path,
+    custodians: &[(usize, String)],
+    formats: Vec<Format>,
+    also: Option<&Path>,
+    delivery: &Delivery,
+) -> Result<Layout, IssueError> {
+    let delivered: Vec<Option<Recipients>> = custodians
+        .iter()
+        .map(|(_, name)| delivery.recipients_for(name).cloned())
+        .collect();
     let files: Vec<Vec<PathBuf>> = custodians
         .iter()
-        .map(|(n, name)| {
+        .zip(&delivered)
+        .map(|((n, name), to)| {
             let base = out_dir.join(format!("{n:02}-{}", slug(name)));
-            formats.iter().map(|&f| path_for(&base, f)).collect()
+            formats
+                .iter()
+                .map(|&f| {
+                    let p = path_for(&base, f);
+                    if to.is_some() { delivered_path(&p) } else { p }
+                })
+                .collect()
         })
         .collect();
     for p in also
@@ -161,7 +222,17 @@ pub fn plan(
         out_dir: out_dir.to_path_buf(),
         formats,
         files,
+        delivered,
     })
+}
+
+/// `path` with `.age` appended (`03-carol.pdf` -> `03-carol.pdf.age`): where a delivered
+/// custodian's file goes.
+pub fn delivered_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".");
+    p.push(wire::DELIVERED_EXTENSION);
+    PathBuf::from(p)
 }
 
 /// (group name, custodian name, share) for every custodian of `policy`, in policy order, from
@@ -248,7 +319,9 @@ pub fn check_unlock(
 
 /// Write every token's files (mode 0600, never overwriting), telling `progress` as each
 /// custodian's begin ([`Task::WritingSheets`]), then run `commit` (the vault write). If
-/// anything fails, the files written so far are removed again.
+/// anything fails, the files written so far are removed again. A delivered custodian's files
+/// ([`Layout::delivered`]) are rendered and encrypted in memory; only the ciphertext is
+/// written, and the rendered plaintext is wiped.
 pub fn write_all<E: From<IssueError>>(
     layout: &Layout,
     tokens: &[Token],
@@ -270,7 +343,12 @@ pub fn write_all<E: From<IssueError>>(
         })?;
     let mut written: Vec<&PathBuf> = Vec::new();
     let result = (|| -> Result<(), E> {
-        for (i, (t, paths)) in tokens.iter().zip(&layout.files).enumerate() {
+        for (i, ((t, paths), to)) in tokens
+            .iter()
+            .zip(&layout.files)
+            .zip(&layout.delivered)
+            .enumerate()
+        {
             progress.step(Step {
                 task: Task::WritingSheets,
                 number: i + 1,
@@ -279,7 +357,16 @@ pub fn write_all<E: From<IssueError>>(
             });
             for (&format, p) in layout.formats.iter().zip(paths) {
                 let bytes = render_sheet(format, t, policy, fingerprint, paper)?;
-                write_share_file(p, &bytes)?;
+                match to {
+                    Some(r) => {
+                        let sealed = r
+                            .encrypt(&t.info.custodian, &bytes)
+                            .map_err(IssueError::Delivery)?;
+                        drop(bytes);
+                        write_share_file(p, &sealed)?;
+                    }
+                    None => write_share_file(p, &bytes)?,
+                }
                 written.push(p);
             }
         }

@@ -18,6 +18,7 @@ use super::issue::{self, IssueError, Layout};
 use super::session::{Begun, Presentation, SessionError};
 use crate::audit::{AuditError, RETIRED_KEY_NOTE};
 use crate::clock::Clock;
+use crate::delivery::Delivery;
 use crate::input::Presented;
 use crate::keys::{self, DerivedKeys, KeyError, MasterSecret};
 use crate::policy::{Policy, PolicyError};
@@ -135,6 +136,9 @@ pub struct Output {
     pub formats: Vec<Format>,
     /// The sheets' paper size.
     pub paper: Paper,
+    /// The custodians whose new files are written only as age ciphertexts to their own
+    /// recipients (empty: all in plaintext).
+    pub delivery: Delivery,
 }
 
 /// A change prepared and waiting for confirmation.
@@ -293,11 +297,13 @@ pub(crate) fn prepare_as(
     // Refusals that need no quorum come before the ceremony.
     let policy = policy.for_new_shares()?;
     check_none_pending(&store::load(path)?)?;
-    let layout = issue::plan(
+    let layout = issue::plan_delivered(
         &output.out_dir,
         &issue::numbered(&policy),
         output.formats.clone(),
         None,
+        &output.delivery,
+        &policy,
     )?;
     let begun = Begun::begin(path, action, clock)?;
     if let Err(e) = check_none_pending(begun.vault()) {
