@@ -158,6 +158,10 @@ pub enum CliError {
     /// `agent policy` did not change or list the agent access policy, or found it granting
     /// nothing (changed outside custody, not vouched for).
     AgentPolicy(AgentPolicyError),
+    /// `host-key` could not write or read a host key file.
+    HostKey(custody::host_key::HostKeyError),
+    /// `hosts` did not change or list the known hosts, or found them trusting nobody.
+    Hosts(custody::ops::hosts::HostsOpError),
 }
 
 impl CliError {
@@ -273,6 +277,8 @@ impl fmt::Display for CliError {
                 write!(f, "{label}: {problem}; nothing was sent to the agent")
             }
             CliError::AgentPolicy(e) => e.fmt(f),
+            CliError::HostKey(e) => e.fmt(f),
+            CliError::Hosts(e) => e.fmt(f),
             CliError::SelfCheck(e) => {
                 write!(f, "the demonstration did not behave as expected: {e}")
             }
@@ -317,6 +323,8 @@ impl std::error::Error for CliError {
             CliError::Agent(e) => Some(e),
             CliError::AgentClient(e) => Some(e),
             CliError::AgentPolicy(e) => Some(e),
+            CliError::HostKey(e) => Some(e),
+            CliError::Hosts(e) => Some(e),
             _ => None,
         }
     }
@@ -392,6 +400,8 @@ from!(
     custody::agent::server::AgentError => Agent,
     custody::agent::client::ClientError => AgentClient,
     AgentPolicyError => AgentPolicy,
+    custody::host_key::HostKeyError => HostKey,
+    custody::ops::hosts::HostsOpError => Hosts,
     std::io::Error => Output,
 );
 
