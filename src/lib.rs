@@ -23,6 +23,7 @@ pub mod exchange;
 pub mod gathering;
 pub mod gf256;
 pub mod harden;
+pub mod host_key;
 pub mod input;
 pub mod keys;
 pub mod ops;

@@ -227,3 +227,20 @@ pub const REMOTE_DEFAULT_LIFETIME_SECS: u64 = 30 * 60;
 pub const REMOTE_ENVELOPE_ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
 /// Last line of an envelope's text.
 pub const REMOTE_ENVELOPE_ARMOR_END: &str = "-----END AGE ENCRYPTED FILE-----";
+/// Prefix of a host's public key in text (`custody-host:` + base64url without padding of the
+/// 32-byte Ed25519 key; shares-format.md, "Host key file").
+pub const HOST_PUBLIC_PREFIX: &str = "custody-host:";
+/// Prefix of a host key file's secret line (`custody-host-key:` + base64url without padding of
+/// the 32-byte Ed25519 seed).
+pub const HOST_SECRET_PREFIX: &str = "custody-host-key:";
+/// The largest host key file custody reads (the file holds two short lines), and the largest
+/// host public key text or file `hosts add` reads.
+pub const MAX_HOST_KEY_FILE_BYTES: u64 = 4096;
+/// Prefix of the known-hosts set's canonical bytes (its SHA-256 is what a ratification signs;
+/// shares-format.md, "Known hosts").
+pub const KNOWN_HOSTS_DOMAIN: &[u8] = b"custody/v1/known-hosts\0";
+/// Tag (a str16 after the agent access field, if any) of the optional ratification-manifest
+/// field carrying the SHA-256 of the ratified known-hosts set.
+pub const RATIFICATION_KNOWN_HOSTS_TAG: &str = "known_hosts";
+/// The most hosts the known-hosts set (ratified, or proposed) may hold.
+pub const MAX_KNOWN_HOSTS: usize = 256;

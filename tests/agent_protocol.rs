@@ -162,7 +162,7 @@ fn documented_request(t: &BTreeMap<(String, String), Vec<Vec<String>>>, op: &str
                 ("v" | "op", _) => continue,
                 ("credentials", "array") => json!(["binance-main"]),
                 ("consented", "array") => json!(["00".repeat(32)]),
-                ("consented_policy", "array") => json!([]),
+                ("consented_policy" | "consented_hosts", "array") => json!([]),
                 ("shares", "array") => {
                     let mut share = serde_json::Map::new();
                     for sub in rows.iter().filter(|s| s[0].starts_with("shares[].")) {

@@ -9,7 +9,7 @@ mod common;
 use common::{custody, have};
 
 /// Every leaf command as its man page names it.
-const COMMANDS: [&str; 35] = [
+const COMMANDS: [&str; 40] = [
     "init",
     "check-share",
     "drill",
@@ -31,6 +31,11 @@ const COMMANDS: [&str; 35] = [
     "agent-policy-add",
     "agent-policy-remove",
     "agent-policy-list",
+    "host-key-new",
+    "host-key-show",
+    "hosts-add",
+    "hosts-remove",
+    "hosts-list",
     "audit-verify",
     "audit-show",
     "audit-repair",
@@ -142,9 +147,9 @@ fn man_writes_one_page_per_command_and_never_overwrites() {
         .arg(&man)
         .assert()
         .success()
-        // One page per command, plus `custody` and the `creds`, `agent`, `agent policy` and
-        // `audit` groups.
-        .stdout(contains(format!("Wrote {} man pages", COMMANDS.len() + 5)));
+        // One page per command, plus `custody` and the `creds`, `agent`, `agent policy`,
+        // `audit`, `host-key` and `hosts` groups.
+        .stdout(contains(format!("Wrote {} man pages", COMMANDS.len() + 7)));
     for c in COMMANDS {
         let page = fs::read_to_string(man.join(format!("custody-{c}.1")))
             .unwrap_or_else(|e| panic!("custody-{c}.1: {e}"));

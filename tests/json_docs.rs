@@ -339,6 +339,49 @@ fn every_json_document_prints_exactly_its_documented_fields() {
     assert_eq!(v["rules"].as_array().unwrap().len(), 2);
     check(&docs, &v, &mut seen);
 
+    // Known hosts, listed as JSON: one host a quorum ratified (with the policy above), one
+    // pending.
+    let mut public = Vec::new();
+    for name in ["ops.key", "agent.key"] {
+        let out = common::custody()
+            .args(["host-key", "new", "-o"])
+            .arg(dir.path().join(name))
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let text = String::from_utf8(out).unwrap();
+        public.push(
+            text.lines()
+                .find(|l| l.starts_with("custody-host:"))
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    cmd(&["hosts", "add", "ops-laptop", &public[0]])
+        .assert()
+        .success();
+    cmd(&["drill", "--ratify"])
+        .arg("--share")
+        .arg(sh.join("01-alice.txt"))
+        .arg("--share")
+        .arg(sh.join("02-bob.txt"))
+        .assert()
+        .success();
+    cmd(&["hosts", "add", "agent-box", &public[1]])
+        .assert()
+        .success();
+    let out = cmd(&["hosts", "list", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v = first_json(&out);
+    assert_eq!(v["hosts"].as_array().unwrap().len(), 2);
+    check(&docs, &v, &mut seen);
+
     let out = cmd(&["audit", "show", "--json"])
         .assert()
         .success()

@@ -196,8 +196,8 @@ pub struct UnlockFlags {
     pub allow_withdraw: bool,
 }
 
-/// With [`UnlockFlags::ratify`]: what the officers reviewed and agreed to sign (entry digests
-/// and access-policy changes in words); the agent signs only exactly that. `None`: sign what
+/// With [`UnlockFlags::ratify`]: what the officers reviewed and agreed to sign (entry digests,
+/// access-policy and known-host changes in words); the agent signs only exactly that. `None`: sign what
 /// awaits.
 pub type ConsentedList = Option<crate::ops::agent_unlock::Consented>;
 
@@ -252,6 +252,13 @@ pub fn unlock(
             &mut req,
             serde_json::to_string(&c.policy).expect("JSON").as_bytes(),
         );
+        if !c.hosts.is_empty() {
+            push_raw(&mut req, b",\"consented_hosts\":");
+            push_raw(
+                &mut req,
+                serde_json::to_string(&c.hosts).expect("JSON").as_bytes(),
+            );
+        }
     }
     if let Some(r) = remote {
         push_raw(&mut req, b",\"remote\":");

@@ -213,6 +213,7 @@ struct Wire {
     consented_policy: Option<Vec<String>>,
     #[serde(default)]
     remote: Option<WireRemote>,
+    consented_hosts: Option<Vec<String>>,
 }
 
 /// A request's `v` alone; every other member is skipped unread.
@@ -320,6 +321,7 @@ pub fn parse(line: &[u8]) -> Result<Request, Malformed> {
             ("consented", w.consented.is_some()),
             ("consented_policy", w.consented_policy.is_some()),
             ("remote", w.remote.is_some()),
+            ("consented_hosts", w.consented_hosts.is_some()),
         ];
         match given
             .iter()
@@ -384,6 +386,7 @@ pub fn parse(line: &[u8]) -> Result<Request, Malformed> {
                 "consented",
                 "consented_policy",
                 "remote",
+                "consented_hosts",
             ])?;
             let shares = w
                 .shares
@@ -394,15 +397,21 @@ pub fn parse(line: &[u8]) -> Result<Request, Malformed> {
                 )));
             }
             use crate::ops::agent_unlock::{Consented, Ratify};
-            let ratify = match (w.ratify.unwrap_or(false), w.consented, w.consented_policy) {
-                (false, None, None) => Ratify::No,
-                (false, _, _) => {
+            let ratify = match (
+                w.ratify.unwrap_or(false),
+                w.consented,
+                w.consented_policy,
+                w.consented_hosts,
+            ) {
+                (false, None, None, None) => Ratify::No,
+                (false, _, _, _) => {
                     return Err(bad(
-                        "`consented` and `consented_policy` go with `\"ratify\": true`",
+                        "`consented`, `consented_policy` and `consented_hosts` go with \
+                         `\"ratify\": true`",
                     ));
                 }
-                (true, None, None) => Ratify::Listed,
-                (true, entries, policy) => {
+                (true, None, None, None) => Ratify::Listed,
+                (true, entries, policy, hosts) => {
                     let mut digests = Vec::new();
                     for d in entries.unwrap_or_default() {
                         let b = crate::keys::unhex(&d)
@@ -413,6 +422,7 @@ pub fn parse(line: &[u8]) -> Result<Request, Malformed> {
                     Ratify::Exactly(Consented {
                         entries: digests,
                         policy: policy.unwrap_or_default(),
+                        hosts: hosts.unwrap_or_default(),
                     })
                 }
             };

@@ -16,7 +16,7 @@
 //! write and one fsync per batch. [`LockedLog::record_repair`]
 //! records the removal of a torn final line (the `audit repair` operation), and
 //! [`AuditLog::record_policy_change`] a change to the agent access policy made without a
-//! quorum. Neither the log
+//! quorum, [`AuditLog::record_host_change`] one to the known hosts. Neither the log
 //! nor its lock file is ever reached through a symbolic link.
 //!
 //! Reading: [`inspect`] / [`verify`] check every line (syntax, seq continuity, hash chain,
@@ -31,6 +31,7 @@ mod agent;
 mod anchor;
 mod chain;
 mod exit;
+mod host_change;
 mod policy_change;
 mod proxied;
 mod record;

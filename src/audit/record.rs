@@ -49,6 +49,10 @@ pub enum Event {
     /// The agent access policy was changed without a quorum (`action`: `agent policy add` or
     /// `agent policy remove`; `summary`: the rule); the change awaits ratification. Unsigned.
     AgentPolicy,
+    /// The known hosts were changed without a quorum (`action`: `hosts add` or `hosts
+    /// remove`; `summary`: the host, `NAME <FINGERPRINT>`); the change awaits ratification.
+    /// Unsigned.
+    KnownHost,
 }
 
 impl Event {
@@ -69,6 +73,7 @@ impl Event {
             Event::AgentProxied => "agent-proxied",
             Event::AgentProxyToken => "agent-proxy-token",
             Event::AgentPolicy => "agent-policy",
+            Event::KnownHost => "known-host",
         }
     }
 }
@@ -117,7 +122,8 @@ pub struct Record {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
     /// The ceremony's action, e.g. `drill`, `exec`, `reshare` (start records), or the change
-    /// (`agent policy add`, `agent policy remove`; agent-policy records).
+    /// (`agent policy add`, `agent policy remove`; agent-policy records; `hosts add`, `hosts
+    /// remove`; known-host records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
     /// The vault id in hex (start records).
@@ -160,7 +166,7 @@ pub struct Record {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
     /// What a successful ceremony did, in one line (succeeded outcome records), or the rule an
-    /// agent-policy record proposed.
+    /// agent-policy record proposed, or the host a known-host record added or removed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// How many bytes of a torn final line an audit repair removed (audit-repair records).
@@ -388,7 +394,7 @@ impl Record {
                 }
                 s
             }
-            Event::AgentPolicy => format!(
+            Event::AgentPolicy | Event::KnownHost => format!(
                 "{}: {} (no quorum; awaits ratification)",
                 opt(&self.action),
                 opt(&self.summary)

@@ -612,7 +612,7 @@ fn summarise(ceremonies: &mut Vec<CeremonySummary>, line: usize, rec: &Record) {
             c.action = Event::AuditRepair.as_str().into();
             c.detail = Some(rec.describe());
         }
-        Event::AgentPolicy => c.detail = rec.summary.clone(),
+        Event::AgentPolicy | Event::KnownHost => c.detail = rec.summary.clone(),
         _ => {}
     }
 }

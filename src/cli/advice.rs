@@ -75,6 +75,8 @@ pub fn advice(e: &CliError) -> Option<String> {
         CliError::Drill(e) => drill(e),
         CliError::Init(e) => init(e),
         CliError::AgentPolicy(e) => agent_policy(e),
+        CliError::HostKey(_) => None,
+        CliError::Hosts(e) => hosts(e),
         _ => None,
     }
 }
@@ -106,6 +108,35 @@ fn agent_policy(e: &AgentPolicyError) -> Option<String> {
         | AgentPolicyError::ExeNotUtf8(_)
         | AgentPolicyError::ExeLink { .. }
         | AgentPolicyError::ExeScript { .. } => None,
+    }
+}
+
+fn hosts(e: &custody::ops::hosts::HostsOpError) -> Option<String> {
+    use custody::ops::hosts::HostsOpError;
+    use custody::vault::hosts::HostsError;
+    match e {
+        HostsOpError::NoSuchHost { .. } => {
+            Some("`custody hosts list` shows each host's name; give exactly that".into())
+        }
+        HostsOpError::Hosts(HostsError::Tampered { .. } | HostsError::Malformed { .. }) => Some(
+            "restore the vault from its backup (VAULT.bak) or your copy, then compare \
+             `custody hosts list` with your records"
+                .into(),
+        ),
+        HostsOpError::Hosts(HostsError::RecordInvalid | HostsError::RolledBack(_)) => Some(
+            "a quorum reviews and re-signs everything with `custody drill --vault VAULT --ratify`"
+                .into(),
+        ),
+        HostsOpError::Store(e) => store(e),
+        HostsOpError::NotRecorded { .. } => Some(
+            "the change stands (`custody hosts list`); make the audit log writable, and note \
+             the change in your records"
+                .into(),
+        ),
+        HostsOpError::Name { .. }
+        | HostsOpError::Key { .. }
+        | HostsOpError::KeyFile { .. }
+        | HostsOpError::Refused(_) => None,
     }
 }
 

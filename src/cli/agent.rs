@@ -386,12 +386,14 @@ fn review_here(
             })
             .collect(),
         access: waiting.access_pending.clone(),
+        hosts: waiting.hosts_pending.clone(),
         over_rollback: None,
     };
     match super::ratify::Asking::new(a.shares.timeout()).consent(&review) {
         Answer::Sign => Ok(custody::ops::agent_unlock::Consented {
             entries: review.entries.iter().map(|e| e.digest).collect(),
             policy: review.access.iter().map(|c| c.describe()).collect(),
+            hosts: review.hosts.iter().map(|c| c.describe()).collect(),
         }),
         Answer::Decline(why) => Err(CliError::Declined(why)),
     }

@@ -169,6 +169,10 @@ pub enum CliError {
     NotContributed(String),
     /// A remote ceremony (`--remote`) could not be held.
     Remote(super::remote_host::RemoteHostError),
+    /// `host-key` could not write or read a host key file.
+    HostKey(custody::host_key::HostKeyError),
+    /// `hosts` did not change or list the known hosts, or found them trusting nobody.
+    Hosts(custody::ops::hosts::HostsOpError),
 }
 
 impl CliError {
@@ -297,6 +301,8 @@ impl fmt::Display for CliError {
                  nothing was written, do not send your share"
             ),
             CliError::NotContributed(why) => write!(f, "nothing was written: {why}"),
+            CliError::HostKey(e) => e.fmt(f),
+            CliError::Hosts(e) => e.fmt(f),
             CliError::SelfCheck(e) => {
                 write!(f, "the demonstration did not behave as expected: {e}")
             }
@@ -345,6 +351,8 @@ impl std::error::Error for CliError {
             CliError::Agent(e) => Some(e),
             CliError::AgentClient(e) => Some(e),
             CliError::AgentPolicy(e) => Some(e),
+            CliError::HostKey(e) => Some(e),
+            CliError::Hosts(e) => Some(e),
             _ => None,
         }
     }
@@ -424,6 +432,8 @@ from!(
     EnvelopeError => Envelope,
     PhraseMismatch => PhraseMismatch,
     super::remote_host::RemoteHostError => Remote,
+    custody::host_key::HostKeyError => HostKey,
+    custody::ops::hosts::HostsOpError => Hosts,
     std::io::Error => Output,
 );
 

@@ -153,6 +153,36 @@ Examples:
   custody agent policy list --vault fund.json
   custody agent policy list --vault fund.json --json";
 
+/// `custody host-key new`.
+pub const HOST_KEY_NEW: &str = "\
+Examples:
+  custody host-key new -o /etc/custody/host.key";
+
+/// `custody host-key show`.
+pub const HOST_KEY_SHOW: &str = "\
+Examples:
+  custody host-key show /etc/custody/host.key
+  # Save the public form to hand to the officers (it holds no secret)
+  custody host-key show /etc/custody/host.key > ops-laptop.host";
+
+/// `custody hosts add`.
+pub const HOSTS_ADD: &str = "\
+Examples:
+  custody hosts add --vault fund.json ops-laptop custody-host:6pwRjhK3VvJjbgg2vDdsjrpN9obmh52qtfgwUUu7UKs
+  custody hosts add --vault fund.json agent-box ops-laptop.host
+  # Then, at the next quorum: custody drill --vault fund.json --ratify";
+
+/// `custody hosts remove`.
+pub const HOSTS_REMOVE: &str = "\
+Examples:
+  custody hosts remove --vault fund.json ops-laptop";
+
+/// `custody hosts list`.
+pub const HOSTS_LIST: &str = "\
+Examples:
+  custody hosts list --vault fund.json
+  custody hosts list --vault fund.json --json";
+
 /// `custody audit verify`.
 pub const AUDIT_VERIFY: &str = "\
 Examples:

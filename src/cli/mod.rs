@@ -24,6 +24,7 @@ mod escaping;
 mod examples;
 mod exec;
 mod extend;
+mod hosts;
 mod init;
 mod interactive;
 #[cfg(test)]
@@ -128,6 +129,14 @@ pub enum Command {
     /// by voice, and seal the share into an envelope only that ceremony can open, once.
     #[command(after_help = examples::CONTRIBUTE)]
     Contribute(contribute::ContributeArgs),
+    /// This machine's long-term host key, which signs the ceremony codes it shows (`--remote`):
+    /// generate one, or show its public form.
+    #[command(subcommand)]
+    HostKey(hosts::HostKeyCommand),
+    /// The vault's known hosts: ceremony hosts whose signed codes custodians trust once a
+    /// quorum ratifies them.
+    #[command(subcommand)]
+    Hosts(hosts::HostsCommand),
     /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
     #[command(after_help = examples::COMPLETIONS)]
     Completions(completions::CompletionsArgs),
@@ -734,6 +743,8 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::Creds(a) => creds::run(a, out),
         Command::Exec(a) => exec::run(a, out),
         Command::Agent(a) => agent::run(a, out),
+        Command::HostKey(a) => hosts::run_host_key(a, out),
+        Command::Hosts(a) => hosts::run(a, out),
         Command::Reshare(a) => rekey::reshare(a, false, out),
         Command::RotateMaster(a) => rekey::reshare(a, true, out),
         Command::Confirm(a) => rekey::confirm(a, out),
@@ -820,6 +831,7 @@ impl Command {
             Command::CheckShare(a) => a.json,
             Command::Init(a) => a.json,
             Command::Agent(a) => a.wants_json(),
+            Command::Hosts(a) => hosts::wants_json(a),
             Command::Reshare(a) | Command::RotateMaster(a) => a.json,
             Command::Confirm(a) | Command::Cancel(a) => a.json,
             Command::Extend(a) => a.json,

@@ -19,6 +19,7 @@ use custody::terminal_text::escape;
 use custody::timefmt;
 use custody::vault::access::RuleChange;
 use custody::vault::credential::Credential;
+use custody::vault::hosts::HostChange;
 use custody::vault::ratify::EntryState;
 
 /// Hex digits of an entry's digest shown for the officers to compare.
@@ -87,7 +88,7 @@ fn entry_line(e: &ToSign) -> String {
 
 /// What would be signed, ending with the question (without its answer).
 pub fn listing(review: &Review) -> String {
-    let n = review.entries.len() + review.access.len();
+    let n = review.entries.len() + review.access.len() + review.hosts.len();
     let mut text = format!(
         "To ratify: {n} {} (check each against your change records):\n",
         if n == 1 { "entry" } else { "entries" }
@@ -99,6 +100,13 @@ pub fn listing(review: &Review) -> String {
     for change in &review.access {
         text.push_str(&format!("  agent access policy: {}\n", change.describe()));
     }
+    for change in &review.hosts {
+        text.push_str(&format!(
+            "  known hosts: {} (compare the fingerprint with `custody host-key show` on that \
+             machine)\n",
+            change.describe()
+        ));
+    }
     if let Some(rb) = &review.over_rollback {
         text.push_str(&format!(
             "Signing also accepts this older copy of the vault: {rb}\n"
@@ -109,7 +117,7 @@ pub fn listing(review: &Review) -> String {
 
 /// The question for `review`.
 fn question(review: &Review) -> String {
-    match review.entries.len() + review.access.len() {
+    match review.entries.len() + review.access.len() + review.hosts.len() {
         0 => "Sign the ratification record again over this older copy? [y/N] ".into(),
         1 => "Sign this 1 entry? [y/N] ".into(),
         n => format!("Sign these {n} entries? [y/N] "),
@@ -187,13 +195,24 @@ pub fn print_ratified(r: &Ratified, out: &mut dyn Write) -> Result<(), CliError>
         &r.access_reviewed,
         out,
     )?;
+    print_host_changes(
+        "Known-host changes awaiting ratification (check each fingerprint with the host's \
+         officer):",
+        &r.hosts_reviewed,
+        out,
+    )?;
     match &r.signed {
         None => writeln!(out, "Credentials: nothing awaits ratification.")?,
-        Some(names) if names.is_empty() && !r.access_reviewed.is_empty() => writeln!(
-            out,
-            "The quorum signed generation {}, covering {} credential(s).",
-            r.generation, r.covered
-        )?,
+        Some(names)
+            if names.is_empty()
+                && (!r.access_reviewed.is_empty() || !r.hosts_reviewed.is_empty()) =>
+        {
+            writeln!(
+                out,
+                "The quorum signed generation {}, covering {} credential(s).",
+                r.generation, r.covered
+            )?
+        }
         Some(names) => writeln!(
             out,
             "Ratified {} credential(s): the quorum signed generation {}, covering {} credential(s).",
@@ -210,6 +229,14 @@ pub fn print_ratified(r: &Ratified, out: &mut dyn Write) -> Result<(), CliError>
             r.access_in_force
         )?;
     }
+    if r.signed.is_some() && !r.hosts_reviewed.is_empty() {
+        writeln!(
+            out,
+            "Known hosts: {} change(s) ratified; {} host(s) trusted.",
+            r.hosts_reviewed.len(),
+            r.hosts_trusted
+        )?;
+    }
     Ok(())
 }
 
@@ -217,6 +244,21 @@ pub fn print_ratified(r: &Ratified, out: &mut dyn Write) -> Result<(), CliError>
 pub fn print_access_changes(
     heading: &str,
     changes: &[RuleChange],
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    if !changes.is_empty() {
+        writeln!(out, "{heading}")?;
+        for c in changes {
+            writeln!(out, "  {}", c.describe())?;
+        }
+    }
+    Ok(())
+}
+
+/// The changes to the known hosts awaiting (or under) ratification, under `heading`.
+pub fn print_host_changes(
+    heading: &str,
+    changes: &[HostChange],
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     if !changes.is_empty() {
@@ -249,6 +291,15 @@ pub fn print_waiting(w: &Waiting, out: &mut dyn Write) -> Result<(), CliError> {
             w.access_pending.len()
         ),
         &w.access_pending,
+        out,
+    )?;
+    print_host_changes(
+        &format!(
+            "{} known-host change(s) await ratification; custodians trust a host's ceremony \
+             codes only after a quorum re-runs this command with --ratify:",
+            w.hosts_pending.len()
+        ),
+        &w.hosts_pending,
         out,
     )?;
     for line in &w.tampered {
@@ -285,6 +336,7 @@ mod tests {
                 digest: [0xab; 32],
             }],
             access: Vec::new(),
+            hosts: Vec::new(),
             over_rollback: None,
         }
     }

@@ -118,6 +118,9 @@ pub struct Consented {
     /// Each change of the agent access policy, as [`crate::vault::access::RuleChange::describe`]
     /// words it.
     pub policy: Vec<String>,
+    /// Each change of the known hosts, as [`crate::vault::hosts::HostChange::describe`] words
+    /// it.
+    pub hosts: Vec<String>,
 }
 
 impl Consented {
@@ -131,7 +134,11 @@ impl Consented {
         want_p.sort();
         let mut got_p: Vec<String> = review.access.iter().map(|c| c.describe()).collect();
         got_p.sort();
-        want == got && want_p == got_p
+        let mut want_h = self.hosts.clone();
+        want_h.sort();
+        let mut got_h: Vec<String> = review.hosts.iter().map(|c| c.describe()).collect();
+        got_h.sort();
+        want == got && want_p == got_p && want_h == got_h
     }
 }
 

@@ -71,6 +71,7 @@
 //! | [`agent_unlock`] | a quorum unlocks the agent: open what its access policy grants, keep a signing key, erase the master |
 //! | [`audit_repair`] | remove a torn final line from the audit log, keeping a copy (no quorum) |
 //! | [`access`] | the agent access policy: propose and remove rules (no quorum), list, the policy in force |
+//! | [`hosts`] | the known hosts: propose and remove ceremony hosts (no quorum), list, the host a key belongs to |
 
 /// `From` conversions that wrap a cause in one variant of an operation's error:
 /// `wrap_errors!(CredError, StoreError => Store, ...)`.
@@ -92,6 +93,7 @@ pub mod audit_verify;
 pub mod creds;
 pub mod drill;
 pub mod extend;
+pub mod hosts;
 pub mod init;
 pub mod issue;
 pub mod ratify;

@@ -1,5 +1,5 @@
-//! Ratification: a quorum reviews the credentials added or rotated without one, test-opens
-//! each, and signs a new ratification record, under the vault's writer lock. Just before it
+//! Ratification: a quorum reviews the credentials added or rotated without one (and the agent
+//! access policy's and the known hosts' changes), test-opens each credential, and signs a new ratification record, under the vault's writer lock. Just before it
 //! signs, a [`Consent`] is shown exactly what would be signed ([`Review`]) and agrees or not;
 //! what it saw is what is signed, in the same locked write. Without a ratification,
 //! [`waiting`] says what awaits one and what was changed outside custody.
@@ -11,6 +11,7 @@ use crate::keys::DerivedKeys;
 use crate::vault::Vault;
 use crate::vault::access::RuleChange;
 use crate::vault::credential::Credential;
+use crate::vault::hosts::HostChange;
 use crate::vault::ratify::{EntryState, RatifyError};
 use crate::vault::store::{self, OnRollback, StoreError};
 use crate::vault::{Rollback, Seen};
@@ -32,6 +33,10 @@ pub struct Ratified {
     pub access_reviewed: Vec<RuleChange>,
     /// How many rules of the agent access policy are in force now.
     pub access_in_force: usize,
+    /// The known hosts' changes shown for review (and signed, if `signed` is set).
+    pub hosts_reviewed: Vec<HostChange>,
+    /// How many known hosts are trusted now.
+    pub hosts_trusted: usize,
 }
 
 /// One entry a ratification would sign anew, as shown to the quorum.
@@ -54,6 +59,9 @@ pub struct Review {
     pub entries: Vec<ToSign>,
     /// The agent access policy's changes the signature would bring into force.
     pub access: Vec<RuleChange>,
+    /// The known hosts' changes the signature would bring into force (each host shown with
+    /// its fingerprint, for the officers to check against the host's own).
+    pub hosts: Vec<HostChange>,
     /// A rollback the signature would accept: the vault is older than one seen here.
     pub over_rollback: Option<Rollback>,
 }
@@ -149,6 +157,7 @@ pub fn ratify_in(
         .map(|(c, s)| (c.clone(), s.clone()))
         .collect();
     let access_reviewed = vault.access_to_ratify(a.record);
+    let hosts_reviewed = vault.hosts_to_ratify(a.record);
     let vault_id = vault.vault_id();
     let review = Review {
         entries: reviewed
@@ -160,6 +169,7 @@ pub fn ratify_in(
             })
             .collect(),
         access: access_reviewed.clone(),
+        hosts: hosts_reviewed.clone(),
         over_rollback: a.rollback,
     };
     let signed = vault.ratify_if(keys, seen, now, || match consent.consent(&review) {
@@ -169,6 +179,9 @@ pub fn ratify_in(
     let access_in_force = vault
         .access_against(vault.record_state())
         .map_or(0, |p| p.rules().len());
+    let hosts_trusted = vault
+        .hosts_against(vault.record_state())
+        .map_or(0, |(trusted, _)| trusted.len());
     Ok(Ratified {
         over_rollback: a.rollback,
         reviewed,
@@ -177,6 +190,8 @@ pub fn ratify_in(
         covered: vault.ratified_list().len(),
         access_reviewed,
         access_in_force,
+        hosts_reviewed,
+        hosts_trusted,
     })
 }
 
@@ -203,6 +218,8 @@ pub struct Waiting {
     pub tampered: Vec<String>,
     /// Changes to the agent access policy made without a quorum.
     pub access_pending: Vec<RuleChange>,
+    /// Changes to the known hosts made without a quorum.
+    pub hosts_pending: Vec<HostChange>,
 }
 
 /// Without a ratification: list what awaits one and any tampering.
@@ -212,5 +229,6 @@ pub fn waiting(vault: &Vault, path: &Path) -> Result<Waiting, StoreError> {
         pending: a.pending(vault).into_iter().cloned().collect(),
         tampered: a.tamper_lines(vault),
         access_pending: vault.access_to_ratify(a.record),
+        hosts_pending: vault.hosts_to_ratify(a.record),
     })
 }

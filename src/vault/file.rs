@@ -13,6 +13,7 @@ use super::audit_anchor::AuditAnchor;
 use super::change::{ChangeKind, PendingChange, Rotation};
 use super::credential::{self, Credential, FieldName, Pending, Scope};
 use super::credential_set::{CredentialSet, Malformed};
+use super::hosts;
 use super::ratify::Ratification;
 use super::{Slip39Params, Vault, VaultError};
 use crate::keys::{PublicKeys, hex, unhex};
@@ -58,7 +59,12 @@ impl From<&Slip39Json> for Slip39Params {
 /// the tables in shares-format.md (a `Value` would sort them).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct VaultJson<C = serde_json::Value, P = serde_json::Value, A = serde_json::Value> {
+struct VaultJson<
+    C = serde_json::Value,
+    P = serde_json::Value,
+    A = serde_json::Value,
+    H = serde_json::Value,
+> {
     format: String,
     vault_id: String,
     created: String,
@@ -79,6 +85,9 @@ struct VaultJson<C = serde_json::Value, P = serde_json::Value, A = serde_json::V
     /// The agent access policy (see `access/`); absent when the vault has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     agent_access: Option<A>,
+    /// The known hosts (see `hosts/`); absent when the vault has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    known_hosts: Option<H>,
     /// A reshare or rotate-master waiting for `custody confirm` (see `change.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pending_change: Option<P>,
@@ -155,6 +164,9 @@ struct RatificationJson {
     /// SHA-256 of the ratified agent access policy, when it has rules (see `access/`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     agent_access_sha256: Option<String>,
+    /// SHA-256 of the ratified known hosts, when there are any (see `hosts/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    known_hosts_sha256: Option<String>,
     signature: String,
 }
 
@@ -246,7 +258,12 @@ fn field(field: &'static str, problem: impl Into<String>) -> VaultFileError {
 }
 
 pub(super) fn to_json(v: &Vault) -> String {
-    let j: VaultJson<EntryOut, PendingJson<EntryOut>, access::json::AccessOut> = VaultJson {
+    let j: VaultJson<
+        EntryOut,
+        PendingJson<EntryOut>,
+        access::json::AccessOut,
+        hosts::json::HostsOut,
+    > = VaultJson {
         format: wire::VAULT_FORMAT.to_owned(),
         vault_id: hex(&v.vault_id),
         created: timefmt::rfc3339(v.created),
@@ -261,6 +278,7 @@ pub(super) fn to_json(v: &Vault) -> String {
         manifest_signature: STANDARD.encode(v.signature.to_bytes()),
         credentials: Some(credentials_to_json(&v.credentials)),
         agent_access: access::json::to_json(&v.access),
+        known_hosts: hosts::json::to_json(&v.hosts),
         pending_change: v.pending_change.as_ref().map(pending_to_json),
         audit_anchor: v.audit_anchor.as_ref().map(anchor_to_json),
     };
@@ -335,6 +353,9 @@ pub(super) fn from_json(text: &str) -> Result<Vault, VaultFileError> {
             access::stored::StoredAccess::Absent,
             access::json::from_json,
         ),
+        hosts: j
+            .known_hosts
+            .map_or(hosts::stored::StoredHosts::Absent, hosts::json::from_json),
         pending_change: j.pending_change.map(pending_from_json).transpose()?,
         audit_anchor: j.audit_anchor.map(anchor_from_json).transpose()?,
         signature: Signature::from_bytes(&sig),
@@ -403,6 +424,7 @@ fn credentials_to_json(set: &CredentialSet) -> CredentialsJson<EntryOut> {
                 })
                 .collect(),
             agent_access_sha256: r.agent_access.as_ref().map(|d| hex(d)),
+            known_hosts_sha256: r.known_hosts.as_ref().map(|d| hex(d)),
             signature: STANDARD.encode(r.signature.to_bytes()),
         }),
         entries,
@@ -481,6 +503,11 @@ fn credentials_from_json(j: CredentialsJson) -> Result<CredentialSet, VaultFileE
                 })
                 .collect(),
             agent_access: r.agent_access_sha256.map(|d| {
+                unhex(&d)
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .unwrap_or([0; 32])
+            }),
+            known_hosts: r.known_hosts_sha256.map(|d| {
                 unhex(&d)
                     .and_then(|b| <[u8; 32]>::try_from(b).ok())
                     .unwrap_or([0; 32])

@@ -58,13 +58,15 @@ pub(super) fn bytes(v: &Vault) -> Vec<u8> {
 /// name order: str16(name) || SHA-256(entry canonical bytes), then, only when the quorum
 /// ratified an agent access policy with rules, str16("agent_access") || SHA-256(its canonical
 /// bytes) (so that records signed before the policy existed verify unchanged, and removing the
-/// field breaks the signature).
+/// field breaks the signature), then, likewise only when the quorum ratified known hosts,
+/// str16("known_hosts") || SHA-256(their canonical bytes).
 pub(super) fn ratification_bytes(
     v: &Vault,
     generation: u64,
     ratified_at: u64,
     entries: &[(String, [u8; 32])],
     agent_access: Option<&[u8; 32]>,
+    known_hosts: Option<&[u8; 32]>,
 ) -> Vec<u8> {
     use sha2::{Digest, Sha256};
     let mut out = wire::RATIFICATION_DOMAIN.to_vec();
@@ -79,6 +81,10 @@ pub(super) fn ratification_bytes(
     }
     if let Some(d) = agent_access {
         put_str(&mut out, wire::RATIFICATION_AGENT_ACCESS_TAG);
+        out.extend_from_slice(d);
+    }
+    if let Some(d) = known_hosts {
+        put_str(&mut out, wire::RATIFICATION_KNOWN_HOSTS_TAG);
         out.extend_from_slice(d);
     }
     out

@@ -6,7 +6,7 @@
 //! way a vault is read and written), [`seal`] (age sealing of a credential's secret fields),
 //! [`credential`] (one entry's public metadata and its rules), [`ratify`] (the quorum's
 //! ratification record and the assessment of every entry) and [`change`] (a pending reshare
-//! or master rotation), and [`access`] (the agent access policy). The credential set, the rollback sidecar, the file form and the
+//! or master rotation), [`access`] (the agent access policy) and [`hosts`] (the known hosts). The credential set, the rollback sidecar, the file form and the
 //! canonical manifest are private; what of them is public is re-exported below.
 
 pub mod access;
@@ -15,6 +15,7 @@ pub mod change;
 pub mod credential;
 mod credential_set;
 mod file;
+pub mod hosts;
 mod manifest;
 pub mod ratify;
 pub mod seal;
@@ -71,6 +72,9 @@ pub struct Vault {
     /// The agent access policy: ratified rules and a proposal (not covered by `signature`; the
     /// ratification record signs the ratified rules' digest, see [`access`]).
     access: access::stored::StoredAccess,
+    /// The known hosts: a ratified set and a proposal (not covered by `signature`; the
+    /// ratification record signs the ratified set's digest, see [`hosts`]).
+    hosts: hosts::stored::StoredHosts,
     /// A reshare or master rotation waiting for confirmation (not covered by `signature`;
     /// it carries its own, see [`change`]).
     pending_change: Option<change::PendingChange>,
@@ -199,6 +203,7 @@ impl Vault {
             policy,
             credentials: CredentialSet::default(),
             access: access::stored::StoredAccess::Absent,
+            hosts: hosts::stored::StoredHosts::Absent,
             pending_change: None,
             audit_anchor: None,
             signature: Signature::from_bytes(&[0; 64]),

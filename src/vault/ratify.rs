@@ -27,6 +27,9 @@ pub struct Ratification {
     /// SHA-256 of the canonical bytes of the ratified agent access policy; `None` when it has
     /// no rules (shares-format.md, "Agent access policy").
     pub agent_access: Option<[u8; 32]>,
+    /// SHA-256 of the canonical bytes of the ratified known hosts; `None` when there are none
+    /// (shares-format.md, "Known hosts").
+    pub known_hosts: Option<[u8; 32]>,
     /// The vault key's Ed25519 signature over the ratification manifest (shares-format.md,
     /// "Ratification manifest").
     pub signature: Signature,
@@ -101,6 +104,8 @@ pub struct Assessment {
     /// The agent access policy against the record (the rollback is in `rollback`): the rules
     /// in force and the changes awaiting a quorum, or why it grants nothing.
     pub access: Result<AccessPolicy, AccessError>,
+    /// The known hosts' problem when they were changed outside custody (edited or malformed).
+    pub hosts_tampered: Option<String>,
 }
 
 impl Assessment {
@@ -139,6 +144,7 @@ impl Assessment {
         if let Some(l) = self.access_tamper_line() {
             out.push(l);
         }
+        out.extend(self.hosts_tampered.clone());
         out
     }
 
@@ -232,6 +238,7 @@ impl Vault {
                     r.ratified_at,
                     &r.entries,
                     r.agent_access.as_ref(),
+                    r.known_hosts.as_ref(),
                 );
                 self.public
                     .ed25519
@@ -316,12 +323,13 @@ impl Vault {
             malformed,
             rollback: sidecar::check(self.seen_numbers(), seen),
             access: self.access_against(record),
+            hosts_tampered: self.hosts_tamper_line(record),
         }
     }
 
     /// Sign a new ratification record listing exactly `listed` (name and digest), with a
     /// generation above both this file's and the sidecar's, carrying the current record's
-    /// agent access digest forward (call it only when the record verified). Entries whose
+    /// agent access and known-hosts digests forward (call it only when the record verified). Entries whose
     /// current digest is listed lose their `pending` flag.
     pub fn sign_ratification(
         &mut self,
@@ -331,15 +339,17 @@ impl Vault {
         now: u64,
     ) {
         let access = self.credentials.ratification().and_then(|r| r.agent_access);
-        self.sign_ratification_covering(keys, listed, access, seen, now);
+        let hosts = self.credentials.ratification().and_then(|r| r.known_hosts);
+        self.sign_ratification_covering(keys, listed, access, hosts, seen, now);
     }
 
-    /// [`Vault::sign_ratification`] with the agent access digest given.
+    /// [`Vault::sign_ratification`] with the agent access and known-hosts digests given.
     fn sign_ratification_covering(
         &mut self,
         keys: &DerivedKeys,
         mut listed: Vec<(String, [u8; 32])>,
         agent_access: Option<[u8; 32]>,
+        known_hosts: Option<[u8; 32]>,
         seen: Option<Seen>,
         now: u64,
     ) {
@@ -350,8 +360,14 @@ impl Vault {
             .generation()
             .max(seen.map_or(0, |s| s.generation))
             + 1;
-        let msg =
-            manifest::ratification_bytes(self, generation, now, &listed, agent_access.as_ref());
+        let msg = manifest::ratification_bytes(
+            self,
+            generation,
+            now,
+            &listed,
+            agent_access.as_ref(),
+            known_hosts.as_ref(),
+        );
         let signature = keys.signing_key().sign(&msg);
         let vault_id = self.vault_id;
         let by_name: HashMap<&str, &[u8; 32]> =
@@ -369,6 +385,7 @@ impl Vault {
             ratified_at: now,
             entries: listed,
             agent_access,
+            known_hosts,
             signature,
         });
     }
@@ -381,8 +398,8 @@ impl Vault {
         }
     }
 
-    /// Ratify every pending entry after test-opening it with the quorum's identity, and the
-    /// agent access policy as proposed. Refuses if anything was changed outside custody (a
+    /// Ratify every pending entry after test-opening it with the quorum's identity, the
+    /// agent access policy as proposed and the known hosts as proposed. Refuses if anything was changed outside custody (a
     /// rollback or an invalid record is resolved by a ratification). Returns the credential
     /// names newly ratified, or `None` when nothing needed signing.
     pub fn ratify(
@@ -420,13 +437,16 @@ impl Vault {
             problems.push(format!("credential `{n}` is malformed ({p})"));
         }
         problems.extend(a.access_tamper_line());
+        problems.extend(a.hosts_tampered.clone());
         if !problems.is_empty() {
             return Err(RatifyError::Tampered(problems));
         }
         let pending_entries = a.pending(self);
         let access_pending = !self.access_to_ratify(a.record).is_empty();
+        let hosts_pending = !self.hosts_to_ratify(a.record).is_empty();
         if pending_entries.is_empty()
             && !access_pending
+            && !hosts_pending
             && a.rollback.is_none()
             && a.record != RecordState::Invalid
         {
@@ -450,7 +470,8 @@ impl Vault {
             .collect();
         listed.extend(new_digests);
         let access = self.ratify_access();
-        self.sign_ratification_covering(keys, listed, access, seen, now);
+        let hosts = self.ratify_hosts();
+        self.sign_ratification_covering(keys, listed, access, hosts, seen, now);
         Ok(Some(pending))
     }
 }
