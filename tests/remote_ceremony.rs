@@ -163,7 +163,10 @@ fn a_drill_with_two_envelopes_from_a_folder_and_one_local_share() {
     assert_eq!(status, 0, "{err}\n{out}");
     assert!(err.contains("Accepted: dave"), "{err}");
     assert!(err.contains("Proceeding with the shares of"), "{err}");
-    assert!(out.contains("Drill passed") || out.contains("passed"), "{out}");
+    assert!(
+        out.contains("Drill passed") || out.contains("passed"),
+        "{out}"
+    );
     // The audit log: the session (its phrase's hash), and each envelope with when it came.
     let log = audit_text(&vault);
     assert!(log.contains("remote-ceremony"), "{log}");
@@ -182,7 +185,11 @@ fn a_drill_with_two_envelopes_from_a_folder_and_one_local_share() {
     // Replayed into a later session: refused, named, and the drill does not pass on it.
     let inbox2 = dir.path().join("inbox2");
     std::fs::create_dir(&inbox2).unwrap();
-    std::fs::copy(inbox.join("bob.envelope"), inbox2.join("bob-again.envelope")).unwrap();
+    std::fs::copy(
+        inbox.join("bob.envelope"),
+        inbox2.join("bob-again.envelope"),
+    )
+    .unwrap();
     let host = Host::start(&[
         "drill",
         "--vault",
@@ -199,7 +206,10 @@ fn a_drill_with_two_envelopes_from_a_folder_and_one_local_share() {
     assert_ne!(status, 0, "{err}");
     assert!(err.contains("Refused envelope"), "{err}");
     assert!(err.contains("bob-again.envelope"), "{err}");
-    assert!(err.contains("another ceremony key") || err.contains("another session"), "{err}");
+    assert!(
+        err.contains("another ceremony key") || err.contains("another session"),
+        "{err}"
+    );
     assert!(err.contains("Time is up"), "{err}");
 }
 
@@ -289,11 +299,17 @@ fn named_envelopes_are_waited_for_and_hostile_ones_refused_with_their_reason() {
             .to_owned()
     };
     assert!(refused("carol-copy.envelope").contains("already"), "{err}");
-    assert!(refused("carol-copy.envelope").contains("carol.envelope"), "{err}");
+    assert!(
+        refused("carol-copy.envelope").contains("carol.envelope"),
+        "{err}"
+    );
     let e = refused("dave-edited.envelope");
     assert!(e.contains("edited") || e.contains("damaged"), "{e}");
     let f = refused("foreign.envelope");
-    assert!(f.contains("another ceremony key") || f.contains("another"), "{f}");
+    assert!(
+        f.contains("another ceremony key") || f.contains("another"),
+        "{f}"
+    );
     let log = audit_text(&vault);
     assert!(log.contains("share-rejected"), "{log}");
     assert!(log.contains("dave-edited.envelope"), "{log}");
@@ -356,9 +372,15 @@ fn time_running_out_keeps_nothing_and_says_who_never_came() {
     assert_ne!(status, 0);
     assert!(err.contains("Time is up"), "{err}");
     assert!(err.contains("never.envelope"), "{err}");
-    assert!(err.contains("nothing was kept") || err.contains("Nothing was kept"), "{err}");
+    assert!(
+        err.contains("nothing was kept") || err.contains("Nothing was kept"),
+        "{err}"
+    );
     let log = audit_text(&vault);
-    assert!(log.contains("\"outcome\":\"failed\"") || log.contains("failed"), "{log}");
+    assert!(
+        log.contains("\"outcome\":\"failed\"") || log.contains("failed"),
+        "{log}"
+    );
 }
 
 /// The shell command that makes an envelope from the code and phrase in `$TRANSCRIPT` for
@@ -367,7 +389,7 @@ fn envelope_cmd(share: &Path) -> String {
     format!(
         "code=$(printf '%s' \"$TRANSCRIPT\" | tr -d '\\r' | sed -n 's/.*ceremony code: \\(custody-ceremony:[A-Za-z0-9_-]*\\).*/\\1/p' | tail -1); \
          phrase=$(printf '%s' \"$TRANSCRIPT\" | tr -d '\\r' | sed -n 's/.*comparison phrase: \\([a-z ]*\\).*/\\1/p' | tail -1); \
-         {} contribute --code \"$code\" '{}' --phrase \"$phrase\" -o -",
+         {} contribute --code \"$code\" '{}' --phrase \"$phrase\"",
         env!("CARGO_BIN_EXE_custody"),
         share.display()
     )
@@ -401,11 +423,17 @@ fn at_the_terminal_envelopes_are_pasted_among_local_shares_and_a_copy_is_refused
     let v = vault.display().to_string();
     let (transcript, code) = pty::drive(&steps, &["drill", "--vault", &v, "--remote"]);
     assert_eq!(code, 0, "{transcript}");
-    assert!(transcript.contains("ceremony code: custody-ceremony:"), "{transcript}");
+    assert!(
+        transcript.contains("ceremony code: custody-ceremony:"),
+        "{transcript}"
+    );
     assert!(transcript.contains("by envelope"), "{transcript}");
     assert!(transcript.contains("already"), "{transcript}");
     assert!(transcript.contains("Accepted: carol"), "{transcript}");
-    assert!(transcript.contains("TERMINAL echo=1 icanon=1"), "{transcript}");
+    assert!(
+        transcript.contains("TERMINAL echo=1 icanon=1"),
+        "{transcript}"
+    );
 }
 
 #[test]
@@ -427,7 +455,11 @@ fn an_aborted_ceremony_keeps_nothing_and_its_envelopes_never_open_again() {
     let (transcript, code) = pty::drive(&steps, &["drill", "--vault", &v, "--remote"]);
     assert_ne!(code, 0, "{transcript}");
     assert!(transcript.contains("Nothing was kept"), "{transcript}");
-    assert!(audit_text(&vault).contains("aborted"), "{}", audit_text(&vault));
+    assert!(
+        audit_text(&vault).contains("aborted"),
+        "{}",
+        audit_text(&vault)
+    );
     // The same envelope in a new ceremony: its key is gone.
     let paste = format!("cat '{}'", saved.display());
     let steps = [
@@ -437,5 +469,8 @@ fn an_aborted_ceremony_keeps_nothing_and_its_envelopes_never_open_again() {
         ("send", "abort\r".to_owned()),
     ];
     let (transcript, _) = pty::drive(&steps, &["drill", "--vault", &v, "--remote"]);
-    assert!(transcript.contains("another ceremony key") || transcript.contains("another session"), "{transcript}");
+    assert!(
+        transcript.contains("another ceremony key") || transcript.contains("another session"),
+        "{transcript}"
+    );
 }

@@ -227,7 +227,9 @@ struct VersionOnly {
 /// characters, at most 255 envelopes.
 fn remote_record(r: WireRemote) -> Result<crate::remote::CeremonyRecord, Malformed> {
     let hex_of = |s: &str, len: usize| {
-        s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        s.len() == len
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     };
     if !hex_of(&r.session_id, 32) || !hex_of(&r.phrase_hash, 64) {
         return Err(bad(

@@ -12,7 +12,8 @@ use ed25519_dalek::VerifyingKey;
 
 use super::CliError;
 use super::interactive::{Line, TerminalTty, Tty, read_line};
-use super::shares_in::read_one;
+use super::shares_in::read_one_with;
+use custody::keys::hex;
 use custody::remote::{self, CeremonyCode, CodeError};
 use custody::safe_file::{self, FileError, ReadRules};
 use custody::terminal_text::escape;
@@ -49,11 +50,9 @@ pub struct ContributeArgs {
     /// Draw the envelope's QR code on standard error even when it is not a terminal.
     #[arg(long)]
     pub qr: bool,
-}
-
-/// Lowercase hex of `bytes`.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    /// Your age identity file, when your share was delivered to you encrypted (FILE.age).
+    #[arg(long = "identity", value_name = "FILE")]
+    pub identities: Vec<PathBuf>,
 }
 
 /// Who showed the code, as far as custody can tell.
@@ -83,10 +82,10 @@ pub fn host_verdict(
     }
 }
 
-/// The enrolled hosts of `vault`, by long-term key. The vault file does not record enrolled
-/// hosts yet, so no key is known and every code reads as not verified.
-fn enrolled_hosts(_vault: &Vault) -> impl Fn(&VerifyingKey) -> Option<String> {
-    |_key: &VerifyingKey| None
+/// The enrolled hosts of `vault`, by long-term key: only a host a quorum ratified (known
+/// hosts, shares-format.md), never one merely proposed or written into the file by hand.
+fn enrolled_hosts(vault: &Vault) -> impl Fn(&VerifyingKey) -> Option<String> + '_ {
+    move |key: &VerifyingKey| vault.ratified_host(key)
 }
 
 /// The line shown for `verdict`; "verified" only for an enrolled host's signature.
@@ -113,7 +112,10 @@ fn read_code(arg: &str) -> Result<CeremonyCode, CliError> {
             Path::new(p),
             ReadRules::named(MAX_CODE_FILE_BYTES).or_pipe(),
         ),
-        None => (Path::new(arg), ReadRules::named(wire::MAX_SHARE_INPUT_BYTES)),
+        None => (
+            Path::new(arg),
+            ReadRules::named(wire::MAX_SHARE_INPUT_BYTES),
+        ),
     };
     if arg.starts_with('@') || path.exists() {
         let bytes = safe_file::read(path, rules).map_err(|e| file_error(path, e))?;
@@ -169,9 +171,8 @@ fn code_in_picture(path: &Path, bytes: &[u8]) -> Result<CeremonyCode, CliError> 
 
 /// Ask on the terminal whether the host reads out exactly `phrase`; only `y` or `yes` agrees.
 fn confirm_on(tty: &mut dyn Tty, phrase: &str) -> Result<(), CliError> {
-    let ask = format!(
-        "comparison phrase: {phrase}\nDoes the host read out exactly these words? [y/N] "
-    );
+    let ask =
+        format!("comparison phrase: {phrase}\nDoes the host read out exactly these words? [y/N] ");
     tty.write_str(&ask).map_err(|e| terminal_error(e))?;
     let why = match read_line(tty, Instant::now() + CONFIRM_TIMEOUT) {
         Ok(Line::Text(t)) => {
@@ -209,7 +210,13 @@ pub fn run(args: ContributeArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let code = read_code(&args.code)?;
     code.check_fresh(now)?;
     // The share must carry its signed token.
-    let presented = read_one(&args.share, (1, 1), &mut *super::progress::on_terminal())?;
+    let identities = super::deliver::identities(&args.identities)?;
+    let presented = read_one_with(
+        &args.share,
+        &identities,
+        (1, 1),
+        &mut *super::progress::on_terminal(),
+    )?;
     let label = presented.label.clone();
     let Some(token) = presented.token.clone() else {
         return Err(CliError::Usage(format!(

@@ -20,7 +20,11 @@ fn line_value(log: &str, prefix: &str) -> Option<String> {
 }
 
 /// Run the remote drill on `vault` with the demo's `shares`.
-pub(super) fn remote_drill(out: &mut dyn Write, vault: &str, shares: &Path) -> Result<(), CliError> {
+pub(super) fn remote_drill(
+    out: &mut dyn Write,
+    vault: &str,
+    shares: &Path,
+) -> Result<(), CliError> {
     say(
         out,
         "\n== 13. Custodians in other cities: a remote drill. alice is with the host machine; bob\n\
@@ -122,11 +126,13 @@ pub(super) fn remote_drill(out: &mut dyn Write, vault: &str, shares: &Path) -> R
         std::thread::sleep(Duration::from_millis(50));
     };
     let log = std::fs::read_to_string("host.log").unwrap_or_default();
-    say(out, "\nThe host's terminal (host.log, after the code and its QR):")?;
-    for line in log
-        .lines()
-        .filter(|l| l.starts_with("Accepted:") || l.starts_with("Proceeding") || l.starts_with("Refused"))
-    {
+    say(
+        out,
+        "\nThe host's terminal (host.log, after the code and its QR):",
+    )?;
+    for line in log.lines().filter(|l| {
+        l.starts_with("Accepted:") || l.starts_with("Proceeding") || l.starts_with("Refused")
+    }) {
         say(out, &format!("  {}", custody::terminal_text::escape(line)))?;
     }
     let report = std::fs::read_to_string("host.out").unwrap_or_default();
@@ -135,7 +141,9 @@ pub(super) fn remote_drill(out: &mut dyn Write, vault: &str, shares: &Path) -> R
         say(out, &format!("  {}", custody::terminal_text::escape(line)))?;
     }
     if !status.success() {
-        return Err(CliError::SelfCheck("the remote drill failed (see host.log)"));
+        return Err(CliError::SelfCheck(
+            "the remote drill failed (see host.log)",
+        ));
     }
     say(
         out,

@@ -23,6 +23,7 @@ use super::error::CeremonyEnd;
 use super::error::Channel;
 use super::terminal_guard::TerminalGuard;
 use super::{CliError, ShareArgs, shares_in};
+use custody::delivery::AgeIdentity;
 use custody::gathering::{Gathering, Outcome, WordEntry};
 use custody::input::{self, InputError, InputErrorKind, Presented, Source};
 use custody::remote::envelope_file;
@@ -276,6 +277,8 @@ struct Session<'t, 'v, 'r> {
     rejected: &'r mut Vec<(String, String)>,
     /// The remote ceremony's session (`--remote`): envelopes are opened with it.
     remote: Option<&'r mut HostSession>,
+    /// The custodians' age identities (`--identity`), for shares delivered encrypted.
+    identities: &'r [AgeIdentity],
 }
 
 const HELP: &str = "\
@@ -509,7 +512,7 @@ impl Session<'_, '_, '_> {
                     self.envelope(&path.display().to_string(), &text)?;
                     continue;
                 }
-                let r = input::read_file(&path);
+                let r = input::read_file_with(&path, self.identities);
                 self.presented(r)?;
                 continue;
             }
@@ -817,16 +820,18 @@ pub fn collect_on(
     vault: Option<&Vault>,
     timeout: Duration,
 ) -> Result<Vec<Presented>, CliError> {
-    collect_on_logged(tty, vault, timeout, None, &mut Vec::new())
+    collect_on_logged(tty, vault, timeout, None, &[], &mut Vec::new())
 }
 
 /// [`collect_on`], adding every share refused on the spot to `rejected` as (label, reason),
-/// also when the ceremony ends in an error; envelopes are opened with `remote`, if given.
+/// also when the ceremony ends in an error; envelopes are opened with `remote`, if given, and
+/// shares delivered encrypted with `identities`.
 pub fn collect_on_logged<'r>(
     tty: &mut dyn Tty,
     vault: Option<&Vault>,
     timeout: Duration,
     remote: Option<&'r mut HostSession>,
+    identities: &'r [AgeIdentity],
     rejected: &'r mut Vec<(String, String)>,
 ) -> Result<Vec<Presented>, CliError> {
     let mut s = Session {
@@ -836,6 +841,7 @@ pub fn collect_on_logged<'r>(
         timeout: CeremonyTimeout(timeout),
         rejected,
         remote,
+        identities,
     };
     s.run(vault)?;
     let who = s.ceremony.presented().join(", ");
@@ -849,12 +855,13 @@ pub fn collect(
     vault: Option<&Vault>,
     timeout: Duration,
     remote: Option<&mut HostSession>,
+    identities: &[AgeIdentity],
     out: &mut dyn Write,
     rejected: &mut Vec<(String, String)>,
 ) -> Result<Vec<Presented>, CliError> {
     let shares = {
         let mut tty = TerminalTty::open()?;
-        collect_on_logged(&mut tty, vault, timeout, remote, rejected)?
+        collect_on_logged(&mut tty, vault, timeout, remote, identities, rejected)?
         // `tty` drops here: the terminal is restored before anything else is printed.
     };
     writeln!(out, "{} share(s) presented at the terminal.", shares.len())?;
@@ -895,7 +902,15 @@ pub fn shares_from_args_or_tty(
 ) -> Result<Gathered, CliError> {
     let mut remote = super::remote_host::open(args, remote)?;
     let shares = if wants_ceremony(args) {
-        collect(vault, args.timeout().0, remote.as_mut(), out, rejected)?
+        let identities = super::deliver::identities(&args.identities)?;
+        collect(
+            vault,
+            args.timeout().0,
+            remote.as_mut(),
+            &identities,
+            out,
+            rejected,
+        )?
     } else if let Some(session) = remote.as_mut() {
         super::remote_host::collect_waiting(args, vault, session, out, rejected)?
     } else {

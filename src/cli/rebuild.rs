@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::rekey::warnings;
-use super::{ChangeShareArgs, CliError, ShareArgs, interactive, secret_input};
+use super::{ChangeShareArgs, CliError, interactive, secret_input};
 use custody::harden;
 use custody::ops::rebuild::{self, GroupShape};
 use custody::ops::session::Presentation;

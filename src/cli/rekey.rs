@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::{ChangeArgs, ChangeShareArgs, CliError, PendingArgs, ShareArgs, secret_input};
+use super::{ChangeArgs, ChangeShareArgs, CliError, PendingArgs, secret_input};
 use super::{interactive, sheets};
 use custody::harden;
 use custody::ops::rekey::{self, ChangeKind, Output};

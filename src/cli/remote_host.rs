@@ -149,7 +149,11 @@ fn show(
     writeln!(err, "ceremony code: {}", text.as_str())?;
     writeln!(err, "comparison phrase: {}", session.phrase())?;
     let colours = std::io::stderr().is_terminal();
-    write!(err, "{}", custody::sheet::render_terminal(&text, colours).as_str())?;
+    write!(
+        err,
+        "{}",
+        custody::sheet::render_terminal(&text, colours).as_str()
+    )?;
     writeln!(
         err,
         "Send the code to each remote custodian by any channel. Each runs\n  custody contribute \
@@ -182,10 +186,7 @@ pub fn accept(
 }
 
 /// Read and open the envelope file at `path`.
-pub fn accept_file(
-    session: &mut HostSession,
-    path: &Path,
-) -> Result<Presented, (String, String)> {
+pub fn accept_file(session: &mut HostSession, path: &Path) -> Result<Presented, (String, String)> {
     let what = path.display().to_string();
     match envelope_file::read(path) {
         Ok(text) => accept(session, &what, &text),

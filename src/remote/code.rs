@@ -520,12 +520,15 @@ mod tests {
         let mut p_minus_1 = [0xff; 32];
         p_minus_1[0] = 0xec;
         p_minus_1[31] = 0x7f;
-        for key in [[0u8; 32], {
-            let mut one = [0u8; 32];
-            one[0] = 1;
-            one
-        }, p_minus_1]
-        {
+        for key in [
+            [0u8; 32],
+            {
+                let mut one = [0u8; 32];
+                one[0] = 1;
+                one
+            },
+            p_minus_1,
+        ] {
             assert!(is_low_order(&key));
             assert_eq!(
                 CeremonyCode::new([1; 16], key, [7; 16], 3, "drill", 0),
@@ -583,18 +586,21 @@ mod tests {
         );
         assert!(c.recipient().to_string().starts_with("age1"));
         assert!(
-            CodeError::Expired {
-                expires: 0,
-                now: 1
-            }
-            .to_string()
-            .contains("new one")
+            CodeError::Expired { expires: 0, now: 1 }
+                .to_string()
+                .contains("new one")
         );
     }
 
     #[test]
     fn purposes() {
-        for ok in ["drill", "agent-unlock", "rotate-master", "a", &"x".repeat(32)] {
+        for ok in [
+            "drill",
+            "agent-unlock",
+            "rotate-master",
+            "a",
+            &"x".repeat(32),
+        ] {
             assert!(valid_purpose(ok), "{ok}");
         }
         for bad in ["", "Drill", "drill ", "drïll", "a_b", &"x".repeat(33)] {

@@ -92,16 +92,31 @@ mod tests {
 
     #[test]
     fn text_envelopes_and_others() {
-        let env = format!("\n{}\nYWJj\n-----END AGE ENCRYPTED FILE-----\n", wire::REMOTE_ENVELOPE_ARMOR_BEGIN);
+        let env = format!(
+            "\n{}\nYWJj\n-----END AGE ENCRYPTED FILE-----\n",
+            wire::REMOTE_ENVELOPE_ARMOR_BEGIN
+        );
         assert!(looks_like_envelope(&env));
-        assert_eq!(from_bytes(env.as_bytes()).unwrap().as_deref().map(|s| s.as_str()), Some(env.as_str()));
+        assert_eq!(
+            from_bytes(env.as_bytes())
+                .unwrap()
+                .as_deref()
+                .map(|s| s.as_str()),
+            Some(env.as_str())
+        );
         assert!(from_bytes(b"custody-share:AAAA").unwrap().is_none());
-        assert!(matches!(from_bytes(&[0xff, 0xfe, 0x00]), Err(EnvelopeFileError::NotText)));
+        assert!(matches!(
+            from_bytes(&[0xff, 0xfe, 0x00]),
+            Err(EnvelopeFileError::NotText)
+        ));
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("share.txt");
         std::fs::write(&p, "abandon ability").unwrap();
         assert!(matches!(read(&p), Err(EnvelopeFileError::NotAnEnvelope)));
         assert!(read_if_envelope(&p).unwrap().is_none());
-        assert!(matches!(read(&dir.path().join("missing")), Err(EnvelopeFileError::File(_))));
+        assert!(matches!(
+            read(&dir.path().join("missing")),
+            Err(EnvelopeFileError::File(_))
+        ));
     }
 }
