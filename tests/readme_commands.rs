@@ -85,6 +85,21 @@ const BEFORE: &[(&str, Prepare)] = &[
 /// Commands that cannot run here, and why.
 const NOT_RUN: &[(&str, &str)] = &[
     (
+        "custody drill --vault fund.vault --remote --host-key ops-laptop.key",
+        "a remote ceremony at a terminal waits for envelopes; tests/remote_ceremony.rs holds \
+         one on a pseudo-terminal, envelopes pasted among local shares",
+    ),
+    (
+        "--remote --share shares/01-alice.txt --envelope-dir inbox",
+        "waits for envelopes made from the code it shows; tests/remote_ceremony.rs and the \
+         demo run it with two custodians' envelopes",
+    ),
+    (
+        "custody contribute --code 'custody-ceremony:Q0NFUgEA...'",
+        "needs a live ceremony's code; tests/remote_ceremony.rs and tests/remote_contribute.rs \
+         run contribute against one",
+    ),
+    (
         "--proxy-listen 127.0.0.1:8787",
         "the agent with its signing proxy is a long-running service; tests/proxy_ccxt.rs and \
          tests/proxy_hygiene.rs run `agent run --proxy-listen` against local exchange mocks",
