@@ -113,7 +113,10 @@ fn read_code(arg: &str) -> Result<CeremonyCode, CliError> {
             Path::new(p),
             ReadRules::named(MAX_CODE_FILE_BYTES).or_pipe(),
         ),
-        None => (Path::new(arg), ReadRules::named(wire::MAX_SHARE_INPUT_BYTES)),
+        None => (
+            Path::new(arg),
+            ReadRules::named(wire::MAX_SHARE_INPUT_BYTES),
+        ),
     };
     if arg.starts_with('@') || path.exists() {
         let bytes = safe_file::read(path, rules).map_err(|e| file_error(path, e))?;
@@ -169,10 +172,9 @@ fn code_in_picture(path: &Path, bytes: &[u8]) -> Result<CeremonyCode, CliError> 
 
 /// Ask on the terminal whether the host reads out exactly `phrase`; only `y` or `yes` agrees.
 fn confirm_on(tty: &mut dyn Tty, phrase: &str) -> Result<(), CliError> {
-    let ask = format!(
-        "comparison phrase: {phrase}\nDoes the host read out exactly these words? [y/N] "
-    );
-    tty.write_str(&ask).map_err(|e| terminal_error(e))?;
+    let ask =
+        format!("comparison phrase: {phrase}\nDoes the host read out exactly these words? [y/N] ");
+    tty.write_str(&ask).map_err(terminal_error)?;
     let why = match read_line(tty, Instant::now() + CONFIRM_TIMEOUT) {
         Ok(Line::Text(t)) => {
             let _ = tty.write_str(&format!("{}\n", escape(t.trim())));
@@ -343,5 +345,32 @@ mod tests {
             assert!(line.contains("NOT verified"), "{line}");
         }
         assert!(verdict_line(&HostVerdict::Verified("h".into())).starts_with("host verified"));
+    }
+
+    #[test]
+    fn the_terminal_question_takes_only_yes() {
+        use super::super::interactive_tests::Script;
+        for answer in ["y", "YES", " yes "] {
+            let mut tty = Script::new(&[answer]);
+            assert!(confirm_on(&mut tty, "acid bulb").is_ok(), "{answer}");
+            assert!(tty.output.contains("comparison phrase: acid bulb\n"));
+            assert!(
+                tty.output
+                    .contains("Does the host read out exactly these words? [y/N]")
+            );
+        }
+        for answer in ["n", "", "yy", "sure", "\u{3}"] {
+            let mut tty = Script::new(&[answer]);
+            assert!(
+                matches!(confirm_on(&mut tty, "x"), Err(CliError::NotContributed(_))),
+                "{answer:?}"
+            );
+        }
+        // No answer before the time limit.
+        let mut tty = Script::new(&[]);
+        match confirm_on(&mut tty, "x") {
+            Err(CliError::NotContributed(why)) => assert!(why.contains("10 minutes")),
+            other => panic!("{other:?}"),
+        }
     }
 }

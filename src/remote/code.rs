@@ -520,12 +520,16 @@ mod tests {
         let mut p_minus_1 = [0xff; 32];
         p_minus_1[0] = 0xec;
         p_minus_1[31] = 0x7f;
-        for key in [[0u8; 32], {
-            let mut one = [0u8; 32];
-            one[0] = 1;
-            one
-        }, p_minus_1]
-        {
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        // p and p + 1 encode 0 and 1 again; the top bit is ignored by X25519.
+        let mut p = p_minus_1;
+        p[0] = 0xed;
+        let mut p_plus_1 = p_minus_1;
+        p_plus_1[0] = 0xee;
+        let mut zero_high_bit = [0u8; 32];
+        zero_high_bit[31] = 0x80;
+        for key in [[0u8; 32], one, p_minus_1, p, p_plus_1, zero_high_bit] {
             assert!(is_low_order(&key));
             assert_eq!(
                 CeremonyCode::new([1; 16], key, [7; 16], 3, "drill", 0),
@@ -583,18 +587,21 @@ mod tests {
         );
         assert!(c.recipient().to_string().starts_with("age1"));
         assert!(
-            CodeError::Expired {
-                expires: 0,
-                now: 1
-            }
-            .to_string()
-            .contains("new one")
+            CodeError::Expired { expires: 0, now: 1 }
+                .to_string()
+                .contains("new one")
         );
     }
 
     #[test]
     fn purposes() {
-        for ok in ["drill", "agent-unlock", "rotate-master", "a", &"x".repeat(32)] {
+        for ok in [
+            "drill",
+            "agent-unlock",
+            "rotate-master",
+            "a",
+            &"x".repeat(32),
+        ] {
             assert!(valid_purpose(ok), "{ok}");
         }
         for bad in ["", "Drill", "drill ", "drïll", "a_b", &"x".repeat(33)] {

@@ -212,8 +212,8 @@ impl HostSession {
     }
 
     fn decrypt(&self, armored: &[u8]) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
-        use std::io::Read as _;
         use age::DecryptError as D;
+        use std::io::Read as _;
         let classify = |e: D| match e {
             D::NoMatchingKeys => EnvelopeError::NotForThisCeremony,
             _ => EnvelopeError::Damaged,
@@ -265,7 +265,10 @@ mod tests {
         let s = HostSession::open(&mut rng, [7; 16], 2, "exec", 100, 60, None).unwrap();
         assert_eq!(s.expires(), 160);
         assert_eq!(s.code().purpose(), "exec");
-        assert_eq!(s.code().recipient().to_string(), s.identity.to_public().to_string());
+        assert_eq!(
+            s.code().recipient().to_string(),
+            s.identity.to_public().to_string()
+        );
         assert!(s.contributions().is_empty());
         assert!(!format!("{s:?}").contains("AGE-SECRET"));
         let key = SigningKey::from_bytes(&[5; 32]);
