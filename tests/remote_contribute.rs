@@ -154,7 +154,8 @@ fn expired_code_is_refused() {
         .code(1)
         .stdout("")
         .stderr(contains("expired"))
-        .stderr(contains("new one"));
+        .stderr(contains("new one"))
+        .stderr(contains("custody: the host opens a new session"));
 }
 
 #[test]
