@@ -4,7 +4,7 @@
 //! reconstructs it in locked memory to derive an Ed25519 signing key and an age identity.
 //! Layering (lower modules never import upper ones; ARCHITECTURE.md draws the floors):
 //! `gf256`, `wire`, `clock`, `progress`, `sheet`, `scan` <- `slip39`, `secret`, `custodian_name` <- `keys`, `token`,
-//! `policy` <- `vault`, `sharefile` <- `input` <- `quorum` <- `audit`, `gathering` <-
+//! `policy` <- `vault`, `sharefile` <- `input` <- `quorum`, `remote` <- `audit`, `gathering` <-
 //! `certificate` <- `ops`. The command line lives in the binary (`src/main.rs` declares it),
 //! so nothing here can import it.
 

@@ -131,3 +131,23 @@ fn image_seeds_decode_to_a_share() {
         "the image target needs at least one picture seed"
     );
 }
+
+#[test]
+fn remote_code_seeds_parse_and_round_trip() {
+    use custody::remote::CeremonyCode;
+    let seeds = seeds("remote_code_and_envelope");
+    assert_eq!(seeds.len(), 3);
+    for (path, bytes) in seeds {
+        let code = match CeremonyCode::from_bytes(&bytes) {
+            Ok(c) => c,
+            Err(_) => CeremonyCode::from_text(std::str::from_utf8(&bytes).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+        };
+        assert_eq!(
+            CeremonyCode::from_bytes(&code.to_bytes()).unwrap(),
+            code,
+            "{}",
+            path.display()
+        );
+    }
+}

@@ -77,7 +77,34 @@ pub fn advice(e: &CliError) -> Option<String> {
         CliError::AgentPolicy(e) => agent_policy(e),
         CliError::HostKey(_) => None,
         CliError::Hosts(e) => hosts(e),
+        CliError::Code(e) => code(e),
+        CliError::Envelope(
+            custody::remote::EnvelopeError::ShareVault { .. }
+            | custody::remote::EnvelopeError::ShareEpoch { .. },
+        ) => Some(
+            "ask the host which vault and epoch the ceremony is for; `custody check-share \
+             --vault VAULT SHARE` shows your share's"
+                .into(),
+        ),
+        CliError::PhraseMismatch(_) => Some(
+            "call the host back on a channel you trust and compare the words again; if they \
+             differ, the host opens a new session and shows its new code"
+                .into(),
+        ),
         _ => None,
+    }
+}
+
+fn code(e: &custody::remote::CodeError) -> Option<String> {
+    use custody::remote::CodeError as C;
+    match e {
+        C::Expired { .. } => Some("the host opens a new session; use the new code".into()),
+        C::WeakHostKey | C::BadSignature => None,
+        _ => Some(
+            "give the code as a photo of its QR code (`--code PHOTO.jpg`) or paste it into a \
+             file (`--code @FILE`)"
+                .into(),
+        ),
     }
 }
 

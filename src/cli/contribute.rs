@@ -173,7 +173,7 @@ fn code_in_picture(path: &Path, bytes: &[u8]) -> Result<CeremonyCode, CliError> 
 fn confirm_on(tty: &mut dyn Tty, phrase: &str) -> Result<(), CliError> {
     let ask =
         format!("comparison phrase: {phrase}\nDoes the host read out exactly these words? [y/N] ");
-    tty.write_str(&ask).map_err(|e| terminal_error(e))?;
+    tty.write_str(&ask).map_err(terminal_error)?;
     let why = match read_line(tty, Instant::now() + CONFIRM_TIMEOUT) {
         Ok(Line::Text(t)) => {
             let _ = tty.write_str(&format!("{}\n", escape(t.trim())));
@@ -350,5 +350,32 @@ mod tests {
             assert!(line.contains("NOT verified"), "{line}");
         }
         assert!(verdict_line(&HostVerdict::Verified("h".into())).starts_with("host verified"));
+    }
+
+    #[test]
+    fn the_terminal_question_takes_only_yes() {
+        use super::super::interactive_tests::Script;
+        for answer in ["y", "YES", " yes "] {
+            let mut tty = Script::new(&[answer]);
+            assert!(confirm_on(&mut tty, "acid bulb").is_ok(), "{answer}");
+            assert!(tty.output.contains("comparison phrase: acid bulb\n"));
+            assert!(
+                tty.output
+                    .contains("Does the host read out exactly these words? [y/N]")
+            );
+        }
+        for answer in ["n", "", "yy", "sure", "\u{3}"] {
+            let mut tty = Script::new(&[answer]);
+            assert!(
+                matches!(confirm_on(&mut tty, "x"), Err(CliError::NotContributed(_))),
+                "{answer:?}"
+            );
+        }
+        // No answer before the time limit.
+        let mut tty = Script::new(&[]);
+        match confirm_on(&mut tty, "x") {
+            Err(CliError::NotContributed(why)) => assert!(why.contains("10 minutes")),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -520,15 +520,16 @@ mod tests {
         let mut p_minus_1 = [0xff; 32];
         p_minus_1[0] = 0xec;
         p_minus_1[31] = 0x7f;
-        for key in [
-            [0u8; 32],
-            {
-                let mut one = [0u8; 32];
-                one[0] = 1;
-                one
-            },
-            p_minus_1,
-        ] {
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        // p and p + 1 encode 0 and 1 again; the top bit is ignored by X25519.
+        let mut p = p_minus_1;
+        p[0] = 0xed;
+        let mut p_plus_1 = p_minus_1;
+        p_plus_1[0] = 0xee;
+        let mut zero_high_bit = [0u8; 32];
+        zero_high_bit[31] = 0x80;
+        for key in [[0u8; 32], one, p_minus_1, p, p_plus_1, zero_high_bit] {
             assert!(is_low_order(&key));
             assert_eq!(
                 CeremonyCode::new([1; 16], key, [7; 16], 3, "drill", 0),
