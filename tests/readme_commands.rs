@@ -76,6 +76,7 @@ const BEFORE: &[(&str, Prepare)] = &[
         drill_photos,
     ),
     ("--from-json new-key.json", new_exchange_key),
+    ("echo \"carol $(cat carol.pub)\" > deliver.txt", custodian_age_key),
     ("--share shares/04-dave.txt -- python3 bot.py", bot),
     ("custody reshare", keep_quick_start_vault),
     ("custody replace-custodian", back_to_quick_start_vault),
@@ -483,6 +484,22 @@ fn new_exchange_key(dir: &Path) {
         r#"{"api_key":"new-key","api_secret":"new-secret"}"#,
     )
     .unwrap();
+}
+
+/// What the README's custodian does at home before the officer names her recipient (that
+/// block has no custody command, so it does not run by itself): `age-keygen` as written there.
+fn custodian_age_key(dir: &Path) {
+    if !common::have("age-keygen", "the README's delivered shares") {
+        return;
+    }
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg("age-keygen -o custody-id.txt 2>/dev/null && age-keygen -y custody-id.txt > carol.pub")
+        .current_dir(dir)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "age-keygen failed");
 }
 
 /// The bot `exec` starts: it fails unless it was given the credential.
