@@ -474,3 +474,76 @@ fn an_aborted_ceremony_keeps_nothing_and_its_envelopes_never_open_again() {
         "{transcript}"
     );
 }
+
+#[test]
+fn a_code_from_an_enrolled_host_is_verified_and_one_from_any_other_host_never_is() {
+    let (dir, vault) = vault_3_of_5();
+    let v = vault.to_str().unwrap();
+    let key = dir.path().join("ops-laptop.key");
+    let stranger = dir.path().join("stranger.key");
+    for k in [&key, &stranger] {
+        custody()
+            .args(["host-key", "new", "-o"])
+            .arg(k)
+            .assert()
+            .success();
+    }
+    let public = dir.path().join("ops-laptop.host");
+    let shown = custody()
+        .args(["host-key", "show"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    std::fs::write(&public, &shown.stdout).unwrap();
+    custody()
+        .args(["hosts", "add", "--vault", v, "ops-laptop"])
+        .arg(&public)
+        .assert()
+        .success();
+
+    // Signs a code with `host_key`, returns what `contribute --vault` says of it.
+    let verdict = |host_key: &Path| {
+        let inbox = tempfile::tempdir().unwrap();
+        let mut host = Host::start(&[
+            "drill",
+            "--vault",
+            v,
+            "--remote",
+            "--host-key",
+            host_key.to_str().unwrap(),
+            "--envelope-dir",
+            inbox.path().to_str().unwrap(),
+            "--timeout",
+            "30s",
+        ]);
+        let code = host.value("ceremony code: ");
+        let phrase = host.value("comparison phrase: ");
+        let out = custody()
+            .args(["contribute", "--vault", v, "--code", &code])
+            .arg(share(dir.path(), 2))
+            .args(["--phrase", &phrase, "-o"])
+            .arg(inbox.path().join("bob.envelope"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // Proposed but not ratified: not verified.
+    let e = verdict(&key);
+    assert!(e.contains("host NOT verified"), "{e}");
+    // A quorum ratifies the host.
+    custody()
+        .args(["drill", "--vault", v, "--ratify"])
+        .args(["--share", share(dir.path(), 1).to_str().unwrap()])
+        .args(["--share", share(dir.path(), 3).to_str().unwrap()])
+        .args(["--share", share(dir.path(), 5).to_str().unwrap()])
+        .assert()
+        .success();
+    let e = verdict(&key);
+    assert!(e.contains("host verified"), "{e}");
+    assert!(e.contains("ops-laptop"), "{e}");
+    assert!(!e.contains("NOT verified"), "{e}");
+    // Another machine's key (signed, but not enrolled): never shown as verified.
+    let e = verdict(&stranger);
+    assert!(e.contains("host NOT verified"), "{e}");
+}
