@@ -163,6 +163,13 @@ fn documented_request(t: &BTreeMap<(String, String), Vec<Vec<String>>>, op: &str
                 ("credentials", "array") => json!(["binance-main"]),
                 ("consented", "array") => json!(["00".repeat(32)]),
                 ("consented_policy" | "consented_hosts", "array") => json!([]),
+                ("remote", "object") => json!({
+                    "session_id": "00".repeat(16),
+                    "phrase_hash": "00".repeat(32),
+                    "signer": null,
+                    "expires": 1,
+                    "envelopes": 1,
+                }),
                 ("shares", "array") => {
                     let mut share = serde_json::Map::new();
                     for sub in rows.iter().filter(|s| s[0].starts_with("shares[].")) {

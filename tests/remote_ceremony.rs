@@ -547,3 +547,92 @@ fn a_code_from_an_enrolled_host_is_verified_and_one_from_any_other_host_never_is
     let e = verdict(&stranger);
     assert!(e.contains("host NOT verified"), "{e}");
 }
+
+/// Run a host command that waits for envelopes in `inbox`; bob (share 2 of the agent
+/// fixture) contributes one; return the host's exit code and standard error.
+fn with_bob_remote(f: &common::agent::Fixture, args: &[&str], inbox: &Path) -> (i32, String) {
+    let mut host = Host::start(args);
+    let code = host.value("ceremony code: ");
+    let phrase = host.value("comparison phrase: ");
+    custody()
+        .args(["contribute", "--code", &code])
+        .arg(f.share(2))
+        .args(["--phrase", &phrase, "-o"])
+        .arg(inbox.join("bob.envelope"))
+        .assert()
+        .success();
+    let (status, _, err) = host.finish();
+    (status, err)
+}
+
+#[test]
+fn exec_and_agent_unlock_take_envelopes_too_and_the_agent_records_the_session() {
+    use common::agent::{Agent, fixture};
+    let f = fixture();
+    let v = f.vault.to_str().unwrap();
+    let alice = f.share(1);
+    // exec: the program gets the credential; one share here, one by envelope.
+    let inbox = f.dir.path().join("inbox-exec");
+    std::fs::create_dir(&inbox).unwrap();
+    let (status, err) = with_bob_remote(
+        &f,
+        &[
+            "exec",
+            "--vault",
+            v,
+            "--cred",
+            "binance-main",
+            "--remote",
+            "--share",
+            alice.to_str().unwrap(),
+            "--envelope-dir",
+            inbox.to_str().unwrap(),
+            "--",
+            "sh",
+            "-c",
+            "test -n \"$BINANCE_MAIN_API_KEY\"",
+        ],
+        &inbox,
+    );
+    assert_eq!(status, 0, "{err}");
+    assert!(err.contains("Remote ceremony for `exec`"), "{err}");
+    // agent unlock: the client opens the envelope; the agent records the session.
+    let agent = Agent::start(&f, &[]);
+    let inbox = f.dir.path().join("inbox-agent");
+    std::fs::create_dir(&inbox).unwrap();
+    let socket = agent.socket.to_str().unwrap().to_owned();
+    let (status, err) = with_bob_remote(
+        &f,
+        &[
+            "agent",
+            "unlock",
+            "--socket",
+            &socket,
+            "--vault",
+            v,
+            "--remote",
+            "--share",
+            alice.to_str().unwrap(),
+            "--envelope-dir",
+            inbox.to_str().unwrap(),
+        ],
+        &inbox,
+    );
+    assert_eq!(status, 0, "{err}");
+    assert!(err.contains("Remote ceremony for `agent-unlock`"), "{err}");
+    let log = audit_text(&f.vault);
+    let unlock = log
+        .lines()
+        .skip_while(|l| !l.contains("\"agent-unlock\""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(unlock.contains("remote-ceremony"), "{log}");
+    assert!(unlock.contains("bob.envelope, received"), "{log}");
+    assert!(unlock.contains("(via agent unlock)"), "{log}");
+    // A malformed `remote` member is refused before anything is looked at.
+    let answer = agent.raw(
+        br#"{"v":1,"op":"unlock","shares":[{"label":"x","text":"y"}],"remote":{"session_id":"zz","phrase_hash":"00","expires":1,"envelopes":1}}"#,
+    );
+    assert_eq!(answer["ok"], false, "{answer}");
+    assert!(answer.to_string().contains("session_id"), "{answer}");
+}
