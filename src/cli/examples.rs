@@ -168,7 +168,7 @@ Examples:
 /// `custody hosts add`.
 pub const HOSTS_ADD: &str = "\
 Examples:
-  custody hosts add --vault fund.json ops-laptop custody-host:6pwRjhK3VvJjbgg2vDdsjrpN9obmh52qtfgwUUu7UKs
+  custody hosts add --vault fund.json ops-laptop custody-host:6kpsY-KcUgq-9VB7Ey7F-ZVHdq6-vnuSQh7qaRRG0iw
   custody hosts add --vault fund.json agent-box ops-laptop.host
   # Then, at the next quorum: custody drill --vault fund.json --ratify";
 

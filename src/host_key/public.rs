@@ -104,7 +104,7 @@ mod tests {
         let text = public_text(&key);
         assert_eq!(
             text,
-            "custody-host:6pwRjhK3VvJjbgg2vDdsjrpN9obmh52qtfgwUUu7UKs"
+            "custody-host:6kpsY-KcUgq-9VB7Ey7F-ZVHdq6-vnuSQh7qaRRG0iw"
         );
         assert_eq!(text.len(), "custody-host:".len() + 43);
         assert_eq!(parse_public(&format!("  {text}\n")), Ok(key));

@@ -49,21 +49,24 @@ mod tests {
         };
         let id = [0x11; 16];
         let b = bytes(&id, std::slice::from_ref(&host));
+        let spec = "637573746f64792f76312f6b6e6f776e2d686f737473001111111111111111\
+                    111111111111111100000001000a6f70732d6c6170746f70ea4a6c63e29c520a\
+                    bef5507b132ec5f9954776aebebe7b92421eea691446d22c000000006ab13b80";
+        assert_eq!(b.len(), 95);
+        assert_eq!(hex(&b), spec);
         assert_eq!(
-            hex(&b),
-            format!(
-                "{}{}{}{}{}{}",
-                hex(b"custody/v1/known-hosts\0"),
-                "11".repeat(16),
-                "00000001",
-                format!("000a{}", hex(b"ops-laptop")),
-                hex(host.key.as_bytes()),
-                "000000006ab13b80"
-            )
+            &b[..23 + 16 + 4 + 12],
+            [
+                &b"custody/v1/known-hosts\0"[..],
+                &[0x11; 16],
+                &[0, 0, 0, 1, 0, 10],
+                b"ops-laptop"
+            ]
+            .concat()
         );
         assert_eq!(
             hex(&digest(&id, &[host]).unwrap()),
-            "0000000000000000000000000000000000000000000000000000000000000000"
+            "34e76eff3989ebd0eb24fb59770cedfc959e54001c257674b4c973eaeaaf848c"
         );
         assert_eq!(digest(&id, &[]), None);
     }

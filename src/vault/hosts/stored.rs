@@ -73,12 +73,12 @@ pub enum ProposeHostError {
     /// Another host has this name (compared ignoring letter case and composition).
     NameTaken {
         /// The host there is.
-        existing: HostEntry,
+        existing: Box<HostEntry>,
     },
     /// This key is already known under another name.
     KeyTaken {
         /// The host there is.
-        existing: HostEntry,
+        existing: Box<HostEntry>,
     },
     /// The set already holds [`crate::wire::MAX_KNOWN_HOSTS`] hosts.
     Full,
@@ -156,13 +156,13 @@ impl StoredHosts {
                 Ok(HostProposal::Unchanged)
             } else {
                 Err(ProposeHostError::NameTaken {
-                    existing: e.clone(),
+                    existing: Box::new(e.clone()),
                 })
             };
         }
         if let Some(e) = next.iter().find(|e| e.key == host.key) {
             return Err(ProposeHostError::KeyTaken {
-                existing: e.clone(),
+                existing: Box::new(e.clone()),
             });
         }
         if next.len() >= crate::wire::MAX_KNOWN_HOSTS {
@@ -255,13 +255,13 @@ mod tests {
         assert_eq!(
             s.propose(host("ops", 3)),
             Err(ProposeHostError::NameTaken {
-                existing: host("Ops", 1)
+                existing: Box::new(host("Ops", 1))
             })
         );
         assert_eq!(
             s.propose(host("other", 1)),
             Err(ProposeHostError::KeyTaken {
-                existing: host("Ops", 1)
+                existing: Box::new(host("Ops", 1))
             })
         );
         assert_eq!(
