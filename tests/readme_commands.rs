@@ -76,7 +76,10 @@ const BEFORE: &[(&str, Prepare)] = &[
         drill_photos,
     ),
     ("--from-json new-key.json", new_exchange_key),
-    ("echo \"carol $(cat carol.pub)\" > deliver.txt", custodian_age_key),
+    (
+        "echo \"carol $(cat carol.pub)\" > deliver.txt",
+        custodian_age_key,
+    ),
     ("--share shares/04-dave.txt -- python3 bot.py", bot),
     ("custody reshare", keep_quick_start_vault),
     ("custody replace-custodian", back_to_quick_start_vault),
