@@ -30,9 +30,8 @@
 mod agent;
 mod anchor;
 mod chain;
+mod change_without_quorum;
 mod exit;
-mod host_change;
-mod policy_change;
 mod proxied;
 mod record;
 mod repair;

@@ -6,50 +6,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
-
-use super::{Cli, CliError, DemoArgs};
-
-const CUSTODIANS: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
-
-pub(super) fn say(out: &mut dyn Write, text: &str) -> Result<(), CliError> {
-    writeln!(out, "{text}").map_err(CliError::Output)
-}
-
-/// `arg` as a POSIX shell word: as it is when it has only characters no shell treats
-/// specially, otherwise in single quotes (a `'` inside written `'\''`).
-fn shell_word(arg: &str) -> String {
-    let plain = !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c));
-    if plain {
-        arg.to_owned()
-    } else {
-        format!("'{}'", arg.replace('\'', "'\\''"))
-    }
-}
-
-/// Print the command as it can be pasted into a shell, run it in-process, and return its
-/// result.
-pub(super) fn step(out: &mut dyn Write, args: &[String]) -> Result<(), CliError> {
-    let words: Vec<String> = args.iter().map(|a| shell_word(a)).collect();
-    say(out, &format!("\n$ custody {}", words.join(" ")))?;
-    let cli =
-        Cli::try_parse_from(std::iter::once("custody".to_owned()).chain(args.iter().cloned()))
-            .map_err(|e| CliError::Usage(e.to_string()))?;
-    super::run(cli, out)
-}
-
-pub(super) fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
-}
-
-pub(super) fn share(dir: &Path, n: usize) -> String {
-    dir.join(format!("{:02}-{}.txt", n, CUSTODIANS[n - 1]))
-        .display()
-        .to_string()
-}
+use super::demo_steps::{Background, CUSTODIANS, say, share, step, strings};
+use super::{CliError, DemoArgs};
 
 pub fn run(args: DemoArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let _temp;
@@ -522,27 +480,6 @@ fn demo_request(
     let status = answer.lines().next().unwrap_or("").to_owned();
     let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
     Ok(format!("{status}\n{}", body.trim()))
-}
-
-/// A background process, ended with SIGTERM when stopped or dropped.
-pub(super) struct Background(pub(super) std::process::Child);
-
-impl Background {
-    fn stop(&mut self) {
-        if let Some(pid) = i32::try_from(self.0.id())
-            .ok()
-            .and_then(rustix::process::Pid::from_raw)
-        {
-            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
-        }
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 /// A temporary folder removed on drop.

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::CliError;
-use super::demo::{Background, say, share, step, strings};
+use super::demo_steps::{Background, say, share, step, strings};
 
 /// The value after `prefix` on the first line of `log` that starts with it.
 fn line_value(log: &str, prefix: &str) -> Option<String> {

@@ -168,7 +168,7 @@ pub enum CliError {
     /// `contribute`: the custodian did not confirm the phrase; nothing was written.
     NotContributed(String),
     /// A remote ceremony (`--remote`) could not be held.
-    Remote(super::remote_host::RemoteHostError),
+    Remote(super::remote_host_error::RemoteHostError),
     /// `host-key` could not write or read a host key file.
     HostKey(custody::host_key::HostKeyError),
     /// `hosts` did not change or list the known hosts, or found them trusting nobody.
@@ -180,8 +180,8 @@ impl CliError {
         match self {
             CliError::Usage(_) => 2,
             CliError::Remote(
-                super::remote_host::RemoteHostError::NoVault
-                | super::remote_host::RemoteHostError::NoWayIn,
+                super::remote_host_error::RemoteHostError::NoVault
+                | super::remote_host_error::RemoteHostError::NoWayIn,
             ) => 2,
             CliError::Extend(ExtendError::NoSuchGroup { .. } | ExtendError::GroupNeeded { .. }) => {
                 2
@@ -431,7 +431,7 @@ from!(
     CodeError => Code,
     EnvelopeError => Envelope,
     PhraseMismatch => PhraseMismatch,
-    super::remote_host::RemoteHostError => Remote,
+    super::remote_host_error::RemoteHostError => Remote,
     custody::host_key::HostKeyError => HostKey,
     custody::ops::hosts::HostsOpError => Hosts,
     std::io::Error => Output,

@@ -97,7 +97,7 @@ pub fn present_without_vault(
     pass: &PassphraseArgs,
 ) -> Result<Presentation, CliError> {
     if shares.remote.remote {
-        return Err(super::remote_host::RemoteHostError::NoVault.into());
+        return Err(super::remote_host_error::RemoteHostError::NoVault.into());
     }
     let (gathered, passphrase) = gather(None, "drill", shares, pass, &mut Vec::new())?;
     Ok(Presentation {
