@@ -636,3 +636,52 @@ fn exec_and_agent_unlock_take_envelopes_too_and_the_agent_records_the_session() 
     assert_eq!(answer["ok"], false, "{answer}");
     assert!(answer.to_string().contains("session_id"), "{answer}");
 }
+
+/// A photo of an envelope's QR code (as `contribute` draws it on the custodian's screen).
+fn qr_photo(text: &str, path: &Path) {
+    let m = custody::sheet::QrMatrix::encode(text);
+    let px = 4;
+    let side = (m.width() + 8) * px;
+    let mut g = custody::scan::Gray::filled(side, side, 255);
+    for y in 0..side {
+        for x in 0..side {
+            let (mx, my) = ((x / px).wrapping_sub(4), (y / px).wrapping_sub(4));
+            if m.is_dark(mx, my) {
+                g.px[y * side + x] = 0;
+            }
+        }
+    }
+    std::fs::write(path, custody::scan::degrade::to_png(&g)).unwrap();
+}
+
+#[test]
+fn an_envelope_arrives_as_a_photo_of_its_qr_code() {
+    let (dir, vault) = vault_3_of_5();
+    let photo = dir.path().join("carol.png");
+    let mut host = Host::start(&[
+        "drill",
+        "--vault",
+        vault.to_str().unwrap(),
+        "--remote",
+        "--share",
+        share(dir.path(), 1).to_str().unwrap(),
+        "--share",
+        share(dir.path(), 2).to_str().unwrap(),
+        "--envelope",
+        photo.to_str().unwrap(),
+        "--timeout",
+        "1m",
+    ]);
+    let code = host.value("ceremony code: ");
+    let phrase = host.value("comparison phrase: ");
+    let text_file = dir.path().join("carol.envelope");
+    contribute(dir.path(), &code, &phrase, 3, &text_file);
+    let text = std::fs::read_to_string(&text_file).unwrap();
+    let partial = dir.path().join("carol.png.part");
+    qr_photo(&text, &partial);
+    std::fs::rename(&partial, &photo).unwrap();
+    let (status, _, err) = host.finish();
+    assert_eq!(status, 0, "{err}");
+    assert!(err.contains("Accepted: carol"), "{err}");
+    assert!(err.contains("carol.png"), "{err}");
+}
