@@ -27,7 +27,7 @@ pub(super) fn remote_drill(
 ) -> Result<(), CliError> {
     say(
         out,
-        "\n== 13. Custodians in other cities: a remote drill. alice is with the host machine; bob\n\
+        "\n== 15. Custodians in other cities: a remote drill. alice is with the host machine; bob\n\
          and dave are elsewhere. The host opens a remote ceremony: a one-time ceremony code (and\n\
          its QR) to send to them, and a comparison phrase to check over the phone. Envelopes\n\
          are read from the folder inbox/ as they arrive (at a terminal they can be pasted too).",
