@@ -255,8 +255,12 @@ pub fn run(args: ContributeArgs, out: &mut dyn Write) -> Result<(), CliError> {
     )?;
     writeln!(
         err,
-        "your share: {} (group {}), epoch {}",
-        token.info.custodian, token.info.group, token.info.epoch
+        "your share: {} (group {}), epoch {}, vault fingerprint {} (the host's screen shows it \
+         too)",
+        token.info.custodian,
+        token.info.group,
+        token.info.epoch,
+        custody::keys::fingerprint(&token.public_key)
     )?;
     let verdict = match &vault {
         Some(v) => host_verdict(&code, &enrolled_hosts(v)),
