@@ -286,8 +286,8 @@ const HELP: &str = "\
   custody-share: paste the token (the text under the sheet's QR code)
   words          type the share's words one at a time
   status         show who has presented and how far each group is
-  envelope       paste a remote custodian's envelope (-----BEGIN AGE ENCRYPTED FILE-----
-                 ... END), or give its file or a photo of its QR code (with --remote)
+  -----BEGIN AGE paste a remote custodian's envelope, all its lines (with --remote); or
+                 give the envelope's file, or a photo of its QR code, as a path
   code           show the remote ceremony's code and comparison phrase again
   remove NAME    take back NAME's share (for example one the cross-check named)
   done           finish once the quorum is reached (or press Enter)
