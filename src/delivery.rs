@@ -404,7 +404,9 @@ fn strip_comment(line: &str) -> &str {
 /// Whether `bytes` are an age file: binary (`age-encryption.org/v1`) or ASCII-armored.
 pub fn is_encrypted(bytes: &[u8]) -> bool {
     bytes.starts_with(wire::AGE_BINARY_MAGIC)
-        || bytes.trim_ascii_start().starts_with(wire::AGE_ARMOR_BEGIN)
+        || bytes
+            .trim_ascii_start()
+            .starts_with(wire::AGE_ARMOR_BEGIN.as_bytes())
 }
 
 /// Why a delivered share could not be opened.

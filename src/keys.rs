@@ -112,9 +112,7 @@ impl MasterSecret {
         let mut x = SecretBytes::zeroed(32);
         hk.expand(wire::HKDF_INFO_AGE, x.expose_mut())
             .expect("32 bytes is a valid HKDF-SHA256 length");
-        let encoded = age_identity_string(x.expose())?;
-        let age = age::x25519::Identity::from_str(&encoded)
-            .map_err(|e| KeyError::AgeIdentity(e.to_string()))?;
+        let age = age_identity(x.expose())?;
         Ok(DerivedKeys { signing, age })
     }
 }
@@ -123,6 +121,13 @@ impl fmt::Debug for MasterSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "MasterSecret(<redacted {} bytes>)", self.len())
     }
+}
+
+/// age's identity for 32 X25519 secret bytes, through its `AGE-SECRET-KEY-1…` encoding (the one
+/// constructor age offers); every intermediate copy is wiped.
+pub fn age_identity(x25519_secret: &[u8]) -> Result<age::x25519::Identity, KeyError> {
+    let encoded = age_identity_string(x25519_secret)?;
+    age::x25519::Identity::from_str(&encoded).map_err(|e| KeyError::AgeIdentity(e.to_string()))
 }
 
 /// The Bech32 `AGE-SECRET-KEY-1…` string for 32 X25519 secret bytes, as the standard `age`

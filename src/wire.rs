@@ -135,9 +135,12 @@ pub const MAX_SHARE_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 /// First line of a binary age file (age-encryption.org/v1): a share delivered to its
 /// custodian's own age recipient starts with these bytes (shares-format.md, "Delivered shares").
 pub const AGE_BINARY_MAGIC: &[u8] = b"age-encryption.org/v1\n";
-/// First line of an ASCII-armored age file; a delivered share re-armored with `age -a` (or
-/// pasted into a mail) starts with it, after optional whitespace.
-pub const AGE_ARMOR_BEGIN: &[u8] = b"-----BEGIN AGE ENCRYPTED FILE-----";
+/// First line of an ASCII-armored age file (C2SP age.md, "ASCII armor"): a delivered share
+/// re-armored with `age -a` (or pasted into a mail) starts with it, after optional whitespace;
+/// so do a remote ceremony's envelope and a sealed credential.
+pub const AGE_ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
+/// Last line of an ASCII-armored age file.
+pub const AGE_ARMOR_END: &str = "-----END AGE ENCRYPTED FILE-----";
 /// Extension appended to a delivered share file or sheet: `03-carol.pdf` -> `03-carol.pdf.age`.
 pub const DELIVERED_EXTENSION: &str = "age";
 /// The largest `--deliver-file` read (custodian name and age recipient per line): 64 KiB.
@@ -223,10 +226,6 @@ pub const REMOTE_MAX_ENVELOPE_PLAINTEXT_LEN: usize = 4
 pub const MAX_ENVELOPE_TEXT_LEN: usize = 4096;
 /// How long a ceremony code stays valid unless the host says otherwise: 30 minutes.
 pub const REMOTE_DEFAULT_LIFETIME_SECS: u64 = 30 * 60;
-/// First line of an envelope's text: age's ASCII armor (C2SP age.md, "ASCII armor").
-pub const REMOTE_ENVELOPE_ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
-/// Last line of an envelope's text.
-pub const REMOTE_ENVELOPE_ARMOR_END: &str = "-----END AGE ENCRYPTED FILE-----";
 /// Prefix of a host's public key in text (`custody-host:` + base64url without padding of the
 /// 32-byte Ed25519 key; shares-format.md, "Host key file").
 pub const HOST_PUBLIC_PREFIX: &str = "custody-host:";

@@ -335,7 +335,7 @@ impl Session<'_, '_, '_> {
             }
             text.push_str(l);
             text.push('\n');
-            if l.starts_with(wire::REMOTE_ENVELOPE_ARMOR_END) {
+            if l.starts_with(wire::AGE_ARMOR_END) {
                 self.say("\n")?;
                 return Ok(Some(text));
             }
@@ -900,9 +900,10 @@ pub fn shares_from_args_or_tty(
     out: &mut dyn Write,
     rejected: &mut Vec<(String, String)>,
 ) -> Result<Gathered, CliError> {
+    // Read before the code is shown: a bad identity file fails before anyone contributes.
+    let identities = super::deliver::identities(&args.identities)?;
     let mut remote = super::remote_host::open(args, remote)?;
     let shares = if wants_ceremony(args) {
-        let identities = super::deliver::identities(&args.identities)?;
         collect(
             vault,
             args.timeout().0,
@@ -912,11 +913,11 @@ pub fn shares_from_args_or_tty(
             rejected,
         )?
     } else if let Some(session) = remote.as_mut() {
-        super::remote_host::collect_waiting(args, vault, session, out, rejected)?
+        super::remote_host::collect_waiting(args, vault, session, &identities, out, rejected)?
     } else {
-        shares_in::collect(args)?
+        shares_in::collect(args, &identities)?
     };
-    let record = remote.as_ref().map(super::remote_host::record);
+    let record = remote.as_ref().map(CeremonyRecord::of);
     drop(remote);
     Ok(Gathered {
         shares,

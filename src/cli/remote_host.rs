@@ -12,11 +12,12 @@ use std::time::{Duration, Instant};
 
 use super::error::CeremonyEnd;
 use super::{CliError, ShareArgs, shares_in};
+use custody::delivery::AgeIdentity;
 use custody::gathering::{Gathering, Outcome};
 use custody::input::Presented;
+use custody::remote::HostSession;
 use custody::remote::envelope_file::{self, EnvelopeFileError};
 use custody::remote::inbox::Inbox;
-use custody::remote::{CeremonyRecord, HostSession};
 
 use super::remote_host_error::RemoteHostError;
 use custody::vault::Vault;
@@ -139,11 +140,6 @@ fn read_problem(e: &EnvelopeFileError) -> String {
     format!("cannot read it: {e}")
 }
 
-/// What the audit log keeps of `session` (after the shares were gathered).
-pub fn record(session: &HostSession) -> CeremonyRecord {
-    CeremonyRecord::of(session)
-}
-
 /// The quorum's shares for a remote ceremony without a terminal: the shares given here
 /// (`--share`, `--words-stdin`), then envelopes as they arrive, each checked on arrival against
 /// `vault` (when given) and the shares already accepted; until the quorum is reached and every
@@ -153,6 +149,7 @@ pub fn collect_waiting(
     args: &ShareArgs,
     vault: Option<&Vault>,
     session: &mut HostSession,
+    identities: &[AgeIdentity],
     err: &mut dyn Write,
     rejected: &mut Vec<(String, String)>,
 ) -> Result<Vec<Presented>, CliError> {
@@ -170,7 +167,7 @@ pub fn collect_waiting(
         source,
     })?;
     let mut gathering = Gathering::new(vault);
-    let local = shares_in::collect(args)?;
+    let local = shares_in::collect(args, identities)?;
     for p in local {
         present(&mut gathering, p, err, rejected)?;
     }

@@ -41,8 +41,9 @@ pub fn read_one_with(
     input::read_file_reporting_with(path, identities, at, progress)
 }
 
-/// Every share the arguments name, in order; all unreadable inputs are reported together.
-pub fn collect(args: &ShareArgs) -> Result<Vec<Presented>, CliError> {
+/// Every share the arguments name, in order, opening those delivered encrypted with
+/// `identities` (`--identity`); all unreadable inputs are reported together.
+pub fn collect(args: &ShareArgs, identities: &[AgeIdentity]) -> Result<Vec<Presented>, CliError> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let stdin_uses =
@@ -52,10 +53,9 @@ pub fn collect(args: &ShareArgs) -> Result<Vec<Presented>, CliError> {
             "standard input can feed only one of `--share -` and `--words-stdin`".into(),
         ));
     }
-    let identities = super::deliver::identities(&args.identities)?;
     let mut progress = super::progress::on_terminal();
     for (i, p) in args.shares.iter().enumerate() {
-        match read_one_with(p, &identities, (i + 1, args.shares.len()), &mut *progress) {
+        match read_one_with(p, identities, (i + 1, args.shares.len()), &mut *progress) {
             Ok(s) => out.push(s),
             Err(e) => errors.push(e),
         }

@@ -10,13 +10,9 @@ use rand_core::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
 
 use super::code::{CeremonyCode, valid_purpose};
+use crate::keys::hex;
 use crate::token::{Token, TokenError};
 use crate::wire;
-
-/// Lowercase hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Why an envelope could not be sealed (custodian side) or was refused (host side). The host's
 /// checks run in the order of the variants from `TooLong` to `Token`.

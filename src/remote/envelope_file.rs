@@ -13,8 +13,7 @@ use crate::wire;
 
 /// Whether `text` is an envelope's armored text (it starts with age's armor line).
 pub fn looks_like_envelope(text: &str) -> bool {
-    text.trim_start()
-        .starts_with(wire::REMOTE_ENVELOPE_ARMOR_BEGIN)
+    text.trim_start().starts_with(wire::AGE_ARMOR_BEGIN)
 }
 
 /// Why an envelope file could not be read.
@@ -41,7 +40,7 @@ impl fmt::Display for EnvelopeFileError {
             EnvelopeFileError::NotAnEnvelope => write!(
                 f,
                 "it is not an envelope (an envelope starts with `{}`)",
-                wire::REMOTE_ENVELOPE_ARMOR_BEGIN
+                wire::AGE_ARMOR_BEGIN
             ),
         }
     }
@@ -94,7 +93,7 @@ mod tests {
     fn text_envelopes_and_others() {
         let env = format!(
             "\n{}\nYWJj\n-----END AGE ENCRYPTED FILE-----\n",
-            wire::REMOTE_ENVELOPE_ARMOR_BEGIN
+            wire::AGE_ARMOR_BEGIN
         );
         assert!(looks_like_envelope(&env));
         assert_eq!(

@@ -3,16 +3,16 @@
 //! (shares-format.md, "Remote ceremony", host checks). The key is erased when the session ends.
 
 use std::fmt;
-use std::str::FromStr;
 
 use ed25519_dalek::SigningKey;
 use rand_core::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
 
 use super::code::{CeremonyCode, CodeError};
-use super::envelope::{EnvelopeContents, EnvelopeError, hex};
+use super::envelope::{EnvelopeContents, EnvelopeError};
 use super::phrase::ComparisonPhrase;
 use crate::input::{Presented, Source};
+use crate::keys::hex;
 use crate::token::Token;
 use crate::wire;
 
@@ -34,8 +34,6 @@ pub struct HostSession {
     /// The one-time X25519 secret, inside age's identity type (an x25519-dalek
     /// `StaticSecret`, zeroized when dropped).
     identity: age::x25519::Identity,
-    /// The ids of the envelopes accepted, in the order of `accepted`.
-    accepted_ids: Vec<[u8; wire::REMOTE_ENVELOPE_ID_LEN]>,
     accepted: Vec<Contribution>,
 }
 
@@ -66,7 +64,8 @@ impl HostSession {
         rng.fill_bytes(&mut session_id);
         let secret = x25519_dalek::StaticSecret::random_from_rng(&mut *rng);
         let host_key = x25519_dalek::PublicKey::from(&secret).to_bytes();
-        let identity = identity_from_secret(&Zeroizing::new(secret.to_bytes()));
+        let identity = crate::keys::age_identity(Zeroizing::new(secret.to_bytes()).as_slice())
+            .expect("32 bytes always form an age identity");
         drop(secret);
         let mut code = CeremonyCode::new(
             session_id,
@@ -82,7 +81,6 @@ impl HostSession {
         Ok(HostSession {
             code,
             identity,
-            accepted_ids: Vec::new(),
             accepted: Vec::new(),
         })
     }
@@ -124,7 +122,7 @@ impl HostSession {
         }
         // 2. an age file in ASCII armor
         let armored = text.trim();
-        if !armored.starts_with("-----BEGIN AGE ENCRYPTED FILE-----") {
+        if !super::envelope_file::looks_like_envelope(armored) {
             return Err(EnvelopeError::NotAnEnvelope);
         }
         // 3-4. sealed to this session's key, and authentic
@@ -153,13 +151,14 @@ impl HostSession {
             return Err(EnvelopeError::Expired { expires, now });
         }
         // 9. each envelope opens once
-        if let Some(i) = self
-            .accepted_ids
+        let envelope_id_hex = hex(&contents.envelope_id);
+        if let Some(first) = self
+            .accepted
             .iter()
-            .position(|id| *id == contents.envelope_id)
+            .find(|c| c.envelope_id_hex == envelope_id_hex)
         {
             return Err(EnvelopeError::AlreadyUsed {
-                first: self.accepted[i].label.clone(),
+                first: first.label.clone(),
             });
         }
         // 10. vault id
@@ -197,10 +196,9 @@ impl HostSession {
                 session: code.epoch(),
             });
         }
-        self.accepted_ids.push(contents.envelope_id);
         self.accepted.push(Contribution {
             label: label.to_owned(),
-            envelope_id_hex: hex(&contents.envelope_id),
+            envelope_id_hex,
             received_at: now,
         });
         Ok(Presented {
@@ -243,14 +241,6 @@ impl HostSession {
     pub fn close(self) {
         drop(self);
     }
-}
-
-/// age's identity for a 32-byte X25519 secret (via its `AGE-SECRET-KEY-1...` encoding, the one
-/// constructor age offers); every intermediate copy is wiped.
-fn identity_from_secret(secret: &Zeroizing<[u8; 32]>) -> age::x25519::Identity {
-    let encoded = crate::keys::age_identity_string(secret.as_slice())
-        .expect("32 bytes always encode as an age identity");
-    age::x25519::Identity::from_str(&encoded).expect("custody's encoding is a valid age identity")
 }
 
 #[cfg(test)]

@@ -457,7 +457,7 @@ pub(super) fn entry_from_json(raw: &serde_json::Value) -> Result<Credential, Str
         Some("rotated") => Some(Pending::Rotated),
         Some(p) => return Err(format!("unknown pending state `{p}`")),
     };
-    if !j.sealed.starts_with("-----BEGIN AGE ENCRYPTED FILE-----") {
+    if !j.sealed.starts_with(wire::AGE_ARMOR_BEGIN) {
         return Err("`sealed` is not an armored age ciphertext".into());
     }
     let c = Credential {
